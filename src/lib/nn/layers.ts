@@ -1,0 +1,45 @@
+// Linear, LayerNorm, exact GELU and the Transformer MLP, over tensors of any leading shape.
+import * as tf from '@tensorflow/tfjs';
+import { param, type Params } from '../farmer/params';
+
+/** x·Wᵀ + b with W in PyTorch layout [out, in]; an explicit transpose keeps wasm off its slow transposed matMul. */
+export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const [out, inp] = weight.shape;
+    const lead = x.shape.slice(0, -1);
+    const x2 = x.reshape([-1, inp]); // [rows, in]
+    let y = tf.matMul(x2, weight.transpose()); // [rows, out]
+    if (bias) y = y.add(bias);
+    return y.reshape([...lead, out]);
+  });
+}
+
+/** The spec's `{name}.weight` / `{name}.bias` Linear. */
+export function linearNamed(params: Params, name: string, x: tf.Tensor): tf.Tensor {
+  return linear(x, param(params, `${name}.weight`), params.get(`${name}.bias`));
+}
+
+/** LayerNorm over the last axis, biased variance, eps 1e-5. */
+export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps = 1e-5): tf.Tensor {
+  return tf.tidy(() => {
+    const axis = x.rank - 1;
+    const mean = x.mean(axis, true);
+    const centered = x.sub(mean);
+    const variance = centered.square().mean(axis, true);
+    return centered.mul(variance.add(eps).rsqrt()).mul(weight).add(bias);
+  });
+}
+
+export function layerNormNamed(params: Params, name: string, x: tf.Tensor): tf.Tensor {
+  return layerNorm(x, param(params, `${name}.weight`), param(params, `${name}.bias`));
+}
+
+/** Exact GELU: 0.5·u·(1 + erf(u/√2)). */
+export function gelu(u: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => u.mul(0.5).mul(tf.erf(u.mul(Math.SQRT1_2)).add(1)));
+}
+
+/** fc2(GELU(fc1(h))) */
+export function mlp(params: Params, name: string, h: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => linearNamed(params, `${name}.fc2`, gelu(linearNamed(params, `${name}.fc1`, h))));
+}
