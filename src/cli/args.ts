@@ -1,0 +1,88 @@
+// A small argument parser: positionals, `--flag value`, `--flag=value`, and boolean flags.
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface ParsedArgs {
+  positionals: string[];
+  flags: Map<string, string | true>;
+}
+
+export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): ParsedArgs {
+  const positionals: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) {
+      positionals.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    if (eq >= 0) flags.set(name, a.slice(eq + 1));
+    else if (booleanFlags.has(name)) flags.set(name, true);
+    else {
+      const v = argv[i + 1];
+      if (v === undefined || (v.startsWith('--') && !/^--?\d/.test(v))) throw new UsageError(`--${name} needs a value`);
+      flags.set(name, v);
+      i++;
+    }
+  }
+  return { positionals, flags };
+}
+
+/** Typed access to parsed flags; every unknown flag is an error. */
+export class Flags {
+  private used = new Set<string>();
+  constructor(private readonly parsed: ParsedArgs) {}
+
+  get positionals(): string[] {
+    return this.parsed.positionals;
+  }
+
+  bool(name: string): boolean {
+    this.used.add(name);
+    return this.parsed.flags.get(name) === true;
+  }
+
+  str(name: string): string | undefined;
+  str(name: string, fallback: string): string;
+  str(name: string, fallback?: string): string | undefined {
+    this.used.add(name);
+    const v = this.parsed.flags.get(name);
+    if (v === true) throw new UsageError(`--${name} needs a value`);
+    return v ?? fallback;
+  }
+
+  required(name: string): string {
+    const v = this.str(name);
+    if (v === undefined) throw new UsageError(`missing --${name}`);
+    return v;
+  }
+
+  num(name: string): number | undefined;
+  num(name: string, fallback: number): number;
+  num(name: string, fallback?: number): number | undefined {
+    const v = this.str(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
+    return n;
+  }
+
+  int(name: string): number | undefined;
+  int(name: string, fallback: number): number;
+  int(name: string, fallback?: number): number | undefined {
+    const n = this.num(name);
+    if (n === undefined) return fallback;
+    if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got ${n}`);
+    return n;
+  }
+
+  /** Throws on any flag the command did not read. */
+  finish(): void {
+    for (const name of this.parsed.flags.keys())
+      if (!this.used.has(name)) throw new UsageError(`unknown option --${name}`);
+  }
+}
