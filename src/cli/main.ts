@@ -13,17 +13,17 @@ export interface CommandContext {
 
 type Command = { run: (ctx: CommandContext) => Promise<void>; usage: string; booleanFlags?: string[] };
 
-const commands: Record<string, () => Promise<Command>> = {
-  info: () => import('./commands/info'),
-  forward: () => import('./commands/forward'),
-  sample: () => import('./commands/sample'),
-  bench: () => import('./commands/bench'),
-  metrics: () => import('./commands/metrics'),
-  train: () => import('./commands/train'),
-  eval: () => import('./commands/eval'),
-  reproduce: () => import('./commands/reproduce'),
-  distill: () => import('./commands/distill'),
-};
+const commandNames = ['info', 'forward', 'sample', 'bench', 'metrics', 'train', 'eval', 'reproduce', 'distill'];
+
+async function loadCommand(name: string): Promise<Command> {
+  try {
+    return (await import(`./commands/${name}.ts`)) as Command;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String(e).includes(`commands/${name}`))
+      throw new UsageError(`command "${name}" is not available in this build`);
+    throw e;
+  }
+}
 
 const usage = `usage: farmer <command> [options]   (every command takes --json and --backend cpu|wasm|webgpu)
   info <model>                 config, parameter count, card
@@ -42,17 +42,10 @@ export async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return name ? 0 : 2;
   }
-  const load = commands[name];
+  const known = commandNames.includes(name);
   try {
-    if (!load) throw new UsageError(`unknown command "${name}"`);
-    let command: Command;
-    try {
-      command = await load();
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test(String(e)))
-        throw new UsageError(`command "${name}" is not available in this build`);
-      throw e;
-    }
+    if (!known) throw new UsageError(`unknown command "${name}"`);
+    const command = await loadCommand(name);
     const booleans = new Set(['json', 'resume', 'bpd', 'fid', 'is', 'pr', 'help', ...(command.booleanFlags ?? [])]);
     const flags = new Flags(parseArgs(rest, booleans));
     if (flags.bool('help')) {
@@ -65,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`farmer ${name ?? ''}: ${msg}\n`);
-    if (e instanceof UsageError) process.stderr.write(`run "farmer ${load ? name + ' --help' : '--help'}" for usage\n`);
+    if (e instanceof UsageError) process.stderr.write(`run "farmer ${known ? name + ' --help' : '--help'}" for usage\n`);
     if (process.env.FARMER_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     return e instanceof UsageError ? 2 : 1;
   }

@@ -48,7 +48,7 @@ export function paramShapes(cfg: FarmerConfig): Map<string, number[]> {
     out.set(`${b}.proj_out.weight`, [2 * d, W]);
     out.set(`${b}.proj_out.bias`, [2 * d]);
   }
-  if (cfg.prior.kind === 'farmer' && !cfg.student) {
+  if (cfg.prior.kind === 'farmer') {
     const p = cfg.prior;
     const A = p.ar.width;
     out.set('ar.cond_embed', [cfg.num_classes + 1, A]);

@@ -47,7 +47,7 @@ function attend(q: tf.Tensor, kT: tf.Tensor, v: tf.Tensor, hd: number, bias: tf.
 /** Full-sequence attention of `{name}.qkv` / `{name}.out` over h [B, T, W]. */
 export function attention(params: Params, name: string, h: tf.Tensor, opts: AttentionOptions): tf.Tensor {
   return tf.tidy(() => {
-    const [, T, W] = h.shape;
+    const [, T, W] = h.shape as [number, number, number];
     const hd = W / opts.heads;
     const [q, k, v] = tf.split(linearNamed(params, `${name}.qkv`, h), 3, 2);
     const bias = opts.causal ? causalBias(T, T) : null;
@@ -75,7 +75,7 @@ export class KVCache {
 
   /** Writes kT [B,H,hd,Tn] and v [B,H,Tn,hd] at positions [length, length + Tn). */
   append(kT: tf.Tensor, v: tf.Tensor): void {
-    const Tn = kT.shape[3];
+    const Tn = kT.shape[3] as number;
     const start = this.length;
     if (start + Tn > this.capacity) throw new Error(`KV cache overflow: ${start + Tn} > ${this.capacity}`);
     const keep = new Float32Array(this.capacity).fill(1);
@@ -108,7 +108,7 @@ export class KVCache {
  * causal against everything cached before them; appends their keys and values.
  */
 export function attentionStep(params: Params, name: string, h: tf.Tensor, cache: KVCache, opts: AttentionOptions): tf.Tensor {
-  const [, Tn, W] = h.shape;
+  const [, Tn, W] = h.shape as [number, number, number];
   const hd = W / opts.heads;
   const offset = cache.length;
   const [q, kT, v] = tf.tidy(() => {
