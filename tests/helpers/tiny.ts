@@ -42,7 +42,7 @@ export function tinyConfig(o: TinyOptions = {}): FarmerConfig {
 /** Random weights with non-zero affine outputs, so every block really transforms. */
 export function tinyModel(o: TinyOptions = {}, seed = 1): FarmerModel {
   const cfg = tinyConfig(o);
-  const params: Params = initParams(cfg, { seed, projOutStd: 0.05 });
+  const params: Params = initParams(cfg, { seed, projOutStd: 0.3 });
   // Larger random weights than the training init so the flow is far from the identity.
   for (const [name, t] of params) {
     if (/pos_embed|class_embed|cond_/.test(name)) {
