@@ -1,0 +1,103 @@
+// The page's state: backend selection, the zoo listing and the loaded model. Components read
+// these fields and call the methods; only this module talks to the worker client.
+import type { WorkerClient } from '../lib/runtime/client';
+import {
+  RunError,
+  type BackendPreference,
+  type BackendReport,
+  type ErrorCode,
+  type LoadedModel,
+  type ModelSource,
+  type ModelSummary,
+} from '../lib/runtime/protocol';
+import { backendRows, type BackendRow } from './backends';
+
+export type BackendState =
+  | { status: 'detecting' }
+  | { status: 'ready'; report: BackendReport; rows: BackendRow[] }
+  | { status: 'error'; message: string };
+
+export type ZooState =
+  | { status: 'loading' }
+  | { status: 'ready'; url: string; models: ModelSummary[] }
+  | { status: 'error'; code: ErrorCode; message: string };
+
+export interface ModelState {
+  /** the model the worker holds; kept while another one loads or fails */
+  loaded: LoadedModel | null;
+  /** a load in progress */
+  loading: { name: string; runId: number } | null;
+  /** why the last load failed */
+  error: string | null;
+}
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export class Workbench {
+  backend = $state.raw<BackendState>({ status: 'detecting' });
+  zoo = $state.raw<ZooState>({ status: 'loading' });
+  model = $state.raw<ModelState>({ loaded: null, loading: null, error: null });
+
+  readonly #client: WorkerClient;
+  #destroyed = false;
+  /** increases with every load; a result from an older load is dropped */
+  #loadVersion = 0;
+
+  constructor(
+    client: WorkerClient,
+    /** what `?backend=` asked for */
+    readonly requested: BackendPreference,
+    /** a `?backend=` value that is not a backend name */
+    readonly invalidBackend?: string,
+  ) {
+    this.#client = client;
+  }
+
+  /** Selects the backend and reads the zoo index, concurrently. */
+  async start(): Promise<void> {
+    await Promise.all([this.#selectBackend(), this.refreshZoo()]);
+  }
+
+  async #selectBackend(): Promise<void> {
+    try {
+      const report = await this.#client.init(this.requested);
+      if (this.#destroyed) return;
+      this.backend = { status: 'ready', report, rows: backendRows(report) };
+    } catch (e) {
+      if (!this.#destroyed) this.backend = { status: 'error', message: messageOf(e) };
+    }
+  }
+
+  async refreshZoo(): Promise<void> {
+    this.zoo = { status: 'loading' };
+    try {
+      const { url, models } = await this.#client.listModels();
+      if (!this.#destroyed) this.zoo = { status: 'ready', url, models };
+    } catch (e) {
+      if (!this.#destroyed) this.zoo = { status: 'error', code: e instanceof RunError ? e.code : 'internal', message: messageOf(e) };
+    }
+  }
+
+  /** Loads a zoo model or a checkpoint file; a newer load cancels an older one. */
+  async load(source: ModelSource): Promise<void> {
+    const version = ++this.#loadVersion;
+    const previous = this.model.loading;
+    if (previous) void this.#client.cancel(previous.runId).catch(() => {});
+    const name = source.name ?? 'checkpoint';
+    const run = this.#client.start('loadModel', source, 'bytes' in source ? { transfer: [source.bytes] } : {});
+    this.model = { ...this.model, loading: { name, runId: run.runId }, error: null };
+    try {
+      const loaded = await run.result;
+      if (this.#destroyed || version !== this.#loadVersion) return;
+      this.model = { loaded, loading: null, error: null };
+    } catch (e) {
+      if (this.#destroyed || version !== this.#loadVersion) return;
+      this.model = { ...this.model, loading: null, error: `could not load ${name}: ${messageOf(e)}` };
+    }
+  }
+
+  destroy(): void {
+    this.#destroyed = true;
+    this.#client.close();
+  }
+}

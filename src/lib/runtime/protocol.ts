@@ -1,0 +1,123 @@
+// The one schema spoken across the worker boundary. The main thread sends `Request`s, the
+// worker answers with `WorkerEvent`s. Every request is a run with its own `runId`; it ends with
+// exactly one `result` or `error` event carrying that id, and may emit `progress` before.
+// To add a compute request: add an entry to `RequestMap` and a handler in worker-handlers.ts.
+import type { FarmerConfig } from '../farmer/config';
+import type { BackendAttempt, BackendName, BackendReport } from '../tf/backend';
+
+// The backend report is src/lib/tf/backend.ts's own type (a type-only import: no tfjs here).
+export type { BackendAttempt, BackendName, BackendReport };
+export type BackendPreference = BackendName | 'auto';
+
+/** The order `auto` tries backends in (the same as backend.ts's BACKEND_ORDER). */
+export const backendNames = ['webgpu', 'webgl', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
+
+/** A model as the zoo page lists it. */
+export interface ModelSummary {
+  /** id for `loadModel {name}` and `npx farmer <command> <name>` */
+  name: string;
+  title: string;
+  dataset: string;
+  description: string;
+}
+
+export interface ZooListing {
+  /** where the index was read from */
+  url: string;
+  models: ModelSummary[];
+}
+
+/** A model now held by the worker. */
+export interface LoadedModel {
+  name: string;
+  /** total number of float parameters */
+  parameters: number;
+  config: FarmerConfig;
+  /** training card from the checkpoint metadata (dataset, steps, metrics, …) */
+  card: Record<string, unknown>;
+}
+
+export type ModelSource = { name: string } | { bytes: ArrayBuffer; name?: string };
+
+/** Request type → its parameters and the value of its `result` event. */
+export interface RequestMap {
+  init: { params: { backend: BackendPreference }; result: BackendReport };
+  listModels: { params: { indexUrl?: string }; result: ZooListing };
+  loadModel: { params: ModelSource; result: LoadedModel };
+  cancel: { params: { target: number }; result: { cancelled: boolean } };
+}
+
+export type RequestType = keyof RequestMap;
+export type Params<K extends RequestType> = RequestMap[K]['params'];
+export type Result<K extends RequestType> = RequestMap[K]['result'];
+
+export type Request = { [K in RequestType]: { type: K; runId: number } & Params<K> }[RequestType];
+export type RequestOf<K extends RequestType> = Extract<Request, { type: K }>;
+
+/**
+ * Why a run failed. `cancelled`: a `cancel` request stopped it. `not-found`/`malformed`: a
+ * file (zoo index, checkpoint) is missing or unreadable. `bad-request`: the message itself.
+ */
+export type ErrorCode = 'cancelled' | 'not-found' | 'malformed' | 'bad-request' | 'internal';
+
+export type ResultEvent = { [K in RequestType]: { type: 'result'; runId: number; request: K; value: Result<K> } }[RequestType];
+
+export type WorkerEvent =
+  | { type: 'ready'; report: BackendReport }
+  | { type: 'progress'; runId: number; done: number; total: number; label?: string }
+  | ResultEvent
+  | { type: 'error'; runId: number | null; code: ErrorCode; message: string };
+
+/** An error that crosses the boundary with its code. */
+export class RunError extends Error {
+  override name = 'RunError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const requestTypes: readonly RequestType[] = ['init', 'listModels', 'loadModel', 'cancel'];
+
+export function isBackendName(v: unknown): v is BackendName {
+  return typeof v === 'string' && (backendNames as readonly string[]).includes(v);
+}
+
+/** Validates a message received by the worker; throws RunError('bad-request') otherwise. */
+export function parseRequest(data: unknown): Request {
+  const bad = (why: string): never => {
+    throw new RunError('bad-request', `invalid request: ${why}`);
+  };
+  if (typeof data !== 'object' || data === null) return bad('not an object');
+  const m = data as Record<string, unknown>;
+  if (!requestTypes.includes(m.type as RequestType)) return bad(`unknown type ${JSON.stringify(m.type)}`);
+  if (!Number.isSafeInteger(m.runId)) return bad('runId must be an integer');
+  switch (m.type as RequestType) {
+    case 'init':
+      if (m.backend !== 'auto' && !isBackendName(m.backend)) bad(`unknown backend ${JSON.stringify(m.backend)}`);
+      break;
+    case 'listModels':
+      if (m.indexUrl !== undefined && typeof m.indexUrl !== 'string') bad('indexUrl must be a string');
+      break;
+    case 'loadModel':
+      if (m.bytes !== undefined) {
+        if (!(m.bytes instanceof ArrayBuffer)) bad('bytes must be an ArrayBuffer');
+        if (m.name !== undefined && typeof m.name !== 'string') bad('name must be a string');
+      } else if (typeof m.name !== 'string' || m.name === '') bad('loadModel needs a name or bytes');
+      break;
+    case 'cancel':
+      if (!Number.isSafeInteger(m.target)) bad('cancel needs the target runId');
+      break;
+  }
+  return m as unknown as Request;
+}
+
+/** The message and code of anything thrown, for an `error` event. */
+export function toErrorEvent(runId: number | null, e: unknown): Extract<WorkerEvent, { type: 'error' }> {
+  if (e instanceof RunError) return { type: 'error', runId, code: e.code, message: e.message };
+  if (e instanceof DOMException && e.name === 'AbortError') return { type: 'error', runId, code: 'cancelled', message: 'cancelled' };
+  const message = e instanceof Error ? e.message : String(e);
+  return { type: 'error', runId, code: 'internal', message: message || 'unknown error' };
+}

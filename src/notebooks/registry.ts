@@ -1,0 +1,20 @@
+// The notebooks the router knows. Each notebook is one lazily loaded page under src/notebooks/;
+// a route whose id is not registered here shows "not found".
+import type { Component } from 'svelte';
+import type { Workbench } from '../app/workbench.svelte';
+
+/** Route ids reserved for the paper's experiments (paper-notes.md). */
+export type NotebookId = 'separation' | 'logdet' | 'sensitivity';
+
+export interface NotebookEntry {
+  id: NotebookId;
+  /** page heading and link text */
+  title: string;
+  /** one sentence for the index page */
+  summary: string;
+  /** the figure of the paper it reproduces, e.g. "suppl. Fig. 8" */
+  reproduces: string;
+  load: () => Promise<{ default: Component<{ workbench: Workbench }> }>;
+}
+
+export const notebooks: readonly NotebookEntry[] = [];
