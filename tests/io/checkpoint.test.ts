@@ -151,7 +151,7 @@ describe('malformed checkpoints are refused with one clear error', () => {
     expect(refusal(rebuild(valid, (h) => void delete h.__metadata__)).message).toMatch(/no "format": not a farmer-workbench checkpoint/);
     expect(refusal(setMeta('format', 'pt')).message).toMatch(/format is "pt", expected "farmer-workbench"/);
     expect(refusal(setMeta('version', '2')).message).toMatch(/unsupported checkpoint version "2"/);
-    expect(refusal(setMeta('version', undefined)).message).toMatch(/unsupported checkpoint version undefined/);
+    expect(refusal(setMeta('version', undefined)).message).toMatch(/metadata has no "version"/);
     expect(refusal(setMeta('config', undefined)).message).toMatch(/metadata has no "config"/);
     expect(refusal(setMeta('config', '{oops')).message).toMatch(/metadata "config" is not valid JSON/);
     expect(refusal(setMeta('config', JSON.stringify({ ...tinyRawConfig, patch_size: 3 }))).message).toMatch(/bad config in metadata: config: image 8×8 is not divisible by patch_size 3/);

@@ -110,6 +110,7 @@ function readChecked(bytes: Uint8Array | ArrayBuffer): CheckpointData {
   if (!('format' in meta)) throw new CheckpointError(`metadata has no "format": not a ${checkpointFormat} checkpoint`);
   if (meta.format !== checkpointFormat)
     throw new CheckpointError(`metadata format is ${JSON.stringify(meta.format)}, expected "${checkpointFormat}"`);
+  if (!('version' in meta)) throw new CheckpointError('metadata has no "version"');
   if (meta.version !== checkpointVersion)
     throw new CheckpointError(`unsupported checkpoint version ${JSON.stringify(meta.version)} (this build reads "${checkpointVersion}")`);
   let config: FarmerConfig;
