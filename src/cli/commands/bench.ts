@@ -1,0 +1,130 @@
+// Speed of the engine on the reference configuration (spec §7): medians over repeated runs.
+import * as tf from '@tensorflow/tfjs';
+import type { CommandContext } from '../main';
+import { UsageError } from '../args';
+import { setupBackend } from '../common';
+import { referenceConfig, type FarmerConfig } from '../../lib/farmer/config';
+import { initParams, disposeParams } from '../../lib/farmer/params';
+import { makeModel, nllPerDim, trainingLoss, type FarmerModel } from '../../lib/farmer/model';
+import { afInverse } from '../../lib/farmer/af';
+import { toVariables, trainStep } from '../../lib/train/step';
+import { AdamW } from '../../lib/train/adamw';
+import { useFastMatMulGradient } from '../../lib/tf/matmul-grad';
+import { Rng } from '../../lib/util/random';
+
+export const usage = `farmer bench [--batch B] [--reps R] [--backend wasm|cpu|webgpu] [--json]
+  on the reference configuration of spec §7: forward images/s, training-step images/s with the
+  stock and the explicit-transpose BatchMatMul gradient, AF inverse images/s with and without the
+  KV cache. Each figure is the median of R timed runs after one warm-up run.`;
+
+export interface Timing {
+  /** median seconds per run */
+  median_s: number;
+  runs_s: number[];
+  images_per_s: number;
+}
+
+/** Median wall time of `reps` runs after one warm-up; `fn` must finish its GPU work before returning. */
+export async function timeIt(fn: () => Promise<void>, reps: number, imagesPerRun: number): Promise<Timing> {
+  await fn();
+  const runs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    runs.push((performance.now() - t0) / 1000);
+  }
+  const sorted = [...runs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median_s: median, runs_s: runs, images_per_s: imagesPerRun / median };
+}
+
+function randomInputs(cfg: FarmerConfig, B: number, seed: number): { x: tf.Tensor4D; labels: Int32Array } {
+  const { height, width, channels } = cfg.image;
+  const rng = new Rng(seed);
+  const x = tf.tensor4d(rng.uniforms(B * height * width * channels, -1, 1), [B, height, width, channels]);
+  const labels = Int32Array.from({ length: B }, () => rng.int(cfg.num_classes));
+  return { x, labels };
+}
+
+async function benchForward(model: FarmerModel, B: number, reps: number): Promise<Timing> {
+  const { x, labels } = randomInputs(model.config, B, 1);
+  const t = await timeIt(async () => {
+    const nll = nllPerDim(model, x, labels);
+    await nll.data();
+    nll.dispose();
+  }, reps, B);
+  x.dispose();
+  return t;
+}
+
+async function benchTrainStep(model: FarmerModel, B: number, reps: number, fast: boolean): Promise<Timing> {
+  useFastMatMulGradient(fast);
+  const vars = toVariables(model.params);
+  const trainable = makeModel(model.config, vars);
+  const opt = new AdamW({ weightDecay: 0.03 });
+  const { x, labels } = randomInputs(model.config, B, 2);
+  try {
+    return await timeIt(async () => {
+      await trainStep(vars, () => trainingLoss(trainable, x, labels), opt, 1e-4);
+    }, reps, B);
+  } finally {
+    useFastMatMulGradient(true);
+    x.dispose();
+    opt.dispose();
+    for (const v of vars.values()) v.dispose();
+  }
+}
+
+async function benchInverse(model: FarmerModel, B: number, reps: number, cached: boolean): Promise<Timing> {
+  const { tokens: N, tokenDim: d } = model.dims;
+  const z = tf.tensor3d(new Rng(3).normals(B * N * d), [B, N, d]);
+  const t = await timeIt(async () => {
+    const x = afInverse(model.params, model.config, z, { cached });
+    await x.data();
+    x.dispose();
+  }, reps, B);
+  z.dispose();
+  return t;
+}
+
+export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
+  const batch = flags.int('batch', 16), reps = flags.int('reps', 3);
+  const report = await setupBackend(flags);
+  flags.finish();
+  if (batch < 1 || reps < 1) throw new UsageError('--batch and --reps must be ≥ 1');
+  const cfg = referenceConfig;
+  const model = makeModel(cfg, initParams(cfg, { seed: 0, projOutStd: 0.02 }));
+  const memBefore = tf.memory().numTensors;
+  const say = (s: string) => { if (!json) log(s); };
+  say(`bench on ${report.active}, reference configuration (spec §7), batch ${batch}, median of ${reps}`);
+  const forward = await benchForward(model, batch, reps);
+  say(`  forward            ${forward.images_per_s.toFixed(1)} images/s`);
+  const trainStock = await benchTrainStep(model, batch, reps, false);
+  say(`  train step, stock  ${trainStock.images_per_s.toFixed(2)} images/s`);
+  const trainFast = await benchTrainStep(model, batch, reps, true);
+  say(`  train step, fixed  ${trainFast.images_per_s.toFixed(2)} images/s`);
+  const invBatch = Math.max(1, batch >> 1);
+  const invCached = await benchInverse(model, invBatch, reps, true);
+  say(`  inverse, cached    ${invCached.images_per_s.toFixed(2)} images/s`);
+  const invUncached = await benchInverse(model, invBatch, reps, false);
+  say(`  inverse, uncached  ${invUncached.images_per_s.toFixed(2)} images/s`);
+  const leaked = tf.memory().numTensors - memBefore;
+  disposeParams(model.params);
+  const result = {
+    backend: report.active,
+    config: 'reference (spec §7)',
+    batch,
+    inverse_batch: invBatch,
+    reps,
+    forward,
+    train_step: { stock: trainStock, fixed: trainFast, speedup: trainFast.images_per_s / trainStock.images_per_s },
+    af_inverse: { cached: invCached, uncached: invUncached, speedup: invCached.images_per_s / invUncached.images_per_s },
+    tensors_leaked: leaked,
+  };
+  if (json) out(JSON.stringify(result, null, 2));
+  else {
+    out(`train step speedup (fixed / stock gradient): ${result.train_step.speedup.toFixed(2)}×`);
+    out(`AF inverse speedup (KV cache / none):        ${result.af_inverse.speedup.toFixed(2)}×`);
+  }
+}
