@@ -37,7 +37,7 @@ export interface ParamScales {
   /** std of the af proj_out bias */
   projOutBias: number;
   /** optional per-name override: return a value generator or null for the default */
-  override?: (name: string, index: number, rng: RefRng) => number | null;
+  override?: (name: string, index: number, rng: RefRng, defaultValue: number) => number | null;
 }
 
 /**
@@ -66,7 +66,7 @@ export function randomRefParams(cfg: RefConfig, seed: number, sc: ParamScales): 
       else if (/\.weight$/.test(name)) v = (1.2 / Math.sqrt(fanIn)) * g;
       else if (/\.bias$/.test(name)) v = 0.1 * g;
       else throw new Error(`randomRefParams: no rule for ${name}`);
-      const o = sc.override?.(name, i, rng);
+      const o = sc.override?.(name, i, rng, v);
       data[i] = Math.fround(o ?? v);
     }
     out.set(name, { shape, data });
