@@ -1,0 +1,128 @@
+// `farmer train`: Eq. 14 with AdamW, cosine schedule, clipping, EMA; resumable checkpoints.
+import { readFile, appendFile, writeFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import type { CommandContext } from '../main';
+import { UsageError } from '../args';
+import { progressBar, setupBackend } from '../common';
+import { parseConfig } from '../../lib/farmer/config';
+import { initParams, countParams } from '../../lib/farmer/params';
+import { loadDataset } from '../../lib/data/node';
+import { defaultTrainOptions, disposeTrainState, exportParams, newTrainState, trainOneStep, type StepLog, type TrainOptions, type TrainState } from '../../lib/train/loop';
+import { decodeTrainState, encodeTrainState } from '../../lib/train/state-file';
+import { saveCheckpointAsync, type Card } from '../../lib/io/checkpoint';
+import { readBytes, writeBytes } from '../../lib/io/node-files';
+
+export const usage = `farmer train <config.json> --dataset mnist|colored-mnist --out model.safetensors [--resume]
+        [--steps N] [--batch B] [--lr 1e-3] [--lr-min 1e-5] [--warmup 200] [--weight-decay 0.03]
+        [--clip 1] [--ema 0.999] [--seed S] [--checkpoint-every 200] [--log-every 10] [--max-minutes M]
+  writes <out> (EMA weights + card), <out>.state.safetensors (resumable: weights, AdamW, EMA) and
+  <out>.log.jsonl (one line per step: loss, nll_per_dim, logdet_per_dim, bpd, lr, grad_norm, images_per_s).
+  --resume continues from <out>.state.safetensors exactly; --max-minutes stops cleanly after a checkpoint.`;
+
+/** Summary of the log for the card: mean BPD per window of steps. */
+function curveSummary(lines: StepLog[], points = 50): [number, number][] {
+  if (!lines.length) return [];
+  const size = Math.max(1, Math.ceil(lines.length / points));
+  const out: [number, number][] = [];
+  for (let i = 0; i < lines.length; i += size) {
+    const w = lines.slice(i, i + size).filter((l) => !l.skipped);
+    if (w.length) out.push([w[w.length - 1].step, +(w.reduce((s, l) => s + l.bpd, 0) / w.length).toFixed(4)]);
+  }
+  return out;
+}
+
+export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
+  const [configPath] = flags.positionals;
+  const dataset = flags.required('dataset');
+  const outPath = flags.required('out');
+  const resume = flags.bool('resume');
+  const num = (name: string, fallback: number) => flags.num(name, fallback);
+  const given: Partial<TrainOptions> = {};
+  const steps = flags.int('steps');
+  const opt = (key: keyof TrainOptions, flag: string) => {
+    const v = flags.num(flag);
+    if (v !== undefined) (given as Record<string, number>)[key] = v;
+  };
+  opt('batch', 'batch'); opt('lr', 'lr'); opt('lrMin', 'lr-min'); opt('warmup', 'warmup'); opt('weightDecay', 'weight-decay');
+  opt('clip', 'clip'); opt('ema', 'ema'); opt('seed', 'seed');
+  const checkpointEvery = num('checkpoint-every', 200), logEvery = num('log-every', 10);
+  const maxMinutes = flags.num('max-minutes');
+  const report = await setupBackend(flags);
+  flags.finish();
+  if (!configPath && !resume) throw new UsageError('missing <config.json>');
+  const statePath = `${outPath}.state.safetensors`, logPath = `${outPath}.log.jsonl`;
+  await mkdir(dirname(outPath), { recursive: true });
+
+  let state: TrainState, options: TrainOptions, config;
+  let history: StepLog[] = [];
+  if (resume) {
+    if (!existsSync(statePath)) throw new Error(`--resume: no training state at ${statePath}`);
+    const d = decodeTrainState(await readBytes(statePath, 'training state'), statePath);
+    ({ config, state } = d);
+    options = { ...d.options, ...given, ...(steps !== undefined ? { steps } : {}) };
+    if (existsSync(logPath)) history = (await readFile(logPath, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as StepLog).filter((l) => l.step <= state.step);
+    await writeFile(logPath, history.map((l) => JSON.stringify(l) + '\n').join(''));
+    log(`resuming ${outPath} at step ${state.step}/${options.steps}`);
+  } else {
+    const text = await readFile(configPath, 'utf8').catch(() => { throw new Error(`config not found: ${configPath}`); });
+    let raw: unknown;
+    try { raw = JSON.parse(text); } catch (e) { throw new Error(`${configPath}: not valid JSON (${(e as Error).message})`); }
+    config = parseConfig(raw);
+    if (steps === undefined) throw new UsageError('missing --steps');
+    options = { ...defaultTrainOptions, ...given, steps };
+    state = newTrainState(initParams(config, { seed: options.seed }), options);
+    await writeFile(logPath, '');
+  }
+  const data = loadDataset(dataset, 'train');
+  const { height, width, channels } = config.image;
+  if (data.height !== height || data.width !== width || data.channels !== channels)
+    throw new Error(`dataset ${dataset} has ${data.height}×${data.width}×${data.channels} images; the config wants ${height}×${width}×${channels}`);
+  if (config.num_classes > 0 && data.numClasses !== config.num_classes)
+    throw new Error(`dataset ${dataset} has ${data.numClasses} classes; the config has ${config.num_classes}`);
+  log(`training ${countParams(state.vars).toLocaleString('en-US')} parameters on ${dataset} (${data.n} images) with ${report.active}, batch ${options.batch}, ${options.steps} steps`);
+
+  const save = async () => {
+    const card: Card = {
+      dataset, steps: state.step, time_s: Math.round(state.timeS), seed: options.seed, metrics: {},
+      train: { options, skipped_steps: state.skipped, last_bpd: history.at(-1)?.bpd ?? null, curve_bpd: curveSummary(history) },
+    };
+    await writeBytes(outPath, await saveCheckpointAsync(config, exportParams(state), card));
+    await writeBytes(statePath, await encodeTrainState(config, options, state));
+  };
+  const started = performance.now();
+  const bar = progressBar('train', options.steps);
+  let pending: StepLog[] = [];
+  let stopRequested = false;
+  const onSigint = () => { stopRequested = true; log('\nstopping after this step (checkpoint follows)…'); };
+  process.on('SIGINT', onSigint);
+  try {
+    while (state.step < options.steps) {
+      const line = await trainOneStep(config, state, data, options);
+      history.push(line);
+      pending.push(line);
+      bar.tick(state.step);
+      if (!process.stderr.isTTY && !json && state.step % logEvery === 0)
+        log(`step ${line.step} bpd ${line.bpd.toFixed(4)} lr ${line.lr.toExponential(2)} |g| ${line.grad_norm.toFixed(2)} ${line.images_per_s.toFixed(1)} img/s`);
+      const outOfTime = maxMinutes !== undefined && (performance.now() - started) / 60000 >= maxMinutes;
+      if (state.step % checkpointEvery === 0 || state.step === options.steps || outOfTime || stopRequested) {
+        await appendFile(logPath, pending.map((l) => JSON.stringify(l) + '\n').join(''));
+        pending = [];
+        await save();
+        if (outOfTime || stopRequested) break;
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    bar.end();
+  }
+  const last = history.slice(-50).filter((l) => !l.skipped);
+  const summary = {
+    out: outPath, steps: state.step, of: options.steps, time_s: state.timeS, skipped: state.skipped,
+    last50_bpd: last.length ? last.reduce((s, l) => s + l.bpd, 0) / last.length : null, tensors: tf.memory().numTensors,
+  };
+  disposeTrainState(state);
+  if (json) out(JSON.stringify(summary));
+  else out(`${outPath}: step ${summary.steps}/${summary.of}, ${summary.time_s.toFixed(0)} s, mean bpd of the last 50 steps ${summary.last50_bpd?.toFixed(4)}`);
+}

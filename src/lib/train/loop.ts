@@ -1,0 +1,133 @@
+// The training loop of Eq. 14, shared by `farmer train` and (later) a browser worker: no Node
+// APIs here. Batches, dequantization noise and label dropout of step t all come from
+// Rng(seed, t), so a run resumed from a checkpoint continues exactly as the uninterrupted one.
+import * as tf from '@tensorflow/tfjs';
+import type { FarmerConfig } from '../farmer/config';
+import type { Params } from '../farmer/params';
+import { makeModel, type FarmerModel } from '../farmer/model';
+import { analyzeForward } from '../farmer/model';
+import { dropLabels } from '../farmer/labels';
+import { dequantizeGaussian, dequantizeUniform, gaussianSigma } from '../data/dequantize';
+import { Rng } from '../util/random';
+import { AdamW } from './adamw';
+import { learningRate, type Schedule } from './schedule';
+import { toVariables, trainStep } from './step';
+
+export interface TrainOptions extends Schedule {
+  batch: number;
+  seed: number;
+  weightDecay: number;
+  /** global gradient-norm clip, 0 = off */
+  clip: number;
+  /** EMA decay of the weights, 0 = no EMA */
+  ema: number;
+}
+
+export const defaultTrainOptions: Omit<TrainOptions, 'steps'> = {
+  batch: 32, seed: 0, lr: 1e-3, lrMin: 1e-5, warmup: 200, weightDecay: 0.03, clip: 1, ema: 0.999,
+};
+
+/** Images in uint8 [n, H, W, C] with labels [n]. */
+export interface TrainingData {
+  n: number;
+  images: Uint8Array;
+  labels: Uint8Array | Int32Array;
+}
+
+/** One line of the JSONL log. */
+export interface StepLog {
+  step: number;
+  loss: number;
+  nll_per_dim: number;
+  logdet_per_dim: number;
+  bpd: number;
+  lr: number;
+  grad_norm: number;
+  images_per_s: number;
+  /** the update was skipped because the loss or a gradient was not finite */
+  skipped: boolean;
+}
+
+/** Everything a resumed run needs: weights, AdamW moments, EMA, the step count. */
+export interface TrainState {
+  step: number;
+  /** wall-clock seconds spent so far */
+  timeS: number;
+  skipped: number;
+  vars: Map<string, tf.Variable>;
+  optimizer: AdamW;
+  ema: Map<string, tf.Tensor> | null;
+}
+
+export function newTrainState(params: Params, o: TrainOptions): TrainState {
+  const vars = toVariables(params);
+  return {
+    step: 0, timeS: 0, skipped: 0, vars,
+    optimizer: new AdamW({ beta1: 0.9, beta2: 0.95, weightDecay: o.weightDecay }),
+    ema: o.ema > 0 ? new Map([...vars].map(([n, v]) => [n, tf.keep(v.clone())])) : null,
+  };
+}
+
+export function disposeTrainState(s: TrainState): void {
+  s.optimizer.dispose();
+  for (const v of s.vars.values()) v.dispose();
+  if (s.ema) for (const t of s.ema.values()) t.dispose();
+}
+
+/** The batch of step t: indices, model-space inputs and (dropped-out) labels. */
+export function batchAt(cfg: FarmerConfig, data: TrainingData, o: TrainOptions, t: number): { x: Float32Array; labels: Int32Array | null } {
+  const rng = new Rng((o.seed * 1_000_003 + t) >>> 0);
+  const { height, width, channels } = cfg.image;
+  const D = height * width * channels;
+  const pixels = new Uint8Array(o.batch * D);
+  const labels = new Int32Array(o.batch);
+  for (let b = 0; b < o.batch; b++) {
+    const i = rng.int(data.n);
+    pixels.set(data.images.subarray(i * D, (i + 1) * D), b * D);
+    labels[b] = data.labels[i];
+  }
+  const dq = cfg.dequantization;
+  const x = dq.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, gaussianSigma(t / o.steps, dq.sigma_min, dq.sigma_max), rng);
+  return { x, labels: cfg.num_classes > 0 ? dropLabels(labels, cfg.label_dropout, rng) : null };
+}
+
+/** One step of Eq. 14 on batch t, with EMA; returns its log line. */
+export async function trainOneStep(cfg: FarmerConfig, state: TrainState, data: TrainingData, o: TrainOptions): Promise<StepLog> {
+  const t0 = performance.now();
+  const t = state.step;
+  const { x, labels } = batchAt(cfg, data, o, t);
+  const { height, width, channels } = cfg.image;
+  const xb = tf.tensor4d(x, [o.batch, height, width, channels]);
+  const model: FarmerModel = makeModel(cfg, state.vars);
+  let logdet: tf.Tensor | null = null;
+  const lr = learningRate(o, t);
+  const r = await trainStep(state.vars, () => {
+    const a = analyzeForward(model, xb, labels);
+    logdet?.dispose();
+    logdet = tf.keep(a.logdet.mean().div(model.dims.pixels));
+    return a.nllPerDim.mean() as tf.Scalar;
+  }, state.optimizer, lr, o.clip);
+  xb.dispose();
+  const logdetPerDim = (await logdet!.data())[0];
+  logdet!.dispose();
+  if (r.applied && state.ema) {
+    for (const [n, v] of state.vars) {
+      const old = state.ema.get(n)!;
+      state.ema.set(n, tf.keep(tf.tidy(() => old.mul(o.ema).add(v.mul(1 - o.ema)))));
+      old.dispose();
+    }
+  }
+  if (!r.applied) state.skipped++;
+  state.step++;
+  const seconds = (performance.now() - t0) / 1000;
+  state.timeS += seconds;
+  return {
+    step: state.step, loss: r.loss, nll_per_dim: r.loss, logdet_per_dim: logdetPerDim,
+    bpd: (r.loss + Math.log(128)) / Math.LN2, lr, grad_norm: r.gradNorm, images_per_s: o.batch / seconds, skipped: !r.applied,
+  };
+}
+
+/** The weights to ship: the EMA when there is one. */
+export function exportParams(state: TrainState): Params {
+  return new Map([...(state.ema ?? state.vars)].map(([n, t]) => [n, t as tf.Tensor]));
+}
