@@ -1,0 +1,50 @@
+// Pixels ↔ model space and dequantization (spec §1). Noise comes from the seeded Rng, never from
+// tfjs random ops, so results depend on the seed alone.
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../util/random';
+
+/** σ(t) = σ_min + (σ_max − σ_min)·(1 + cos(π t))/2, t = training progress in [0, 1] (spec §1). */
+export function gaussianSigma(t: number, sigmaMin = 0.005, sigmaMax = 0.1): number {
+  const p = Math.min(1, Math.max(0, t));
+  return sigmaMin + ((sigmaMax - sigmaMin) * (1 + Math.cos(Math.PI * p))) / 2;
+}
+
+/** uniform: x = (x_int + u)/128 − 1, u ~ U[0, 1) per sub-pixel. */
+export function dequantizeUniform(pixels: ArrayLike<number>, rng: Rng): Float32Array {
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < out.length; i++) out[i] = (pixels[i] + rng.uniform()) / 128 - 1;
+  return out;
+}
+
+/** gaussian: x = x_int/127.5 − 1 + σ·ε, ε ~ N(0, 1); σ from `gaussianSigma`. */
+export function dequantizeGaussian(pixels: ArrayLike<number>, sigma: number, rng: Rng): Float32Array {
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < out.length; i++) out[i] = pixels[i] / 127.5 - 1 + sigma * rng.normal();
+  return out;
+}
+
+/** x_int/127.5 − 1, no noise (the centre of the gaussian dequantization). */
+export function toModelSpace(pixels: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < out.length; i++) out[i] = pixels[i] / 127.5 - 1;
+  return out;
+}
+
+/** Model space back to uint8: round((x + 1)·127.5), clipped to [0, 255]; NaN maps to 0. */
+export function toPixels(x: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(x.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = Math.round((x[i] + 1) * 127.5);
+    out[i] = v > 255 ? 255 : v > 0 ? v : 0;
+  }
+  return out;
+}
+
+export type DequantizeOptions = { kind: 'uniform' } | { kind: 'gaussian'; sigma: number };
+
+/** Dequantizes a uint8/int32 pixel tensor of any shape into a float32 tensor of the same shape. */
+export function dequantizeTensor(pixels: tf.Tensor, options: DequantizeOptions, rng: Rng): tf.Tensor {
+  const values = pixels.dataSync();
+  const x = options.kind === 'uniform' ? dequantizeUniform(values, rng) : dequantizeGaussian(values, options.sigma, rng);
+  return tf.tensor(x, pixels.shape, 'float32');
+}
