@@ -12,7 +12,13 @@ export default defineConfig({
   publicDir: 'static',
   server: { headers: isolation },
   preview: { headers: isolation },
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // tfjs-backend-wasm starts its pthreads from `factory.toString()`; the minifier's compress
+    // pass breaks that source ("e is not defined" in every thread), so the worker bundle is
+    // only mangled and stripped of whitespace.
+    rolldownOptions: { output: { minify: { compress: false, mangle: true } } },
+  },
   optimizeDeps: {
     // The worker is not reachable from index.html by the dependency scanner; list it as an
     // entry so TensorFlow.js is pre-bundled up front instead of triggering a reload when the

@@ -138,9 +138,9 @@ describe('worker client and host', () => {
     const a = client.init('auto');
     const b = client.listModels();
     listeners.error(Object.assign(new Event('error'), { message: 'SyntaxError in worker.ts' }));
-    await expect(a).rejects.toMatchObject({ code: 'internal', message: 'SyntaxError in worker.ts' });
+    await expect(a).rejects.toMatchObject({ code: 'internal', message: 'the worker failed: SyntaxError in worker.ts' });
     await expect(b).rejects.toMatchObject({ code: 'internal' });
-    expect(events).toEqual([{ type: 'error', runId: null, code: 'internal', message: 'SyntaxError in worker.ts' }]);
+    expect(events).toEqual([{ type: 'error', runId: null, code: 'internal', message: 'the worker failed: SyntaxError in worker.ts' }]);
     client.close();
     await expect(client.listModels()).rejects.toMatchObject({ message: 'the worker is closed' });
   });

@@ -53,7 +53,7 @@ export class WorkerClient {
     port.addEventListener('message', (e) => this.#receive((e as MessageEvent<WorkerEvent>).data));
     port.addEventListener('messageerror', () => this.#receive({ type: 'error', runId: null, code: 'internal', message: 'a worker message could not be decoded' }));
     port.addEventListener('error', (e) => {
-      const message = (e as ErrorEvent).message || 'the worker failed to start or crashed';
+      const message = `the worker failed: ${(e as ErrorEvent).message || 'it could not start or crashed'}`;
       this.#failAll(new RunError('internal', message));
       this.#emit({ type: 'error', runId: null, code: 'internal', message });
     });

@@ -1,0 +1,128 @@
+// The app shell in headless Chromium against the Vite dev server: the worker selects the
+// backend the URL asks for, the page explains the others, and the zoo shows its models, its
+// empty state or a clear error.
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, repoRoot, startApp, type App } from './harness';
+
+const zoo = JSON.parse(readFileSync(`${repoRoot}/static/models/index.json`, 'utf8')) as { models: { name: string; title: string }[] };
+
+async function backendReported(page: Page): Promise<string> {
+  const header = page.getByTestId('active-backend');
+  await header.and(page.locator('[data-state=ready], [data-state=error]')).waitFor({ timeout: 45_000 });
+  expect(await header.getAttribute('data-state')).toBe('ready');
+  return (await header.innerText()).trim();
+}
+
+/** Each backend's row in the table: [status, why]. */
+async function backendTable(page: Page): Promise<Record<string, [string, string]>> {
+  const rows: Record<string, [string, string]> = {};
+  for (const row of await page.locator('table.backends tbody tr').all())
+    rows[(await row.getAttribute('data-backend'))!] = [(await row.getAttribute('data-state'))!, (await row.locator('.reason').innerText()).trim()];
+  return rows;
+}
+
+async function expectZooShown(page: Page): Promise<void> {
+  if (zoo.models.length === 0) {
+    await expect.poll(() => page.getByTestId('zoo-empty').innerText()).toContain('No models in the zoo yet');
+    expect(await page.getByTestId('zoo-empty').innerText()).toContain('npx farmer train');
+  } else {
+    const list = page.getByTestId('zoo-list');
+    await list.waitFor();
+    for (const m of zoo.models) {
+      expect(await list.innerText()).toContain(m.title);
+      await page.getByRole('button', { name: `Load model ${m.name}` }).waitFor();
+    }
+  }
+}
+
+describe.skipIf(!hasChromium())('app shell in Chromium', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('?backend=wasm runs on WebAssembly and says why the others were not tried', async () => {
+    const { page, errors } = await app.open('/?backend=wasm');
+    expect(await backendReported(page)).toBe('WebAssembly');
+    const rows = await backendTable(page);
+    expect(rows.wasm).toEqual(['active', expect.stringMatching(/verified/)]);
+    for (const name of ['webgpu', 'webgl', 'cpu']) expect(rows[name]).toEqual(['skipped', 'not tried: ?backend=wasm was requested and works']);
+    expect(await page.getByTestId('backend-summary').innerText()).toContain('forced with ?backend=wasm');
+    await expectZooShown(page);
+    expect(await page.getByTestId('loaded-model').innerText()).toBe('none loaded');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('?backend=webgpu runs on the WebGPU adapter Chromium exposes', async () => {
+    const { page, errors } = await app.open('/?backend=webgpu');
+    expect(await backendReported(page)).toBe('WebGPU');
+    const rows = await backendTable(page);
+    expect(rows.webgpu).toEqual(['active', expect.stringMatching(/verified on adapter/)]);
+    for (const name of ['webgl', 'wasm', 'cpu']) expect(rows[name][0]).toBe('skipped');
+    await expectZooShown(page);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a missing or malformed model index is reported as such, with a retry button', async () => {
+    // The worker's fetch of the index, answered three ways in turn.
+    const answers = [
+      { status: 404, body: 'not here', contentType: 'text/plain' },
+      { status: 200, body: '{"models": [', contentType: 'application/json' },
+      { status: 200, body: '{"models": [{"name": "x"}]}', contentType: 'application/json' },
+    ];
+    let served = 0;
+    const { page, errors } = await app.open('/?backend=cpu', {
+      setup: (p) => p.context().route('**/models/index.json', (route) => route.fulfill(answers[Math.min(served++, answers.length - 1)])),
+    });
+    const error = page.getByTestId('zoo-error');
+    await error.waitFor();
+    expect(await error.getAttribute('data-code')).toBe('not-found');
+    expect(await error.innerText()).toMatch(/The model index is missing[\s\S]*HTTP 404/);
+
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await expect.poll(() => error.getAttribute('data-code')).toBe('malformed');
+    expect(await error.innerText()).toMatch(/The model index is malformed[\s\S]*not valid JSON/);
+
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await expect.poll(() => error.innerText()).toMatch(/models\[0\]\.file must be a non-empty string/);
+    // The 404 is the only console error: Chromium logs the failed fetch itself.
+    expect(errors.filter((e) => !/404/.test(e))).toEqual([]);
+    await page.close();
+  });
+
+  it('an unknown route says "not found" and links back home', async () => {
+    const { page, errors } = await app.open('/?backend=cpu#/no-such-page');
+    const heading = page.getByRole('heading', { name: 'Page not found' });
+    await heading.waitFor();
+    expect(await page.locator('main').innerText()).toContain('#/no-such-page');
+    await page.getByRole('link', { name: 'Back to the workbench home' }).click();
+    await page.getByRole('heading', { name: 'Compute backend' }).waitFor();
+    expect(await heading.count()).toBe(0);
+    // The header stays, with the backend, on every route.
+    expect(await backendReported(page)).toBe('CPU (plain JS)');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('every control has an accessible name', async () => {
+    const { page } = await app.open('/?backend=cpu');
+    await backendReported(page);
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll('button, select, input, a[href]')]
+        .filter((el) => {
+          const labelled = el.getAttribute('aria-label') || (el as HTMLInputElement).labels?.length || el.textContent?.trim();
+          return !labelled;
+        })
+        .map((el) => el.outerHTML),
+    );
+    expect(unnamed).toEqual([]);
+    await page.close();
+  });
+});
