@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from './config';
 import { param, type Params } from './params';
-import { linearNamed } from '../nn/layers';
+import { linearNamed, linearSplit } from '../nn/layers';
 import { createCaches, disposeCaches, transformerStack, transformerStackStep, type StackOptions } from '../nn/transformer';
 import { classMixtureWeights } from './labels';
 
@@ -67,9 +67,9 @@ export function blockAffine(params: Params, cfg: FarmerConfig, k: number, xt: tf
     const ey = classEmbedding(params, cfg, k, opts.labels ?? null, B);
     if (ey) h = h.add(ey);
     h = transformerStack(params, h, stackOptions(cfg, k, !opts.bidirectional, opts.attnTemp));
-    const o = softClip(linearNamed(params, `${b}.proj_out`, h), cfg.af.soft_clip); // [B, N, 2d]
-    const shifted = tf.concat([tf.zeros([B, 1, 2 * d]), o.slice([0, 0, 0], [B, N - 1, 2 * d])], 1); // o'_i = o_{i−1}
-    return splitAffine(shifted, d);
+    const shift = (o: tf.Tensor) => tf.concat([tf.zeros([B, 1, d]), o.slice([0, 0, 0], [B, N - 1, d])], 1); // o'_i = o_{i−1}
+    const [a, sh] = linearSplit(params, `${b}.proj_out`, h, [d, d]); // [B, N, d] each
+    return [shift(softClip(a, cfg.af.soft_clip)), shift(softClip(sh, cfg.af.soft_clip))];
   });
 }
 

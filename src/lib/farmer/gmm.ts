@@ -2,6 +2,8 @@
 // mixture temperature T and Gaussian scale s (supplementary §7).
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/random';
+import type { Params } from './params';
+import { linearSplit } from '../nn/layers';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 export const SIGMA_FLOOR = 1e-6;
@@ -39,6 +41,19 @@ export function splitGmm(out: tf.Tensor, K: number, d: number): GmmTensors {
   return tf.tidy(() => {
     const lead = out.shape.slice(0, -1);
     const [logits, means, raw] = tf.split(out, [K, K * d, K * d], -1);
+    return {
+      logits,
+      means: means.reshape([...lead, K, d]),
+      sigmas: tf.maximum(squarePlus(raw), SIGMA_FLOOR).reshape([...lead, K, d]),
+    };
+  });
+}
+
+/** The GMM head `name` applied to h [..., W]: the three fields as separate matMuls (see linearSplit). */
+export function gmmHead(params: Params, name: string, h: tf.Tensor, K: number, d: number): GmmTensors {
+  return tf.tidy(() => {
+    const lead = h.shape.slice(0, -1);
+    const [logits, means, raw] = linearSplit(params, name, h, [K, K * d, K * d]);
     return {
       logits,
       means: means.reshape([...lead, K, d]),

@@ -7,7 +7,7 @@ import { param, type Params } from './params';
 import { linear, linearNamed, layerNormNamed } from '../nn/layers';
 import { createCaches, disposeCaches, transformerStack, transformerStackStep, type StackOptions } from '../nn/transformer';
 import type { KVCache } from '../nn/attention';
-import { gmmLogDensity, splitGmm } from './gmm';
+import { gmmHead, gmmLogDensity } from './gmm';
 import { nullRowOneHot } from './labels';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -73,8 +73,8 @@ export function priorLogProb(params: Params, cfg: FarmerConfig, z: tf.Tensor3D, 
     const seq = tf.concat([conditionPrefix(params, cfg, labels), embedTokens(params, zIordered, flip ? tf.reverse(pos, 0) : pos)], 1);
     const h = layerNormNamed(params, 'ar.norm', transformerStack(params, seq, arStack(cfg))); // [B, M+N, A]
     // The output at position M−1+i predicts G_{i+1}; the last one (at u_N) predicts G_R.
-    const gInfo = splitGmm(linearNamed(params, 'ar.head_info', h.slice([0, M - 1, 0], [B, N, -1])), p.mixtures_informative, dI);
-    const gRed = splitGmm(linearNamed(params, 'ar.head_red', h.slice([0, M + N - 1, 0], [B, 1, -1])), p.mixtures_redundant, dR);
+    const gInfo = gmmHead(params, 'ar.head_info', h.slice([0, M - 1, 0], [B, N, -1]), p.mixtures_informative, dI);
+    const gRed = gmmHead(params, 'ar.head_red', h.slice([0, M + N - 1, 0], [B, 1, -1]), p.mixtures_redundant, dR);
     const informative = gmmLogDensity(gInfo, zIordered).sum(1) as tf.Tensor1D;
     const redundant = gmmLogDensity(gRed, zR).sum(1) as tf.Tensor1D; // G_R broadcasts over the N tokens
     return { logProb: informative.add(redundant) as tf.Tensor1D, informative, redundant };

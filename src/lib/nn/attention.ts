@@ -1,6 +1,6 @@
 // Multi-head self-attention (causal or bidirectional) with a preallocated key/value cache.
 import * as tf from '@tensorflow/tfjs';
-import { linearNamed } from './layers';
+import { linearNamed, linearSplit } from './layers';
 import type { Params } from '../farmer/params';
 
 /** The masking constant: large and finite, never −∞ (spec §3). */
@@ -49,7 +49,7 @@ export function attention(params: Params, name: string, h: tf.Tensor, opts: Atte
   return tf.tidy(() => {
     const [, T, W] = h.shape as [number, number, number];
     const hd = W / opts.heads;
-    const [q, k, v] = tf.split(linearNamed(params, `${name}.qkv`, h), 3, 2);
+    const [q, k, v] = linearSplit(params, `${name}.qkv`, h, [W, W, W]);
     const bias = opts.causal ? causalBias(T, T) : null;
     const o = attend(splitHeads(q, opts.heads), splitHeadsTransposed(k, opts.heads), splitHeads(v, opts.heads), hd, bias, opts.temperature ?? 1);
     return linearNamed(params, `${name}.out`, mergeHeads(o));
@@ -112,7 +112,7 @@ export function attentionStep(params: Params, name: string, h: tf.Tensor, cache:
   const hd = W / opts.heads;
   const offset = cache.length;
   const [q, kT, v] = tf.tidy(() => {
-    const [q, k, v] = tf.split(linearNamed(params, `${name}.qkv`, h), 3, 2);
+    const [q, k, v] = linearSplit(params, `${name}.qkv`, h, [W, W, W]);
     return [splitHeads(q, opts.heads), splitHeadsTransposed(k, opts.heads), splitHeads(v, opts.heads)];
   });
   cache.append(kT, v);

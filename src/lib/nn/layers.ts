@@ -19,6 +19,26 @@ export function linearNamed(params: Params, name: string, x: tf.Tensor): tf.Tens
   return linear(x, param(params, `${name}.weight`), params.get(`${name}.bias`));
 }
 
+/**
+ * A Linear whose outputs are used in groups of `sizes` (qkv, affine a|b, GMM fields): one matMul
+ * per group on a row block of the weight, which on wasm beats one matMul plus a split of the
+ * activations along the last axis (a strided copy, forward and backward).
+ */
+export function linearSplit(params: Params, name: string, x: tf.Tensor, sizes: number[]): tf.Tensor[] {
+  return tf.tidy(() => {
+    const weight = param(params, `${name}.weight`);
+    const bias = params.get(`${name}.bias`);
+    const out: tf.Tensor[] = [];
+    let row = 0;
+    for (const n of sizes) {
+      out.push(linear(x, weight.slice([row, 0], [n, -1]), bias?.slice([row], [n])));
+      row += n;
+    }
+    if (row !== weight.shape[0]) throw new Error(`${name}: groups ${sizes.join('+')} ≠ ${weight.shape[0]} outputs`);
+    return out;
+  });
+}
+
 /** LayerNorm over the last axis, biased variance, eps 1e-5. */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps = 1e-5): tf.Tensor {
   return tf.tidy(() => {

@@ -1,0 +1,53 @@
+// Image-set metrics in one call (browser and Node): FID, Inception Score and precision/recall of
+// generated images against real ones, all through one dataset's feature network.
+import { computeFeatures, type FeatureNet } from './features';
+import { FEATURE_DIM } from './classifier';
+import { featureStats, frechetDistance, type GaussianStats } from './fid';
+import { inceptionScore, type InceptionScore } from './inception';
+import { precisionRecall } from './precision-recall';
+
+export interface ImageMetricsOptions {
+  fid?: boolean;
+  is?: boolean;
+  pr?: boolean;
+  /** neighbours of precision/recall; default 3 */
+  k?: number;
+  /** Inception Score splits; default 1 */
+  splits?: number;
+  batchSize?: number;
+  /** precomputed statistics of the real features (skips their FID statistics) */
+  realStats?: GaussianStats;
+}
+
+export interface ImageMetrics {
+  n_real: number;
+  n_fake: number;
+  fid?: number;
+  /** of the generated images, from the first head's probabilities */
+  inception?: InceptionScore;
+  precision?: number;
+  recall?: number;
+}
+
+/** Real and generated images are uint8 [n, H, W, C] in the network's shape. */
+export async function imageMetrics(
+  net: FeatureNet,
+  real: Uint8Array, nReal: number,
+  fake: Uint8Array, nFake: number,
+  { fid = true, is = true, pr = true, k = 3, splits = 1, batchSize, realStats }: ImageMetricsOptions = {},
+): Promise<ImageMetrics> {
+  const out: ImageMetrics = { n_real: nReal, n_fake: nFake };
+  const fakeF = await computeFeatures(net, fake, nFake, { batchSize });
+  const needReal = pr || (fid && !realStats);
+  const realF = needReal ? await computeFeatures(net, real, nReal, { batchSize }) : null;
+  if (fid) {
+    const rs = realStats ?? featureStats(realF!.features, nReal, FEATURE_DIM, 'real features');
+    out.fid = frechetDistance(rs, featureStats(fakeF.features, nFake, FEATURE_DIM, 'generated features'));
+  }
+  if (is) {
+    const [head, classes] = Object.entries(net.classifier.spec.heads)[0];
+    out.inception = inceptionScore(fakeF.probs[head], nFake, classes, { splits });
+  }
+  if (pr) Object.assign(out, await precisionRecall(realF!.features, nReal, fakeF.features, nFake, FEATURE_DIM, { k }));
+  return out;
+}
