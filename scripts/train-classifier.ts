@@ -2,15 +2,17 @@
 // static/models/features-<dataset>.safetensors + features-<dataset>.json (the card with the
 // measured test accuracies and a nearest-centroid probe of the features).
 // Run: nice -n 10 npx tsx scripts/train-classifier.ts --dataset mnist [--epochs 6] [--batch 128] [--seed 0]
+//      [--train-n N (first N train images only, for smoke tests)] [--out path-without-extension]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
 import type { LabelledSet } from '../src/lib/data/binfile';
 import { colorClasses, coloredMnistSeeds, HUE_CLASSES } from '../src/lib/data/colored';
 import { loadDataset } from '../src/lib/data/node';
 import { createClassifier, FEATURE_DIM, type ClassifierSpec } from '../src/lib/metrics/classifier';
 import { accuracy, computeFeatures, encodeFeatureNet, type FeatureNet } from '../src/lib/metrics/features';
+import { sliceSet } from '../src/lib/data/idx';
+import { selectBackend } from '../src/lib/tf/backend';
 import { Rng } from '../src/lib/util/random';
 
 const { values: args } = parseArgs({
@@ -20,6 +22,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '128' },
     seed: { type: 'string', default: '0' },
     lr: { type: 'string', default: '0.001' },
+    'train-n': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -27,8 +30,9 @@ const dataset = args.dataset!;
 const epochs = Number(args.epochs), batch = Number(args.batch), seed = Number(args.seed), lr0 = Number(args.lr);
 const outBase = args.out ?? new URL(`../static/models/features-${dataset}`, import.meta.url).pathname;
 
-await tf.setBackend('wasm');
-const train = loadDataset(dataset, 'train');
+await selectBackend('wasm', { fallback: false });
+const fullTrain = loadDataset(dataset, 'train');
+const train = args['train-n'] ? { ...sliceSet(fullTrain, 0, Number(args['train-n'])), numClasses: fullTrain.numClasses } : fullTrain;
 const test = loadDataset(dataset, 'test');
 const colored = dataset === 'colored-mnist';
 /** per head: labels of the train and test splits */
@@ -111,7 +115,8 @@ for (let epoch = 0; epoch < epochs; epoch++) {
     dataset, feature_dim: FEATURE_DIM, epochs: epoch + 1, steps: step, batch, seed, backend: 'wasm',
     time_s: Math.round((performance.now() - t0) / 1000),
     test_accuracy: acc,
-    recipe: `Adam lr ${lr0} cosine to 1e-5, ±2 px shifts, dropout 0.25 on the features; scripts/train-classifier.ts --dataset ${dataset} --epochs ${epochs} --batch ${batch} --seed ${seed}`,
+    recipe: `Adam lr ${lr0} cosine to 1e-5, ±2 px shifts, dropout 0.25 on the features`,
+    command: `npx tsx scripts/train-classifier.ts ${process.argv.slice(2).join(' ')}`,
   });
   writeFileSync(`${outBase}.safetensors`, encodeFeatureNet(net, card));
   writeFileSync(`${outBase}.json`, JSON.stringify(card, null, 2) + '\n');
@@ -119,7 +124,7 @@ for (let epoch = 0; epoch < epochs; epoch++) {
 
 // Nearest-centroid probe: class centroids of the features of the first 10000 train images,
 // accuracy of the nearest centroid on the test features (shows what the features encode).
-const probeN = 10000;
+const probeN = Math.min(10000, train.n);
 const trainFeatures = await computeFeatures({ classifier: net, card }, train.images.subarray(0, probeN * size), probeN);
 const testFeatures = await computeFeatures({ classifier: net, card }, test.images, test.n);
 const probe: Record<string, number> = {};
