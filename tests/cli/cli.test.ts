@@ -1,0 +1,113 @@
+// The command line on tiny checkpoints, run as a user runs it: `node bin/farmer.mjs …`.
+import * as tf from '@tensorflow/tfjs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeNpy, readNpy } from '../../src/lib/io/npy';
+import { analyzeForward, bitsPerDim } from '../../src/lib/farmer/model';
+import { tempDir, writeTinyCheckpoint } from '../helpers/files';
+import type { FarmerModel } from '../../src/lib/farmer/model';
+import { Rng } from '../../src/lib/util/random';
+
+const run = promisify(execFile);
+async function farmer(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', ['bin/farmer.mjs', ...args], { cwd: process.cwd(), timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+let dir: string, ckpt: string, model: FarmerModel, uncond: string;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = tempDir();
+  ({ path: ckpt, model } = writeTinyCheckpoint(dir, 'tiny.safetensors', { blocks: 3, classConditionalAf: true }));
+  ({ path: uncond } = writeTinyCheckpoint(dir, 'uncond.safetensors', { numClasses: 0 }));
+});
+
+describe('farmer CLI', () => {
+  it('info --json reports config, parameter count and card', async () => {
+    const r = await farmer('info', ckpt, '--json');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.config.af.blocks).toBe(3);
+    expect(info.parameters).toBe([...model.params.values()].reduce((s, t) => s + t.size, 0));
+    expect(info.card.dataset).toBe('random');
+  });
+
+  it('forward --inputs --json prints the spec §8 JSON, equal to the engine in-process', async () => {
+    const x = new Rng(4).normals(3 * 16, 0.5);
+    writeFileSync(join(dir, 'x.npy'), writeNpy(x, [3, 4, 4, 1]));
+    writeFileSync(join(dir, 'y.npy'), writeNpy(new Int32Array([0, -1, 2]), [3]));
+    const r = await farmer('forward', ckpt, '--inputs', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'), '--latents', join(dir, 'z.npy'), '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { images: Record<string, number | number[]>[] };
+    expect(Object.keys(out)).toEqual(['images']);
+    expect(out.images).toHaveLength(3);
+    const a = analyzeForward(model, tf.tensor4d(x, [3, 4, 4, 1]), new Int32Array([0, -1, 2]));
+    const [ld, lp, lx, nll] = await Promise.all([a.logdet, a.logPrior, a.logPx, a.nllPerDim].map((t) => t.data()));
+    out.images.forEach((img, i) => {
+      expect(Object.keys(img).sort()).toEqual(['bpd', 'log_prior', 'log_px', 'logdet_per_block', 'logdet_total', 'nll_per_dim']);
+      expect(img.logdet_total as number).toBeCloseTo(ld[i], 3);
+      expect(img.log_prior as number).toBeCloseTo(lp[i], 3);
+      expect(img.log_px as number).toBeCloseTo(lx[i], 3);
+      expect(img.nll_per_dim as number).toBeCloseTo(nll[i], 4);
+      expect(img.bpd as number).toBeCloseTo(bitsPerDim(nll[i]), 4);
+      expect((img.logdet_per_block as number[]).reduce((s, v) => s + v)).toBeCloseTo(img.logdet_total as number, 3);
+    });
+    const z = readNpy(readFileSync(join(dir, 'z.npy')));
+    expect(z.shape).toEqual([3, 4, 4]);
+  });
+
+  it('forward --images dequantizes uint8 images with the seed', async () => {
+    const px = Uint8Array.from({ length: 2 * 16 }, (_, i) => (i * 41) % 256);
+    writeFileSync(join(dir, 'px.npy'), writeNpy(px, [2, 4, 4, 1]));
+    const a = JSON.parse((await farmer('forward', ckpt, '--images', join(dir, 'px.npy'), '--seed', '3', '--json')).stdout);
+    const b = JSON.parse((await farmer('forward', ckpt, '--images', join(dir, 'px.npy'), '--seed', '3', '--json')).stdout);
+    const c = JSON.parse((await farmer('forward', ckpt, '--images', join(dir, 'px.npy'), '--seed', '4', '--json')).stdout);
+    expect(a).toEqual(b);
+    expect(a.images[0].log_px).not.toBe(c.images[0].log_px);
+  });
+
+  it('sample writes .npy and .png and reports non-finite samples', async () => {
+    const r = await farmer('sample', ckpt, '--n', '3', '--class', '1', '--cfg', '2', '--cfg-method', 'naive', '--T', '1.3', '--s', '0.9', '--seed', '7', '--out', join(dir, 's.npy'), '--json');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.non_finite).toEqual([]);
+    const s = readNpy(readFileSync(join(dir, 's.npy')));
+    expect(s.shape).toEqual([3, 4, 4, 1]);
+    expect(s.dtype).toBe('|u1');
+    const p = await farmer('sample', ckpt, '--n', '4', '--out', join(dir, 's.png'));
+    expect(p.code).toBe(0);
+    expect(readFileSync(join(dir, 's.png')).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('bad input exits non-zero with one clear line', async () => {
+    const cases: [string[], RegExp][] = [
+      [['info', join(dir, 'missing.safetensors')], /not found/],
+      [['sample', ckpt, '--n', 'x', '--out', join(dir, 'a.npy')], /--n must be a number/],
+      [['sample', ckpt, '--n', '2', '--out', join(dir, 'a.txt')], /--out must end in .npy or .png/],
+      [['sample', ckpt, '--n', '2', '--class', '7', '--out', join(dir, 'a.npy')], /--class must be in \[0, 2\]/],
+      [['forward', ckpt], /exactly one of --images and --inputs/],
+      [['forward', ckpt, '--inputs', join(dir, 'px.npy')], /must be float32/],
+      [['forward', uncond, '--inputs', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy')], /unconditional model/],
+      [['info', ckpt, '--bogus', '1'], /unknown option --bogus/],
+      [['nonsense'], /unknown command/],
+    ];
+    writeFileSync(join(dir, 'bad.safetensors'), new Uint8Array([1, 2, 3]));
+    cases.push([['info', join(dir, 'bad.safetensors')], /bad\.safetensors/]);
+    const results = await Promise.all(cases.map(([args]) => farmer(...args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      const r = results[i];
+      expect(r.code, args.join(' ')).not.toBe(0);
+      const first = r.stderr.trim().split('\n')[0];
+      expect(first, args.join(' ')).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }
+  });
+});

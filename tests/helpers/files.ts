@@ -1,0 +1,23 @@
+// Temporary files for tests: a tiny checkpoint and .npy inputs.
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveCheckpoint } from '../../src/lib/io/checkpoint';
+import { tinyModel, type TinyOptions } from './tiny';
+
+export function tempDir(prefix = 'farmer-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Writes a tiny random checkpoint and returns its path and model. */
+export function writeTinyCheckpoint(dir: string, name: string, o: TinyOptions = {}, seed = 1) {
+  const model = tinyModel(o, seed);
+  const path = join(dir, name);
+  writeFileSync(path, saveCheckpoint(model.config, model.params, { dataset: 'random', steps: 0, time_s: 0, seed, metrics: {} }));
+  return { path, model };
+}
+
+export function disposeAll(ts: Iterable<tf.Tensor>) {
+  for (const t of ts) t.dispose();
+}
