@@ -4,6 +4,10 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/lib/farmer/config';
+import { paramShapes } from '../../src/lib/farmer/params';
+import { encodeCheckpoint } from '../../src/lib/io/checkpoint';
+import { Rng } from '../../src/lib/util/random';
 import { hasChromium, repoRoot, startApp, type App } from './harness';
 
 const zoo = JSON.parse(readFileSync(`${repoRoot}/static/models/index.json`, 'utf8')) as { models: { name: string; title: string }[] };
@@ -35,6 +39,32 @@ async function expectZooShown(page: Page): Promise<void> {
       await page.getByRole('button', { name: `Load model ${m.name}` }).waitFor();
     }
   }
+}
+
+/** A small valid checkpoint (spec §7) with seeded random weights, and its parameter count. */
+function tinyCheckpoint(): { bytes: Buffer; parameters: number } {
+  const config = parseConfig({
+    image: { height: 4, width: 4, channels: 1 },
+    patch_size: 2,
+    num_classes: 0,
+    af: { blocks: 2, layers_per_block: 1, width: 16, head_dim: 8, mlp_ratio: 2, class_conditional: false, soft_clip: 0 },
+    prior: {
+      kind: 'farmer', informative_dims: 2, cond_repeat: 1, final_permute: true, mixtures_informative: 2, mixtures_redundant: 2,
+      ar: { layers: 1, width: 16, head_dim: 8, mlp_ratio: 2 },
+    },
+    dequantization: { kind: 'uniform' },
+    label_dropout: 0,
+  });
+  const rng = new Rng(3);
+  const values = new Map<string, Float32Array>();
+  let parameters = 0;
+  for (const [name, shape] of paramShapes(config)) {
+    const v = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 0.02 * rng.normal());
+    values.set(name, v);
+    parameters += v.length;
+  }
+  const card = { dataset: 'mnist', steps: 0, time_s: 0, seed: 3, metrics: {} };
+  return { bytes: Buffer.from(encodeCheckpoint(config, values, card)), parameters };
 }
 
 describe.skipIf(!hasChromium())('app shell in Chromium', () => {
@@ -94,6 +124,35 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     await expect.poll(() => error.innerText()).toMatch(/models\[0\]\.file must be a non-empty string/);
     // The 404 is the only console error: Chromium logs the failed fetch itself.
     expect(errors.filter((e) => !/404/.test(e))).toEqual([]);
+    await page.close();
+  });
+
+  it('loads a zoo model with its button and a checkpoint file with the file picker', async () => {
+    const { bytes, parameters } = tinyCheckpoint();
+    const listing = { models: [{ name: 'tiny', file: 'tiny.safetensors', title: 'Tiny test model', dataset: 'mnist', description: 'Random weights.' }] };
+    const { page, errors } = await app.open('/?backend=cpu', {
+      setup: async (p) => {
+        await p.context().route('**/models/index.json', (r) => r.fulfill({ json: listing }));
+        await p.context().route('**/models/tiny.safetensors', (r) => r.fulfill({ body: bytes, contentType: 'application/octet-stream' }));
+      },
+    });
+    await backendReported(page);
+    expect(await page.getByTestId('zoo-list').innerText()).toMatch(/Tiny test model[\s\S]*tiny · mnist[\s\S]*Random weights\./);
+    await page.getByRole('button', { name: 'Load model tiny' }).click();
+    await expect.poll(() => page.getByTestId('loaded-model').innerText()).toBe('tiny');
+    expect(await page.getByTestId('model-panel').innerText()).toContain(new Intl.NumberFormat('en').format(parameters));
+    expect(await page.getByRole('button', { name: 'Load model tiny' }).innerText()).toBe('Loaded');
+
+    const picker = page.getByLabel('Or open a .safetensors checkpoint file');
+    await picker.setInputFiles({ name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a checkpoint') });
+    await page.getByTestId('model-error').waitFor();
+    expect(await page.getByTestId('model-error').innerText()).toMatch(/^could not load broken\.safetensors: /);
+    expect(await page.getByTestId('loaded-model').innerText()).toBe('tiny');
+
+    await picker.setInputFiles({ name: 'mine.safetensors', mimeType: 'application/octet-stream', buffer: bytes });
+    await expect.poll(() => page.getByTestId('loaded-model').innerText()).toBe('mine.safetensors');
+    expect(await page.getByTestId('model-error').count()).toBe(0);
+    expect(errors).toEqual([]);
     await page.close();
   });
 
