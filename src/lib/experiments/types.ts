@@ -1,0 +1,54 @@
+// The shape every notebook experiment shares, so the worker (browser) and `farmer reproduce`
+// (Node) run the same code and get the same numbers for the same seed.
+import type { FarmerModel } from '../farmer/model';
+import type { LabelledSet } from '../data/binfile';
+import type { FeatureNet } from '../metrics/features';
+
+export type ExperimentId = 'separation' | 'logdet' | 'sensitivity';
+
+/** What an experiment may read besides the model. */
+export interface ExperimentInputs {
+  /** the model's dataset, test split */
+  testSet: LabelledSet;
+  /** the dataset's feature network, for FID/IS (sensitivity) */
+  featureNet?: FeatureNet;
+}
+
+export interface ExperimentContext {
+  /** steps done of total, for a progress bar with ETA */
+  onProgress?: (done: number, total: number, label?: string) => void;
+  /** partial results as they arrive (e.g. a grid filling cell by cell); JSON-serialisable */
+  onPartial?: (partial: unknown) => void;
+  /** checked between steps; an aborted run throws an AbortError */
+  signal?: AbortSignal;
+}
+
+/** A named figure: an SVG (Observable Plot) or an HTML figure wrapping one. */
+export interface Figure {
+  name: string;
+  node: SVGElement | HTMLElement;
+}
+
+/**
+ * One experiment. `P` is its parameter object (numbers, strings, booleans only, so it fits in a
+ * URL and a cache key); `R` its result (JSON-serialisable; typed arrays allowed).
+ */
+export interface Experiment<P extends Record<string, number | string | boolean>, R> {
+  id: ExperimentId;
+  title: string;
+  /** parameters for this model; every field present */
+  defaults(model: FarmerModel): P;
+  /** checks and normalises raw values (URL, CLI); throws Error(`invalid ${name}: …`) */
+  parseParams(raw: Record<string, unknown>, model: FarmerModel): P;
+  /** what a run costs, shown before an expensive run: `units` for comparisons, words for people */
+  cost(p: P, model: FarmerModel): { units: number; description: string };
+  run(model: FarmerModel, inputs: ExperimentInputs, p: P, ctx?: ExperimentContext): Promise<R>;
+  /** the figure data as exported (JSON) */
+  toJSON(r: R, p: P): unknown;
+  /** the figures, built with Observable Plot in `doc` (a browser document or jsdom's) */
+  figures(r: R, p: P, doc: Document): Figure[];
+}
+
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');
+}
