@@ -1,0 +1,141 @@
+// `farmer eval`: BPD on dequantized test images and FID / IS / precision–recall of samples,
+// through the dataset's feature network (never Inception; every figure says so).
+import type { CommandContext } from '../main';
+import { UsageError } from '../args';
+import { openModel, progressBar, setupBackend } from '../common';
+import { loadDataset } from '../../lib/data/node';
+import { datasetInfo } from '../../lib/data/datasets';
+import { featureNetPath, loadFeatureNetFile } from '../../lib/metrics/features-node';
+import type { FeatureNet } from '../../lib/metrics/features';
+import { evaluateModel, featureNetName, type EvalPhase, type EvalResult } from '../../lib/metrics/evaluate-model';
+import type { CfgMethod } from '../../lib/farmer/sampling';
+
+export const usage = `farmer eval <model> --dataset mnist|colored-mnist [--split test] [--bpd] [--fid] [--is] [--pr]
+        [--n 1000] [--seed S] [--batch 64] [--bpd-labels] [--k 3] [--features net.safetensors]
+        [--T t --s s --T-red t --s-red s] [--cfg w --cfg-method naive|resampling] [--json]
+  --bpd   mean of (L + ln 128)/ln 2 over the first n test images, uniformly dequantized with
+          Rng(seed) in order (as \`farmer forward --images --seed\`); the null label unless
+          --bpd-labels (then log p(x|y) with the test labels)
+  --fid --is --pr  n samples (labels cycling 0..C−1 for conditional models; chunk i seeded seed + i)
+          against the first n test images, features of the dataset's feature network
+          (static/models/features-<dataset>.safetensors, or --features). Not Inception features.
+  No metric flag: every metric that applies. Samples with NaN/Inf are left out and counted.`;
+
+export const booleanFlags = ['bpd-labels'];
+
+function phaseBars(log: (l: string) => void, quiet: boolean) {
+  let current: { phase: EvalPhase; bar: ReturnType<typeof progressBar> } | null = null;
+  const names: Record<EvalPhase, string> = { bpd: 'bpd', sample: 'sample', features: 'features' };
+  return {
+    onProgress(phase: EvalPhase, done: number, total: number) {
+      if (current?.phase !== phase) {
+        current?.bar.end();
+        current = { phase, bar: progressBar(names[phase], total) };
+        if (!process.stderr.isTTY && !quiet) log(`${names[phase]}: ${phase === 'features' ? 'FID / IS / precision–recall' : `${total} images`}…`);
+      }
+      current.bar.tick(done);
+    },
+    end() {
+      current?.bar.end();
+    },
+  };
+}
+
+function printText(r: EvalResult, out: (l: string) => void, log: (l: string) => void): void {
+  const row = (name: string, value: string, note = '') => out(`${name.padEnd(52)} ${value.padStart(9)}  ${note}`);
+  if (r.bpd) {
+    const labels = r.bpd.labels === 'test' ? 'test labels' : r.bpd.labels === 'null' ? 'null label' : 'unconditional';
+    row('BPD (uniform dequantization)', r.bpd.value.toFixed(4), `n = ${r.bpd.n} test images, ${labels}, seed ${r.bpd.seed}`);
+    if (r.bpd.non_finite) log(`warning: ${r.bpd.non_finite} test image(s) had a non-finite BPD and are left out of the mean`);
+  }
+  if (r.sampling) {
+    const s = r.sampling;
+    row('sampling', `${s.seconds.toFixed(1)} s`, `${s.n} samples, ${s.images_per_s.toFixed(2)} images/s, ${s.non_finite} non-finite, labels ${s.labels}`);
+    if (s.non_finite) log(`warning: ${s.non_finite} sample(s) contain NaN or Inf and are left out of the metrics: ${s.non_finite_indices.join(', ')}`);
+    if (s.cfg_fallbacks) log(`naive CFG: ${s.cfg_fallbacks} dimension draws fell back to the conditional sample`);
+  }
+  if (r.fid) row(r.fid.label, r.fid.value.toFixed(3), `${r.fid.n_fake} samples vs ${r.fid.n_real} test images`);
+  if (r.is) row(r.is.label, r.is.value.toFixed(3), `± ${r.is.std.toFixed(3)}, ${r.is.n_fake} samples`);
+  if (r.precision) row(r.precision.label, r.precision.value.toFixed(4), `${r.precision.n_fake} samples vs ${r.precision.n_real} test images`);
+  if (r.recall) row(r.recall.label, r.recall.value.toFixed(4), `${r.recall.n_fake} samples vs ${r.recall.n_real} test images`);
+  for (const note of r.notes) log(`note: ${note}`);
+}
+
+export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
+  const [arg] = flags.positionals;
+  const dataset = flags.required('dataset');
+  const split = flags.str('split', 'test');
+  let bpd = flags.bool('bpd'), fid = flags.bool('fid'), is = flags.bool('is'), pr = flags.bool('pr');
+  const n = flags.int('n', 1000), seed = flags.int('seed', 0), batch = flags.int('batch', 64), k = flags.int('k', 3);
+  const bpdWithLabels = flags.bool('bpd-labels');
+  const featuresPath = flags.str('features');
+  const T = flags.num('T', 1), s = flags.num('s', 1);
+  const TRed = flags.num('T-red', T), sRed = flags.num('s-red', s);
+  const w = flags.num('cfg');
+  const method = flags.str('cfg-method', 'resampling');
+  const report = await setupBackend(flags);
+  flags.finish();
+  if (flags.positionals.length > 1) throw new UsageError(`unexpected argument "${flags.positionals[1]}"`);
+  if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, got "${split}"`);
+  try {
+    datasetInfo(dataset);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (n < 1) throw new UsageError('--n must be ≥ 1');
+  if (batch < 1) throw new UsageError('--batch must be ≥ 1');
+  if (k < 1) throw new UsageError('--k must be ≥ 1');
+  for (const [name, v] of [['T', T], ['s', s], ['T-red', TRed], ['s-red', sRed]] as const)
+    if (!(v > 0)) throw new UsageError(`--${name} must be > 0`);
+  if (method !== 'naive' && method !== 'resampling') throw new UsageError(`--cfg-method must be naive or resampling, got "${method}"`);
+
+  const { model, source } = await openModel(arg);
+  const c = model.config;
+  if (!bpd && !fid && !is && !pr) {
+    bpd = !c.student;
+    fid = is = pr = true;
+  }
+  if (w !== undefined && c.num_classes === 0) throw new UsageError('--cfg needs a class-conditional model; this one has num_classes = 0');
+  const test = loadDataset(dataset, split);
+  if (test.height !== c.image.height || test.width !== c.image.width || test.channels !== c.image.channels)
+    throw new Error(`dataset ${dataset} has ${test.height}×${test.width}×${test.channels} images; ${source} models ${c.image.height}×${c.image.width}×${c.image.channels}`);
+  if (c.num_classes > 0 && c.num_classes !== test.numClasses)
+    throw new Error(`dataset ${dataset} has ${test.numClasses} classes; ${source} has num_classes = ${c.num_classes}`);
+  if (n > test.n) throw new UsageError(`--n ${n} is more than the ${test.n} images of ${dataset}/${split}`);
+
+  let net: FeatureNet | null = null;
+  const netFile = featuresPath ?? featureNetPath(dataset);
+  if (fid || is || pr) {
+    try {
+      net = loadFeatureNetFile(netFile);
+    } catch (e) {
+      const hint = featuresPath ? '' : ` (train one with \`npx tsx scripts/train-classifier.ts --dataset ${dataset}\`, or pass --features)`;
+      throw new Error(`no usable feature network for ${dataset}: ${(e as Error).message}${hint}`);
+    }
+  }
+  const featureName = net ? featureNetName(net) : null;
+  if (!json) log(`eval ${source} on ${dataset}/${split}, n = ${n}, seed ${seed}, ${report.active}${net ? `, features ${featureName} (${netFile})` : ''}`);
+
+  const bars = phaseBars(log, json);
+  const t0 = performance.now();
+  let r: EvalResult;
+  try {
+    r = await evaluateModel(model, test, net, {
+      bpd, fid, is, pr, n, seed, batch, k, bpdWithLabels, featureName: featureName ?? undefined,
+      sampling: { T, s, TRed, sRed, cfg: w, cfgMethod: method as CfgMethod },
+      onProgress: bars.onProgress,
+    });
+  } finally {
+    bars.end();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (json) {
+    out(JSON.stringify({
+      model: source, dataset, split, backend: report.active, n, seed, batch,
+      feature_net: net ? { name: featureName, file: netFile, inception: false } : null,
+      bpd: r.bpd, sampling: r.sampling, fid: r.fid, is: r.is, precision: r.precision, recall: r.recall, notes: r.notes, seconds,
+    }));
+    return;
+  }
+  printText(r, out, log);
+}
