@@ -1,0 +1,399 @@
+// Supplementary Fig. 8, "Visualizing the separation process of information in AF": take the
+// latent after block k, interpolate it with Gaussian noise (only the redundant channels, or all
+// of them), invert blocks k−1 … 0 back to pixels, and measure how much structure survives.
+import * as tf from '@tensorflow/tfjs';
+import type { Experiment, ExperimentInputs } from './types';
+import { throwIfAborted } from './types';
+import { analyzeForward, decodeLatents, disposeAnalysis, type FarmerModel } from '../farmer/model';
+import type { Dims } from '../farmer/config';
+import { NULL_LABEL } from '../farmer/labels';
+import { toModelSpace, toPixels } from '../data/dequantize';
+import { Rng } from '../util/random';
+import { colourError, edgeCorrelation, foregroundMask, ssim, type Pixels } from '../metrics/structure';
+import { separationFigures } from '../plots/separation';
+
+export type SeparationParams = {
+  /** index of the shown test image (the first sample) */
+  image: number;
+  /** samples averaged in the curves: test images image, image+1, … (each with its own noise) */
+  images: number;
+  /** number of noise levels α, evenly spaced over [0, 1] */
+  levels: number;
+  /** depths k to perturb: "all" or a comma list such as "1,2,4" (1 … n) */
+  depths: string;
+  /** seed of the interpolation noise ε */
+  seed: number;
+};
+
+/** partial: only the last d_R channels of every token are noised; full: all d channels. */
+export type Mode = 'partial' | 'full';
+
+/** One point of a structure-vs-α curve, averaged over the samples. */
+export interface CurvePoint {
+  /** k: the latent Z^k after block k */
+  depth: number;
+  mode: Mode;
+  alpha: number;
+  /** mean SSIM against the clean image (luminance, Gaussian window), 1 = identical */
+  ssim: number;
+  ssimSd: number;
+  /** mean correlation of Sobel edge maps (luminance) with the clean image's: shape */
+  edge: number;
+  edgeSd: number;
+  /** RGB only: mean foreground/background colour error (RGB distance on [0, 1]); null for gray */
+  colour: number | null;
+  colourSd: number | null;
+}
+
+/** Areas under the curves over α ∈ [0, 1] (trapezoids), per depth and mode. */
+export interface CurveSummary {
+  depth: number;
+  mode: Mode;
+  ssimArea: number;
+  edgeArea: number;
+  colourArea: number | null;
+}
+
+/**
+ * An image the page supplies instead of a test image (uploaded or drawn): uint8 [H, W, C] at
+ * the model's size. With it, every sample is this image, each with its own noise.
+ */
+export interface OverrideImage {
+  pixels: Uint8Array;
+  /** class label for a class-conditional AF; null label (−1) when absent */
+  label?: number;
+}
+
+export type SeparationInputs = ExperimentInputs & { image?: OverrideImage };
+
+export interface SeparationResult {
+  formula: string;
+  alphas: number[];
+  depths: number[];
+  modes: Mode[];
+  /** why a mode is missing, or other caveats; empty when none */
+  notes: string[];
+  dims: Dims;
+  height: number;
+  width: number;
+  channels: number;
+  /** test-set index of each sample, or null for a supplied image */
+  sources: (number | null)[];
+  /** the shown sample, clean, uint8 [H, W, C] */
+  clean: Uint8Array;
+  /** the shown sample's reconstructions, uint8 [depth, mode, α, H, W, C] in the orders above */
+  grid: Uint8Array;
+  curves: CurvePoint[];
+  summary: CurveSummary[];
+  /** max |x̂ − x| in model space at α = 0 over all depths, modes and samples */
+  roundTripError: number;
+  /** non-finite values in the decoded images (shown as black) */
+  nonFinite: number;
+  /** of the run, on the backend it ran on */
+  seconds: number;
+}
+
+/** Variance-preserving interpolation, shown on the page and in the JSON. */
+export const FORMULA = 'z_α = √(1 − α²) · z + α · ε,  ε ~ N(0, I) (seeded)';
+
+/** α_i = i/(levels − 1), i = 0 … levels − 1. */
+export function alphaLevels(levels: number): number[] {
+  return Array.from({ length: levels }, (_, i) => i / (levels - 1));
+}
+
+/**
+ * z_α over the channels [from, d) of every token, the rest copied. Variance preserving rather
+ * than linear ((1−α)z + αε): the latents a flow is trained towards are roughly unit-variance, and
+ * √(1−α²) keeps Var z_α = 1 at every α, so the interpolated latent stays on the shell where
+ * latents live and α measures lost information only. Linear interpolation shrinks the variance
+ * to 0.5 at α = ½, an atypically small latent that decodes to a smoothed image even without any
+ * loss of information. Both agree at α = 0 (z) and α = 1 (ε).
+ */
+export function interpolateLatent(z: Float32Array, eps: Float32Array, alpha: number, d: number, from: number): Float32Array {
+  const out = Float32Array.from(z);
+  const keep = Math.sqrt(1 - alpha * alpha);
+  for (let t = 0; t < z.length; t += d) for (let j = from; j < d; j++) out[t + j] = keep * z[t + j] + alpha * eps[t + j];
+  return out;
+}
+
+/** Noise ε [N·d] of sample s: stream s of `new Rng(seed)` forked in sample order. */
+export function sampleNoise(seed: number, samples: number, size: number): Float32Array[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: samples }, () => rng.fork().normals(size));
+}
+
+/** "all" | "1,3" → sorted distinct depths in 1 … n. */
+export function parseDepths(raw: string, n: number): number[] {
+  const s = raw.trim().toLowerCase();
+  if (s === 'all' || s === '') return Array.from({ length: n }, (_, i) => i + 1);
+  const ks = s.split(',').map((t) => Number(t.trim()));
+  for (const k of ks) if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`invalid depths: "${raw}" (integers in 1…${n}, or "all")`);
+  return [...new Set(ks)].sort((a, b) => a - b);
+}
+
+function intParam(raw: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
+  const v = raw[name] ?? fallback;
+  const x = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max) throw new Error(`invalid ${name}: ${JSON.stringify(v)} (an integer in ${min}…${max})`);
+  return x;
+}
+
+function modesOf(model: FarmerModel): Mode[] {
+  return model.config.prior.kind === 'farmer' ? ['partial', 'full'] : ['full'];
+}
+
+function meanSd(v: number[]): [number, number] {
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  return [m, Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length)];
+}
+
+function area(alphas: number[], v: number[]): number {
+  let s = 0;
+  for (let i = 1; i < alphas.length; i++) s += ((alphas[i] - alphas[i - 1]) * (v[i] + v[i - 1])) / 2;
+  return s;
+}
+
+interface Samples {
+  pixels: Uint8Array[];
+  labels: Int32Array | null;
+  sources: (number | null)[];
+}
+
+function pickSamples(model: FarmerModel, inputs: SeparationInputs, p: SeparationParams): Samples {
+  const { height: H, width: W, channels: C } = model.config.image;
+  const size = H * W * C;
+  const numClasses = model.config.num_classes;
+  const label = (y: number | undefined) => (y !== undefined && Number.isInteger(y) && y >= 0 && y < numClasses ? y : NULL_LABEL);
+  if (inputs.image) {
+    if (inputs.image.pixels.length !== size) throw new Error(`invalid image: ${inputs.image.pixels.length} values, the model takes ${H}×${W}×${C}`);
+    const y = label(inputs.image.label);
+    return {
+      pixels: Array.from({ length: p.images }, () => inputs.image!.pixels),
+      labels: numClasses > 0 ? new Int32Array(p.images).fill(y) : null,
+      sources: Array(p.images).fill(null),
+    };
+  }
+  const set = inputs.testSet;
+  if (set.height !== H || set.width !== W || set.channels !== C)
+    throw new Error(`test set images are ${set.height}×${set.width}×${set.channels}, the model takes ${H}×${W}×${C}`);
+  if (p.image >= set.n) throw new Error(`invalid image: ${p.image} (the test set has ${set.n} images)`);
+  const sources = Array.from({ length: p.images }, (_, s) => (p.image + s) % set.n);
+  return {
+    pixels: sources.map((i) => set.images.subarray(i * size, (i + 1) * size)),
+    labels: numClasses > 0 ? Int32Array.from(sources, (i) => label(set.labels[i])) : null,
+    sources,
+  };
+}
+
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+export async function runSeparation(
+  model: FarmerModel,
+  inputs: SeparationInputs,
+  p: SeparationParams,
+  ctx: Parameters<Experiment<SeparationParams, SeparationResult>['run']>[3] = {},
+): Promise<SeparationResult> {
+  const t0 = performance.now();
+  const { height: H, width: W, channels: C } = model.config.image;
+  const { tokens: N, tokenDim: d, informative: dI } = model.dims;
+  const pixelsPerImage = H * W * C;
+  const depths = parseDepths(p.depths, model.config.af.blocks);
+  const alphas = alphaLevels(p.levels);
+  const modes = modesOf(model);
+  const S = p.images, M = modes.length, L = alphas.length;
+  const samples = pickSamples(model, inputs, p);
+  const images: Pixels[] = samples.pixels.map((data) => ({ data, height: H, width: W, channels: C }));
+  const masks = C === 3 ? images.map((im) => foregroundMask(im)) : null;
+
+  const total = 1 + depths.reduce((a, k) => a + k, 0);
+  let done = 0;
+  const progress = (label: string) => ctx.onProgress?.(done, total, label);
+  progress('forward');
+
+  // Z^k for every requested depth, [S, N, d] each.
+  const xModel = new Float32Array(S * pixelsPerImage);
+  samples.pixels.forEach((px, s) => xModel.set(toModelSpace(px), s * pixelsPerImage));
+  const x = tf.tensor4d(xModel, [S, H, W, C]);
+  const analysis = analyzeForward(model, x, samples.labels, true);
+  x.dispose();
+  let latents: Float32Array[];
+  try {
+    latents = await Promise.all(depths.map(async (k) => (await analysis.latents[k - 1].data()) as Float32Array));
+  } finally {
+    disposeAnalysis(analysis);
+  }
+  done++;
+  progress('forward');
+  const eps = sampleNoise(p.seed, S, N * d);
+
+  const grid = new Uint8Array(depths.length * M * L * pixelsPerImage);
+  const scores = new Map<string, { ssim: number[]; edge: number[]; colour: number[] }>();
+  let roundTripError = 0, nonFinite = 0;
+  const batchLabels = samples.labels ? Int32Array.from({ length: S * M * L }, (_, r) => samples.labels![Math.floor(r / (M * L))]) : null;
+
+  for (const [di, k] of depths.entries()) {
+    throwIfAborted(ctx.signal);
+    // One batch per depth, rows ordered (sample, mode, α).
+    const batch = new Float32Array(S * M * L * N * d);
+    for (let s = 0; s < S; s++) {
+      const z = latents[di].subarray(s * N * d, (s + 1) * N * d);
+      for (const [mi, mode] of modes.entries())
+        for (const [ai, alpha] of alphas.entries())
+          batch.set(interpolateLatent(z, eps[s], alpha, d, mode === 'partial' ? dI : 0), ((s * M + mi) * L + ai) * N * d);
+    }
+    const zt = tf.tensor3d(batch, [S * M * L, N, d]);
+    let decoded: Float32Array;
+    try {
+      const xs = decodeLatents(model, zt, {
+        startBlock: k,
+        labels: batchLabels,
+        onBlock: (j) => {
+          done++;
+          progress(`depth ${k}: inverted block ${j}`);
+        },
+      });
+      decoded = (await xs.data()) as Float32Array;
+      xs.dispose();
+    } finally {
+      zt.dispose();
+    }
+    for (let s = 0; s < S; s++)
+      for (const [mi, mode] of modes.entries())
+        for (const [ai, alpha] of alphas.entries()) {
+          const off = ((s * M + mi) * L + ai) * pixelsPerImage;
+          const row = decoded.subarray(off, off + pixelsPerImage);
+          for (let i = 0; i < row.length; i++) {
+            if (!Number.isFinite(row[i])) nonFinite++;
+            else if (alpha === 0) roundTripError = Math.max(roundTripError, Math.abs(row[i] - xModel[s * pixelsPerImage + i]));
+          }
+          if (alpha === 0 && row.some((v) => !Number.isFinite(v))) roundTripError = Infinity;
+          const px = toPixels(row);
+          if (s === 0) grid.set(px, ((di * M + mi) * L + ai) * pixelsPerImage);
+          const img: Pixels = { data: px, height: H, width: W, channels: C };
+          const key = `${k}|${mode}|${ai}`;
+          const acc = scores.get(key) ?? { ssim: [], edge: [], colour: [] };
+          acc.ssim.push(ssim(images[s], img));
+          acc.edge.push(edgeCorrelation(images[s], img));
+          if (masks) acc.colour.push(colourError(images[s], img, masks[s]));
+          scores.set(key, acc);
+        }
+    const result = assemble(depths.slice(0, di + 1));
+    ctx.onPartial?.(result);
+    await nextTask(); // lets a cancel message in before the next inversion
+  }
+  throwIfAborted(ctx.signal);
+  return assemble(depths);
+
+  function assemble(ks: number[]): SeparationResult {
+    const curves: CurvePoint[] = [];
+    const summary: CurveSummary[] = [];
+    for (const k of ks)
+      for (const mode of modes) {
+        const pts = alphas.map((alpha, ai) => {
+          const acc = scores.get(`${k}|${mode}|${ai}`)!;
+          const [ssimMean, ssimSd] = meanSd(acc.ssim);
+          const [edge, edgeSd] = meanSd(acc.edge);
+          const [colour, colourSd] = masks ? meanSd(acc.colour) : [null, null];
+          return { depth: k, mode, alpha, ssim: ssimMean, ssimSd, edge, edgeSd, colour, colourSd };
+        });
+        curves.push(...pts);
+        summary.push({
+          depth: k,
+          mode,
+          ssimArea: area(alphas, pts.map((q) => q.ssim)),
+          edgeArea: area(alphas, pts.map((q) => q.edge)),
+          colourArea: masks ? area(alphas, pts.map((q) => q.colour!)) : null,
+        });
+      }
+    const notes: string[] = [];
+    if (!modes.includes('partial'))
+      notes.push('This model has a Gaussian prior: there is no informative/redundant split (d_R is undefined), so only Full interpolation is shown.');
+    if (nonFinite > 0) notes.push(`${nonFinite} decoded values were not finite (NaN/Inf); they are drawn black and score as black pixels.`);
+    return {
+      formula: FORMULA,
+      alphas,
+      depths: ks,
+      modes,
+      notes,
+      dims: model.dims,
+      height: H,
+      width: W,
+      channels: C,
+      sources: samples.sources,
+      clean: Uint8Array.from(samples.pixels[0]),
+      grid: grid.slice(0, ks.length * M * L * pixelsPerImage),
+      curves,
+      summary,
+      roundTripError,
+      nonFinite,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  }
+}
+
+const defaults = (): SeparationParams => ({ image: 0, images: 2, levels: 5, depths: 'all', seed: 0 });
+
+export const experiment: Experiment<SeparationParams, SeparationResult> = {
+  id: 'separation',
+  title: 'Information separation in the AF',
+  defaults,
+
+  parseParams(raw, model) {
+    const d = defaults();
+    const depths = raw.depths ?? d.depths;
+    if (typeof depths !== 'string') throw new Error(`invalid depths: ${JSON.stringify(depths)} ("all" or a comma list such as "1,3")`);
+    const parsed = parseDepths(depths, model.config.af.blocks);
+    const all = parsed.length === model.config.af.blocks;
+    return {
+      image: intParam(raw, 'image', d.image, 0, 1_000_000),
+      images: intParam(raw, 'images', d.images, 1, 16),
+      levels: intParam(raw, 'levels', d.levels, 2, 11),
+      depths: all ? 'all' : parsed.join(','),
+      seed: intParam(raw, 'seed', d.seed, 0, 2 ** 32 - 1),
+    };
+  },
+
+  cost(p, model) {
+    const depths = parseDepths(p.depths, model.config.af.blocks);
+    const rows = p.images * modesOf(model).length * p.levels;
+    const blockPasses = depths.reduce((a, k) => a + k, 0);
+    const N = model.dims.tokens;
+    return {
+      units: rows * blockPasses * N,
+      description:
+        `${rows * depths.length} AF inversions (${depths.length} depths × ${p.levels} levels × ${modesOf(model).length} modes × ${p.images} images), ` +
+        `batched ${rows} per depth: ${blockPasses} block inverses of ${N - 1} sequential token steps`,
+    };
+  },
+
+  run: (model, inputs, p, ctx) => runSeparation(model, inputs, p, ctx),
+
+  toJSON(r, p) {
+    return {
+      experiment: 'separation',
+      params: p,
+      formula: r.formula,
+      partial: 'only the redundant channels z[:, d_I:] of every token are interpolated',
+      full: 'all channels are interpolated',
+      alphas: r.alphas,
+      depths: r.depths,
+      modes: r.modes,
+      notes: r.notes,
+      dims: r.dims,
+      image: { height: r.height, width: r.width, channels: r.channels, sources: r.sources },
+      metrics: {
+        ssim: 'mean SSIM vs the clean image, Gaussian window σ = 1.5 (11×11), on luminance (BT.601), [0, 255]',
+        edge: 'Pearson correlation of Sobel magnitude maps of luminance vs the clean image',
+        colour: 'RGB only: mean of foreground and background colour errors (Euclidean, RGB on [0, 1]); mask = clean luminance above its Otsu threshold',
+      },
+      curves: r.curves,
+      summary: r.summary,
+      roundTripError: r.roundTripError,
+      nonFinite: r.nonFinite,
+      clean: Array.from(r.clean),
+      grid: { shape: [r.depths.length, r.modes.length, r.alphas.length, r.height, r.width, r.channels], order: 'depth, mode, alpha, y, x, channel', data: Array.from(r.grid) },
+    };
+  },
+
+  figures: (r, p, doc) => separationFigures(r, doc),
+};

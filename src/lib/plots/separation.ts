@@ -1,0 +1,153 @@
+// Figures of the separation experiment: the Fig. 8 grid (depth × α, partial beside full) as an
+// SVG of PNG <image>s, and the structure-vs-α curves with Observable Plot.
+import * as Plot from '@observablehq/plot';
+import type { Figure } from '../experiments/types';
+import type { CurvePoint, Mode, SeparationResult } from '../experiments/separation';
+import { encodePng } from '../io/png';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** RFC 4648 base64 (no btoa/Buffer, so it runs in a worker, a page and Node alike). */
+export function base64(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const [a, b, c] = [bytes[i], bytes[i + 1] ?? 0, bytes[i + 2] ?? 0];
+    const n = (a << 16) | (b << 8) | c;
+    out += B64[n >> 18] + B64[(n >> 12) & 63] + (i + 1 < bytes.length ? B64[(n >> 6) & 63] : '=') + (i + 2 < bytes.length ? B64[n & 63] : '=');
+  }
+  return out;
+}
+
+/** A uint8 [H, W, C] image as a data: URL of a PNG. */
+export function pngDataUrl(data: Uint8Array, height: number, width: number, channels: number): string {
+  return `data:image/png;base64,${base64(encodePng({ data, height, width, channels }))}`;
+}
+
+export const modeTitle = (mode: Mode, r: Pick<SeparationResult, 'dims'>): string =>
+  mode === 'partial' ? `Partial: last d_R = ${r.dims.redundant} of ${r.dims.tokenDim} channels` : `Full: all ${r.dims.tokenDim} channels`;
+
+function el<K extends keyof SVGElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
+  const node = doc.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** Layout of the grid figure in pixels. */
+export interface GridOptions {
+  /** displayed size of one image; default ≈ 64 px, an integer multiple of the image width */
+  cell?: number;
+  /** gap between images */
+  gap?: number;
+}
+
+/**
+ * Rows: depth k (the latent Z^k); columns: α, Partial beside Full, with the clean image first.
+ * `depths` selects rows of the result (default all), so a page can show a subset.
+ */
+export function gridFigure(r: SeparationResult, doc: Document, { cell, gap = 3 }: GridOptions = {}, depths = r.depths): SVGSVGElement {
+  const { height: H, width: W, channels: C, alphas, modes } = r;
+  const size = cell ?? W * Math.max(1, Math.round(64 / W));
+  const cellH = (size * H) / W;
+  const px = H * W * C, L = alphas.length, M = modes.length;
+  const left = 58, top = 40, groupGap = 18;
+  const groupW = L * (size + gap);
+  const colX = (mi: number, ai: number) => left + size + groupGap + mi * (groupW + groupGap) + ai * (size + gap);
+  const rowY = (row: number) => top + row * (cellH + gap);
+  const width = colX(M - 1, L - 1) + size + 4;
+  const height = rowY(depths.length) + 2;
+
+  const svg = el(doc, 'svg', { xmlns: SVG, width, height, viewBox: `0 0 ${width} ${height}`, class: 'separation-grid', role: 'img', 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
+  svg.append(el(doc, 'title', {}, `Latents after each AF block interpolated with noise (${r.formula}) and inverted to pixels`));
+  const image = (data: Uint8Array, x: number, y: number, label: string) => {
+    const node = el(doc, 'image', { href: pngDataUrl(data, H, W, C), x, y, width: size, height: cellH, preserveAspectRatio: 'none', style: 'image-rendering: pixelated' });
+    node.append(el(doc, 'title', {}, label));
+    svg.append(node);
+  };
+  svg.append(el(doc, 'text', { x: left + size / 2, y: top - 6, 'text-anchor': 'middle' }, 'clean'));
+  for (const [mi, mode] of modes.entries()) {
+    const x0 = colX(mi, 0);
+    svg.append(el(doc, 'text', { x: x0 + groupW / 2, y: 13, 'text-anchor': 'middle', 'font-weight': 600 }, modeTitle(mode, r)));
+    svg.append(el(doc, 'line', { x1: x0, x2: x0 + groupW - gap, y1: 18, y2: 18, stroke: 'currentColor', 'stroke-opacity': 0.3 }));
+    for (const [ai, a] of alphas.entries())
+      svg.append(el(doc, 'text', { x: colX(mi, ai) + size / 2, y: top - 6, 'text-anchor': 'middle' }, `α = ${+a.toFixed(3)}`));
+  }
+  for (const [row, k] of depths.entries()) {
+    const di = r.depths.indexOf(k);
+    if (di < 0) throw new Error(`invalid depth: ${k} is not in the result`);
+    const y = rowY(row);
+    svg.append(el(doc, 'text', { x: left - 8, y: y + cellH / 2 + 4, 'text-anchor': 'end' }, `k = ${k}`));
+    image(r.clean, left, y, 'clean image');
+    for (const [mi, mode] of modes.entries())
+      for (const [ai, a] of alphas.entries()) {
+        const off = ((di * M + mi) * L + ai) * px;
+        image(r.grid.subarray(off, off + px), colX(mi, ai), y, `${mode}, Z^${k}, α = ${a}`);
+      }
+  }
+  return svg;
+}
+
+type Metric = 'ssim' | 'edge' | 'colour';
+const METRIC_LABEL: Record<Metric, string> = {
+  ssim: '↑ SSIM vs clean',
+  edge: '↑ edge correlation (shape)',
+  colour: '↓ colour error (RGB distance)',
+};
+
+/** One line per depth (colour = depth), faceted Partial | Full, ±1 sd band over the samples. */
+export function curveFigure(r: SeparationResult, metric: Metric, doc: Document, depths = r.depths): HTMLElement | SVGElement {
+  const rows = r.curves.filter((c) => depths.includes(c.depth) && c[metric] !== null);
+  const sd = (c: CurvePoint) => (metric === 'ssim' ? c.ssimSd : metric === 'edge' ? c.edgeSd : c.colourSd!);
+  const band = rows.map((c) => ({ ...c, lo: c[metric]! - sd(c), hi: c[metric]! + sd(c) }));
+  const facet = r.modes.length > 1;
+  return Plot.plot({
+    document: doc,
+    width: 680,
+    height: 280,
+    marginRight: facet ? 20 : 20,
+    grid: true,
+    x: { label: 'noise level α →', domain: [0, 1] },
+    y: { label: METRIC_LABEL[metric], ...(metric === 'colour' ? { zero: true } : {}) },
+    fx: { label: null, domain: r.modes, tickFormat: (m: Mode) => modeTitle(m, r) },
+    color: { type: 'ordinal', scheme: 'viridis', domain: depths, legend: true, label: 'depth k', tickFormat: (k: number) => `Z^${k}` },
+    marks: [
+      ...(metric === 'colour' ? [Plot.ruleY([0])] : []),
+      Plot.areaY(band, { x: 'alpha', y1: 'lo', y2: 'hi', fx: 'mode', fill: 'depth', z: 'depth', fillOpacity: 0.08 }),
+      Plot.lineY(rows, { x: 'alpha', y: metric, fx: 'mode', stroke: 'depth', z: 'depth', strokeWidth: 1.8 }),
+      Plot.dot(rows, { x: 'alpha', y: metric, fx: 'mode', fill: 'depth', r: 2.5, tip: true, title: (c: CurvePoint) => `Z^${c.depth}, ${c.mode}, α = ${c.alpha}: ${c[metric]!.toFixed(3)}` }),
+    ],
+  });
+}
+
+/** Areas under the curves vs depth: Partial (solid) against Full (dashed). */
+export function summaryFigure(r: SeparationResult, doc: Document): HTMLElement | SVGElement {
+  const metrics: Metric[] = r.channels === 3 ? ['ssim', 'edge', 'colour'] : ['ssim', 'edge'];
+  const rows = r.summary.flatMap((s) =>
+    metrics.map((m) => ({ depth: s.depth, mode: s.mode, metric: METRIC_LABEL[m].replace(/^[↑↓] /, ''), value: m === 'ssim' ? s.ssimArea : m === 'edge' ? s.edgeArea : s.colourArea! })),
+  );
+  const line = (mode: Mode) =>
+    Plot.lineY(rows.filter((d) => d.mode === mode), { x: 'depth', y: 'value', fx: 'metric', stroke: 'mode', strokeDasharray: mode === 'full' ? '5,3' : undefined, marker: 'circle' });
+  return Plot.plot({
+    document: doc,
+    width: 680,
+    height: 240,
+    grid: true,
+    x: { label: 'depth k →', ticks: r.depths, tickFormat: 'd' },
+    y: { label: 'area under the curve over α' },
+    fx: { label: null },
+    color: { domain: r.modes, range: ['#1b7837', '#b2182b'].slice(2 - r.modes.length), legend: true, tickFormat: (m: Mode) => (m === 'partial' ? 'Partial' : 'Full') },
+    marks: r.modes.map(line),
+  });
+}
+
+export function separationFigures(r: SeparationResult, doc: Document): Figure[] {
+  const figures: Figure[] = [
+    { name: 'grid', node: gridFigure(r, doc) },
+    { name: 'ssim', node: curveFigure(r, 'ssim', doc) },
+    { name: 'edges', node: curveFigure(r, 'edge', doc) },
+  ];
+  if (r.channels === 3) figures.push({ name: 'colour', node: curveFigure(r, 'colour', doc) });
+  figures.push({ name: 'summary', node: summaryFigure(r, doc) });
+  return figures;
+}
