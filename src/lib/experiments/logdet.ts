@@ -1,0 +1,437 @@
+// Logdet outliers (supplementary Fig. 9): per-image log|det ∂Z/∂X| of test images and of samples,
+// per block and per token, the outliers by a robust rule, and how logdet relates to sharpness
+// (variance of the Laplacian). The paper's claim: samples with outlying (large) logdet look
+// blurred, which predicts a negative rank correlation between logdet and sharpness.
+import * as tf from '@tensorflow/tfjs';
+import type { Experiment, ExperimentContext, ExperimentInputs, Figure } from './types';
+import { throwIfAborted } from './types';
+import type { FarmerModel } from '../farmer/model';
+import { analyzeForward, disposeAnalysis } from '../farmer/model';
+import { sample } from '../farmer/sampling';
+import type { LabelledSet } from '../data/binfile';
+import { dequantizeGaussian, dequantizeUniform, toPixels } from '../data/dequantize';
+import { Rng } from '../util/random';
+import { laplacianVariances } from '../metrics/blur';
+import { describeRule, modifiedZOutliers, type OutlierRule } from '../metrics/robust';
+import { spearman, type Correlation } from '../metrics/rank';
+import { blurScatter, heatmapPanels, imageGallery, logdetHistogram, perBlockHistogram } from '../plots/logdet';
+
+export type LogdetParams = {
+  /** test images through the forward pass (the first n of the test split), default 256 */
+  nTest: number;
+  /** generated samples, default 32; labels cycle through the classes */
+  nSamples: number;
+  /** mixture temperature T of sampling, default 1 */
+  T: number;
+  /** Gaussian scale s of sampling (multiplies σ), default 1 */
+  s: number;
+  /** seeds the dequantization noise, the samples and the permutation test */
+  seed: number;
+  /** |modified z| above this is an outlier; Iglewicz–Hoaglin's 3.5 */
+  threshold: number;
+};
+
+export type Source = 'test' | 'sample';
+
+/** One image's numbers; `index` is its row in its source's `pixels` (and its test-set index or sample number). */
+export interface ImagePoint {
+  source: Source;
+  index: number;
+  /** class label; −1 for the null label */
+  label: number;
+  /** Σ_k logdet_k in nats */
+  logdet: number;
+  /** [n blocks] in nats */
+  perBlock: number[];
+  /** variance of the 3×3 Laplacian of the shown uint8 image's luminance */
+  laplacianVar: number;
+  /** modified z-score of logdet within its source */
+  z: number;
+  outlier: boolean;
+}
+
+export interface SourceResult {
+  source: Source;
+  /** images asked for (rows of `pixels`) */
+  requested: number;
+  /** the shown images, uint8 [requested, H, W, C]; samples are clipped and rounded from model space */
+  pixels: Uint8Array;
+  /** finite images, in index order */
+  points: ImagePoint[];
+  /** per-token logdet of each point, [points.length, blocks, tokens], raster token order */
+  perToken: Float32Array;
+  /** sample numbers whose pixels or logdet are NaN/Inf: excluded from every statistic */
+  nonFinite: number[];
+  /** the outlier rule fitted to this source's logdets; null without points */
+  rule: OutlierRule | null;
+  /** Spearman ρ of (logdet, variance of the Laplacian) */
+  spearman: Correlation;
+}
+
+export interface LogdetResult {
+  image: { height: number; width: number; channels: number };
+  /** tokens lie on a rows × cols patch grid */
+  grid: { rows: number; cols: number };
+  blocks: number;
+  tokens: number;
+  test: SourceResult;
+  samples: SourceResult;
+}
+
+const FORWARD_BATCH_PIXELS = 64 * 28 * 28; // ≈ 64 MNIST images per forward batch
+const SAMPLE_BATCH = 16;
+const PERMUTATIONS = 2000;
+
+function forwardBatch(model: FarmerModel): number {
+  return Math.max(1, Math.floor(FORWARD_BATCH_PIXELS / model.dims.pixels));
+}
+
+function checkModel(model: FarmerModel): void {
+  if (model.config.student) throw new Error('the logdet notebook needs a model with a forward pass; a distilled student has none (use its teacher)');
+}
+
+function intParam(raw: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
+  const v = raw[key] === undefined ? fallback : Number(raw[key]);
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`invalid ${key}: ${JSON.stringify(raw[key])} (an integer in [${min}, ${max}])`);
+  return v;
+}
+
+function numParam(raw: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
+  const v = raw[key] === undefined ? fallback : Number(raw[key]);
+  if (!Number.isFinite(v) || v <= min || v > max) throw new Error(`invalid ${key}: ${JSON.stringify(raw[key])} (a number in (${min}, ${max}])`);
+  return v;
+}
+
+function defaults(model: FarmerModel): LogdetParams {
+  void model;
+  return { nTest: 256, nSamples: 32, T: 1, s: 1, seed: 0, threshold: 3.5 };
+}
+
+function parseParams(raw: Record<string, unknown>, model: FarmerModel): LogdetParams {
+  checkModel(model);
+  const d = defaults(model);
+  const p: LogdetParams = {
+    nTest: intParam(raw, 'nTest', d.nTest, 0, 100_000),
+    nSamples: intParam(raw, 'nSamples', d.nSamples, 0, 10_000),
+    T: numParam(raw, 'T', d.T, 0, 100),
+    s: numParam(raw, 's', d.s, 0, 100),
+    seed: intParam(raw, 'seed', d.seed, 0, 2 ** 31 - 1),
+    threshold: numParam(raw, 'threshold', d.threshold, 0, 1000),
+  };
+  if (p.nTest + p.nSamples < 1) throw new Error('invalid nTest: nTest and nSamples are both 0 (nothing to measure)');
+  return p;
+}
+
+function cost(p: LogdetParams, model: FarmerModel): { units: number; description: string } {
+  const { tokens: N } = model.dims;
+  const n = model.config.af.blocks;
+  return {
+    units: p.nTest + p.nSamples * N,
+    description:
+      `${p.nTest} test images through the forward pass; ${p.nSamples} samples, each ${N} sequential AR steps ` +
+      `and ${n} AF inverse blocks of ${N} sequential token steps, then the forward pass`,
+  };
+}
+
+/** Labels the model takes for these dataset labels: none for an unconditional model. */
+function testLabels(model: FarmerModel, set: LabelledSet, start: number, count: number): Int32Array | null {
+  const K = model.config.num_classes;
+  if (K === 0) return null;
+  const y = Int32Array.from(set.labels.subarray(start, start + count));
+  for (const v of y) if (v >= K) throw new Error(`the test set has label ${v} but the model has ${K} classes`);
+  return y;
+}
+
+function sampleLabels(model: FarmerModel, start: number, count: number): Int32Array | null {
+  const K = model.config.num_classes;
+  return K === 0 ? null : Int32Array.from({ length: count }, (_, i) => (start + i) % K);
+}
+
+/** Model-space inputs for test images as the model was trained: uniform noise, or gaussian at σ_min. */
+function dequantize(model: FarmerModel, pixels: Uint8Array, rng: Rng): Float32Array {
+  const dq = model.config.dequantization;
+  return dq.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, dq.sigma_min, rng);
+}
+
+interface Measured {
+  logdet: Float32Array;
+  perBlock: Float32Array;
+  perToken: Float32Array;
+}
+
+async function measure(model: FarmerModel, x: tf.Tensor4D, labels: Int32Array | null): Promise<Measured> {
+  const a = analyzeForward(model, x, labels);
+  try {
+    const [logdet, perBlock, perToken] = await Promise.all([a.logdet.data(), a.logdetPerBlock.data(), a.logdetPerToken.data()]);
+    return { logdet: logdet as Float32Array, perBlock: perBlock as Float32Array, perToken: perToken as Float32Array };
+  } finally {
+    disposeAnalysis(a);
+  }
+}
+
+/** Collects per-image rows; `finish` fits the outlier rule and the correlation. */
+class SourceBuilder {
+  readonly points: ImagePoint[] = [];
+  readonly perToken: number[][] = [];
+  readonly nonFinite: number[] = [];
+  constructor(readonly source: Source, readonly pixels: Uint8Array, private model: FarmerModel) {}
+
+  add(index: number, label: number, m: Measured, row: number): void {
+    const n = this.model.config.af.blocks, N = this.model.dims.tokens;
+    const logdet = m.logdet[row];
+    if (!Number.isFinite(logdet)) {
+      this.nonFinite.push(index);
+      return;
+    }
+    this.points.push({
+      source: this.source, index, label, logdet,
+      perBlock: Array.from(m.perBlock.subarray(row * n, (row + 1) * n)),
+      laplacianVar: NaN, z: 0, outlier: false,
+    });
+    this.perToken.push(Array.from(m.perToken.subarray(row * n * N, (row + 1) * n * N)));
+  }
+
+  finish(threshold: number, seed: number): SourceResult {
+    const { height: H, width: W, channels: C } = this.model.config.image;
+    const size = H * W * C;
+    for (const p of this.points)
+      p.laplacianVar = laplacianVariances(this.pixels.subarray(p.index * size, (p.index + 1) * size), 1, H, W, C)[0];
+    const logdets = this.points.map((p) => p.logdet);
+    let rule: OutlierRule | null = null;
+    if (this.points.length > 0) {
+      const o = modifiedZOutliers(logdets, threshold);
+      rule = o.rule;
+      this.points.forEach((p, i) => { p.z = o.z[i]; p.outlier = o.outlier[i]; });
+    }
+    const rng = new Rng(seed);
+    const rho = spearman(logdets, this.points.map((p) => p.laplacianVar), { permutations: PERMUTATIONS, uniform: () => rng.uniform() });
+    this.nonFinite.sort((a, b) => a - b);
+    return {
+      source: this.source,
+      requested: this.pixels.length / size,
+      pixels: this.pixels,
+      points: this.points,
+      perToken: Float32Array.from(this.perToken.flat()),
+      nonFinite: this.nonFinite,
+      rule,
+      spearman: rho,
+    };
+  }
+}
+
+async function run(model: FarmerModel, inputs: ExperimentInputs, p: LogdetParams, ctx: ExperimentContext = {}): Promise<LogdetResult> {
+  checkModel(model);
+  const { height: H, width: W, channels: C } = model.config.image;
+  const set = inputs.testSet;
+  if (p.nTest > 0 && (set.height !== H || set.width !== W || set.channels !== C))
+    throw new Error(`the test set holds ${set.height}×${set.width}×${set.channels} images but the model takes ${H}×${W}×${C}`);
+  const size = H * W * C;
+  const { tokens: N } = model.dims;
+  const n = model.config.af.blocks;
+  const nTest = Math.min(p.nTest, set.n);
+  const fb = forwardBatch(model);
+  const testBatches = Math.ceil(nTest / fb);
+  const sampleBatches = Math.ceil(p.nSamples / SAMPLE_BATCH);
+  const perSampleBatch = N + n + 1; // AR steps, AF blocks, forward pass
+  const total = testBatches + sampleBatches * perSampleBatch;
+  let done = 0;
+  const progress = (label: string) => ctx.onProgress?.(done, total, label);
+  progress('test images');
+
+  // Test images: the first nTest of the split, dequantized with one seeded stream.
+  const test = new SourceBuilder('test', set.images.slice(0, nTest * size), model);
+  const noise = new Rng(p.seed);
+  for (let start = 0; start < nTest; start += fb) {
+    throwIfAborted(ctx.signal);
+    const count = Math.min(fb, nTest - start);
+    const x = tf.tensor4d(dequantize(model, test.pixels.subarray(start * size, (start + count) * size), noise), [count, H, W, C]);
+    const labels = testLabels(model, set, start, count);
+    let m: Measured;
+    try {
+      m = await measure(model, x, labels);
+    } finally {
+      x.dispose();
+    }
+    for (let i = 0; i < count; i++) test.add(start + i, labels ? labels[i] : -1, m, i);
+    done++;
+    progress('test images');
+  }
+
+  // Samples: sequential AR + AF inverse per batch, then the forward pass on the raw model-space images.
+  const samples = new SourceBuilder('sample', new Uint8Array(p.nSamples * size), model);
+  const seeds = new Rng(p.seed ^ 0x5eed);
+  for (let start = 0; start < p.nSamples; start += SAMPLE_BATCH) {
+    throwIfAborted(ctx.signal);
+    const count = Math.min(SAMPLE_BATCH, p.nSamples - start);
+    const labels = sampleLabels(model, start, count);
+    const base = done;
+    const out = await sample(model, {
+      n: count, seed: seeds.nextU32(), labels, T: p.T, s: p.s, signal: ctx.signal,
+      onProgress: (k) => { done = base + k; progress('sampling'); },
+    });
+    done = base + N + n;
+    try {
+      samples.pixels.set(toPixels(await out.images.data()), start * size);
+      const keep = out.finite.flatMap((f, i) => (f ? [i] : []));
+      out.finite.forEach((f, i) => { if (!f) samples.nonFinite.push(start + i); });
+      throwIfAborted(ctx.signal);
+      if (keep.length > 0) {
+        const x = tf.gather(out.images, keep) as tf.Tensor4D;
+        let m: Measured;
+        try {
+          m = await measure(model, x, labels ? Int32Array.from(keep, (i) => labels[i]) : null);
+        } finally {
+          x.dispose();
+        }
+        keep.forEach((i, row) => samples.add(start + i, labels ? labels[i] : -1, m, row));
+      }
+    } finally {
+      tf.dispose([out.images, out.z]);
+    }
+    done = base + perSampleBatch;
+    progress('samples');
+  }
+
+  return {
+    image: { height: H, width: W, channels: C },
+    grid: { rows: H / model.config.patch_size, cols: W / model.config.patch_size },
+    blocks: n,
+    tokens: N,
+    test: test.finish(p.threshold, p.seed + 1),
+    samples: samples.finish(p.threshold, p.seed + 2),
+  };
+}
+
+/** Which heatmap: the mean over a source's images or one image (by its point position), one block or the total. */
+export interface HeatmapChoice {
+  source: Source;
+  /** 'mean', or the position of the image in `points` */
+  image: 'mean' | number;
+  /** 'total' (Σ over blocks) or a block number */
+  block: 'total' | number;
+}
+
+/** Per-token logdet [tokens] in raster order for a choice; empty when the source has no points. */
+export function heatmapValues(r: LogdetResult, c: HeatmapChoice): Float64Array {
+  const src = c.source === 'test' ? r.test : r.samples;
+  const { blocks: n, tokens: N } = r;
+  const out = new Float64Array(N);
+  const images = c.image === 'mean' ? src.points.map((_, i) => i) : [c.image];
+  if (images.length === 0) return new Float64Array(0);
+  for (const i of images) {
+    if (!(i >= 0 && i < src.points.length)) throw new Error(`invalid image: ${i} (the ${c.source} set has ${src.points.length} finite images)`);
+    for (let k = 0; k < n; k++) {
+      if (c.block !== 'total' && c.block !== k) continue;
+      const o = (i * n + k) * N;
+      for (let t = 0; t < N; t++) out[t] += src.perToken[o + t];
+    }
+  }
+  for (let t = 0; t < N; t++) out[t] /= images.length;
+  return out;
+}
+
+/** Points sorted for the gallery: outliers first, each group by logdet, largest first. */
+export function galleryOrder(points: readonly ImagePoint[]): ImagePoint[] {
+  return [...points].sort((a, b) => Number(b.outlier) - Number(a.outlier) || b.logdet - a.logdet || a.index - b.index);
+}
+
+/** The measured sign in plain words, against the paper's prediction. */
+export function describeCorrelation(c: Correlation, what: string): string {
+  if (!Number.isFinite(c.rho)) return `${what}: Spearman ρ is undefined (${c.n} images; it needs at least 2 with differing values).`;
+  const rho = `Spearman ρ(logdet, variance of the Laplacian) = ${c.rho.toFixed(3)} over ${c.n} ${what}`;
+  const p = Number.isFinite(c.p) ? ` (permutation p = ${c.p < 0.001 ? '< 0.001' : c.p.toFixed(3)})` : '';
+  const sign =
+    c.rho < 0
+      ? 'negative: higher logdet goes with less sharp images, the sign the paper’s claim predicts'
+      : c.rho > 0
+        ? 'positive: higher logdet goes with sharper images, the opposite of the paper’s claim'
+        : 'zero: no monotone relation';
+  return `${rho}${p}: ${sign}.`;
+}
+
+export const PREDICTION = 'The paper’s claim (outlying, large logdet looks blurred) predicts a negative correlation: higher logdet, less sharp.';
+
+function ruleJSON(rule: OutlierRule | null) {
+  return rule && { median: rule.median, mad: rule.mad, scale: rule.scale, scale_kind: rule.scaleKind, lower: rule.lower, upper: rule.upper };
+}
+
+function heatmapJSON(r: LogdetResult, source: Source, image: 'mean' | number) {
+  return {
+    total: Array.from(heatmapValues(r, { source, image, block: 'total' })),
+    per_block: Array.from({ length: r.blocks }, (_, k) => Array.from(heatmapValues(r, { source, image, block: k }))),
+  };
+}
+
+function toJSON(r: LogdetResult, p: LogdetParams): unknown {
+  const rule = r.test.rule ?? r.samples.rule;
+  const first = galleryOrder(r.samples.points)[0];
+  return {
+    experiment: 'logdet',
+    params: p,
+    image: r.image,
+    grid: r.grid,
+    rule: {
+      text: rule ? describeRule(rule) : `modified z-score (Iglewicz–Hoaglin), outlier when |M| > ${p.threshold}`,
+      threshold: p.threshold,
+      fitted_per_source: true,
+      test: ruleJSON(r.test.rule),
+      samples: ruleJSON(r.samples.rule),
+    },
+    images: [...r.test.points, ...r.samples.points].map((q) => ({
+      source: q.source, index: q.index, label: q.label, logdet: q.logdet, per_block: q.perBlock,
+      laplacian_var: q.laplacianVar, modified_z: q.z, outlier: q.outlier,
+    })),
+    non_finite_samples: r.samples.nonFinite,
+    correlations: {
+      prediction: PREDICTION,
+      test: { spearman: r.test.spearman.rho, n: r.test.spearman.n, p: r.test.spearman.p, text: describeCorrelation(r.test.spearman, 'test images') },
+      samples: { spearman: r.samples.spearman.rho, n: r.samples.spearman.n, p: r.samples.spearman.p, text: describeCorrelation(r.samples.spearman, 'samples') },
+    },
+    heatmaps: {
+      order: 'raster over the rows × cols patch grid; nats per token',
+      test_mean: heatmapJSON(r, 'test', 'mean'),
+      samples_mean: heatmapJSON(r, 'sample', 'mean'),
+      ...(first && {
+        first_gallery_sample: { index: first.index, outlier: first.outlier, ...heatmapJSON(r, 'sample', r.samples.points.indexOf(first)) },
+      }),
+    },
+  };
+}
+
+function figures(r: LogdetResult, p: LogdetParams, doc: Document): Figure[] {
+  void p;
+  const points = [...r.test.points, ...r.samples.points];
+  const rules = [r.test, r.samples].flatMap((s) => (s.rule ? [{ source: s.source, ...s.rule }] : []));
+  const panels = [
+    ...(['test', 'sample'] as const).flatMap((source) =>
+      (source === 'test' ? r.test : r.samples).points.length === 0 ? [] : [{ label: `${source === 'test' ? 'test' : 'samples'} mean, total`, values: heatmapValues(r, { source, image: 'mean', block: 'total' }) }],
+    ),
+  ];
+  const worst = galleryOrder(r.samples.points)[0];
+  if (worst) {
+    const i = r.samples.points.indexOf(worst);
+    panels.push({ label: `sample ${worst.index} (first in the gallery), total`, values: heatmapValues(r, { source: 'sample', image: i, block: 'total' }) });
+    for (let k = 0; k < r.blocks; k++) panels.push({ label: `sample ${worst.index}, block ${k}`, values: heatmapValues(r, { source: 'sample', image: i, block: k }) });
+  }
+  const gallery = (s: SourceResult) =>
+    imageGallery(doc, galleryOrder(s.points).map((q) => ({ source: q.source, index: q.index, logdet: q.logdet, outlier: q.outlier, pixels: s.pixels })), r.image);
+  return [
+    { name: 'logdet-histogram', node: logdetHistogram(doc, points, rules) },
+    { name: 'logdet-per-block', node: perBlockHistogram(doc, points) },
+    { name: 'token-heatmap', node: heatmapPanels(doc, r.grid, panels) },
+    { name: 'blur-scatter', node: blurScatter(doc, points, { test: r.test.spearman, sample: r.samples.spearman }) },
+    { name: 'gallery-samples', node: gallery(r.samples) },
+    { name: 'gallery-test', node: gallery(r.test) },
+  ];
+}
+
+export const experiment: Experiment<LogdetParams, LogdetResult> = {
+  id: 'logdet',
+  title: 'Logdet outliers',
+  defaults,
+  parseParams,
+  cost,
+  run,
+  toJSON,
+  figures,
+};

@@ -1,0 +1,187 @@
+// Figures of the logdet notebook, built with Observable Plot in a given document (the browser's
+// or jsdom's). Points keep their source and index so a page can show the image behind a click:
+// the scatter's `node.value` is the pointed ImagePoint (Plot's pointer, with an "input" event),
+// and gallery thumbnails carry data-source / data-index.
+import * as Plot from '@observablehq/plot';
+import type { ImagePoint, Source } from '../experiments/logdet';
+import type { Correlation } from '../metrics/rank';
+import type { OutlierRule } from '../metrics/robust';
+import { encodePng } from '../io/png';
+
+const SOURCE_NAME: Record<Source, string> = { test: 'test images', sample: 'samples' };
+const OUTLIER_COLORS = { domain: ['typical', 'outlier'], range: ['#8a9bb0', '#d1495b'] };
+
+function status(p: { outlier: boolean }): string {
+  return p.outlier ? 'outlier' : 'typical';
+}
+
+/** Histograms of total logdet, one row per source, outliers in red, the rule's cut-offs dashed. */
+export function logdetHistogram(doc: Document, points: readonly ImagePoint[], rules: readonly (OutlierRule & { source: Source })[], { width = 640 } = {}): SVGElement | HTMLElement {
+  const cuts = rules.flatMap((r) => (r.scale > 0 ? [{ source: r.source, x: r.lower }, { source: r.source, x: r.upper }] : []));
+  return Plot.plot({
+    document: doc,
+    width,
+    height: 120 + 110 * new Set(points.map((p) => p.source)).size,
+    marginRight: 90,
+    x: { label: 'logdet = log|det ∂Z/∂X| (nats) →', grid: true },
+    y: { label: 'share of images', grid: true },
+    fy: { label: null, tickFormat: (s: Source) => SOURCE_NAME[s] },
+    color: { ...OUTLIER_COLORS, legend: true },
+    marks: [
+      Plot.rectY(points, Plot.binX<Plot.RectYOptions>({ y: 'proportion-facet' }, { x: 'logdet', fy: 'source', fill: status, thresholds: 30 })),
+      Plot.ruleX(cuts, { x: 'x', fy: 'source', stroke: '#d1495b', strokeDasharray: '4,3' }),
+      Plot.ruleX(rules, { x: 'median', fy: 'source', stroke: 'currentColor', strokeOpacity: 0.6 }),
+      Plot.ruleY([0]),
+    ],
+  });
+}
+
+/** One small histogram per flow block (each with its own x range), test and samples side by side. */
+export function perBlockHistogram(doc: Document, points: readonly ImagePoint[], { width = 220 } = {}): HTMLElement {
+  const div = doc.createElement('div');
+  div.className = 'logdet-per-block';
+  div.style.cssText = 'display:flex;flex-wrap:wrap;gap:8px';
+  const blocks = points[0]?.perBlock.length ?? 0;
+  for (let k = 0; k < blocks; k++) {
+    const rows = points.map((p) => ({ source: p.source, logdet: p.perBlock[k] }));
+    div.append(
+      Plot.plot({
+        document: doc,
+        width,
+        height: 210,
+        title: `block ${k}`,
+        x: { label: `logdet of block ${k} (nats)`, ticks: 4 },
+        y: { label: 'share', grid: true, ticks: 3 },
+        fy: { label: null, tickFormat: (s: Source) => SOURCE_NAME[s] },
+        marks: [Plot.rectY(rows, Plot.binX<Plot.RectYOptions>({ y: 'proportion-facet' }, { x: 'logdet', fy: 'source', fill: '#8a9bb0', thresholds: 15 })), Plot.ruleY([0])],
+      }),
+    );
+  }
+  return div;
+}
+
+export interface HeatmapPanel {
+  label: string;
+  /** per-token logdet in raster order, rows·cols values */
+  values: ArrayLike<number>;
+}
+
+/** One per-token logdet map on the rows × cols patch grid; diverging colours, blue < 0 < red. */
+export function tokenHeatmap(doc: Document, grid: { rows: number; cols: number }, panel: HeatmapPanel, { size = 260 } = {}): SVGElement | HTMLElement {
+  const { rows, cols } = grid;
+  if (panel.values.length !== rows * cols) throw new Error(`invalid values: ${panel.values.length} for a ${rows}×${cols} grid`);
+  const cells = Array.from(panel.values, (value, t) => ({ row: Math.floor(t / cols), col: t % cols, token: t, value }));
+  let m = 0;
+  for (const c of cells) m = Math.max(m, Math.abs(c.value));
+  const cell = Math.max(4, Math.floor(size / Math.max(rows, cols)));
+  return Plot.plot({
+    document: doc,
+    title: panel.label,
+    width: cols * cell + 40,
+    height: rows * cell + 40,
+    marginLeft: 30,
+    marginTop: 10,
+    padding: 0,
+    x: { label: null, axis: null },
+    y: { label: null, axis: null },
+    // quantized (10 bins, one edge at 0) so the legend is drawn without a canvas (jsdom)
+    color: { type: 'quantize', n: 10, scheme: 'BuRd', domain: [-m || -1, m || 1], legend: true, label: 'logdet per token (nats)' },
+    marks: [
+      Plot.cell(cells, { x: 'col', y: 'row', fill: 'value', inset: 0 }),
+      Plot.tip(cells, Plot.pointer({ x: 'col', y: 'row', title: (c) => `token ${c.token} (row ${c.row}, col ${c.col})\n${c.value.toFixed(2)} nats` })),
+    ],
+  });
+}
+
+/** Several heatmaps side by side, each with its own colour range. */
+export function heatmapPanels(doc: Document, grid: { rows: number; cols: number }, panels: readonly HeatmapPanel[], { size = 180 } = {}): HTMLElement {
+  const div = doc.createElement('div');
+  div.className = 'logdet-heatmaps';
+  div.style.cssText = 'display:flex;flex-wrap:wrap;gap:12px';
+  for (const p of panels) div.append(tokenHeatmap(doc, grid, p, { size }));
+  return div;
+}
+
+/** Variance of the Laplacian against logdet, one panel per source, titled with Spearman's ρ. */
+export function blurScatter(doc: Document, points: readonly ImagePoint[], rho: Partial<Record<Source, Correlation>>, { width = 680 } = {}): SVGElement | HTMLElement {
+  const title = (s: Source) => {
+    const c = rho[s];
+    return c && Number.isFinite(c.rho) ? `${SOURCE_NAME[s]}: Spearman ρ = ${c.rho.toFixed(3)} (n = ${c.n})` : SOURCE_NAME[s];
+  };
+  return Plot.plot({
+    document: doc,
+    width,
+    height: 320,
+    marginTop: 30,
+    x: { label: 'logdet (nats) →', grid: true },
+    y: { type: 'symlog', label: '↑ variance of the Laplacian (sharper)', grid: true },
+    fx: { label: null, tickFormat: title },
+    color: { ...OUTLIER_COLORS, legend: true },
+    marks: [
+      Plot.dot(points, { x: 'logdet', y: 'laplacianVar', fx: 'source', stroke: status, r: 3 }),
+      Plot.dot(points, Plot.pointer({ x: 'logdet', y: 'laplacianVar', fx: 'source', fill: status, r: 5 })),
+      Plot.tip(points, Plot.pointer({
+        x: 'logdet', y: 'laplacianVar', fx: 'source',
+        title: (p: ImagePoint) => `${p.source} ${p.index}${p.label >= 0 ? `, class ${p.label}` : ''}\nlogdet ${p.logdet.toFixed(1)} (M = ${p.z.toFixed(2)})\nLaplacian var ${p.laplacianVar.toFixed(0)}\nclick to show`,
+      })),
+    ],
+  });
+}
+
+/** Row i of a uint8 batch [n, H, W, C] as a PNG data URL (gray, RGB, or the channel mean otherwise). */
+export function imageDataUrl(pixels: Uint8Array, i: number, image: { height: number; width: number; channels: number }): string {
+  const { height: H, width: W, channels: C } = image;
+  const src = pixels.subarray(i * H * W * C, (i + 1) * H * W * C);
+  let data = src, channels = C;
+  if (C !== 1 && C !== 3) {
+    data = new Uint8Array(H * W);
+    for (let p = 0; p < H * W; p++) {
+      let s = 0;
+      for (let c = 0; c < C; c++) s += src[p * C + c];
+      data[p] = Math.round(s / C);
+    }
+    channels = 1;
+  }
+  const png = encodePng({ data: Uint8Array.from(data), height: H, width: W, channels });
+  let bin = '';
+  for (let k = 0; k < png.length; k += 0x8000) bin += String.fromCharCode(...png.subarray(k, k + 0x8000));
+  return `data:image/png;base64,${btoa(bin)}`;
+}
+
+export interface GalleryItem {
+  source: Source;
+  index: number;
+  logdet: number;
+  outlier: boolean;
+  /** the source's uint8 images [n, H, W, C]; row `index` is shown */
+  pixels: Uint8Array;
+}
+
+/** A grid of thumbnails in the given order, each captioned with its logdet; outliers outlined. */
+export function imageGallery(doc: Document, items: readonly GalleryItem[], image: { height: number; width: number; channels: number }, { limit = 64, scale = 2 } = {}): HTMLElement {
+  const div = doc.createElement('div');
+  div.className = 'logdet-gallery';
+  div.style.cssText = 'display:flex;flex-wrap:wrap;gap:6px';
+  for (const it of items.slice(0, limit)) {
+    const fig = doc.createElement('figure');
+    fig.dataset.source = it.source;
+    fig.dataset.index = String(it.index);
+    fig.style.cssText = `margin:0;padding:2px;text-align:center;font:11px sans-serif;border:2px solid ${it.outlier ? '#d1495b' : 'transparent'}`;
+    const img = doc.createElement('img');
+    img.src = imageDataUrl(it.pixels, it.index, image);
+    img.width = image.width * scale;
+    img.height = image.height * scale;
+    img.alt = `${SOURCE_NAME[it.source]} ${it.index}, logdet ${it.logdet.toFixed(1)}${it.outlier ? ', outlier' : ''}`;
+    img.style.imageRendering = 'pixelated';
+    const cap = doc.createElement('figcaption');
+    cap.textContent = `${it.logdet.toFixed(1)}${it.outlier ? ' ●' : ''}`;
+    fig.append(img, cap);
+    div.append(fig);
+  }
+  if (items.length > limit) {
+    const more = doc.createElement('p');
+    more.textContent = `… and ${items.length - limit} more`;
+    div.append(more);
+  }
+  return div;
+}
