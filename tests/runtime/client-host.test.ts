@@ -11,6 +11,7 @@ const model = {
   parameters: 3,
   config: {} as never,
   card: {},
+  hash: '00',
 };
 
 /** Resolves when `release` is called; lets a test hold a handler mid-run. */
@@ -33,6 +34,7 @@ function connect(overrides: Partial<Handlers> = {}) {
     },
     listModels: () => ({ url: 'http://x/models/index.json', models: [] }),
     loadModel: () => model,
+    runExperiment: () => ({ params: {}, result: null, elapsedMs: 0 }),
     ...overrides,
   };
   const host = createHost((e, transfer) => channel.port2.postMessage(e, transfer ?? []), handlers);

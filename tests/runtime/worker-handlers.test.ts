@@ -32,9 +32,13 @@ function setup(files: Parameters<typeof fakeFetch>[0], overrides: Partial<Worker
       return models.map((m: { name: string }) => entry(m.name));
     },
     loadCheckpoint: async (bytes, name) => ({
-      info: { name, parameters: bytes.byteLength, config: {} as never, card: {} } satisfies LoadedModel,
+      info: { name, parameters: bytes.byteLength, config: {} as never, card: {} } satisfies Omit<LoadedModel, 'hash'>,
+      model: {} as never,
       dispose: () => disposed.push(name),
     }),
+    experiments: { load: async (id) => Promise.reject(new Error(`no ${id}`)), needsFeatureNet: () => false },
+    loadTestSet: async () => Promise.reject(new Error('no test set')),
+    loadFeatureNet: async () => Promise.reject(new Error('no feature net')),
     ...overrides,
   };
   return { handlers: createHandlers(deps), disposed, asked };
@@ -46,6 +50,7 @@ function context(controller = new AbortController()) {
     runId: 1,
     signal: controller.signal,
     progress: (done, total, label) => events.push({ type: 'progress', runId: 1, done, total, label }),
+    partial: (value) => events.push({ type: 'partial', runId: 1, value }),
     emit: (e) => events.push(e),
     transfer: () => {},
   };
@@ -121,7 +126,7 @@ describe('loadModel', () => {
     const { handlers, disposed } = setup(files, {
       loadCheckpoint: async (bytes, name) => {
         if (name === 'b') throw new RunError('malformed', 'missing tensor af.blocks.0.proj_in.weight');
-        return { info: { name, parameters: bytes.byteLength, config: {} as never, card: {} }, dispose: () => disposed.push(name) };
+        return { info: { name, parameters: bytes.byteLength, config: {} as never, card: {} }, model: {} as never, dispose: () => disposed.push(name) };
       },
     });
     await handlers.loadModel({ type: 'loadModel', runId: 1, name: 'a' }, context().ctx);
@@ -138,7 +143,7 @@ describe('loadModel', () => {
     const { handlers, disposed } = setup(files, {
       loadCheckpoint: async (bytes, name) => {
         cancelNow();
-        return { info: { name, parameters: bytes.byteLength, config: {} as never, card: {} }, dispose: () => disposed.push(name) };
+        return { info: { name, parameters: bytes.byteLength, config: {} as never, card: {} }, model: {} as never, dispose: () => disposed.push(name) };
       },
     });
     await handlers.loadModel({ type: 'loadModel', runId: 1, name: 'a' }, context().ctx);

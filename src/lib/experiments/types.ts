@@ -6,12 +6,32 @@ import type { FeatureNet } from '../metrics/features';
 
 export type ExperimentId = 'separation' | 'logdet' | 'sensitivity';
 
+/** Every experiment id, in the order the index page lists them. */
+export const experimentIds = ['separation', 'logdet', 'sensitivity'] as const satisfies readonly ExperimentId[];
+
+export function isExperimentId(v: unknown): v is ExperimentId {
+  return typeof v === 'string' && (experimentIds as readonly string[]).includes(v);
+}
+
+/** An image given by the user (uploaded or drawn), already at the model's input size. */
+export interface ImageInput {
+  /** uint8 [height, width, channels], row-major */
+  pixels: Uint8Array;
+  height: number;
+  width: number;
+  channels: number;
+  /** class label for a class-conditional model; absent: the null label */
+  label?: number;
+}
+
 /** What an experiment may read besides the model. */
 export interface ExperimentInputs {
   /** the model's dataset, test split */
   testSet: LabelledSet;
-  /** the dataset's feature network, for FID/IS (sensitivity) */
+  /** the dataset's feature network, for FID/IS (sensitivity); present when the registry says the experiment needs it */
   featureNet?: FeatureNet;
+  /** an uploaded or drawn image, when the page passes one (otherwise pick from `testSet`) */
+  image?: ImageInput;
 }
 
 export interface ExperimentContext {

@@ -3,6 +3,7 @@
 import {
   RunError,
   type BackendPreference,
+  type ExperimentRequest,
   type ModelSource,
   type Params,
   type Request,
@@ -22,6 +23,8 @@ export interface RunOptions {
   /** objects moved, not copied, to the worker */
   transfer?: Transferable[];
   onProgress?: (done: number, total: number, label?: string) => void;
+  /** partial results of this run, as they arrive */
+  onPartial?: (value: unknown) => void;
   /** aborting sends `cancel` for this run */
   signal?: AbortSignal;
 }
@@ -39,6 +42,7 @@ interface Pending {
   resolve: (value: never) => void;
   reject: (e: RunError) => void;
   onProgress?: RunOptions['onProgress'];
+  onPartial?: RunOptions['onPartial'];
 }
 
 export class WorkerClient {
@@ -60,12 +64,12 @@ export class WorkerClient {
   }
 
   /** Starts a request; its result arrives on `run.result`. */
-  start<K extends RequestType>(type: K, params: Params<K>, { transfer = [], onProgress, signal }: RunOptions = {}): Run<K> {
+  start<K extends RequestType>(type: K, params: Params<K>, { transfer = [], onProgress, onPartial, signal }: RunOptions = {}): Run<K> {
     const runId = this.#nextId++;
     const result = new Promise<Result<K>>((resolve, reject) => {
       if (this.#closed) return reject(new RunError('internal', 'the worker is closed'));
       if (signal?.aborted) return reject(new RunError('cancelled', 'cancelled'));
-      this.#pending.set(runId, { resolve: resolve as (v: never) => void, reject, onProgress });
+      this.#pending.set(runId, { resolve: resolve as (v: never) => void, reject, onProgress, onPartial });
       this.#port.postMessage({ ...params, type, runId } as Request, transfer);
     });
     const cancel = () => {
@@ -103,6 +107,18 @@ export class WorkerClient {
     return this.request('loadModel', source, { ...options, transfer });
   }
 
+  /**
+   * Runs an experiment on the loaded model. An image's pixels are moved to the worker (copied
+   * first when they are a view into a larger buffer, so that buffer stays usable here).
+   */
+  runExperiment(request: ExperimentRequest, options: RunOptions = {}): Run<'runExperiment'> {
+    if (!request.image) return this.start('runExperiment', request, options);
+    const p = request.image.pixels;
+    const pixels = p.byteOffset === 0 && p.byteLength === p.buffer.byteLength ? p : p.slice();
+    const transfer = [pixels.buffer as ArrayBuffer, ...(options.transfer ?? [])];
+    return this.start('runExperiment', { ...request, image: { ...request.image, pixels } }, { ...options, transfer });
+  }
+
   /** Subscribes to every event, or to one type; returns the unsubscribe function. */
   on(listener: (e: WorkerEvent) => void): () => void;
   on<T extends WorkerEvent['type']>(type: T, listener: (e: EventOf<T>) => void): () => void;
@@ -125,6 +141,7 @@ export class WorkerClient {
 
   #receive(e: WorkerEvent): void {
     if (e.type === 'progress') this.#pending.get(e.runId)?.onProgress?.(e.done, e.total, e.label);
+    else if (e.type === 'partial') this.#pending.get(e.runId)?.onPartial?.(e.value);
     else if (e.type === 'result' || (e.type === 'error' && e.runId !== null)) {
       const p = this.#pending.get(e.runId!);
       if (p) {

@@ -8,6 +8,8 @@ export interface RunContext {
   /** aborted by a `cancel` request; check it after every await */
   signal: AbortSignal;
   progress(done: number, total: number, label?: string): void;
+  /** posts a partial result of this run (structured-cloned) */
+  partial(value: unknown): void;
   /** posts an event that is not this run's result (e.g. `ready`) */
   emit(e: WorkerEvent): void;
   /** marks buffers inside the result to be moved rather than copied */
@@ -54,6 +56,9 @@ export function createHost(post: Post, handlers: Handlers) {
       signal: controller.signal,
       progress: (done, total, label) => {
         if (!controller.signal.aborted) post({ type: 'progress', runId, done, total, ...(label === undefined ? {} : { label }) });
+      },
+      partial: (value) => {
+        if (!controller.signal.aborted) post({ type: 'partial', runId, value });
       },
       emit: (e) => post(e),
       transfer: (...objects) => transfer.push(...objects),

@@ -1,12 +1,15 @@
 // The one schema spoken across the worker boundary. The main thread sends `Request`s, the
 // worker answers with `WorkerEvent`s. Every request is a run with its own `runId`; it ends with
-// exactly one `result` or `error` event carrying that id, and may emit `progress` before.
+// exactly one `result` or `error` event carrying that id, and may emit `progress` and `partial`
+// events before.
 // To add a compute request: add an entry to `RequestMap` and a handler in worker-handlers.ts.
+import { isExperimentId, type ExperimentId, type ImageInput } from '../experiments/types';
 import type { FarmerConfig } from '../farmer/config';
 import type { BackendAttempt, BackendName, BackendReport } from '../tf/backend';
 
 // The backend report is src/lib/tf/backend.ts's own type (a type-only import: no tfjs here).
 export type { BackendAttempt, BackendName, BackendReport };
+export type { ExperimentId, ImageInput };
 export type BackendPreference = BackendName | 'auto';
 
 /** The order `auto` tries backends in (the same as backend.ts's BACKEND_ORDER). */
@@ -35,6 +38,32 @@ export interface LoadedModel {
   config: FarmerConfig;
   /** training card from the checkpoint metadata (dataset, steps, metrics, …) */
   card: Record<string, unknown>;
+  /** SHA-256 of the checkpoint file, lowercase hex: the model's part of a cache key */
+  hash: string;
+}
+
+/** A parameter value: what fits in a URL, a cache key and a CLI flag. */
+export type ParamValue = number | string | boolean;
+
+/** What `runExperiment` sends: raw parameters, checked by the experiment's parseParams in the worker. */
+export interface ExperimentRequest {
+  experiment: ExperimentId;
+  /** raw parameters (missing ones take the experiment's defaults for the loaded model) */
+  params: Record<string, ParamValue>;
+  /** seeds every random draw; set as the `seed` parameter of experiments that have one */
+  seed?: number;
+  /** an uploaded or drawn image at the model's input size (its pixels are moved, not copied) */
+  image?: ImageInput;
+}
+
+/** What a finished `runExperiment` answers. */
+export interface ExperimentOutcome {
+  /** the parameters the run used, after parseParams (every field present) */
+  params: Record<string, ParamValue>;
+  /** the experiment's result R (structured-cloned; typed arrays allowed) */
+  result: unknown;
+  /** compute time in the worker, ms (inputs included) */
+  elapsedMs: number;
 }
 
 export type ModelSource = { name: string } | { bytes: ArrayBuffer; name?: string };
@@ -44,6 +73,7 @@ export interface RequestMap {
   init: { params: { backend: BackendPreference }; result: BackendReport };
   listModels: { params: { indexUrl?: string }; result: ZooListing };
   loadModel: { params: ModelSource; result: LoadedModel };
+  runExperiment: { params: ExperimentRequest; result: ExperimentOutcome };
   cancel: { params: { target: number }; result: { cancelled: boolean } };
 }
 
@@ -65,6 +95,8 @@ export type ResultEvent = { [K in RequestType]: { type: 'result'; runId: number;
 export type WorkerEvent =
   | { type: 'ready'; report: BackendReport }
   | { type: 'progress'; runId: number; done: number; total: number; label?: string }
+  /** a partial result of a running experiment (e.g. a grid filling cell by cell) */
+  | { type: 'partial'; runId: number; value: unknown }
   | ResultEvent
   | { type: 'error'; runId: number | null; code: ErrorCode; message: string };
 
@@ -79,7 +111,7 @@ export class RunError extends Error {
   }
 }
 
-const requestTypes: readonly RequestType[] = ['init', 'listModels', 'loadModel', 'cancel'];
+const requestTypes: readonly RequestType[] = ['init', 'listModels', 'loadModel', 'runExperiment', 'cancel'];
 
 export function isBackendName(v: unknown): v is BackendName {
   return typeof v === 'string' && (backendNames as readonly string[]).includes(v);
@@ -107,11 +139,33 @@ export function parseRequest(data: unknown): Request {
         if (m.name !== undefined && typeof m.name !== 'string') bad('name must be a string');
       } else if (typeof m.name !== 'string' || m.name === '') bad('loadModel needs a name or bytes');
       break;
+    case 'runExperiment':
+      checkExperimentRequest(m, bad);
+      break;
     case 'cancel':
       if (!Number.isSafeInteger(m.target)) bad('cancel needs the target runId');
       break;
   }
   return m as unknown as Request;
+}
+
+function checkExperimentRequest(m: Record<string, unknown>, bad: (why: string) => never): void {
+  if (!isExperimentId(m.experiment)) bad(`unknown experiment ${JSON.stringify(m.experiment)}`);
+  const params = m.params;
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) bad('params must be an object');
+  for (const [k, v] of Object.entries(params as object))
+    if (!['number', 'string', 'boolean'].includes(typeof v)) bad(`params.${k} must be a number, string or boolean`);
+  if (m.seed !== undefined && !Number.isSafeInteger(m.seed)) bad('seed must be an integer');
+  if (m.image !== undefined) {
+    const img = m.image as Partial<ImageInput> | null;
+    if (typeof img !== 'object' || img === null || !(img.pixels instanceof Uint8Array)) bad('image.pixels must be a Uint8Array');
+    const { height, width, channels, pixels } = img as ImageInput;
+    for (const [k, v] of Object.entries({ height, width, channels }))
+      if (!Number.isSafeInteger(v) || v <= 0) bad(`image.${k} must be a positive integer`);
+    if (pixels.length !== height * width * channels) bad(`image has ${pixels.length} values, not ${height}×${width}×${channels}`);
+    const label = (img as ImageInput).label;
+    if (label !== undefined && !Number.isSafeInteger(label)) bad('image.label must be an integer');
+  }
 }
 
 /** The message and code of anything thrown, for an `error` event. */

@@ -1,7 +1,14 @@
 // What the worker does for each request. The TensorFlow.js-facing pieces come in as `deps`, so
 // these handlers run in unit tests with fakes; worker.ts wires the real ones.
+import type { LabelledSet } from '../data/binfile';
+import { datasets, type DatasetName } from '../data/datasets';
+import type { AnyExperiment } from '../experiments/index';
+import type { ExperimentId } from '../experiments/types';
+import type { FarmerModel } from '../farmer/model';
+import type { FeatureNet } from '../metrics/features';
+import { sha256Hex } from '../util/hash';
 import { throwIfCancelled, type Handlers } from './host';
-import { RunError, type BackendPreference, type BackendReport, type LoadedModel, type ModelSummary } from './protocol';
+import { RunError, type BackendPreference, type BackendReport, type LoadedModel, type ModelSummary, type ParamValue } from './protocol';
 
 /** A zoo entry: what the page shows and where its checkpoint lives (relative to the index). */
 export interface ZooEntry {
@@ -9,9 +16,10 @@ export interface ZooEntry {
   file: string;
 }
 
-/** A model held by the worker. */
+/** A model held by the worker: its summary (the file hash is added by the handler), the model itself, and how to free it. */
 export interface ModelHandle {
-  info: LoadedModel;
+  info: Omit<LoadedModel, 'hash'>;
+  model: FarmerModel;
   dispose(): void;
 }
 
@@ -24,6 +32,49 @@ export interface WorkerDeps {
   readZooIndex(raw: unknown): ZooEntry[];
   /** parses checkpoint bytes into weights on the active backend */
   loadCheckpoint(bytes: ArrayBuffer, name: string): Promise<ModelHandle>;
+  /** the experiment registry (src/lib/experiments/index.ts) */
+  experiments: {
+    load(id: ExperimentId): Promise<AnyExperiment>;
+    needsFeatureNet(id: ExperimentId): boolean;
+  };
+  /** the test split of a dataset, e.g. from `${base}data/<file>.bin`; called once per dataset */
+  loadTestSet(dataset: DatasetName): Promise<LabelledSet>;
+  /** the dataset's feature network; called once per dataset, only when an experiment needs it */
+  loadFeatureNet(dataset: DatasetName): Promise<FeatureNet>;
+}
+
+/** A loaded model and the runs using it: replaced models are disposed when their last run ends. */
+interface ModelSlot {
+  handle: ModelHandle;
+  hash: string;
+  users: number;
+  retired: boolean;
+}
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Resolves like `p`, or rejects as cancelled as soon as `signal` aborts (`p` itself keeps going). */
+function untilCancelled<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new RunError('cancelled', 'cancelled'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new RunError('cancelled', 'cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Caches one promise per key; a rejected one is forgotten so that the next call tries again. */
+function memo<T>(load: (key: DatasetName) => Promise<T>): (key: DatasetName) => Promise<T> {
+  const cache = new Map<DatasetName, Promise<T>>();
+  return (key) => {
+    let p = cache.get(key);
+    if (!p) {
+      p = load(key);
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
+    }
+    return p;
+  };
 }
 
 /** Fetches a file; a 404, a network failure or an HTML fallback page count as missing. */
@@ -42,7 +93,42 @@ async function fetchFile(deps: WorkerDeps, url: string, what: string, signal: Ab
 }
 
 export function createHandlers(deps: WorkerDeps): Handlers {
-  let loaded: ModelHandle | null = null;
+  let loaded: ModelSlot | null = null;
+
+  const retire = (slot: ModelSlot) => {
+    slot.retired = true;
+    if (slot.users === 0) slot.handle.dispose();
+  };
+  const release = (slot: ModelSlot) => {
+    slot.users--;
+    if (slot.retired && slot.users === 0) slot.handle.dispose();
+  };
+
+  const testSet = memo(async (name) => {
+    try {
+      return await deps.loadTestSet(name);
+    } catch (e) {
+      throw new RunError('not-found', `the ${name} test split could not be read: ${messageOf(e)}`);
+    }
+  });
+  const featureNet = memo(async (name) => {
+    try {
+      return await deps.loadFeatureNet(name);
+    } catch (e) {
+      throw new RunError('not-found', `the ${name} feature network could not be read: ${messageOf(e)}`);
+    }
+  });
+
+  /** The dataset named by the model's card, when this app has its test split. */
+  function datasetOf(info: ModelHandle['info']): DatasetName {
+    const name = info.card.dataset;
+    if (typeof name !== 'string' || !(name in datasets))
+      throw new RunError(
+        'not-found',
+        `model ${info.name} was trained on ${typeof name === 'string' ? `"${name}"` : 'an unnamed dataset'}; experiments need one of ${Object.keys(datasets).join(', ')}`,
+      );
+    return name as DatasetName;
+  }
 
   async function readIndex(url: string, signal: AbortSignal): Promise<ZooEntry[]> {
     const text = await (await fetchFile(deps, url, 'model index', signal)).text();
@@ -89,15 +175,52 @@ export function createHandlers(deps: WorkerDeps): Handlers {
         name = req.name;
       }
       throwIfCancelled(signal);
-      const model = await deps.loadCheckpoint(bytes, name);
+      const hash = await sha256Hex(bytes);
+      const handle = await deps.loadCheckpoint(bytes, name);
       if (signal.aborted) {
-        model.dispose();
+        handle.dispose();
         throwIfCancelled(signal);
       }
-      loaded?.dispose();
-      loaded = model;
+      if (loaded) retire(loaded);
+      loaded = { handle, hash, users: 0, retired: false };
       progress(1, 1, 'loaded');
-      return model.info;
+      return { ...handle.info, hash };
+    },
+
+    async runExperiment(req, { signal, progress, partial }) {
+      if (!loaded) throw new RunError('bad-request', 'no model is loaded: load one before running an experiment');
+      const slot = loaded;
+      slot.users++;
+      try {
+        const start = performance.now();
+        let experiment: AnyExperiment;
+        try {
+          experiment = await deps.experiments.load(req.experiment);
+        } catch (e) {
+          throw new RunError('not-found', messageOf(e));
+        }
+        throwIfCancelled(signal);
+        const { model, info } = slot.handle;
+        const defaults = experiment.defaults(model) as Record<string, ParamValue>;
+        const raw = { ...defaults, ...req.params, ...(req.seed !== undefined && 'seed' in defaults ? { seed: req.seed } : {}) };
+        let params: Record<string, ParamValue>;
+        try {
+          params = experiment.parseParams(raw, model);
+        } catch (e) {
+          throw new RunError('bad-request', messageOf(e));
+        }
+        const dataset = datasetOf(info);
+        const inputs = {
+          testSet: await untilCancelled(testSet(dataset), signal),
+          featureNet: deps.experiments.needsFeatureNet(req.experiment) ? await untilCancelled(featureNet(dataset), signal) : undefined,
+          image: req.image,
+        };
+        throwIfCancelled(signal);
+        const result = await experiment.run(model, inputs, params, { onProgress: progress, onPartial: partial, signal });
+        return { params, result, elapsedMs: performance.now() - start };
+      } finally {
+        release(slot);
+      }
     },
   };
 }

@@ -1,9 +1,14 @@
 // The module Web Worker that owns TensorFlow.js and the models. Everything it does is in
-// worker-handlers.ts; this file wires the real backend selection, zoo index and checkpoint loader.
+// worker-handlers.ts; this file wires the real backend selection, zoo index, checkpoint loader,
+// experiment registry, test splits (static/data/) and feature networks (static/models/).
 /// <reference lib="webworker" />
+import { fetchTestSet } from '../data/datasets';
+import { loadExperiment, needsFeatureNet } from '../experiments/index';
+import { makeModel } from '../farmer/model';
 import { countParams, disposeParams } from '../farmer/params';
 import { CheckpointError, loadCheckpoint } from '../io/checkpoint';
 import { parseZooIndex } from '../io/zoo';
+import { fetchFeatureNet } from '../metrics/features';
 import { selectBackend } from '../tf/backend';
 import { createHost } from './host';
 import { RunError, type WorkerEvent } from './protocol';
@@ -11,10 +16,12 @@ import { createHandlers } from './worker-handlers';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
+const base = new URL(import.meta.env.BASE_URL, scope.location.origin).href;
+
 const handlers = createHandlers({
   selectBackend: (preferred) => selectBackend(preferred),
   fetch: (input, init) => fetch(input, init),
-  base: new URL(import.meta.env.BASE_URL, scope.location.origin).href,
+  base,
   readZooIndex: (raw) => parseZooIndex(raw).models.map(({ file, ...m }) => ({ summary: { name: m.name, title: m.title, dataset: m.dataset, description: m.description }, file })),
   async loadCheckpoint(bytes, name) {
     let loaded;
@@ -25,8 +32,12 @@ const handlers = createHandlers({
       throw e;
     }
     const { config, card, params } = loaded;
-    return { info: { name, parameters: countParams(params), config, card }, dispose: () => disposeParams(params) };
+    return { info: { name, parameters: countParams(params), config, card }, model: makeModel(config, params), dispose: () => disposeParams(params) };
   },
+  experiments: { load: loadExperiment, needsFeatureNet },
+  // Colored MNIST is derived here from the MNIST file: a third of the download.
+  loadTestSet: (name) => fetchTestSet(name, { baseUrl: `${base}data/`, derive: true }),
+  loadFeatureNet: (name) => fetchFeatureNet(name, { baseUrl: `${base}models/` }),
 });
 
 const host = createHost((e: WorkerEvent, transfer: Transferable[] = []) => scope.postMessage(e, transfer), handlers);

@@ -1,0 +1,246 @@
+// The worker's runExperiment handler with a fake experiment, fake data and a fake checkpoint
+// loader: parameters (defaults, seed, validation), inputs (test split cached per dataset,
+// feature network only when needed, an uploaded image), progress and partial events,
+// cancellation, model lifetime across a run, and the model file hash.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { LabelledSet } from '../../src/lib/data/binfile';
+import type { AnyExperiment } from '../../src/lib/experiments/index';
+import { loadExperiment } from '../../src/lib/experiments/index';
+import { throwIfAborted, type ExperimentInputs } from '../../src/lib/experiments/types';
+import type { FeatureNet } from '../../src/lib/metrics/features';
+import type { RunContext } from '../../src/lib/runtime/host';
+import { parseRequest, toErrorEvent, type WorkerEvent } from '../../src/lib/runtime/protocol';
+import { createHandlers, type WorkerDeps } from '../../src/lib/runtime/worker-handlers';
+
+const testSet = (n: number): LabelledSet => ({ n, height: 2, width: 2, channels: 1, numClasses: 10, images: new Uint8Array(n * 4), labels: new Uint8Array(n) });
+
+/** An experiment that records what it was given; `gate` holds it mid-run. */
+function fakeExperiment(log: { inputs?: ExperimentInputs; model?: unknown }[], gate?: Promise<void>): AnyExperiment {
+  return {
+    id: 'logdet',
+    title: 'fake',
+    defaults: () => ({ n: 4, seed: 0 }),
+    parseParams(raw) {
+      const n = Number(raw.n);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`invalid n: ${raw.n}`);
+      return { n, seed: Number(raw.seed) };
+    },
+    cost: (p) => ({ units: p.n, description: `${p.n} things` }),
+    async run(model, inputs, p, ctx) {
+      log.push({ inputs, model });
+      ctx?.onProgress?.(1, 2, 'half');
+      ctx?.onPartial?.({ sofar: 1 });
+      await gate;
+      throwIfAborted(ctx?.signal);
+      ctx?.onProgress?.(2, 2);
+      return { sum: p.n + p.seed, testN: inputs.testSet.n };
+    },
+    toJSON: (r) => r,
+    figures: () => [],
+  };
+}
+
+function setup(overrides: Partial<WorkerDeps> = {}, card: Record<string, unknown> = { dataset: 'mnist' }) {
+  const disposed: string[] = [];
+  const calls = { testSet: 0, featureNet: 0 };
+  const runs: { inputs?: ExperimentInputs; model?: unknown }[] = [];
+  let gate: Promise<void> | undefined;
+  let release = () => {};
+  const deps: WorkerDeps = {
+    selectBackend: async () => ({ active: 'cpu', requested: 'cpu', attempts: [] }),
+    fetch: (async () => new Response('', { status: 404 })) as typeof fetch,
+    base: 'http://app.test/',
+    readZooIndex: () => [],
+    loadCheckpoint: async (bytes, name) => ({
+      info: { name, parameters: bytes.byteLength, config: {} as never, card },
+      model: { name } as never,
+      dispose: () => disposed.push(name),
+    }),
+    experiments: { load: async () => fakeExperiment(runs, gate), needsFeatureNet: (id) => id === 'sensitivity' },
+    loadTestSet: async () => (calls.testSet++, testSet(7)),
+    loadFeatureNet: async () => (calls.featureNet++, { classifier: {} as never, card: {} } satisfies FeatureNet),
+    ...overrides,
+  };
+  return {
+    handlers: createHandlers(deps),
+    disposed,
+    calls,
+    runs,
+    hold() {
+      gate = new Promise((r) => (release = r));
+    },
+    release: () => release(),
+  };
+}
+
+function context(controller = new AbortController()) {
+  const events: WorkerEvent[] = [];
+  const ctx: RunContext = {
+    runId: 9,
+    signal: controller.signal,
+    progress: (done, total, label) => events.push({ type: 'progress', runId: 9, done, total, ...(label === undefined ? {} : { label }) }),
+    partial: (value) => events.push({ type: 'partial', runId: 9, value }),
+    emit: (e) => events.push(e),
+    transfer: () => {},
+  };
+  return { ctx, events, controller };
+}
+
+/** The code and message the host would send for what `p` throws. */
+async function failure(p: Promise<unknown>): Promise<[string, string]> {
+  try {
+    await p;
+  } catch (e) {
+    const event = toErrorEvent(9, e);
+    return [event.code, event.message];
+  }
+  throw new Error('did not reject');
+}
+
+const load = (h: ReturnType<typeof setup>, name = 'm', bytes = new ArrayBuffer(8)) =>
+  h.handlers.loadModel({ type: 'loadModel', runId: 1, bytes, name }, context().ctx);
+const run = (h: ReturnType<typeof setup>, req: Partial<Parameters<ReturnType<typeof setup>['handlers']['runExperiment']>[0]> = {}, ctx = context().ctx) =>
+  h.handlers.runExperiment({ type: 'runExperiment', runId: 9, experiment: 'logdet', params: {}, ...req }, ctx);
+
+describe('runExperiment', () => {
+  it('fills missing parameters with the defaults, sets the seed, and answers the parsed parameters and the result', async () => {
+    const h = setup();
+    await load(h);
+    const { ctx, events } = context();
+    const out = await run(h, { params: { n: 5 }, seed: 3 }, ctx);
+    expect(out.params).toEqual({ n: 5, seed: 3 });
+    expect(out.result).toEqual({ sum: 8, testN: 7 });
+    expect(out.elapsedMs).toBeGreaterThanOrEqual(0);
+    expect(h.runs[0].model).toEqual({ name: 'm' });
+    expect(events).toEqual([
+      { type: 'progress', runId: 9, done: 1, total: 2, label: 'half' },
+      { type: 'partial', runId: 9, value: { sofar: 1 } },
+      { type: 'progress', runId: 9, done: 2, total: 2 },
+    ]);
+  });
+
+  it('reads the test split once per dataset and the feature network only for experiments that need it', async () => {
+    const h = setup();
+    await load(h);
+    await run(h);
+    await run(h);
+    expect(h.calls).toEqual({ testSet: 1, featureNet: 0 });
+    expect(h.runs[0].inputs!.featureNet).toBeUndefined();
+    await run(h, { experiment: 'sensitivity' });
+    await run(h, { experiment: 'sensitivity' });
+    expect(h.calls).toEqual({ testSet: 1, featureNet: 1 });
+    expect(h.runs[2].inputs!.featureNet).toBeDefined();
+  });
+
+  it('passes an uploaded image through to the experiment', async () => {
+    const h = setup();
+    await load(h);
+    const image = { pixels: new Uint8Array([1, 2, 3, 4]), height: 2, width: 2, channels: 1, label: 3 };
+    await run(h, { image });
+    expect(h.runs[0].inputs!.image).toEqual(image);
+  });
+
+  it('refuses to run without a model, on a dataset it has no test split for, and with invalid parameters', async () => {
+    const h = setup();
+    expect(await failure(run(h))).toEqual(['bad-request', 'no model is loaded: load one before running an experiment']);
+    await load(h);
+    expect(await failure(run(h, { params: { n: 0 } }))).toEqual(['bad-request', 'invalid n: 0']);
+    const random = setup({}, { dataset: 'random' });
+    await load(random);
+    expect(await failure(run(random))).toEqual(['not-found', 'model m was trained on "random"; experiments need one of mnist, colored-mnist']);
+  });
+
+  it('says clearly when the test split is missing, and tries again on the next run', async () => {
+    let attempts = 0;
+    const h = setup({
+      loadTestSet: async () => {
+        if (attempts++ === 0) throw new Error('http://app.test/data/mnist-test.bin: HTTP 404 (build it with `npx tsx scripts/build-data.ts`)');
+        return testSet(3);
+      },
+    });
+    await load(h);
+    const [code, message] = await failure(run(h));
+    expect(code).toBe('not-found');
+    expect(message).toBe('the mnist test split could not be read: http://app.test/data/mnist-test.bin: HTTP 404 (build it with `npx tsx scripts/build-data.ts`)');
+    expect((await run(h)).result).toEqual({ sum: 4, testN: 3 });
+  });
+
+  it('reports an experiment module that is not written yet as not-found', async () => {
+    const h = setup({ experiments: { load: () => Promise.reject(new Error('experiment "logdet" is not available yet')), needsFeatureNet: () => false } });
+    await load(h);
+    expect(await failure(run(h))).toEqual(['not-found', 'experiment "logdet" is not available yet']);
+  });
+
+  it('a cancelled run stops at its next check', async () => {
+    const h = setup();
+    await load(h);
+    h.hold();
+    const { ctx, controller } = context();
+    const p = run(h, {}, ctx);
+    await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    h.release();
+    expect(await failure(p)).toEqual(['cancelled', 'cancelled']);
+  });
+
+  it('a model replaced during a run is disposed only when the run ends', async () => {
+    const h = setup();
+    await load(h, 'old');
+    h.hold();
+    const p = run(h);
+    await new Promise((r) => setTimeout(r, 5));
+    await load(h, 'new');
+    expect(h.disposed).toEqual([]);
+    h.release();
+    await p;
+    expect(h.disposed).toEqual(['old']);
+    await load(h, 'newer');
+    expect(h.disposed).toEqual(['old', 'new']);
+  });
+});
+
+describe('loadModel', () => {
+  it('answers the SHA-256 of the checkpoint file', async () => {
+    const h = setup();
+    const bytes = new TextEncoder().encode('checkpoint bytes').buffer as ArrayBuffer;
+    const expected = createHash('sha256').update(new Uint8Array(bytes)).digest('hex');
+    expect((await load(h, 'm', bytes)).hash).toBe(expected);
+  });
+});
+
+describe('parseRequest runExperiment', () => {
+  const ok = { type: 'runExperiment', runId: 1, experiment: 'separation', params: { alpha: 0.5, depths: 'all', flag: true } };
+  it('accepts a well-formed request, with or without seed and image', () => {
+    expect(parseRequest(ok)).toBe(ok);
+    const image = { pixels: new Uint8Array(12), height: 2, width: 2, channels: 3, label: 1 };
+    expect(parseRequest({ ...ok, seed: 4, image })).toMatchObject({ seed: 4, image });
+  });
+  it('rejects unknown experiments, nested params, bad seeds and images of the wrong size', () => {
+    const bad = (m: object) => {
+      try {
+        parseRequest(m);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(bad({ ...ok, experiment: 'nope' })).toMatch(/unknown experiment "nope"/);
+    expect(bad({ ...ok, params: { a: [1] } })).toMatch(/params.a must be a number, string or boolean/);
+    expect(bad({ ...ok, params: null })).toMatch(/params must be an object/);
+    expect(bad({ ...ok, seed: 1.5 })).toMatch(/seed must be an integer/);
+    expect(bad({ ...ok, image: { pixels: [1], height: 1, width: 1, channels: 1 } })).toMatch(/Uint8Array/);
+    expect(bad({ ...ok, image: { pixels: new Uint8Array(3), height: 2, width: 2, channels: 1 } })).toMatch(/3 values, not 2×2×1/);
+  });
+});
+
+describe('experiment registry', () => {
+  it('rejects an unknown id, and loads each written module with the id it registers', async () => {
+    await expect(loadExperiment('nope' as never)).rejects.toThrow(/unknown experiment "nope"/);
+    for (const id of ['separation', 'logdet', 'sensitivity'] as const) {
+      const e = await loadExperiment(id).catch((e: Error) => e);
+      if (e instanceof Error) expect(e.message).toMatch(new RegExp(`experiment "${id}" is not available yet`));
+      else expect(e.id).toBe(id);
+    }
+  });
+});
