@@ -1,0 +1,198 @@
+// The sensitivity experiment (decoupled sampling, suppl. §7 / Fig. 7 / Table 5) on a tiny random
+// 8×8 model, a tiny random feature network and a synthetic test set.
+import * as tf from '@tensorflow/tfjs';
+import { JSDOM } from 'jsdom';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  applyPartial, batchSeed, experiment, pointSeed, type SensitivityParams, type SensitivityPartial, type SensitivityResult,
+} from '../../src/lib/experiments/sensitivity';
+import { base64ToBytes, modelToUint8 } from '../../src/lib/experiments/pixels';
+import type { LabelledSet } from '../../src/lib/data/binfile';
+import { createClassifier, FEATURE_DIM } from '../../src/lib/metrics/classifier';
+import { computeFeatures, type FeatureNet } from '../../src/lib/metrics/features';
+import { fid } from '../../src/lib/metrics/fid';
+import { inceptionScore } from '../../src/lib/metrics/inception';
+import { sample } from '../../src/lib/farmer/sampling';
+import type { FarmerModel } from '../../src/lib/farmer/model';
+import { Rng } from '../../src/lib/util/random';
+import { tinyModel } from '../helpers/tiny';
+
+let model: FarmerModel;
+let net: FeatureNet;
+let testSet: LabelledSet;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  model = tinyModel({ size: 8, patch: 2 }); // 3 classes, FARMER prior, 16 tokens
+  net = { classifier: createClassifier({ height: 8, width: 8, channels: 1, heads: { digit: 3 } }, new Rng(11)), card: { dataset: 'tiny' } };
+  const rng = new Rng(12), n = 24;
+  testSet = {
+    n, height: 8, width: 8, channels: 1, numClasses: 3,
+    images: Uint8Array.from({ length: n * 64 }, () => rng.int(256)),
+    labels: Uint8Array.from({ length: n }, (_, i) => i % 3),
+  };
+});
+
+function params(over: Partial<SensitivityParams> = {}): SensitivityParams {
+  return experiment.parseParams({ T: '0.8,1.3', s: '0.9,1', n: 6, keep: 2, batch: 4, seed: 3, ...over }, model);
+}
+
+async function runCollect(p: SensitivityParams, m = model) {
+  const partials: SensitivityPartial[] = [];
+  const progress: [number, number][] = [];
+  const result = await experiment.run(m, { testSet, featureNet: net }, p, {
+    onPartial: (x) => partials.push(structuredClone(x as SensitivityPartial)),
+    onProgress: (done, total) => progress.push([done, total]),
+  });
+  return { result, partials, progress };
+}
+
+/** Everything but wall-clock seconds. */
+function numbers(r: SensitivityResult) {
+  const strip = <T extends { seconds: number } | null>(x: T) => (x ? { ...x, seconds: 0 } : x);
+  return {
+    cells: r.cells.map(strip),
+    table5: r.table5?.rows.map((row) => ({ ...row, unguided: strip(row.unguided), guided: strip(row.guided) })),
+  };
+}
+
+describe('sensitivity experiment', () => {
+  let full: Awaited<ReturnType<typeof runCollect>>;
+  beforeAll(async () => {
+    full = await runCollect(params());
+  });
+
+  it('sends one partial per grid cell and per Table 5 entry, and they assemble into the final result', () => {
+    const { result, partials, progress } = full;
+    expect(partials[0].kind).toBe('start');
+    const cells = partials.filter((p) => p.kind === 'cell').map((p) => (p as { index: number }).index);
+    expect(cells.sort()).toEqual([0, 1, 2, 3]);
+    const t5 = partials.filter((p) => p.kind === 'table5').map((p) => p.kind === 'table5' && `${p.row}:${p.column}`);
+    expect(t5).toEqual(['0:unguided', '0:guided', '1:unguided', '1:guided']);
+    const assembled = partials.reduce<SensitivityResult | null>(applyPartial, null)!;
+    expect(assembled).toEqual(result);
+    // grid layout: index iT·|s| + iS
+    expect(result.T).toEqual([0.8, 1.3]);
+    expect(result.s).toEqual([0.9, 1]);
+    expect(result.cells.map((c) => [c!.T, c!.s])).toEqual([[0.8, 0.9], [0.8, 1], [1.3, 0.9], [1.3, 1]]);
+    // Table 5: (1.3, 0.9) is on this grid and reuses its run; (1, 1) is not and gets its own
+    const rows = result.table5!.rows;
+    expect(rows.map((r) => r.unguided!.fromGrid)).toEqual([false, true]);
+    const pick = (e: { fid: number | null; is: number | null; seed: number; finite: number }) => [e.fid, e.is, e.seed, e.finite];
+    expect(pick(rows[1].unguided!)).toEqual(pick(result.cells[2]!));
+    expect(rows[0].unguided!.seed).toBe(pointSeed(3, 1, 1));
+    expect(rows.every((r) => r.guided!.cfg!.w === 2.5)).toBe(true);
+    // progress: monotone, ends at its total (grid 4 + 1 Table 5 run + 2 CFG runs counted twice) × n
+    const last = progress[progress.length - 1];
+    expect(last).toEqual([(4 + 1 + 2 * 2) * 6, (4 + 1 + 2 * 2) * 6]);
+    for (let i = 1; i < progress.length; i++) expect(progress[i][0]).toBeGreaterThanOrEqual(progress[i - 1][0]);
+    expect(result.fidLabel).toBe('FID (tiny-cnn features, not Inception)');
+  });
+
+  it('gives the same numbers for the same seed, per point, whatever the rest of the grid', async () => {
+    const again = await runCollect(params({ table5: false }));
+    expect(numbers(again.result).cells).toEqual(numbers(full.result).cells);
+    const single = await runCollect(params({ T: '1.3', s: '0.9', table5: false }));
+    expect(numbers(single.result).cells[0]).toEqual(numbers(full.result).cells[2]);
+    const other = await runCollect(params({ T: '1.3', s: '0.9', table5: false, seed: 4 }));
+    expect(other.result.cells[0]!.seed).not.toBe(full.result.cells[2]!.seed);
+    expect(other.result.cells[0]!.samples).not.toBe(full.result.cells[2]!.samples);
+  });
+
+  it("computes each point's FID and IS as the metrics module does on the same finite samples", async () => {
+    const n = 6;
+    // s = 8 blows some samples up to NaN/Inf in this random model: they must be counted and left out
+    const { result } = await runCollect(params({ T: '1.3', s: '0.9,8', keep: n, table5: false }));
+    expect(result.cells[1]!.nonFinite).toBeGreaterThan(0);
+    expect(result.notes.join(' ')).toMatch(/NaN or Inf/);
+    const real = await computeFeatures(net, testSet.images.subarray(0, n * 64), n);
+    for (const cell of result.cells.map((c) => c!)) {
+      expect(cell.finite + cell.nonFinite).toBe(n);
+      expect(cell.kept).toBe(cell.finite);
+      expect(cell.finite).toBeGreaterThanOrEqual(2);
+      // the kept samples are the engine's finite samples for this point's seed (batches of 4, then 2)
+      const runSeed = pointSeed(3, cell.T, cell.s);
+      const direct: number[] = [];
+      let bad = 0;
+      for (const [start, count] of [[0, 4], [4, 2]]) {
+        const labels = Int32Array.from({ length: count }, (_, i) => (start + i) % 3);
+        const r = await sample(model, { n: count, seed: batchSeed(runSeed, start), labels, T: cell.T, s: cell.s });
+        const x = (await r.images.data()) as Float32Array;
+        r.finite.forEach((ok, i) => {
+          if (ok) direct.push(...modelToUint8(x.subarray(i * 64, (i + 1) * 64), model.config.dequantization));
+          else bad++;
+        });
+        tf.dispose([r.images, r.z]);
+      }
+      expect(bad).toBe(cell.nonFinite);
+      const kept = base64ToBytes(cell.samples);
+      expect(Array.from(kept)).toEqual(direct);
+      // FID and IS straight from the metrics module
+      const fake = await computeFeatures(net, kept, cell.kept);
+      expect(cell.fid).toBeCloseTo(fid(real.features, n, fake.features, cell.kept, FEATURE_DIM), 6);
+      expect(cell.is).toBeCloseTo(inceptionScore(fake.probs.digit, cell.kept, 3).mean, 6);
+    }
+  });
+
+  it('shows only the unguided column for an unconditional model, and runs the missing Table 5 points', async () => {
+    const uncond = tinyModel({ size: 8, patch: 2, numClasses: 0 });
+    const p = experiment.parseParams({ T: '0.8', s: '0.7', n: 4, batch: 4, keep: 1 }, uncond);
+    expect(experiment.cost(p, uncond).description).toContain('2 more unguided runs');
+    const { result, partials } = await runCollect(p, uncond);
+    expect(result.labels).toBe('null');
+    expect(result.table5!.cfgAvailable).toBe(false);
+    expect(result.table5!.note).toMatch(/unconditional/);
+    expect(result.table5!.rows.map((r) => [r.unguided!.fromGrid, r.guided])).toEqual([[false, null], [false, null]]);
+    expect(partials.filter((x) => x.kind === 'table5' && x.column === 'guided')).toHaveLength(0);
+    tf.dispose([...uncond.params.values()]);
+  });
+
+  it('stops between batches when cancelled', async () => {
+    const ac = new AbortController();
+    const run = experiment.run(model, { testSet, featureNet: net }, params({ table5: false }), {
+      signal: ac.signal,
+      onPartial: (x) => (x as SensitivityPartial).kind === 'cell' && ac.abort(),
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('builds every figure, also from a result still filling', () => {
+    const doc = new JSDOM('<!doctype html><body></body>').window.document;
+    const figs = experiment.figures(full.result, params(), doc);
+    expect(figs.map((f) => f.name)).toEqual(['fid-heatmap', 'is-heatmap', 'fid-vs-T', 'fid-vs-s', 'is-vs-T', 'is-vs-s', 'samples', 'table5']);
+    const heat = figs[0].node;
+    expect([...heat.querySelectorAll('[data-cell]')].map((e) => e.getAttribute('data-cell')).sort()).toEqual(['0', '1', '2', '3']);
+    expect(heat.textContent).toContain('FID (tiny-cnn features, not Inception)');
+    expect(figs[6].node.querySelector('img')!.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    expect(figs[7].node.querySelectorAll('tbody tr')).toHaveLength(2);
+    const filling = applyPartial(null, full.partials[0]);
+    const early = experiment.figures(filling, params(), doc);
+    expect(early[0].node.querySelectorAll('[data-cell]')).toHaveLength(4);
+    expect(early[6].node.textContent).toContain('not been computed');
+    expect(JSON.parse(JSON.stringify(experiment.toJSON(full.result, params())))).toMatchObject({ experiment: 'sensitivity', T: [0.8, 1.3] });
+  });
+});
+
+describe('sensitivity parameters and cost', () => {
+  it('defaults hold the paper point s = 0.9, T = 1.3 and the default T = 1, s = 1', () => {
+    const d = experiment.defaults(model);
+    expect(d.T.split(',').map(Number)).toEqual(expect.arrayContaining([1, 1.3]));
+    expect(d.s.split(',').map(Number)).toEqual(expect.arrayContaining([0.9, 1]));
+    expect(experiment.parseParams({}, model)).toEqual(d);
+  });
+
+  it('normalises lists and rejects bad values with `invalid <name>`', () => {
+    expect(experiment.parseParams({ T: ' 1.3 0.8, 1.3', s: [1, 0.9], n: '8', table5: 'false' }, model)).toMatchObject({ T: '0.8,1.3', s: '0.9,1', n: 8, table5: false });
+    expect(() => experiment.parseParams({ T: '1,x' }, model)).toThrow(/^invalid T: "x"/);
+    expect(() => experiment.parseParams({ s: '0' }, model)).toThrow(/^invalid s/);
+    expect(() => experiment.parseParams({ n: 1 }, model)).toThrow(/^invalid n/);
+    expect(() => experiment.parseParams({ table5: 'maybe' }, model)).toThrow(/^invalid table5/);
+  });
+
+  it('costs grid points × n × tokens plus the CFG runs', () => {
+    const N = model.dims.tokens;
+    expect(experiment.cost(params({ table5: false }), model).units).toBe(4 * 6 * N);
+    expect(experiment.cost(params(), model).units).toBe((4 + 1 + 2 * 2) * 6 * N);
+    expect(experiment.cost(params(), model).description).toMatch(/4 grid points \(2 T × 2 s\) × 6 samples × 16 tokens \+ 1 more unguided run for Table 5 \+ 2 CFG runs/);
+  });
+});
