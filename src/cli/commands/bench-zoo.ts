@@ -70,7 +70,9 @@ export interface TrainSpeed extends RunTimes {
 
 /** Training-step images/s (Eq. 14 loss, gradients, AdamW) of one configuration. */
 export async function benchTrainConfig(cfg: FarmerConfig, { batch = 16, reps = 3 } = {}): Promise<TrainSpeed> {
-  const vars = toVariables(initParams(cfg, { seed: 0, projOutStd: 0.02 }));
+  const init = initParams(cfg, { seed: 0, projOutStd: 0.02 });
+  const vars = toVariables(init);
+  disposeParams(init); // the variables hold their own reference
   const model = makeModel(cfg, vars);
   const opt = new AdamW({ weightDecay: 0.03 });
   const { x, labels } = randomBatch(cfg, batch, 2);

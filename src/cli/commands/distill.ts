@@ -60,17 +60,11 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const loaded = loadCheckpoint(file.bytes, file.source);
   if (loaded.config.student) throw new Error(`${file.source} is already a distilled student; give its teacher`);
   const teacher = makeModel(loaded.config, loaded.params);
-  const dataset = datasetFlag ?? loaded.card.dataset;
-  try {
-    datasetInfo(dataset);
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}${datasetFlag ? '' : ` (the teacher's card names "${dataset}"; pass --dataset)`}`);
-  }
-
   const statePath = `${outPath}.state.safetensors`, logPath = `${outPath}.log.jsonl`;
   await mkdir(dirname(outPath), { recursive: true });
   let state: TrainState, options: TrainOptions;
   let history: DistillLog[] = [];
+  let resumedDataset: string | undefined;
   if (resume) {
     if (!existsSync(statePath)) throw new Error(`--resume: no distillation state at ${statePath}`);
     const d = decodeTrainState(await readBytes(statePath, 'distillation state'), statePath);
@@ -78,20 +72,27 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
       throw new Error(`--resume: ${statePath} was distilled from another teacher (sha256 ${String(d.extra.teacher_sha256).slice(0, 12)}…, ${file.source} is ${teacherSha.slice(0, 12)}…)`);
     if (JSON.stringify(d.config) !== JSON.stringify(studentConfig(teacher.config))) throw new Error(`--resume: ${statePath} holds another configuration than the teacher's`);
     state = d.state;
+    resumedDataset = typeof d.extra.dataset === 'string' ? d.extra.dataset : undefined;
     options = { ...d.options, ...given, ...(steps !== undefined ? { steps } : {}) };
     if (existsSync(logPath)) history = (await readFile(logPath, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as DistillLog).filter((l) => l.step <= state.step);
-    await writeFile(logPath, history.map((l) => JSON.stringify(l) + '\n').join(''));
     if (!json) log(`resuming ${outPath} at step ${state.step}/${options.steps}`);
   } else {
     if (steps === undefined) throw new UsageError('missing --steps');
     options = { ...defaultDistillOptions, ...given, steps };
     state = newDistillState(teacher, options);
-    await writeFile(logPath, '');
+  }
+  // --dataset, else the one the resumed run used, else the teacher's
+  const dataset = datasetFlag ?? resumedDataset ?? loaded.card.dataset;
+  try {
+    datasetInfo(dataset);
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}${datasetFlag ? '' : ` (the teacher's card names "${dataset}"; pass --dataset)`}`);
   }
   const data = loadDataset(dataset, 'train');
   const { height, width, channels } = teacher.config.image;
   if (data.height !== height || data.width !== width || data.channels !== channels)
     throw new Error(`dataset ${dataset} has ${data.height}×${data.width}×${data.channels} images; the teacher models ${height}×${width}×${channels}`);
+  await writeFile(logPath, history.map((l) => JSON.stringify(l) + '\n').join('')); // a fresh run starts an empty log
   if (!json) log(`distilling ${file.source} → ${outPath}: ${countParams(state.vars).toLocaleString('en-US')} student parameters, ${dataset} (${data.n} images), ${report.active}, batch ${options.batch}, ${options.steps} steps`);
 
   const teacherInfo = {
@@ -113,7 +114,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     };
     const { config, params } = studentModelParams(teacher, state);
     await writeBytes(outPath, await saveCheckpointAsync(config, params, card));
-    await writeBytes(statePath, await encodeTrainState(config, options, state, { teacher_sha256: teacherSha, teacher: teacherInfo.source }));
+    await writeBytes(statePath, await encodeTrainState(config, options, state, { teacher_sha256: teacherSha, teacher: teacherInfo.source, dataset }));
   };
 
   const started = performance.now();

@@ -95,14 +95,8 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     bpd = !c.student;
     fid = is = pr = true;
   }
+  if (bpd && c.student) throw new Error(`${source} is a distilled student: it has no likelihood, so evaluate --bpd on its teacher`);
   if (w !== undefined && c.num_classes === 0) throw new UsageError('--cfg needs a class-conditional model; this one has num_classes = 0');
-  const test = loadDataset(dataset, split);
-  if (test.height !== c.image.height || test.width !== c.image.width || test.channels !== c.image.channels)
-    throw new Error(`dataset ${dataset} has ${test.height}×${test.width}×${test.channels} images; ${source} models ${c.image.height}×${c.image.width}×${c.image.channels}`);
-  if (c.num_classes > 0 && c.num_classes !== test.numClasses)
-    throw new Error(`dataset ${dataset} has ${test.numClasses} classes; ${source} has num_classes = ${c.num_classes}`);
-  if (n > test.n) throw new UsageError(`--n ${n} is more than the ${test.n} images of ${dataset}/${split}`);
-
   let net: FeatureNet | null = null;
   const netFile = featuresPath ?? featureNetPath(dataset);
   if (fid || is || pr) {
@@ -113,6 +107,13 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
       throw new Error(`no usable feature network for ${dataset}: ${(e as Error).message}${hint}`);
     }
   }
+  const test = loadDataset(dataset, split);
+  if (test.height !== c.image.height || test.width !== c.image.width || test.channels !== c.image.channels)
+    throw new Error(`dataset ${dataset} has ${test.height}×${test.width}×${test.channels} images; ${source} models ${c.image.height}×${c.image.width}×${c.image.channels}`);
+  if (c.num_classes > 0 && c.num_classes !== test.numClasses)
+    throw new Error(`dataset ${dataset} has ${test.numClasses} classes; ${source} has num_classes = ${c.num_classes}`);
+  if (n > test.n) throw new UsageError(`--n ${n} is more than the ${test.n} images of ${dataset}/${split}`);
+
   const featureName = net ? featureNetName(net) : null;
   if (!json) log(`eval ${source} on ${dataset}/${split}, n = ${n}, seed ${seed}, ${report.active}${net ? `, features ${featureName} (${netFile})` : ''}`);
 

@@ -1,0 +1,105 @@
+// `farmer eval` end to end on a tiny random 28×28 checkpoint and the first 64 MNIST test images:
+// its BPD is the mean of the BPDs `farmer forward` prints for the same images and seed, and the
+// sample metrics name their feature network and count the non-finite samples they leave out.
+import * as tf from '@tensorflow/tfjs';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, writeTinyCheckpoint } from '../helpers/files';
+import { writeNpy } from '../../src/lib/io/npy';
+import { loadDataset } from '../../src/lib/data/node';
+import { createClassifier } from '../../src/lib/metrics/classifier';
+import { encodeFeatureNet } from '../../src/lib/metrics/features';
+import { Rng } from '../../src/lib/util/random';
+
+const exec = promisify(execFile);
+async function farmer(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec('node', ['bin/farmer.mjs', ...args], { cwd: process.cwd(), timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const N = 64;
+let dir: string, ckpt: string, uncond: string, features: string, slice: string;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = tempDir('farmer-eval-');
+  const tiny28 = { size: 28, patch: 7, numClasses: 10, informative: 4 };
+  ({ path: ckpt } = writeTinyCheckpoint(dir, 'cond.safetensors', tiny28));
+  ({ path: uncond } = writeTinyCheckpoint(dir, 'uncond.safetensors', { ...tiny28, numClasses: 0, prior: 'gaussian' }));
+  // A random (untrained) feature network with the MNIST feature network's shape: the pipeline, not the values, is under test.
+  const net = createClassifier({ height: 28, width: 28, channels: 1, heads: { digit: 10 } }, new Rng(5));
+  features = join(dir, 'features.safetensors');
+  writeFileSync(features, encodeFeatureNet(net, { dataset: 'testnet' }));
+  net.dispose();
+  const test = loadDataset('mnist', 'test');
+  slice = join(dir, 'first64.npy');
+  writeFileSync(slice, writeNpy(test.images.subarray(0, N * 784), [N, 28, 28, 1]));
+});
+
+describe('farmer eval', () => {
+  it('BPD equals the mean of farmer forward BPDs; FID/IS/P–R are labelled and count non-finite samples', async () => {
+    const [ev, fw] = await Promise.all([
+      farmer('eval', ckpt, '--dataset', 'mnist', '--split', 'test', '--n', String(N), '--seed', '3', '--batch', '32', '--features', features, '--json'),
+      farmer('forward', ckpt, '--images', slice, '--seed', '3', '--json'),
+    ]);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(fw.code, fw.stderr).toBe(0);
+    const r = JSON.parse(ev.stdout);
+    const bpds = (JSON.parse(fw.stdout).images as { bpd: number }[]).map((i) => i.bpd);
+    expect(bpds).toHaveLength(N);
+    const mean = bpds.reduce((s, b) => s + b, 0) / N;
+    expect(r.bpd.n).toBe(N);
+    expect(r.bpd.labels).toBe('null');
+    expect(Math.abs(r.bpd.value - mean)).toBeLessThan(1e-4 * mean);
+
+    const s = r.sampling;
+    expect(s.n).toBe(N);
+    expect(s.finite + s.non_finite).toBe(N);
+    expect(s.non_finite_indices).toHaveLength(s.non_finite);
+    expect(s.labels).toBe('cycling 0..9');
+    expect(s.seconds).toBeGreaterThan(0);
+    expect(r.feature_net).toMatchObject({ name: 'testnet-cnn', inception: false });
+    expect(s.finite).toBeGreaterThan(3); // this tiny model leaves enough finite samples for every metric
+    expect(r.fid.label).toBe('FID (testnet-cnn features, not Inception)');
+    expect(r.fid).toMatchObject({ n_real: N, n_fake: s.finite });
+    expect(r.fid.value).toBeGreaterThanOrEqual(0);
+    expect(r.is.label).toMatch(/not Inception/);
+    expect(r.is.value).toBeGreaterThanOrEqual(1 - 1e-9);
+    expect(r.is.value).toBeLessThanOrEqual(10 + 1e-9);
+    for (const m of [r.precision, r.recall]) {
+      expect(m).toMatchObject({ n_real: N, n_fake: s.finite, k: 3 });
+      expect(m.value).toBeGreaterThanOrEqual(0);
+      expect(m.value).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('prints a table for people; an unconditional model is evaluated without labels', async () => {
+    const r = await farmer('eval', uncond, '--dataset', 'mnist', '--n', '8', '--bpd');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^BPD \(uniform dequantization\)\s+\d+\.\d{4}\s+n = 8 test images, unconditional, seed 0/m);
+    expect(r.stdout).not.toMatch(/FID/);
+  });
+
+  it('bad arguments exit non-zero with one clear line', async () => {
+    const cases: [string[], RegExp, number][] = [
+      [['eval', ckpt, '--dataset', 'cifar10', '--bpd'], /unknown dataset "cifar10"/, 2],
+      [['eval', join(dir, 'missing.safetensors'), '--dataset', 'mnist'], /model file not found/, 1],
+      [['eval', ckpt, '--dataset', 'mnist', '--fid', '--features', join(dir, 'nope.safetensors')], /no usable feature network for mnist/, 1],
+    ];
+    const results = await Promise.all(cases.map(([args]) => farmer(...args)));
+    for (const [i, [args, message, code]] of cases.entries()) {
+      const r = results[i];
+      expect(r.code, args.join(' ')).toBe(code);
+      const line = r.stderr.split('\n').find((l) => l.startsWith('farmer eval:'));
+      expect(line, r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
