@@ -9,7 +9,8 @@ import type { FarmerModel } from '../farmer/model';
 import { analyzeForward, disposeAnalysis } from '../farmer/model';
 import { sample } from '../farmer/sampling';
 import type { LabelledSet } from '../data/binfile';
-import { dequantizeGaussian, dequantizeUniform, toPixels } from '../data/dequantize';
+import { dequantizeGaussian, dequantizeUniform } from '../data/dequantize';
+import { modelToUint8 } from './pixels';
 import { Rng } from '../util/random';
 import { laplacianVariances } from '../metrics/blur';
 import { describeRule, modifiedZOutliers, type OutlierRule } from '../metrics/robust';
@@ -54,7 +55,7 @@ export interface SourceResult {
   source: Source;
   /** images asked for (rows of `pixels`) */
   requested: number;
-  /** the shown images, uint8 [requested, H, W, C]; samples are clipped and rounded from model space */
+  /** the shown images, uint8 [requested, H, W, C]; samples mapped back by the inverse of the model's dequantization, clipped */
   pixels: Uint8Array;
   /** finite images, in index order */
   points: ImagePoint[];
@@ -271,7 +272,7 @@ async function run(model: FarmerModel, inputs: ExperimentInputs, p: LogdetParams
     });
     done = base + N + n;
     try {
-      samples.pixels.set(toPixels(await out.images.data()), start * size);
+      samples.pixels.set(modelToUint8(await out.images.data(), model.config.dequantization), start * size);
       const keep = out.finite.flatMap((f, i) => (f ? [i] : []));
       out.finite.forEach((f, i) => { if (!f) samples.nonFinite.push(start + i); });
       throwIfAborted(ctx.signal);

@@ -9,6 +9,7 @@ import type { OutlierRule } from '../metrics/robust';
 import { encodePng } from '../io/png';
 
 const SOURCE_NAME: Record<Source, string> = { test: 'test images', sample: 'samples' };
+const SOURCES: Source[] = ['test', 'sample'];
 const OUTLIER_COLORS = { domain: ['typical', 'outlier'], range: ['#8a9bb0', '#d1495b'] };
 
 function status(p: { outlier: boolean }): string {
@@ -25,7 +26,7 @@ export function logdetHistogram(doc: Document, points: readonly ImagePoint[], ru
     marginRight: 90,
     x: { label: 'logdet = log|det ∂Z/∂X| (nats) →', grid: true },
     y: { label: 'share of images', grid: true },
-    fy: { label: null, tickFormat: (s: Source) => SOURCE_NAME[s] },
+    fy: { label: null, domain: SOURCES, tickFormat: (s: Source) => SOURCE_NAME[s] },
     color: { ...OUTLIER_COLORS, legend: true },
     marks: [
       Plot.rectY(points, Plot.binX<Plot.RectYOptions>({ y: 'proportion-facet' }, { x: 'logdet', fy: 'source', fill: status, thresholds: 30 })),
@@ -49,10 +50,10 @@ export function perBlockHistogram(doc: Document, points: readonly ImagePoint[], 
         document: doc,
         width,
         height: 210,
-        title: `block ${k}`,
-        x: { label: `logdet of block ${k} (nats)`, ticks: 4 },
+        marginRight: 56,
+        x: { label: `logdet of block ${k} (nats) →`, ticks: 4 },
         y: { label: 'share', grid: true, ticks: 3 },
-        fy: { label: null, tickFormat: (s: Source) => SOURCE_NAME[s] },
+        fy: { label: null, domain: SOURCES, tickFormat: (s: Source) => (s === 'test' ? 'test' : 'samples') },
         marks: [Plot.rectY(rows, Plot.binX<Plot.RectYOptions>({ y: 'proportion-facet' }, { x: 'logdet', fy: 'source', fill: '#8a9bb0', thresholds: 15 })), Plot.ruleY([0])],
       }),
     );
@@ -73,6 +74,7 @@ export function tokenHeatmap(doc: Document, grid: { rows: number; cols: number }
   const cells = Array.from(panel.values, (value, t) => ({ row: Math.floor(t / cols), col: t % cols, token: t, value }));
   let m = 0;
   for (const c of cells) m = Math.max(m, Math.abs(c.value));
+  m = niceCeil(m);
   const cell = Math.max(4, Math.floor(size / Math.max(rows, cols)));
   return Plot.plot({
     document: doc,
@@ -84,13 +86,20 @@ export function tokenHeatmap(doc: Document, grid: { rows: number; cols: number }
     padding: 0,
     x: { label: null, axis: null },
     y: { label: null, axis: null },
-    // quantized (10 bins, one edge at 0) so the legend is drawn without a canvas (jsdom)
-    color: { type: 'quantize', n: 10, scheme: 'BuRd', domain: [-m || -1, m || 1], legend: true, label: 'logdet per token (nats)' },
+    // quantized (8 bins, one edge at 0) so the legend is drawn without a canvas (jsdom)
+    color: { type: 'quantize', n: 8, scheme: 'BuRd', domain: [-m, m], legend: true, tickFormat: '~g', label: 'logdet per token (nats)' },
     marks: [
       Plot.cell(cells, { x: 'col', y: 'row', fill: 'value', inset: 0 }),
       Plot.tip(cells, Plot.pointer({ x: 'col', y: 'row', title: (c) => `token ${c.token} (row ${c.row}, col ${c.col})\n${c.value.toFixed(2)} nats` })),
     ],
   });
+}
+
+/** The smallest {1, 2, 4, 8}·10^k at or above v (1 for 0), so the 8 colour bins get round edges. */
+function niceCeil(v: number): number {
+  if (!(v > 0)) return 1;
+  const e = 10 ** Math.floor(Math.log10(v));
+  return (([1, 2, 4, 8, 10].find((f) => f * e >= v * (1 - 1e-12)) ?? 10) * e);
 }
 
 /** Several heatmaps side by side, each with its own colour range. */
@@ -102,7 +111,10 @@ export function heatmapPanels(doc: Document, grid: { rows: number; cols: number 
   return div;
 }
 
-/** Variance of the Laplacian against logdet, one panel per source, titled with Spearman's ρ. */
+/**
+ * Variance of the Laplacian against logdet, one panel per source, titled with Spearman's ρ.
+ * Log y axis: an image with variance 0 (a constant image) is left out of the plot, not of ρ.
+ */
 export function blurScatter(doc: Document, points: readonly ImagePoint[], rho: Partial<Record<Source, Correlation>>, { width = 680 } = {}): SVGElement | HTMLElement {
   const title = (s: Source) => {
     const c = rho[s];
@@ -111,11 +123,12 @@ export function blurScatter(doc: Document, points: readonly ImagePoint[], rho: P
   return Plot.plot({
     document: doc,
     width,
-    height: 320,
+    height: 340,
     marginTop: 30,
+    marginLeft: 56,
     x: { label: 'logdet (nats) →', grid: true },
-    y: { type: 'symlog', label: '↑ variance of the Laplacian (sharper)', grid: true },
-    fx: { label: null, tickFormat: title },
+    y: { type: 'log', label: '↑ variance of the Laplacian (sharper; log scale)', grid: true, tickFormat: '~s' },
+    fx: { label: null, domain: SOURCES.filter((s) => points.some((p) => p.source === s)), tickFormat: title },
     color: { ...OUTLIER_COLORS, legend: true },
     marks: [
       Plot.dot(points, { x: 'logdet', y: 'laplacianVar', fx: 'source', stroke: status, r: 3 }),
