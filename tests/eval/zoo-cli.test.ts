@@ -1,0 +1,61 @@
+// `farmer zoo add|update` in process, on a temporary checkout root: entries follow the zoo schema,
+// carry the file's size and SHA-256, and take their metrics from the card and `farmer eval --json`.
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, writeTinyCheckpoint } from '../helpers/files';
+import { Flags, parseArgs } from '../../src/cli/args';
+import { run, usage } from '../../src/cli/commands/zoo';
+import { parseZooIndex } from '../../src/lib/io/zoo';
+
+async function zoo(...argv: string[]): Promise<string[]> {
+  const lines: string[] = [];
+  const flags = new Flags(parseArgs(argv, new Set(['json'])));
+  const json = flags.bool('json'); // as src/cli/main.ts reads it
+  await run({ flags, json, out: (l) => lines.push(l), log: () => {} });
+  return lines;
+}
+
+let root: string, model: string;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  root = tempDir('farmer-zoo-');
+  mkdirSync(join(root, 'static', 'models'), { recursive: true });
+  ({ path: model } = writeTinyCheckpoint(root, 'trained.safetensors', {}));
+});
+
+describe('farmer zoo', () => {
+  it('adds an entry with bytes, sha256 and a summary, copying the file into static/models/', async () => {
+    const [line] = await zoo('add', model, '--name', 'tiny', '--title', 'Tiny', '--description', 'A tiny random model.', '--root', root, '--json');
+    const entry = JSON.parse(line);
+    const bytes = readFileSync(model);
+    expect(entry).toMatchObject({ name: 'tiny', file: 'tiny.safetensors', dataset: 'random', bytes: bytes.byteLength, metrics: {} });
+    expect(entry.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(entry.summary).toMatch(/^AF 2×1 W16 \+ FARMER prior K3\/2/);
+    expect(existsSync(join(root, 'static', 'models', 'tiny.safetensors'))).toBe(true);
+    const index = parseZooIndex(JSON.parse(readFileSync(join(root, 'static', 'models', 'index.json'), 'utf8')));
+    expect(index.models).toEqual([entry]);
+  });
+
+  it('update keeps the title and takes the metrics of `farmer eval --json`', async () => {
+    const evalJson = join(root, 'eval.json');
+    writeFileSync(evalJson, JSON.stringify({
+      split: 'test', n: 1000, feature_net: { name: 'mnist-cnn' }, bpd: { value: 1.25 }, fid: { value: 7.5 }, is: { value: 9.1, std: 0 }, precision: null, recall: { value: 0.5 },
+    }));
+    const [line] = await zoo('update', join(root, 'static', 'models', 'tiny.safetensors'), '--name', 'tiny', '--metrics', evalJson, '--root', root, '--json');
+    const entry = JSON.parse(line);
+    expect(entry.title).toBe('Tiny');
+    expect(entry.file).toBe('tiny.safetensors');
+    expect(entry.metrics).toEqual({ bpd_test: 1.25, 'fid_mnist-cnn': 7.5, 'is_mnist-cnn': 9.1, 'recall_mnist-cnn': 0.5, eval_n: 1000 });
+  });
+
+  it('refuses a second add, an update of an unknown name, and a missing title', async () => {
+    await expect(zoo('add', model, '--name', 'tiny', '--title', 'T', '--description', 'D', '--root', root)).rejects.toThrow(/already has "tiny"/);
+    await expect(zoo('update', model, '--name', 'nope', '--root', root)).rejects.toThrow(/has no "nope"/);
+    await expect(zoo('add', model, '--name', 'other', '--root', root)).rejects.toThrow(/--title and --description/);
+    await expect(zoo('add', join(root, 'missing.safetensors'), '--name', 'x', '--title', 'T', '--description', 'D', '--root', root)).rejects.toThrow(/not found/);
+    expect(usage).toMatch(/farmer zoo add\|update/);
+  });
+});
