@@ -13,7 +13,7 @@ export interface CommandContext {
 
 type Command = { run: (ctx: CommandContext) => Promise<void>; usage: string; booleanFlags?: string[] };
 
-const commandNames = ['info', 'forward', 'sample', 'bench', 'metrics', 'train', 'eval', 'reproduce', 'distill'];
+const commandNames = ['info', 'forward', 'sample', 'bench', 'metrics', 'train', 'eval', 'reproduce', 'distill', 'zoo'];
 
 async function loadCommand(name: string): Promise<Command> {
   try {
@@ -33,7 +33,8 @@ const usage = `usage: farmer <command> [options]   (every command takes --json a
   eval <model> --dataset <name> --split test [--bpd] [--fid] [--is] [--pr] [--n N]
   metrics fid a.npy b.npy      Fréchet distance of two float32 [n, f] feature arrays
   reproduce <experiment> --model <model> --out <dir>
-  distill <teacher> --out <student>
+  distill <teacher> --out <student>  one-step student (Algorithm 2)
+  zoo add|update <model file>  register a trained model in static/models/index.json
   bench [--json]`;
 
 export async function main(argv: string[]): Promise<number> {
