@@ -24,6 +24,16 @@ export function pngDataUrl(data: Uint8Array, height: number, width: number, chan
   return `data:image/png;base64,${base64(encodePng({ data, height, width, channels }))}`;
 }
 
+const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+/** Z^k with a Unicode superscript: Z¹², etc. */
+export const latentName = (k: number): string => `Z${String(k).replace(/\d/g, (c) => SUPERSCRIPT[+c])}`;
+
+/** Viridis colours for the depths, stopping short of its pale yellow end (unreadable on white). */
+function depthColours(depths: number[]): string[] {
+  const viridis = Plot.scale({ color: { type: 'sequential', scheme: 'viridis', domain: [0, 1] } });
+  return depths.map((_, i) => viridis.apply(depths.length === 1 ? 0.3 : (0.85 * i) / (depths.length - 1)) as string);
+}
+
 export const modeTitle = (mode: Mode, r: Pick<SeparationResult, 'dims'>): string =>
   mode === 'partial' ? `Partial: last d_R = ${r.dims.redundant} of ${r.dims.tokenDim} channels` : `Full: all ${r.dims.tokenDim} channels`;
 
@@ -51,12 +61,12 @@ export function gridFigure(r: SeparationResult, doc: Document, { cell, gap = 3 }
   const size = cell ?? W * Math.max(1, Math.round(64 / W));
   const cellH = (size * H) / W;
   const px = H * W * C, L = alphas.length, M = modes.length;
-  const left = 58, top = 40, groupGap = 18;
+  const left = 80, top = 40, groupGap = 18;
   const groupW = L * (size + gap);
   const colX = (mi: number, ai: number) => left + size + groupGap + mi * (groupW + groupGap) + ai * (size + gap);
   const rowY = (row: number) => top + row * (cellH + gap);
   const width = colX(M - 1, L - 1) + size + 4;
-  const height = rowY(depths.length) + 2;
+  const height = rowY(depths.length) + 18;
 
   const svg = el(doc, 'svg', { xmlns: SVG, width, height, viewBox: `0 0 ${width} ${height}`, class: 'separation-grid', role: 'img', 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
   svg.append(el(doc, 'title', {}, `Latents after each AF block interpolated with noise (${r.formula}) and inverted to pixels`));
@@ -77,14 +87,15 @@ export function gridFigure(r: SeparationResult, doc: Document, { cell, gap = 3 }
     const di = r.depths.indexOf(k);
     if (di < 0) throw new Error(`invalid depth: ${k} is not in the result`);
     const y = rowY(row);
-    svg.append(el(doc, 'text', { x: left - 8, y: y + cellH / 2 + 4, 'text-anchor': 'end' }, `k = ${k}`));
+    svg.append(el(doc, 'text', { x: left - 8, y: y + cellH / 2 + 4, 'text-anchor': 'end' }, `${latentName(k)} (k = ${k})`));
     image(r.clean, left, y, 'clean image');
     for (const [mi, mode] of modes.entries())
       for (const [ai, a] of alphas.entries()) {
         const off = ((di * M + mi) * L + ai) * px;
-        image(r.grid.subarray(off, off + px), colX(mi, ai), y, `${mode}, Z^${k}, α = ${a}`);
+        image(r.grid.subarray(off, off + px), colX(mi, ai), y, `${mode}, ${latentName(k)}, α = ${a}`);
       }
   }
+  svg.append(el(doc, 'text', { x: left, y: height - 4, 'fill-opacity': 0.7 }, `${r.formula}; then blocks k−1 … 0 inverted`));
   return svg;
 }
 
@@ -110,35 +121,47 @@ export function curveFigure(r: SeparationResult, metric: Metric, doc: Document, 
     x: { label: 'noise level α →', domain: [0, 1] },
     y: { label: METRIC_LABEL[metric], ...(metric === 'colour' ? { zero: true } : {}) },
     fx: { label: null, domain: r.modes, tickFormat: (m: Mode) => modeTitle(m, r) },
-    color: { type: 'ordinal', scheme: 'viridis', domain: depths, legend: true, label: 'depth k', tickFormat: (k: number) => `Z^${k}` },
+    color: { type: 'ordinal', domain: depths, range: depthColours(depths), legend: true, label: 'depth k', tickFormat: latentName },
     marks: [
       ...(metric === 'colour' ? [Plot.ruleY([0])] : []),
       Plot.areaY(band, { x: 'alpha', y1: 'lo', y2: 'hi', fx: 'mode', fill: 'depth', z: 'depth', fillOpacity: 0.08 }),
       Plot.lineY(rows, { x: 'alpha', y: metric, fx: 'mode', stroke: 'depth', z: 'depth', strokeWidth: 1.8 }),
-      Plot.dot(rows, { x: 'alpha', y: metric, fx: 'mode', fill: 'depth', r: 2.5, tip: true, title: (c: CurvePoint) => `Z^${c.depth}, ${c.mode}, α = ${c.alpha}: ${c[metric]!.toFixed(3)}` }),
+      Plot.dot(rows, { x: 'alpha', y: metric, fx: 'mode', fill: 'depth', r: 2.5, tip: true, title: (c: CurvePoint) => `${latentName(c.depth)}, ${c.mode}, α = ${c.alpha}: ${c[metric]!.toFixed(3)}` }),
     ],
   });
 }
 
-/** Areas under the curves vs depth: Partial (solid) against Full (dashed). */
-export function summaryFigure(r: SeparationResult, doc: Document): HTMLElement | SVGElement {
+/** Areas under the curves vs depth, one small plot per metric: Partial (solid) against Full (dashed). */
+export function summaryFigure(r: SeparationResult, doc: Document): HTMLElement {
   const metrics: Metric[] = r.channels === 3 ? ['ssim', 'edge', 'colour'] : ['ssim', 'edge'];
-  const rows = r.summary.flatMap((s) =>
-    metrics.map((m) => ({ depth: s.depth, mode: s.mode, metric: METRIC_LABEL[m].replace(/^[↑↓] /, ''), value: m === 'ssim' ? s.ssimArea : m === 'edge' ? s.edgeArea : s.colourArea! })),
-  );
-  const line = (mode: Mode) =>
-    Plot.lineY(rows.filter((d) => d.mode === mode), { x: 'depth', y: 'value', fx: 'metric', stroke: 'mode', strokeDasharray: mode === 'full' ? '5,3' : undefined, marker: 'circle' });
-  return Plot.plot({
-    document: doc,
-    width: 680,
-    height: 240,
-    grid: true,
-    x: { label: 'depth k →', ticks: r.depths, tickFormat: 'd' },
-    y: { label: 'area under the curve over α' },
-    fx: { label: null },
-    color: { domain: r.modes, range: ['#1b7837', '#b2182b'].slice(2 - r.modes.length), legend: true, tickFormat: (m: Mode) => (m === 'partial' ? 'Partial' : 'Full') },
-    marks: r.modes.map(line),
-  });
+  const area = (m: Metric) => (s: SeparationResult['summary'][number]) => (m === 'ssim' ? s.ssimArea : m === 'edge' ? s.edgeArea : s.colourArea!);
+  const color = { domain: r.modes, range: ['#1b7837', '#b2182b'].slice(2 - r.modes.length), tickFormat: (mode: Mode) => (mode === 'partial' ? 'Partial (solid)' : 'Full (dashed)') };
+  const box = doc.createElement('div');
+  box.className = 'separation-summary';
+  // Plot.legend reads `document` like Plot.plot does (createContext); its type omits it.
+  box.append(Plot.legend({ color, document: doc } as Plot.LegendScales) as HTMLElement);
+  const row = doc.createElement('div');
+  row.style.display = 'flex';
+  row.style.flexWrap = 'wrap';
+  row.style.gap = '8px';
+  box.append(row);
+  for (const m of metrics)
+    row.append(
+      Plot.plot({
+        document: doc,
+        width: 300,
+        height: 220,
+        marginLeft: 48,
+        grid: true,
+        x: { label: 'depth k →', ticks: r.depths, tickFormat: 'd' },
+        y: { label: `${METRIC_LABEL[m]}, area over α` },
+        color,
+        marks: r.modes.map((mode) =>
+          Plot.lineY(r.summary.filter((s) => s.mode === mode), { x: 'depth', y: area(m), stroke: () => mode, strokeDasharray: mode === 'full' ? '5,3' : undefined, marker: 'circle' }),
+        ),
+      }),
+    );
+  return box;
 }
 
 export function separationFigures(r: SeparationResult, doc: Document): Figure[] {
