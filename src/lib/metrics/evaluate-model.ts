@@ -240,6 +240,7 @@ export async function evaluateModel(model: FarmerModel, test: TestSet, net: Feat
   if (o.fid && !fid) result.notes.push(`FID needs at least 2 finite samples, got ${m}`);
   if (o.is && !is) result.notes.push('IS needs at least 1 finite sample, got 0');
   if (o.pr && !pr) result.notes.push(`precision/recall with k = ${k} needs more than ${k} finite samples and test images, got ${m} and ${n}`);
+  if (fid && Math.min(n, m) < 1000) result.notes.push(`FID from ${Math.min(n, m)} images is biased upward (it falls as n grows): compare models only at the same n`);
   if (!fid && !is && !pr) return result;
   o.onProgress?.('features', 0, 1);
   const r = await imageMetrics(net!, real, n, pixels, m, { fid, is, pr, k, batchSize: o.batch ?? 250 });
