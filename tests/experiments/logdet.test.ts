@@ -141,9 +141,14 @@ describe('logdet experiment on a tiny random checkpoint', () => {
   const p: LogdetParams = { ...experiment.defaults(model), nTest: 20, nSamples: 5, seed: 4 };
   let result: LogdetResult;
   const progress: [number, number][] = [];
+  const partials: unknown[] = [];
 
   beforeAll(async () => {
-    result = await experiment.run(model, { testSet: set }, p, { onProgress: (d, t) => progress.push([d, t]) });
+    result = await experiment.run(model, { testSet: set }, p, { onProgress: (d, t) => progress.push([d, t]), onPartial: (x) => partials.push(x) });
+  });
+
+  it('sends the test-image results as a partial before sampling', () => {
+    expect(partials).toEqual([{ test: result.test }]);
   });
 
   it('measures every requested image, keeps indices and pixels, and reports progress to the end', () => {
@@ -209,8 +214,9 @@ describe('logdet experiment on a tiny random checkpoint', () => {
     expect(figs.map((f) => f.name)).toEqual(['logdet-histogram', 'logdet-per-block', 'token-heatmap', 'blur-scatter', 'gallery-samples', 'gallery-test']);
     const gallery = figs.find((f) => f.name === 'gallery-test')!.node;
     const order = galleryOrder(result.test.points).map((q) => String(q.index));
-    expect(Array.from(gallery.querySelectorAll('figure'), (f) => (f as HTMLElement).dataset.index)).toEqual(order);
-    expect(gallery.querySelector('img')!.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    expect(gallery.localName).toBe('svg');
+    expect(Array.from(gallery.querySelectorAll('g[data-index]'), (g) => g.getAttribute('data-index'))).toEqual(order);
+    expect(gallery.querySelector('image')!.getAttribute('href')).toMatch(/^data:image\/png;base64,/);
     expect(figs.find((f) => f.name === 'token-heatmap')!.node.querySelectorAll('svg').length).toBeGreaterThan(0);
   });
 

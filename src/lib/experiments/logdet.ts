@@ -258,6 +258,9 @@ async function run(model: FarmerModel, inputs: ExperimentInputs, p: LogdetParams
     progress('test images');
   }
 
+  const testResult = test.finish(p.threshold, p.seed + 1);
+  ctx.onPartial?.({ test: testResult } satisfies Partial<LogdetResult>);
+
   // Samples: sequential AR + AF inverse per batch, then the forward pass on the raw model-space images.
   const samples = new SourceBuilder('sample', new Uint8Array(p.nSamples * size), model);
   const seeds = new Rng(p.seed ^ 0x5eed);
@@ -298,7 +301,7 @@ async function run(model: FarmerModel, inputs: ExperimentInputs, p: LogdetParams
     grid: { rows: H / model.config.patch_size, cols: W / model.config.patch_size },
     blocks: n,
     tokens: N,
-    test: test.finish(p.threshold, p.seed + 1),
+    test: testResult,
     samples: samples.finish(p.threshold, p.seed + 2),
   };
 }

@@ -7,6 +7,7 @@ import type { ImagePoint, Source } from '../experiments/logdet';
 import type { Correlation } from '../metrics/rank';
 import type { OutlierRule } from '../metrics/robust';
 import { encodePng } from '../io/png';
+import { bytesToBase64 } from '../experiments/pixels';
 
 const SOURCE_NAME: Record<Source, string> = { test: 'test images', sample: 'samples' };
 const SOURCES: Source[] = ['test', 'sample'];
@@ -155,10 +156,7 @@ export function imageDataUrl(pixels: Uint8Array, i: number, image: { height: num
     }
     channels = 1;
   }
-  const png = encodePng({ data: Uint8Array.from(data), height: H, width: W, channels });
-  let bin = '';
-  for (let k = 0; k < png.length; k += 0x8000) bin += String.fromCharCode(...png.subarray(k, k + 0x8000));
-  return `data:image/png;base64,${btoa(bin)}`;
+  return `data:image/png;base64,${bytesToBase64(encodePng({ data: Uint8Array.from(data), height: H, width: W, channels }))}`;
 }
 
 export interface GalleryItem {
@@ -170,31 +168,40 @@ export interface GalleryItem {
   pixels: Uint8Array;
 }
 
-/** A grid of thumbnails in the given order, each captioned with its logdet; outliers outlined. */
-export function imageGallery(doc: Document, items: readonly GalleryItem[], image: { height: number; width: number; channels: number }, { limit = 64, scale = 2 } = {}): HTMLElement {
-  const div = doc.createElement('div');
-  div.className = 'logdet-gallery';
-  div.style.cssText = 'display:flex;flex-wrap:wrap;gap:6px';
-  for (const it of items.slice(0, limit)) {
-    const fig = doc.createElement('figure');
-    fig.dataset.source = it.source;
-    fig.dataset.index = String(it.index);
-    fig.style.cssText = `margin:0;padding:2px;text-align:center;font:11px sans-serif;border:2px solid ${it.outlier ? '#d1495b' : 'transparent'}`;
-    const img = doc.createElement('img');
-    img.src = imageDataUrl(it.pixels, it.index, image);
-    img.width = image.width * scale;
-    img.height = image.height * scale;
-    img.alt = `${SOURCE_NAME[it.source]} ${it.index}, logdet ${it.logdet.toFixed(1)}${it.outlier ? ', outlier' : ''}`;
-    img.style.imageRendering = 'pixelated';
-    const cap = doc.createElement('figcaption');
-    cap.textContent = `${it.logdet.toFixed(1)}${it.outlier ? ' ●' : ''}`;
-    fig.append(img, cap);
-    div.append(fig);
-  }
+/**
+ * A grid of thumbnails in the given order, each captioned with its logdet; outliers framed in red.
+ * One SVG (so it exports like the charts); each thumbnail is a <g data-source data-index>.
+ */
+export function imageGallery(doc: Document, items: readonly GalleryItem[], image: { height: number; width: number; channels: number }, { limit = 64, scale = 2, width = 680 } = {}): SVGElement {
+  const NS = 'http://www.w3.org/2000/svg';
+  const el = (name: string, attrs: Record<string, string | number>) => {
+    const e = doc.createElementNS(NS, name);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    return e;
+  };
+  const shown = items.slice(0, limit);
+  const w = image.width * scale, h = image.height * scale, gap = 8, caption = 14;
+  const cols = Math.max(1, Math.floor((width + gap) / (w + gap)));
+  const rows = Math.ceil(shown.length / cols) + (items.length > limit ? 1 : 0);
+  const svg = el('svg', { width, height: Math.max(1, rows) * (h + caption + gap) + 4, viewBox: `0 0 ${width} ${Math.max(1, rows) * (h + caption + gap) + 4}`, class: 'logdet-gallery', 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
+  shown.forEach((it, i) => {
+    const g = el('g', { transform: `translate(${(i % cols) * (w + gap) + 2},${Math.floor(i / cols) * (h + caption + gap) + 2})`, 'data-source': it.source, 'data-index': it.index, cursor: 'pointer' });
+    const title = el('title', {});
+    title.textContent = `${SOURCE_NAME[it.source]} ${it.index}: logdet ${it.logdet.toFixed(2)} nats${it.outlier ? ' (outlier)' : ''}`;
+    g.append(
+      title,
+      el('image', { href: imageDataUrl(it.pixels, it.index, image), width: w, height: h, style: 'image-rendering: pixelated' }),
+      el('rect', { x: -1, y: -1, width: w + 2, height: h + 2, fill: 'none', stroke: it.outlier ? '#d1495b' : '#ccc', 'stroke-width': it.outlier ? 2 : 1 }),
+    );
+    const text = el('text', { x: w / 2, y: h + caption - 2, 'text-anchor': 'middle', fill: it.outlier ? '#d1495b' : 'currentColor' });
+    text.textContent = `${it.logdet.toFixed(1)}${it.outlier ? ' ●' : ''}`;
+    g.append(text);
+    svg.append(g);
+  });
   if (items.length > limit) {
-    const more = doc.createElement('p');
-    more.textContent = `… and ${items.length - limit} more`;
-    div.append(more);
+    const more = el('text', { x: 2, y: (rows - 1) * (h + caption + gap) + 16, fill: 'currentColor' });
+    more.textContent = `… and ${items.length - limit} more (sorted: outliers first, then by logdet, largest first)`;
+    svg.append(more);
   }
-  return div;
+  return svg as SVGElement;
 }
