@@ -60,6 +60,10 @@ export interface CurveSummary {
  */
 export interface OverrideImage {
   pixels: Uint8Array;
+  /** when given, checked against the model's input size */
+  height?: number;
+  width?: number;
+  channels?: number;
   /** class label for a class-conditional AF; null label (−1) when absent */
   label?: number;
 }
@@ -165,7 +169,9 @@ function pickSamples(model: FarmerModel, inputs: SeparationInputs, p: Separation
   const numClasses = model.config.num_classes;
   const label = (y: number | undefined) => (y !== undefined && Number.isInteger(y) && y >= 0 && y < numClasses ? y : NULL_LABEL);
   if (inputs.image) {
-    if (inputs.image.pixels.length !== size) throw new Error(`invalid image: ${inputs.image.pixels.length} values, the model takes ${H}×${W}×${C}`);
+    const { pixels, height = H, width = W, channels = C } = inputs.image;
+    if (height !== H || width !== W || channels !== C || pixels.length !== size)
+      throw new Error(`invalid image: ${height}×${width}×${channels} (${pixels.length} values), the model takes ${H}×${W}×${C}`);
     const y = label(inputs.image.label);
     return {
       pixels: Array.from({ length: p.images }, () => inputs.image!.pixels),
