@@ -11,11 +11,16 @@ import { toVariables, trainStep } from '../../lib/train/step';
 import { AdamW } from '../../lib/train/adamw';
 import { useFastMatMulGradient } from '../../lib/tf/matmul-grad';
 import { Rng } from '../../lib/util/random';
+import { benchZoo } from './bench-zoo';
 
-export const usage = `farmer bench [--batch B] [--reps R] [--backend wasm|cpu|webgpu] [--json]
+export const booleanFlags = ['engine-only'];
+
+export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--backend wasm|cpu|webgpu] [--json]
   on the reference configuration of spec §7: forward images/s, training-step images/s with the
   stock and the explicit-transpose BatchMatMul gradient, AF inverse images/s with and without the
-  KV cache. Each figure is the median of R timed runs after one warm-up run.`;
+  KV cache; then (unless --engine-only) training images/s for each configs/*.json, sampling images/s
+  of a teacher and its one-step student, and FID time for 10k × feature-dim features.
+  Each figure is the median of R timed runs after one warm-up run.`;
 
 export interface Timing {
   /** median seconds per run */
@@ -90,6 +95,7 @@ async function benchInverse(model: FarmerModel, B: number, reps: number, cached:
 
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
   const batch = flags.int('batch', 16), reps = flags.int('reps', 3);
+  const engineOnly = flags.bool('engine-only');
   const report = await setupBackend(flags);
   flags.finish();
   if (batch < 1 || reps < 1) throw new UsageError('--batch and --reps must be ≥ 1');
@@ -110,6 +116,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const invUncached = await benchInverse(model, invBatch, reps, false);
   say(`  inverse, uncached  ${invUncached.images_per_s.toFixed(2)} images/s`);
   const leaked = tf.memory().numTensors - memBefore;
+  const zoo = engineOnly ? null : await benchZoo({ batch, reps, say });
   disposeParams(model.params);
   const result = {
     backend: report.active,
@@ -121,6 +128,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     train_step: { stock: trainStock, fixed: trainFast, speedup: trainFast.images_per_s / trainStock.images_per_s },
     af_inverse: { cached: invCached, uncached: invUncached, speedup: invCached.images_per_s / invUncached.images_per_s },
     tensors_leaked: leaked,
+    zoo,
   };
   if (json) out(JSON.stringify(result, null, 2));
   else {
