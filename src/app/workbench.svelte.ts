@@ -1,15 +1,18 @@
 // The page's state: backend selection, the zoo listing and the loaded model. Components read
 // these fields and call the methods; only this module talks to the worker client.
-import type { WorkerClient } from '../lib/runtime/client';
+import type { RunOptions, WorkerClient } from '../lib/runtime/client';
 import {
   RunError,
   type BackendPreference,
   type BackendReport,
   type ErrorCode,
+  type ExperimentOutcome,
+  type ExperimentRequest,
   type LoadedModel,
   type ModelSource,
   type ModelSummary,
 } from '../lib/runtime/protocol';
+import { RunQueue } from '../lib/runtime/queue';
 import { backendRows, type BackendRow } from './backends';
 
 export type BackendState =
@@ -39,6 +42,8 @@ export class Workbench {
   model = $state.raw<ModelState>({ loaded: null, loading: null, error: null });
 
   readonly #client: WorkerClient;
+  /** experiments run one at a time */
+  readonly #experiments = new RunQueue();
   #destroyed = false;
   /** increases with every load; a result from an older load is dropped */
   #loadVersion = 0;
@@ -94,6 +99,14 @@ export class Workbench {
       if (this.#destroyed || version !== this.#loadVersion) return;
       this.model = { ...this.model, loading: null, error: `could not load ${name}: ${messageOf(e)}` };
     }
+  }
+
+  /**
+   * Runs an experiment on the loaded model after the experiments queued before it; `onStart`
+   * is called when its turn comes. Aborting `signal` drops it from the queue or cancels it.
+   */
+  runExperiment(request: ExperimentRequest, { onStart, ...options }: RunOptions & { onStart?: () => void } = {}): Promise<ExperimentOutcome> {
+    return this.#experiments.enqueue(() => this.#client.runExperiment(request, options).result, { signal: options.signal, onStart });
   }
 
   destroy(): void {

@@ -2,6 +2,7 @@
 // a route whose id is not registered here shows "not found".
 import type { Component } from 'svelte';
 import type { Workbench } from '../app/workbench.svelte';
+import type { Notebook } from './shared/notebook.svelte';
 
 /** Route ids reserved for the paper's experiments (paper-notes.md). */
 export type NotebookId = 'separation' | 'logdet' | 'sensitivity';
@@ -14,7 +15,8 @@ export interface NotebookEntry {
   summary: string;
   /** the figure of the paper it reproduces, e.g. "suppl. Fig. 8" */
   reproduces: string;
-  load: () => Promise<{ default: Component<{ workbench: Workbench }> }>;
+  /** the page: src/notebooks/<id>/Page.svelte, given the workbench and its Notebook (seed, cells, URL state) */
+  load: () => Promise<{ default: Component<{ workbench: Workbench; notebook: Notebook }> }>;
 }
 
 export const notebooks: readonly NotebookEntry[] = [];

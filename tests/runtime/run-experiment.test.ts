@@ -88,7 +88,7 @@ function context(controller = new AbortController()) {
 }
 
 /** The code and message the host would send for what `p` throws. */
-async function failure(p: Promise<unknown>): Promise<[string, string]> {
+async function failure(p: unknown): Promise<[string, string]> {
   try {
     await p;
   } catch (e) {

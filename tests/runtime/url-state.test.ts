@@ -14,7 +14,7 @@ describe('notebook URL state', () => {
     expect(parseNotebookHash('#/logdet')).toEqual({ notebook: 'logdet', model: null, seed: null, params: {} });
     expect(parseNotebookHash('#/')).toBeNull();
     expect(parseNotebookHash('')).toBeNull();
-    expect(parseNotebookHash('#/logdet?seed=abc').seed).toBeNull();
+    expect(parseNotebookHash('#/logdet?seed=abc')!.seed).toBeNull();
   });
 
   it('round-trips: parse(format(state)) is the state, and format(parse(url)) is the canonical url', () => {
