@@ -283,8 +283,8 @@ describe('separation experiment', () => {
     expect(() => params(model, { image: -1 })).toThrow(/invalid image/);
     expect(() => params(model, { seed: 1.5 })).toThrow(/invalid seed/);
     const cost = experiment.cost(params(model, {}), model);
-    // rows 2 images × 2 modes × 5 levels = 20; block passes 1 + 2 + 3 = 6; 16 tokens
-    expect(cost.units).toBe(20 * 6 * 16);
+    // 2 images × 2 modes × 5 levels × 3 depths = 60 inversions, 16 tokens
+    expect(cost.units).toBe(60 * 16);
     expect(cost.description).toContain('60 AF inversions');
   });
 });

@@ -365,7 +365,7 @@ export const experiment: Experiment<SeparationParams, SeparationResult> = {
     const blockPasses = depths.reduce((a, k) => a + k, 0);
     const N = model.dims.tokens;
     return {
-      units: rows * blockPasses * N,
+      units: rows * depths.length * N, // AF inversions × tokens
       description:
         `${rows * depths.length} AF inversions (${depths.length} depths × ${p.levels} levels × ${modesOf(model).length} modes × ${p.images} images), ` +
         `batched ${rows} per depth: ${blockPasses} block inverses of ${N - 1} sequential token steps`,
