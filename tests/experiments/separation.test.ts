@@ -260,7 +260,7 @@ describe('separation experiment', () => {
     const before = tf.memory().numTensors;
     const pixels = grayData.images.slice(3 * SIZE * SIZE, 4 * SIZE * SIZE);
     const seen: number[] = [];
-    const r = await experiment.run(model, { testSet: grayData, image: { pixels } } as never, params(model, { levels: 2, images: 2 }), {
+    const r = await experiment.run(model, { testSet: grayData, image: { pixels, height: SIZE, width: SIZE, channels: 1 } }, params(model, { levels: 2, images: 2 }), {
       onProgress: (done, total) => seen.push(done / total),
     });
     expect(r.sources).toEqual([null, null]);

@@ -2,7 +2,7 @@
 // latent after block k, interpolate it with Gaussian noise (only the redundant channels, or all
 // of them), invert blocks k−1 … 0 back to pixels, and measure how much structure survives.
 import * as tf from '@tensorflow/tfjs';
-import type { Experiment, ExperimentInputs } from './types';
+import type { Experiment, ExperimentContext, ExperimentInputs } from './types';
 import { throwIfAborted } from './types';
 import { analyzeForward, decodeLatents, disposeAnalysis, type FarmerModel } from '../farmer/model';
 import type { Dims } from '../farmer/config';
@@ -53,22 +53,6 @@ export interface CurveSummary {
   edgeArea: number;
   colourArea: number | null;
 }
-
-/**
- * An image the page supplies instead of a test image (uploaded or drawn): uint8 [H, W, C] at
- * the model's size. With it, every sample is this image, each with its own noise.
- */
-export interface OverrideImage {
-  pixels: Uint8Array;
-  /** when given, checked against the model's input size */
-  height?: number;
-  width?: number;
-  channels?: number;
-  /** class label for a class-conditional AF; null label (−1) when absent */
-  label?: number;
-}
-
-export type SeparationInputs = ExperimentInputs & { image?: OverrideImage };
 
 export interface SeparationResult {
   formula: string;
@@ -163,13 +147,14 @@ interface Samples {
   sources: (number | null)[];
 }
 
-function pickSamples(model: FarmerModel, inputs: SeparationInputs, p: SeparationParams): Samples {
+/** With `inputs.image` (uploaded or drawn), every sample is that image, each with its own noise. */
+function pickSamples(model: FarmerModel, inputs: ExperimentInputs, p: SeparationParams): Samples {
   const { height: H, width: W, channels: C } = model.config.image;
   const size = H * W * C;
   const numClasses = model.config.num_classes;
   const label = (y: number | undefined) => (y !== undefined && Number.isInteger(y) && y >= 0 && y < numClasses ? y : NULL_LABEL);
   if (inputs.image) {
-    const { pixels, height = H, width = W, channels = C } = inputs.image;
+    const { pixels, height, width, channels } = inputs.image;
     if (height !== H || width !== W || channels !== C || pixels.length !== size)
       throw new Error(`invalid image: ${height}×${width}×${channels} (${pixels.length} values), the model takes ${H}×${W}×${C}`);
     const y = label(inputs.image.label);
@@ -195,9 +180,9 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export async function runSeparation(
   model: FarmerModel,
-  inputs: SeparationInputs,
+  inputs: ExperimentInputs,
   p: SeparationParams,
-  ctx: Parameters<Experiment<SeparationParams, SeparationResult>['run']>[3] = {},
+  ctx: ExperimentContext = {},
 ): Promise<SeparationResult> {
   const t0 = performance.now();
   const { height: H, width: W, channels: C } = model.config.image;
