@@ -6,12 +6,17 @@ export class UsageError extends Error {
 
 export interface ParsedArgs {
   positionals: string[];
+  /** the last value of each flag */
   flags: Map<string, string | true>;
+  /** every value of each flag given with a value, in order (for repeatable flags) */
+  lists?: Map<string, string[]>;
 }
 
 export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): ParsedArgs {
   const positionals: string[] = [];
   const flags = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
+  const set = (name: string, v: string) => (flags.set(name, v), lists.set(name, [...(lists.get(name) ?? []), v]));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) {
@@ -20,16 +25,16 @@ export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Pa
     }
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-    if (eq >= 0) flags.set(name, a.slice(eq + 1));
+    if (eq >= 0) set(name, a.slice(eq + 1));
     else if (booleanFlags.has(name)) flags.set(name, true);
     else {
       const v = argv[i + 1];
       if (v === undefined || (v.startsWith('--') && !/^--?\d/.test(v))) throw new UsageError(`--${name} needs a value`);
-      flags.set(name, v);
+      set(name, v);
       i++;
     }
   }
-  return { positionals, flags };
+  return { positionals, flags, lists };
 }
 
 /** Typed access to parsed flags; every unknown flag is an error. */
@@ -78,6 +83,13 @@ export class Flags {
     if (n === undefined) return fallback;
     if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got ${n}`);
     return n;
+  }
+
+  /** Every value of a repeatable flag (`--param a=1 --param b=2`), in order. */
+  list(name: string): string[] {
+    this.used.add(name);
+    if (this.parsed.flags.get(name) === true) throw new UsageError(`--${name} needs a value`);
+    return this.parsed.lists?.get(name) ?? [];
   }
 
   /** Throws on any flag the command did not read. */

@@ -1,8 +1,10 @@
-// Exports of a cell's figures and data, and of a whole notebook as one self-contained HTML file.
-// Everything but `download` and `svgToPng` is plain string work, usable in Node with jsdom.
-import type { Figure } from '../../lib/experiments/types';
+// Figures and data as files: standalone SVG, JSON, CSV, and a whole notebook as one
+// self-contained HTML report. String work on DOM nodes only: the same in the browser and in
+// Node with jsdom (`farmer reproduce`).
+import type { Figure } from './types';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
+const XHTML_NS = 'http://www.w3.org/1999/xhtml';
 
 /** The figure's chart: the node itself if it is an SVG, else its largest SVG (not a legend swatch). */
 export function mainSvg(node: Element): SVGSVGElement | null {
@@ -16,45 +18,56 @@ export function mainSvg(node: Element): SVGSVGElement | null {
   return best;
 }
 
-/** A standalone SVG file of the figure's chart (namespaces declared), or null if it has none. */
-export function svgText(figure: Figure): string | null {
-  const svg = mainSvg(figure.node);
-  if (!svg) return null;
-  const copy = svg.cloneNode(true) as SVGSVGElement;
-  copy.setAttribute('xmlns', SVG_NS);
-  if (copy.querySelector('[href], [xlink\\:href]')) copy.setAttribute('xmlns:xlink', 'http://www.w3.org/1999/xlink');
-  const text = new (svg.ownerDocument.defaultView ?? globalThis).XMLSerializer().serializeToString(copy);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${text}\n`;
+/**
+ * An SVG element as a standalone file. The serializer declares the namespaces the elements and
+ * attributes use; declarations copied as plain attributes (Plot writes one) would repeat them.
+ */
+function svgFile(svg: Element): string {
+  const copy = svg.cloneNode(true) as Element;
+  for (const a of [...copy.attributes]) if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) copy.removeAttributeNode(a);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${serialize(copy)}\n`;
+}
+
+function serialize(node: Node): string {
+  const view = (node.ownerDocument ?? (node as Document)).defaultView ?? globalThis;
+  return new view.XMLSerializer().serializeToString(node);
+}
+
+/** The drawn size of an HTML figure without layout (jsdom): its image's size plus a caption line, else 800×600. */
+function htmlFigureSize(node: Element): { width: number; height: number } {
+  const img = node.querySelector('img');
+  const w = Number(img?.getAttribute('width')), h = Number(img?.getAttribute('height'));
+  return w > 0 && h > 0 ? { width: Math.max(w, 320), height: h + 80 } : { width: 800, height: 600 };
+}
+
+/**
+ * The figure as an SVG file: a chart's own SVG (an HTML figure's largest, legends aside), or,
+ * for HTML without a chart (an image grid, a table), the HTML inside a <foreignObject>.
+ */
+export function figureSvg(figure: Figure, size?: { width: number; height: number }): { svg: string; width: number; height: number } {
+  const chart = mainSvg(figure.node);
+  if (chart) return { svg: svgFile(chart), ...svgSize(chart as SVGSVGElement) };
+  const { width, height } = size ?? htmlFigureSize(figure.node);
+  const doc = figure.node.ownerDocument;
+  const svg = doc.createElementNS(SVG_NS, 'svg');
+  for (const [k, v] of Object.entries({ width, height, viewBox: `0 0 ${width} ${height}` })) svg.setAttribute(k, String(v));
+  const fo = doc.createElementNS(SVG_NS, 'foreignObject');
+  for (const [k, v] of Object.entries({ x: 0, y: 0, width, height })) fo.setAttribute(k, String(v));
+  const body = doc.createElementNS(XHTML_NS, 'div');
+  body.setAttribute('style', 'font: 13px system-ui, sans-serif; color: #1d2430; background: #fff;');
+  body.append(figure.node.cloneNode(true));
+  fo.append(body);
+  svg.append(fo);
+  return { svg: svgFile(svg), width, height };
 }
 
 /** The size an SVG is drawn at: its width/height attributes, else its viewBox, else 640×400. */
-export function svgSize(svg: SVGSVGElement): { width: number; height: number } {
+export function svgSize(svg: Element): { width: number; height: number } {
   const w = Number(svg.getAttribute('width')), h = Number(svg.getAttribute('height'));
   if (w > 0 && h > 0) return { width: w, height: h };
   const box = (svg.getAttribute('viewBox') ?? '').split(/[\s,]+/).map(Number);
   if (box.length === 4 && box[2] > 0 && box[3] > 0) return { width: box[2], height: box[3] };
   return { width: 640, height: 400 };
-}
-
-/** Renders SVG text to a PNG at `scale` × its size, through an <img> and a canvas (browser only). */
-export async function svgToPng(text: string, size: { width: number; height: number }, scale = 2): Promise<Blob> {
-  const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
-  try {
-    const img = new Image();
-    img.decoding = 'async';
-    img.src = url;
-    await img.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.round(size.width * scale);
-    canvas.height = Math.round(size.height * scale);
-    const ctx = canvas.getContext('2d')!;
-    ctx.fillStyle = '#fff';
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
-    return await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the PNG could not be encoded'))), 'image/png'));
-  } finally {
-    URL.revokeObjectURL(url);
-  }
 }
 
 /** JSON of exported data: typed arrays as arrays, non-finite numbers as null. */
@@ -96,20 +109,6 @@ export function csvOf(data: unknown): { path: string; csv: string } | null {
 /** A file name piece: lowercase letters, digits and dashes. */
 export function slug(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'figure';
-}
-
-/** Saves `content` as a file through a temporary link (browser only). */
-export function download(filename: string, content: Blob | string, type = 'application/octet-stream'): void {
-  const blob = typeof content === 'string' ? new Blob([content], { type }) : content;
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  a.style.display = 'none';
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export interface ReportCell {

@@ -12,7 +12,8 @@ import { cacheKey } from '../../lib/runtime/cache';
 import { cellReducer, inFlight, initialCellState, type CellAction, type CellState } from '../../lib/runtime/cell';
 import { RunError, type LoadedModel, type ParamValue } from '../../lib/runtime/protocol';
 import { coerceParam } from '../../lib/runtime/url-state';
-import { csvOf, download, jsonText, mainSvg, slug, svgSize, svgText, svgToPng } from './exports';
+import { csvOf, figureSvg, jsonText, slug } from '../../lib/experiments/export';
+import { download, figurePng } from './exports';
 import type { Notebook } from './notebook.svelte';
 
 /** cost.units below which a cell re-runs by itself after a change. */
@@ -364,11 +365,9 @@ export class CellController {
 
   /** Saves one figure as SVG, or as PNG rendered from the SVG at twice its size. */
   async exportFigure(figure: Figure, format: 'svg' | 'png'): Promise<void> {
-    const text = svgText(figure);
-    if (!text) return;
     const name = `${this.notebook.id}-${slug(this.id)}-${slug(figure.name)}`;
-    if (format === 'svg') download(`${name}.svg`, text, 'image/svg+xml');
-    else download(`${name}.png`, await svgToPng(text, svgSize(mainSvg(figure.node)!)));
+    if (format === 'svg') download(`${name}.svg`, figureSvg(figure).svg, 'image/svg+xml');
+    else download(`${name}.png`, await figurePng(figure));
   }
 
   destroy(): void {

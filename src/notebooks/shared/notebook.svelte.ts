@@ -7,7 +7,8 @@ import { backendLabels } from '../../app/backends';
 import { openResultCache, type ResultCache } from '../../lib/runtime/cache';
 import { formatParam, notebookHash, parseNotebookHash, urlWithHash } from '../../lib/runtime/url-state';
 import { CellController, type CellOptions } from './cell.svelte';
-import { download, reportHtml } from './exports';
+import { reportHtml } from '../../lib/experiments/export';
+import { download } from './exports';
 
 let shared: ResultCache | null = null;
 /** The page's result cache (IndexedDB, or nothing when unavailable). */

@@ -1,0 +1,193 @@
+// `farmer reproduce`: in-process with a fake experiment on a tiny checkpoint (parameters from
+// flags, what the JSON records, SVG files for a Plot chart and an HTML image figure, refusals),
+// and as a user runs it (`node bin/farmer.mjs reproduce …`) with the real experiments on a tiny
+// random 28×28 MNIST-shaped checkpoint.
+import * as Plot from '@observablehq/plot';
+import * as tf from '@tensorflow/tfjs';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { JSDOM } from 'jsdom';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { reproduce, type ReproduceDeps } from '../../src/cli/commands/reproduce';
+import type { AnyExperiment } from '../../src/lib/experiments/index';
+import type { ExperimentInputs } from '../../src/lib/experiments/types';
+import { tempDir, writeTinyCheckpoint } from '../helpers/files';
+
+const testSet = { n: 3, height: 4, width: 4, channels: 1, numClasses: 10, images: new Uint8Array(48).fill(7), labels: new Uint8Array(3) };
+
+function fakeExperiment(seen: { inputs?: ExperimentInputs; dims?: number }[]): AnyExperiment {
+  return {
+    id: 'logdet',
+    title: 'Fake logdet',
+    defaults: () => ({ n: 2, scale: 1.5, mode: 'mean', flag: false, seed: 0 }),
+    parseParams(raw) {
+      const n = Number(raw.n);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`invalid n: ${JSON.stringify(raw.n)} (a positive integer)`);
+      return { n, scale: Number(raw.scale), mode: String(raw.mode), flag: raw.flag === true, seed: Number(raw.seed) };
+    },
+    cost: (p) => ({ units: p.n, description: `${p.n} fake images` }),
+    async run(model, inputs, p, ctx) {
+      seen.push({ inputs, dims: model.dims.pixels });
+      ctx?.onProgress?.(1, 1);
+      return { points: Array.from({ length: p.n }, (_, i) => ({ i, v: i * p.scale + p.seed })), pixels: new Uint8Array([1, 2]) };
+    },
+    toJSON: (r) => r,
+    figures(r, _p, doc) {
+      const chart = Plot.plot({ document: doc, marks: [Plot.dot(r.points, { x: 'i', y: 'v' })] }) as SVGElement;
+      const grid = doc.createElement('figure');
+      const img = doc.createElement('img');
+      img.setAttribute('src', 'data:image/png;base64,iVBORw0KGgo=');
+      img.setAttribute('width', '84');
+      img.setAttribute('height', '84');
+      grid.append(img);
+      return [
+        { name: 'Values by index', node: chart },
+        { name: 'samples', node: grid },
+      ];
+    },
+  };
+}
+
+function deps(seen: { inputs?: ExperimentInputs }[]): ReproduceDeps {
+  return {
+    loadExperiment: async () => fakeExperiment(seen),
+    needsFeatureNet: () => false,
+    loadTestSet: (name) => (name === 'mnist' ? testSet : Promise.reject(new Error('no')) as never),
+    loadFeatureNet: () => {
+      throw new Error('not needed');
+    },
+  };
+}
+
+let dir: string, ckpt: string, randomCkpt: string;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = tempDir('farmer-reproduce-');
+  ({ path: ckpt } = writeTinyCheckpoint(dir, 'tiny.safetensors', {}, 1, { dataset: 'mnist' }));
+  ({ path: randomCkpt } = writeTinyCheckpoint(dir, 'random.safetensors'));
+});
+
+describe('reproduce (in-process, fake experiment)', () => {
+  it('runs with defaults overridden by --param and --seed and writes the JSON and one SVG per figure', async () => {
+    const seen: { inputs?: ExperimentInputs; dims?: number }[] = [];
+    const out = join(dir, 'out1');
+    const summary = await reproduce(
+      { experiment: 'logdet', model: ckpt, out, seed: 5, params: ['n=3', 'mode=max', 'flag=true'], backend: 'cpu' },
+      deps(seen),
+    );
+    expect(seen[0].inputs!.testSet).toBe(testSet);
+    expect(seen[0].dims).toBe(16);
+    const hash = createHash('sha256').update(readFileSync(ckpt)).digest('hex');
+    expect(summary).toMatchObject({
+      experiment: 'logdet', title: 'Fake logdet', seed: 5, backend: 'cpu', cost: '3 fake images',
+      model: { source: ckpt, name: 'tiny.safetensors', hash },
+      params: { n: 3, scale: 1.5, mode: 'max', flag: true, seed: 5 },
+    });
+    expect(summary.files).toEqual([join(out, 'logdet.json'), join(out, 'logdet-values-by-index.svg'), join(out, 'logdet-samples.svg')]);
+    expect(readdirSync(out).sort()).toEqual(['logdet-samples.svg', 'logdet-values-by-index.svg', 'logdet.json']);
+
+    const json = JSON.parse(readFileSync(join(out, 'logdet.json'), 'utf8'));
+    expect(json).toEqual({
+      experiment: 'logdet',
+      title: 'Fake logdet',
+      model: { source: ckpt, name: 'tiny.safetensors', hash },
+      seed: 5,
+      backend: 'cpu',
+      params: { n: 3, scale: 1.5, mode: 'max', flag: true, seed: 5 },
+      cost: '3 fake images',
+      figures: [
+        { name: 'Values by index', file: 'logdet-values-by-index.svg' },
+        { name: 'samples', file: 'logdet-samples.svg' },
+      ],
+      data: { points: [{ i: 0, v: 5 }, { i: 1, v: 6.5 }, { i: 2, v: 8 }], pixels: [1, 2] },
+    });
+
+    // Both SVGs are standalone XML documents; the chart has its three dots, the image grid is
+    // the HTML figure inside a foreignObject.
+    const parse = (f: string) => new JSDOM(readFileSync(join(out, f), 'utf8'), { contentType: 'image/svg+xml' }).window.document;
+    const chart = parse('logdet-values-by-index.svg');
+    expect(chart.documentElement.namespaceURI).toBe('http://www.w3.org/2000/svg');
+    expect(chart.querySelectorAll('circle').length).toBe(3);
+    const grid = parse('logdet-samples.svg');
+    expect(grid.documentElement.getAttribute('width')).toBe('320');
+    expect(grid.querySelector('foreignObject img')?.getAttribute('src')).toBe('data:image/png;base64,iVBORw0KGgo=');
+  });
+
+  it('refuses unknown experiments and parameters, a seed through --param, invalid values and datasets it has no test split for', async () => {
+    const o = { model: ckpt, out: join(dir, 'out2'), params: [] as string[], backend: 'cpu' };
+    const message = (p: Promise<unknown>) => p.then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`);
+    expect(await message(reproduce({ ...o, experiment: 'nope' }, deps([])))).toBe('UsageError: unknown experiment "nope" (one of separation, logdet, sensitivity)');
+    expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['x=1'] }, deps([])))).toBe(
+      'UsageError: logdet has no parameter "x" (it takes n, scale, mode, flag)',
+    );
+    expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['n'] }, deps([])))).toBe('UsageError: --param needs key=value, got "n"');
+    expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['seed=2'] }, deps([])))).toBe('UsageError: set the seed with --seed, not --param');
+    expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['n=zero'] }, deps([])))).toBe('UsageError: invalid n: null (a positive integer)');
+    expect(await message(reproduce({ ...o, model: randomCkpt, experiment: 'logdet' }, deps([])))).toMatch(/was trained on "random"; experiments need one of mnist, colored-mnist$/);
+    expect(existsSync(join(dir, 'out2'))).toBe(false);
+  });
+});
+
+const run = promisify(execFile);
+async function farmer(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', ['bin/farmer.mjs', ...args], { cwd: process.cwd(), timeout: 240_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const written = (id: string) => existsSync(new URL(`../../src/lib/experiments/${id}.ts`, import.meta.url));
+
+describe('farmer reproduce (command line, real experiments)', () => {
+  let mnistCkpt: string;
+  beforeAll(() => {
+    // MNIST-shaped: 28×28×1, patch 7 (16 tokens), width 16, 10 classes, trained "on" mnist.
+    ({ path: mnistCkpt } = writeTinyCheckpoint(dir, 'mnist-tiny.safetensors', { size: 28, patch: 7, numClasses: 10 }, 2, { dataset: 'mnist' }));
+  });
+
+  it('names the problem with bad arguments', async () => {
+    const none = await farmer('reproduce', '--model', mnistCkpt, '--out', join(dir, 'x'));
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/missing <experiment>: one of separation, logdet, sensitivity/);
+    const bad = await farmer('reproduce', 'nope', '--model', mnistCkpt, '--out', join(dir, 'x'), '--backend', 'cpu');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown experiment "nope"/);
+    const noOut = await farmer('reproduce', 'logdet', '--model', mnistCkpt);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toMatch(/missing --out/);
+  });
+
+  it.skipIf(!written('logdet'))('logdet on a tiny MNIST-shaped checkpoint: JSON and SVGs, the same for the same seed', async () => {
+    const outs = [join(dir, 'logdet-a'), join(dir, 'logdet-b')];
+    for (const out of outs) {
+      const r = await farmer('reproduce', 'logdet', '--model', mnistCkpt, '--out', out, '--seed', '3', '--param', 'nTest=4', '--param', 'nSamples=1', '--backend', 'cpu', '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      expect(summary).toMatchObject({ experiment: 'logdet', seed: 3, backend: 'cpu', params: { nTest: 4, nSamples: 1, seed: 3 } });
+      expect(summary.files[0]).toBe(join(out, 'logdet.json'));
+      expect(summary.files.length).toBeGreaterThan(1);
+      for (const f of summary.files.slice(1)) {
+        const text = readFileSync(f, 'utf8');
+        expect(text).toMatch(/^<\?xml[^>]*>\n<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+        expect(() => new JSDOM(text, { contentType: 'image/svg+xml' }), f).not.toThrow();
+      }
+    }
+    expect(readFileSync(join(outs[0], 'logdet.json'), 'utf8')).toBe(readFileSync(join(outs[1], 'logdet.json'), 'utf8'));
+  });
+
+  it.skipIf(!written('separation'))('separation on a tiny MNIST-shaped checkpoint', async () => {
+    const out = join(dir, 'separation');
+    const r = await farmer('reproduce', 'separation', '--model', mnistCkpt, '--out', out, '--param', 'images=1', '--param', 'levels=2', '--backend', 'cpu');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')[0]).toBe(join(out, 'separation.json'));
+    const json = JSON.parse(readFileSync(join(out, 'separation.json'), 'utf8'));
+    expect(json).toMatchObject({ experiment: 'separation', seed: 0, backend: 'cpu', params: { images: 1, levels: 2 } });
+    expect(json.data).toBeDefined();
+  });
+});
