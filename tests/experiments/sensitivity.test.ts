@@ -3,9 +3,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { JSDOM } from 'jsdom';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  applyPartial, batchSeed, experiment, pointSeed, type SensitivityParams, type SensitivityPartial, type SensitivityResult,
-} from '../../src/lib/experiments/sensitivity';
+import { batchSeed, experiment, pointSeed, type SensitivityParams, type SensitivityResult } from '../../src/lib/experiments/sensitivity';
+import { sampleGrid } from '../../src/lib/plots/sensitivity';
 import { base64ToBytes, modelToUint8 } from '../../src/lib/experiments/pixels';
 import type { LabelledSet } from '../../src/lib/data/binfile';
 import { createClassifier, FEATURE_DIM } from '../../src/lib/metrics/classifier';
@@ -38,10 +37,10 @@ function params(over: Partial<SensitivityParams> = {}): SensitivityParams {
 }
 
 async function runCollect(p: SensitivityParams, m = model) {
-  const partials: SensitivityPartial[] = [];
+  const partials: SensitivityResult[] = [];
   const progress: [number, number][] = [];
   const result = await experiment.run(m, { testSet, featureNet: net }, p, {
-    onPartial: (x) => partials.push(structuredClone(x as SensitivityPartial)),
+    onPartial: (x) => partials.push(structuredClone(x as SensitivityResult)),
     onProgress: (done, total) => progress.push([done, total]),
   });
   return { result, partials, progress };
@@ -62,15 +61,12 @@ describe('sensitivity experiment', () => {
     full = await runCollect(params());
   });
 
-  it('sends one partial per grid cell and per Table 5 entry, and they assemble into the final result', () => {
+  it('sends the result so far after every grid cell and Table 5 entry; the last one is the result', () => {
     const { result, partials, progress } = full;
-    expect(partials[0].kind).toBe('start');
-    const cells = partials.filter((p) => p.kind === 'cell').map((p) => (p as { index: number }).index);
-    expect(cells.sort()).toEqual([0, 1, 2, 3]);
-    const t5 = partials.filter((p) => p.kind === 'table5').map((p) => p.kind === 'table5' && `${p.row}:${p.column}`);
-    expect(t5).toEqual(['0:unguided', '0:guided', '1:unguided', '1:guided']);
-    const assembled = partials.reduce<SensitivityResult | null>(applyPartial, null)!;
-    expect(assembled).toEqual(result);
+    expect(partials.map((p) => p.cells.filter((c) => c !== null).length)).toEqual([0, 1, 2, 3, 4, 4, 4, 4, 4]);
+    const filled = (p: SensitivityResult) => p.table5!.rows.map((r) => `${r.unguided ? 'u' : '-'}${r.guided ? 'g' : '-'}`).join(' ');
+    expect(partials.slice(4).map(filled)).toEqual(['-- --', 'u- --', 'ug --', 'ug u-', 'ug ug']);
+    expect(partials[partials.length - 1]).toEqual(result);
     // grid layout: index iT·|s| + iS
     expect(result.T).toEqual([0.8, 1.3]);
     expect(result.s).toEqual([0.9, 1]);
@@ -143,7 +139,7 @@ describe('sensitivity experiment', () => {
     expect(result.table5!.cfgAvailable).toBe(false);
     expect(result.table5!.note).toMatch(/unconditional/);
     expect(result.table5!.rows.map((r) => [r.unguided!.fromGrid, r.guided])).toEqual([[false, null], [false, null]]);
-    expect(partials.filter((x) => x.kind === 'table5' && x.column === 'guided')).toHaveLength(0);
+    expect(partials.every((x) => x.table5!.rows.every((r) => r.guided === null))).toBe(true);
     tf.dispose([...uncond.params.values()]);
   });
 
@@ -151,7 +147,7 @@ describe('sensitivity experiment', () => {
     const ac = new AbortController();
     const run = experiment.run(model, { testSet, featureNet: net }, params({ table5: false }), {
       signal: ac.signal,
-      onPartial: (x) => (x as SensitivityPartial).kind === 'cell' && ac.abort(),
+      onPartial: (x) => (x as SensitivityResult).cells.some((c) => c !== null) && ac.abort(),
     });
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
   });
@@ -160,15 +156,21 @@ describe('sensitivity experiment', () => {
     const doc = new JSDOM('<!doctype html><body></body>').window.document;
     const figs = experiment.figures(full.result, params(), doc);
     expect(figs.map((f) => f.name)).toEqual(['fid-heatmap', 'is-heatmap', 'fid-vs-T', 'fid-vs-s', 'is-vs-T', 'is-vs-s', 'samples', 'table5']);
-    const heat = figs[0].node;
-    expect([...heat.querySelectorAll('[data-cell]')].map((e) => e.getAttribute('data-cell')).sort()).toEqual(['0', '1', '2', '3']);
-    expect(heat.textContent).toContain('FID (tiny-cnn features, not Inception)');
-    expect(figs[6].node.querySelector('img')!.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
-    expect(figs[7].node.querySelectorAll('tbody tr')).toHaveLength(2);
-    const filling = applyPartial(null, full.partials[0]);
-    const early = experiment.figures(filling, params(), doc);
-    expect(early[0].node.querySelectorAll('[data-cell]')).toHaveLength(4);
-    expect(early[6].node.textContent).toContain('not been computed');
+    const points = (node: Element, sel = '[data-point]') => [...node.querySelectorAll(sel)].map((e) => e.getAttribute('data-point')).sort();
+    expect(points(figs[0].node)).toEqual(['0', '1', '2', '3']);
+    expect(figs[0].node.textContent).toContain('FID (tiny-cnn features, not Inception)');
+    expect(figs[2].node.querySelectorAll('path').length).toBeGreaterThan(0);
+    expect(points(figs[6].node, 'image[data-point]')).toEqual(['0', '1', '2', '3']);
+    expect(figs[6].node.querySelector('image')!.getAttribute('href')).toMatch(/^data:image\/png;base64,/);
+    expect(figs[7].node.textContent).toMatch(/with CFG \(resampling, w = 2.5\)/);
+    const grid = sampleGrid(full.result, 2, doc);
+    expect(grid.textContent).toContain('T = 1.3, s = 0.9');
+    expect(grid.querySelector('image')).not.toBeNull();
+    // the first partial: every cell pending, figures still drawn
+    const early = experiment.figures(full.partials[0], params(), doc);
+    expect(points(early[0].node)).toHaveLength(4);
+    expect(early[6].node.querySelectorAll('image')).toHaveLength(0);
+    expect(sampleGrid(full.partials[0], 0, doc).textContent).toContain('not been computed');
     expect(JSON.parse(JSON.stringify(experiment.toJSON(full.result, params())))).toMatchObject({ experiment: 'sensitivity', T: [0.8, 1.3] });
   });
 });

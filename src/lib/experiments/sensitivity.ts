@@ -173,9 +173,10 @@ async function run(model: FarmerModel, inputs: ExperimentInputs, p: SensitivityP
     cells: T.flatMap(() => s.map(() => null)),
     table5, notes,
   };
+  // The page draws each partial result as it is: send the whole result so far every time.
   const emit = (partial: SensitivityPartial) => {
     result = applyPartial(result, partial);
-    ctx.onPartial?.(partial);
+    ctx.onPartial?.(result);
   };
   emit({ kind: 'start', result });
 
@@ -214,7 +215,7 @@ async function run(model: FarmerModel, inputs: ExperimentInputs, p: SensitivityP
       emit({ kind: 'table5', row, column: 'guided', entry: { ...metricsOf(out), cfg: { method: 'resampling', w: TABLE6_W, params }, fromGrid: false } });
     }
   const bad = result.cells.reduce((a, c) => a + (c?.nonFinite ?? 0), 0);
-  if (bad > 0) result.notes.push(`${bad} of ${plan.grid * p.n} grid samples held NaN or Inf and were left out of FID and IS (counted per cell).`);
+  if (bad > 0) result = { ...result, notes: [...result.notes, `${bad} of ${plan.grid * p.n} grid samples held NaN or Inf and were left out of FID and IS (counted per cell).`] };
   return result;
 }
 

@@ -4,7 +4,8 @@
 import * as Plot from '@observablehq/plot';
 import type { Figure } from '../experiments/types';
 import { base64ToBytes, bytesToBase64 } from '../experiments/pixels';
-import { DECOUPLED_POINT, DEFAULT_POINT, findCell, type SensitivityCell, type SensitivityResult, type Table5Entry } from '../experiments/sensitivity-grid';
+import { DECOUPLED_POINT, DEFAULT_POINT, findCell, type SensitivityCell, type SensitivityResult, type Table5Entry, type Table5Row } from '../experiments/sensitivity-grid';
+import { TABLE6_W } from '../farmer/guidance';
 import { encodePng, imageGrid } from '../io/png';
 
 export type Metric = 'fid' | 'is';
@@ -38,12 +39,12 @@ function describe(p: GridPoint, r: SensitivityResult): string {
   return `T = ${p.T}, s = ${p.s}\n${r.fidLabel}: ${formatMetric(c.fid)}\n${r.isLabel}: ${formatMetric(c.is)}\n${c.finite} of ${c.n} samples${bad}, ${c.seconds.toFixed(1)} s`;
 }
 
-/** A render transform that tags each drawn element with its datum's cell index (`data-cell`). */
-function tagCells(points: GridPoint[]): Plot.RenderFunction {
+/** A render transform that tags each drawn rect with its grid point's cell index (`data-point`). */
+function tagPoints(points: GridPoint[]): Plot.RenderFunction {
   return (index, scales, values, dimensions, context, next) => {
     const g = next!(index, scales, values, dimensions, context)!;
     g.querySelectorAll('rect').forEach((rect, i) => {
-      rect.setAttribute('data-cell', String(points[index[i]].index));
+      rect.setAttribute('data-point', String(points[index[i]].index));
       rect.setAttribute('style', 'cursor: pointer');
     });
     return g;
@@ -51,15 +52,14 @@ function tagCells(points: GridPoint[]): Plot.RenderFunction {
 }
 
 /**
- * FID or IS over the (T, s) grid; cells not yet computed are grey. The paper's decoupled point
- * (T = 1.3, s = 0.9) has a solid outline, `selected` a dashed one. Every cell's rect carries
- * `data-cell` (its index) for click handling.
+ * FID or IS over the (T, s) grid; cells not yet computed are grey, the paper's decoupled point
+ * (T = 1.3, s = 0.9) is outlined. Every cell's rect carries `data-point` (its cell index) for
+ * click handling.
  */
-export function heatmap(r: SensitivityResult, metric: Metric, doc: Document, { selected }: { selected?: number } = {}): SVGElement | HTMLElement {
+export function heatmap(r: SensitivityResult, metric: Metric, doc: Document): SVGElement | HTMLElement {
   const points = gridPoints(r);
   const done = points.filter((p) => p.cell && p.cell[metric] !== null);
   const paper = points.filter((p) => p.index === findCell(r, DECOUPLED_POINT.T, DECOUPLED_POINT.s));
-  const chosen = points.filter((p) => p.index === selected);
   return Plot.plot({
     document: doc,
     title: metric === 'fid' ? 'FID over (T, s): lower is better' : 'IS over (T, s): higher is better',
@@ -77,8 +77,7 @@ export function heatmap(r: SensitivityResult, metric: Metric, doc: Document, { s
       Plot.cell(done, { x: 'T', y: 's', fill: (p: GridPoint) => p.cell![metric] }),
       Plot.text(points, { x: 'T', y: 's', text: (p: GridPoint) => (p.cell ? formatMetric(p.cell[metric]) : '…'), fill: 'black', stroke: 'white', strokeWidth: 3, fontSize: 12 }),
       Plot.cell(paper, { x: 'T', y: 's', fill: 'none', stroke: 'black', strokeWidth: 2.5, inset: 1.5 }),
-      Plot.cell(chosen, { x: 'T', y: 's', fill: 'none', stroke: '#1f5fbf', strokeWidth: 2.5, strokeDasharray: '5,3', inset: 4 }),
-      Plot.cell(points, { x: 'T', y: 's', fill: 'white', fillOpacity: 0, title: (p: GridPoint) => describe(p, r), render: tagCells(points) }),
+      Plot.cell(points, { x: 'T', y: 's', fill: 'white', fillOpacity: 0, title: (p: GridPoint) => describe(p, r), render: tagPoints(points) }),
     ],
   }) as SVGElement | HTMLElement;
 }
@@ -105,71 +104,138 @@ export function metricLines(r: SensitivityResult, metric: Metric, along: 'T' | '
   }) as SVGElement | HTMLElement;
 }
 
-/** The kept samples of cell `index` as one PNG grid inside a figure with a caption. */
-export function sampleGrid(r: SensitivityResult, index: number, doc: Document, { cols = 8, pixelsPerImage = 84 } = {}): HTMLElement {
-  const figure = doc.createElement('figure');
-  figure.setAttribute('class', 'sensitivity-samples');
-  const caption = doc.createElement('figcaption');
-  const cell = r.cells[index];
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+function svgElement<K extends keyof SVGElementTagNameMap>(doc: Document, name: K, attrs: Record<string, string | number> = {}, text?: string): SVGElementTagNameMap[K] {
+  const el = doc.createElementNS(SVG_NS, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/** `count` samples of a cell tiled into `cols` columns as a PNG data URL, with its pixel size. */
+function samplesPng(r: SensitivityResult, cell: SensitivityCell, count: number, cols: number): { href: string; width: number; height: number } {
   const { height: H, width: W, channels: C } = r.image;
+  const bytes = base64ToBytes(cell.samples).subarray(0, count * H * W * C);
+  const grid = imageGrid(bytes, count, H, W, C, cols, 1, 0);
+  return { href: `data:image/png;base64,${bytesToBase64(encodePng(grid))}`, width: grid.width, height: grid.height };
+}
+
+function pointTitle(cell: SensitivityCell, r: SensitivityResult): string {
+  const bad = cell.nonFinite ? `, ${cell.nonFinite} non-finite left out` : '';
+  return `T = ${cell.T}, s = ${cell.s}: ${formatMetric(cell.fid)} FID, ${formatMetric(cell.is)} IS (${cell.finite} of ${cell.n} samples${bad})`;
+}
+
+/**
+ * The kept samples of cell `index`, as one SVG (an embedded PNG, drawn with square pixels) with
+ * a heading line.
+ */
+export function sampleGrid(r: SensitivityResult, index: number, doc: Document, { cols = 8, imageSize = 56 } = {}): SVGSVGElement {
+  const cell = r.cells[index] ?? null;
+  const head = 22;
   if (!cell || cell.kept === 0) {
-    caption.textContent = cell ? `T = ${cell.T}, s = ${cell.s}: no finite samples to show` : 'this point has not been computed yet';
-    figure.append(caption);
-    return figure;
+    const svg = svgElement(doc, 'svg', { width: 420, height: head + 8, viewBox: `0 0 420 ${head + 8}`, 'font-family': 'system-ui, sans-serif', 'font-size': 12 });
+    const what = cell ? `T = ${cell.T}, s = ${cell.s}: no finite samples to show` : 'this point has not been computed yet';
+    svg.append(svgElement(doc, 'text', { x: 0, y: 15 }, what));
+    return svg;
   }
-  const grid = imageGrid(base64ToBytes(cell.samples), cell.kept, H, W, C, cols, 1, 0);
-  const scale = Math.max(1, Math.round(pixelsPerImage / H));
-  const img = doc.createElement('img');
-  img.setAttribute('src', `data:image/png;base64,${bytesToBase64(encodePng(grid))}`);
-  img.setAttribute('width', String(grid.width * scale));
-  img.setAttribute('height', String(grid.height * scale));
-  img.setAttribute('style', 'image-rendering: pixelated');
-  img.setAttribute('alt', `${cell.kept} samples at T = ${cell.T}, s = ${cell.s}`);
-  const bad = cell.nonFinite ? `; ${cell.nonFinite} non-finite samples left out` : '';
-  caption.textContent = `Samples at T = ${cell.T}, s = ${cell.s} (first ${cell.kept} finite of ${cell.n}, labels ${r.labels}${bad}). ${r.fidLabel}: ${formatMetric(cell.fid)}.`;
-  figure.append(img, caption);
-  return figure;
+  const png = samplesPng(r, cell, cell.kept, cols);
+  const scale = imageSize / r.image.height;
+  const width = Math.max(420, Math.round(png.width * scale)), height = Math.round(png.height * scale) + head;
+  const svg = svgElement(doc, 'svg', { width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': 'system-ui, sans-serif', 'font-size': 12, 'data-point': index });
+  svg.append(
+    svgElement(doc, 'text', { x: 0, y: 15 }, `${pointTitle(cell, r)}; first ${cell.kept}, labels ${r.labels}`),
+    svgElement(doc, 'image', { href: png.href, x: 0, y: head, width: Math.round(png.width * scale), height: Math.round(png.height * scale), style: 'image-rendering: pixelated', preserveAspectRatio: 'none' }),
+  );
+  return svg;
+}
+
+/**
+ * The first `perPoint` samples of every grid point laid out like the heatmaps (T across, s up),
+ * as one SVG; each point's image carries `data-point` (its cell index) for click handling.
+ */
+export function samplesOverview(r: SensitivityResult, doc: Document, { perPoint = 4, imageSize = 36 } = {}): SVGSVGElement {
+  const cols = Math.min(2, perPoint), rows = Math.ceil(perPoint / cols);
+  const { height: H, width: W } = r.image, scale = imageSize / H;
+  const tileW = (cols * (W + 1) + 1) * scale, tileH = (rows * (H + 1) + 1) * scale, gap = 10;
+  const left = 76, top = 46;
+  const width = left + r.T.length * (tileW + gap), height = top + r.s.length * (tileH + gap) + 4;
+  const svg = svgElement(doc, 'svg', { width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
+  svg.append(
+    svgElement(doc, 'text', { x: 0, y: 13, 'font-size': 13, 'font-weight': 'bold' }, `Samples over (T, s): the first ${perPoint} of each point`),
+    svgElement(doc, 'text', { x: left, y: 30 }, 'mixture temperature T →'),
+  );
+  r.T.forEach((T, iT) => svg.append(svgElement(doc, 'text', { x: left + iT * (tileW + gap) + tileW / 2, y: 42, 'text-anchor': 'middle' }, String(T))));
+  // s ascending upward, as in the heatmaps
+  r.s.forEach((s, iS) => {
+    const y = top + (r.s.length - 1 - iS) * (tileH + gap);
+    svg.append(svgElement(doc, 'text', { x: left - 8, y: y + tileH / 2 + 4, 'text-anchor': 'end' }, `s = ${s}`));
+    r.T.forEach((T, iT) => {
+      const index = iT * r.s.length + iS, cell = r.cells[index], x = left + iT * (tileW + gap);
+      const box = svgElement(doc, 'rect', { x, y, width: tileW, height: tileH, fill: '#e8e8e8', 'data-point': index, style: 'cursor: pointer' });
+      box.append(svgElement(doc, 'title', {}, cell ? pointTitle(cell, r) : `T = ${T}, s = ${s}: pending`));
+      svg.append(box);
+      if (!cell || cell.kept === 0) {
+        svg.append(svgElement(doc, 'text', { x: x + tileW / 2, y: y + tileH / 2 + 4, 'text-anchor': 'middle', fill: '#666', 'pointer-events': 'none' }, cell ? 'none finite' : '…'));
+        return;
+      }
+      const count = Math.min(perPoint, cell.kept);
+      const png = samplesPng(r, cell, count, cols);
+      const img = svgElement(doc, 'image', {
+        href: png.href, x, y, width: png.width * scale, height: png.height * scale,
+        style: 'image-rendering: pixelated; cursor: pointer', preserveAspectRatio: 'none', 'data-point': index,
+      });
+      img.append(svgElement(doc, 'title', {}, pointTitle(cell, r)));
+      svg.append(img);
+    });
+  });
+  return svg;
+}
+
+/** This model's Table 5 as a small table chart: FID without and with CFG at the two settings. */
+export function table5Figure(r: SensitivityResult, doc: Document): SVGElement | HTMLElement {
+  const t5 = r.table5;
+  if (!t5) {
+    const svg = svgElement(doc, 'svg', { width: 420, height: 24, viewBox: '0 0 420 24', 'font-family': 'system-ui, sans-serif', 'font-size': 12 });
+    svg.append(svgElement(doc, 'text', { x: 0, y: 15 }, 'Table 5 was not run (table5 = false).'));
+    return svg;
+  }
+  const columns = ['without CFG', t5.cfgAvailable ? `with CFG (resampling, w = ${TABLE6_W})` : 'with CFG (not available)'];
+  const rowName = (row: Table5Row) => `${row.setting === 'default' ? 'default' : 'decoupled (paper)'}: T = ${row.T}, s = ${row.s}`;
+  const entries = t5.rows.flatMap((row) => [
+    { row: rowName(row), column: columns[0], entry: row.unguided, text: entryText(row.unguided) },
+    { row: rowName(row), column: columns[1], entry: row.guided, text: entryText(row.guided, t5.cfgAvailable) },
+  ]);
+  const done = entries.filter((e) => e.entry && e.entry.fid !== null);
+  return Plot.plot({
+    document: doc,
+    title: 'Table 5 on this model: FID without and with CFG',
+    subtitle: `${r.fidLabel}; ${r.n} samples against ${r.n} test images`,
+    caption:
+      `${t5.note}. Paper (ImageNet 256², Inception features): unguided FID 44.56 at T = 1, s = 1 and 23.29 at T = 1.3, s = 0.9 (1.1B); ` +
+      'Table 5, FARMER 1.1B p16: 5.40 with CFG, 23.07 without. Compare trends, not absolute values.',
+    width: 560,
+    height: 60 * t5.rows.length + 50,
+    marginLeft: 200,
+    padding: 0.04,
+    x: { type: 'band', domain: columns, label: null, axis: 'top' },
+    y: { type: 'band', domain: t5.rows.map(rowName), label: null },
+    color: { type: 'linear', scheme: 'YlOrRd', ...(done.length ? {} : { domain: [0, 1] }) },
+    marks: [
+      Plot.cell(entries, { x: 'column', y: 'row', fill: '#e8e8e8' }),
+      Plot.cell(done, { x: 'column', y: 'row', fill: (e: (typeof entries)[number]) => e.entry!.fid }),
+      Plot.text(entries, { x: 'column', y: 'row', text: 'text', fill: 'black', stroke: 'white', strokeWidth: 3, fontSize: 13 }),
+    ],
+  }) as SVGElement | HTMLElement;
 }
 
 function entryText(e: Table5Entry | null, available = true): string {
   if (!available) return 'n/a';
   if (!e) return '…';
-  const bad = e.nonFinite ? ` (${e.nonFinite} non-finite left out)` : '';
-  return `${formatMetric(e.fid)}${bad}`;
+  return e.nonFinite ? `${formatMetric(e.fid)} (${e.nonFinite} non-finite left out)` : formatMetric(e.fid);
 }
 
-/** This model's Table 5: FID without and with CFG at the default and the decoupled setting. */
-export function table5Table(r: SensitivityResult, doc: Document): HTMLElement {
-  const figure = doc.createElement('figure');
-  figure.setAttribute('class', 'sensitivity-table5');
-  const t5 = r.table5;
-  const caption = doc.createElement('figcaption');
-  if (!t5) {
-    caption.textContent = 'Table 5 was not run.';
-    figure.append(caption);
-    return figure;
-  }
-  const table = doc.createElement('table');
-  const head = table.createTHead().insertRow();
-  for (const h of ['setting', 'T', 's', 'without CFG', t5.cfgAvailable ? 'with CFG' : 'with CFG (not available)']) {
-    const th = doc.createElement('th');
-    th.textContent = h;
-    head.append(th);
-  }
-  const body = table.createTBody();
-  for (const row of t5.rows) {
-    const tr = body.insertRow();
-    const values = [row.setting === 'default' ? 'default' : 'decoupled (paper)', String(row.T), String(row.s), entryText(row.unguided), entryText(row.guided, t5.cfgAvailable)];
-    for (const v of values) tr.insertCell().textContent = v;
-  }
-  caption.textContent = `${r.fidLabel}, ${r.n} samples against ${r.n} test images. ${t5.note}. ` +
-    'Paper (ImageNet 256², Inception features): unguided 44.56 at T = 1, s = 1 and 23.29 at T = 1.3, s = 0.9 (1.1B); ' +
-    'Table 5, FARMER 1.1B p16: 5.40 with CFG, 23.07 without. Compare trends, not absolute values.';
-  figure.append(table, caption);
-  return figure;
-}
-
-/** The point whose samples the figures show by default: the paper's, else the first computed. */
+/** The point whose samples the page shows first: the paper's, else the first computed. */
 export function defaultSelection(r: SensitivityResult): number {
   const paper = findCell(r, DECOUPLED_POINT.T, DECOUPLED_POINT.s);
   if (paper >= 0 && r.cells[paper]) return paper;
@@ -177,15 +243,15 @@ export function defaultSelection(r: SensitivityResult): number {
   return first >= 0 ? first : Math.max(0, findCell(r, DEFAULT_POINT.T, DEFAULT_POINT.s));
 }
 
-export function sensitivityFigures(r: SensitivityResult, doc: Document, { selected = defaultSelection(r) }: { selected?: number } = {}): Figure[] {
+export function sensitivityFigures(r: SensitivityResult, doc: Document): Figure[] {
   return [
-    { name: 'fid-heatmap', node: heatmap(r, 'fid', doc, { selected }) },
-    { name: 'is-heatmap', node: heatmap(r, 'is', doc, { selected }) },
+    { name: 'fid-heatmap', node: heatmap(r, 'fid', doc) },
+    { name: 'is-heatmap', node: heatmap(r, 'is', doc) },
     { name: 'fid-vs-T', node: metricLines(r, 'fid', 'T', doc) },
     { name: 'fid-vs-s', node: metricLines(r, 'fid', 's', doc) },
     { name: 'is-vs-T', node: metricLines(r, 'is', 'T', doc) },
     { name: 'is-vs-s', node: metricLines(r, 'is', 's', doc) },
-    { name: 'samples', node: sampleGrid(r, selected, doc) },
-    { name: 'table5', node: table5Table(r, doc) },
+    { name: 'samples', node: samplesOverview(r, doc) },
+    { name: 'table5', node: table5Figure(r, doc) },
   ];
 }
