@@ -19,4 +19,6 @@ export interface NotebookEntry {
   load: () => Promise<{ default: Component<{ workbench: Workbench; notebook: Notebook }> }>;
 }
 
-export const notebooks: readonly NotebookEntry[] = [];
+export const notebooks: readonly NotebookEntry[] = [
+  { id: 'separation', title: 'Information separation in the AF', summary: 'Noise the redundant or all channels of the latent after each AF block and see how much of the image survives.', reproduces: 'suppl. Fig. 8', load: () => import('./separation/Separation.svelte') },
+];

@@ -1,0 +1,76 @@
+// The separation notebook in headless Chromium: a 28×28 checkpoint named in the link loads by
+// itself, a person changes the controls, runs the cell and gets the Fig. 8 grid, the curves and
+// the reading; the URL keeps the parameters.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/lib/farmer/config';
+import { paramShapes } from '../../src/lib/farmer/params';
+import { encodeCheckpoint } from '../../src/lib/io/checkpoint';
+import { Rng } from '../../src/lib/util/random';
+import { hasChromium, startApp, type App } from './harness';
+
+/** Random weights at MNIST's size (the worker's test split is the real MNIST file): 2 blocks, 16 tokens of 49 dims, d_I = 9. */
+function mnistSizedCheckpoint(): Buffer {
+  const config = parseConfig({
+    image: { height: 28, width: 28, channels: 1 },
+    patch_size: 7,
+    num_classes: 0,
+    af: { blocks: 2, layers_per_block: 1, width: 16, head_dim: 8, mlp_ratio: 2, class_conditional: false, soft_clip: 0 },
+    prior: {
+      kind: 'farmer', informative_dims: 9, cond_repeat: 1, final_permute: true, mixtures_informative: 2, mixtures_redundant: 2,
+      ar: { layers: 1, width: 16, head_dim: 8, mlp_ratio: 2 },
+    },
+    dequantization: { kind: 'uniform' },
+    label_dropout: 0,
+  });
+  const rng = new Rng(4);
+  const values = new Map<string, Float32Array>();
+  for (const [name, shape] of paramShapes(config))
+    values.set(name, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 0.05 * rng.normal()));
+  return Buffer.from(encodeCheckpoint(config, values, { dataset: 'mnist', steps: 0, time_s: 0, seed: 4, metrics: {} }));
+}
+
+async function routeZoo(page: Page, bytes: Buffer): Promise<void> {
+  const listing = { models: [{ name: 'tiny28', file: 'tiny28.safetensors', title: 'Tiny 28×28', dataset: 'mnist', description: 'Random weights.' }] };
+  await page.context().route('**/models/index.json', (r) => r.fulfill({ json: listing }));
+  await page.context().route('**/models/tiny28.safetensors', (r) => r.fulfill({ body: bytes, contentType: 'application/octet-stream' }));
+}
+
+describe.skipIf(!hasChromium())('separation notebook in Chromium', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('runs from the controls: grid of depth × α (partial beside full), curves, reading, parameters in the URL', async () => {
+    const bytes = mnistSizedCheckpoint();
+    const { page, errors } = await app.open('/?backend=wasm#/separation?model=tiny28&seed=5', { setup: (p) => routeZoo(p, bytes) });
+    const cell = page.locator('[data-cell=separation]');
+    await expect.poll(() => page.getByTestId('notebook-model').innerText(), { timeout: 60_000 }).toContain('tiny28');
+    expect(await page.getByTestId('formula').innerText()).toContain('√(1 − α²)');
+
+    // three levels, depth 1 only (both boxes start checked)
+    await page.getByLabel('Noise levels α').fill('3');
+    await page.getByRole('checkbox', { name: 'Z²' }).uncheck();
+    await page.getByLabel('Test image number').fill('7');
+    await page.getByLabel('Test image number').press('Tab');
+    await expect.poll(() => page.evaluate(() => location.hash)).toMatch(/^#\/separation\?model=tiny28&seed=5&depths=1&image=7&images=2&levels=3$/);
+
+    await page.getByRole('button', { name: 'Run Information separation in the AF' }).click();
+    await expect.poll(() => cell.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+
+    const grid = cell.locator('[data-figure=grid] svg.separation-grid');
+    expect(await grid.locator('image').count()).toBe(1 * (1 + 2 * 3)); // one depth: clean + 2 modes × 3 levels
+    expect(await grid.textContent()).toMatch(/Partial: last d_R = 40 of 49 channels[\s\S]*Full: all 49 channels/);
+    for (const name of ['ssim', 'edges', 'summary']) expect(await cell.locator(`[data-figure=${name}] svg`).count()).toBeGreaterThan(0);
+
+    const reading = page.getByTestId('separation-reading');
+    expect(await reading.locator('tbody tr').count()).toBe(1);
+    expect(await reading.innerText()).toMatch(/round trip at α = 0: max error \d\.\de-\d+/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
