@@ -28,6 +28,8 @@ export default defineConfig({
           exclude: ['tests/browser/**', 'node_modules/**'],
           environment: 'node',
           pool: 'forks',
+          // static/data/*.bin (git-ignored) for the page tests
+          globalSetup: ['tests/setup/test-data.ts'],
         },
       },
       {
