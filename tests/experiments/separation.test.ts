@@ -288,3 +288,32 @@ describe('separation experiment', () => {
     expect(cost.description).toContain('60 AF inversions');
   });
 });
+
+describe('separation page logic', () => {
+  it('toggles depths, never to none, and says "all" for all', async () => {
+    const { toggleDepth } = await import('../../src/notebooks/separation/reading');
+    expect(toggleDepth('all', 3, 2)).toBe('1,3');
+    expect(toggleDepth('1,3', 3, 2)).toBe('all');
+    expect(toggleDepth('3', 3, 3)).toBe('3');
+    expect(toggleDepth('3', 3, 1)).toBe('1,3');
+  });
+
+  it('reads a result in words from its own numbers', async () => {
+    const { reading, readingRows } = await import('../../src/notebooks/separation/reading');
+    const point = (depth: number, mode: 'partial' | 'full', alpha: number, edge: number) =>
+      ({ depth, mode, alpha, ssim: edge, ssimSd: 0, edge, edgeSd: 0, colour: null, colourSd: null });
+    // partial keeps contours more with depth; full loses them
+    const curves = [point(1, 'partial', 0, 1), point(1, 'partial', 1, 0.2), point(1, 'full', 0, 1), point(1, 'full', 1, 0),
+      point(2, 'partial', 0, 1), point(2, 'partial', 1, 0.8), point(2, 'full', 0, 1), point(2, 'full', 1, 0)];
+    const summary = [1, 2].flatMap((depth) => (['partial', 'full'] as const).map((mode) => {
+      const [a, b] = curves.filter((c) => c.depth === depth && c.mode === mode).map((c) => c.edge);
+      return { depth, mode, ssimArea: (a + b) / 2, edgeArea: (a + b) / 2, colourArea: null };
+    }));
+    const r = { alphas: [0, 1], depths: [1, 2], modes: ['partial', 'full'], channels: 1, curves, summary } as unknown as SeparationResult;
+    expect(readingRows(r).map((q) => q.edge)).toEqual([{ partial: 0.2, full: 0 }, { partial: 0.8, full: 0 }]);
+    const text = reading(r).join(' ');
+    expect(text).toContain('At every depth shown, noising only the redundant channels keeps clearly more');
+    expect(text).toContain('partial 0.90, full 0.50');
+    expect(text).toContain('rises from 0.20 at depth 1 to 0.80 at depth 2');
+  });
+});

@@ -47,13 +47,21 @@ export function reading(r: SeparationResult): string[] {
     out.push(`Full interpolation at α = 1 leaves an edge correlation of ${f(first.edge.full)} at depth ${first.depth} and ${f(lastRow.edge.full)} at depth ${lastRow.depth}.`);
     return out;
   }
-  const ahead = rows.filter((q) => q.edge.partial! > q.edge.full! + 0.05).map((q) => q.depth);
+  // Partial against Full over the whole α range: areas under the edge-correlation curves.
+  const areas = r.depths.map((depth) => {
+    const of = (mode: Mode) => r.summary.find((q) => q.depth === depth && q.mode === mode)!.edgeArea;
+    return { depth, partial: of('partial'), full: of('full') };
+  });
+  const ahead = areas.filter((a) => a.partial > a.full + 0.05).map((a) => a.depth);
+  const deepest = areas[areas.length - 1];
+  const measured = `Areas under the edge-correlation curves over α at depth ${deepest.depth}: partial ${f(deepest.partial)}, full ${f(deepest.full)} ("clearly" means 0.05 or more).`;
   out.push(
-    ahead.length === rows.length
-      ? 'At every depth shown, noising only the redundant channels keeps more of the contours than noising all channels.'
+    (ahead.length === areas.length
+      ? 'At every depth shown, noising only the redundant channels keeps clearly more of the contours than noising all channels.'
       : ahead.length === 0
-        ? 'At no depth shown does noising only the redundant channels keep clearly more of the contours (edge correlation 0.05 higher) than noising all of them.'
-        : `Noising only the redundant channels keeps clearly more of the contours than noising all of them at depth ${ahead.join(', ')}.`,
+        ? 'At no depth shown does noising only the redundant channels keep clearly more of the contours than noising all of them.'
+        : `Noising only the redundant channels keeps clearly more of the contours than noising all of them at depth ${ahead.join(', ')}.`) +
+      ` ${measured}`,
   );
   if (rows.length > 1) {
     const rise = lastRow.edge.partial! - first.edge.partial!;
