@@ -5,6 +5,7 @@ import { JSDOM } from 'jsdom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchSeed, experiment, pointSeed, type SensitivityParams, type SensitivityResult } from '../../src/lib/experiments/sensitivity';
 import { sampleGrid } from '../../src/lib/plots/sensitivity';
+import { pickOf, reading, shownIndex, timeEstimate, WASM_SECONDS_PER_UNIT } from '../../src/notebooks/sensitivity/reading';
 import { base64ToBytes, modelToUint8 } from '../../src/lib/experiments/pixels';
 import type { LabelledSet } from '../../src/lib/data/binfile';
 import { createClassifier, FEATURE_DIM } from '../../src/lib/metrics/classifier';
@@ -196,5 +197,43 @@ describe('sensitivity parameters and cost', () => {
     expect(experiment.cost(params({ table5: false }), model).units).toBe(4 * 6 * N);
     expect(experiment.cost(params(), model).units).toBe((4 + 1 + 2 * 2) * 6 * N);
     expect(experiment.cost(params(), model).description).toMatch(/4 grid points \(2 T × 2 s\) × 6 samples × 16 tokens \+ 1 more unguided run for Table 5 \+ 2 CFG runs/);
+  });
+});
+
+describe('sensitivity page logic', () => {
+  /** A hand-made 2×2 result: FID falls with T and with s, as in the paper. */
+  function handMade(): SensitivityResult {
+    const fids = [[40, 44], [30, 35]]; // [iT][iS], T = 1, 1.3; s = 0.9, 1
+    const cell = (iT: number, iS: number) => ({
+      T: [1, 1.3][iT], s: [0.9, 1][iS], fid: fids[iT][iS], is: 2 + iT, n: 10, finite: iT === 1 && iS === 1 ? 9 : 10,
+      nonFinite: iT === 1 && iS === 1 ? 1 : 0, seed: 1, seconds: 1, kept: 0, samples: '',
+    });
+    return {
+      T: [1, 1.3], s: [0.9, 1], n: 10, seed: 0, featureNet: 'x-cnn', fidLabel: 'FID (x-cnn features, not Inception)', isLabel: 'IS',
+      image: { height: 8, width: 8, channels: 1 }, labels: 'null', cells: [cell(0, 0), cell(0, 1), cell(1, 0), null], table5: null, notes: [],
+    };
+  }
+
+  it('maps clicked indices to points and falls back to the paper point', () => {
+    const r = handMade();
+    expect(pickOf(r, 1)).toEqual({ T: 1, s: 1 });
+    expect(pickOf(r, 4)).toBeNull();
+    expect(shownIndex(r, { T: 1, s: 1 })).toBe(1);
+    expect(shownIndex(r, { T: 2, s: 1 })).toBe(2); // not on the grid: the paper's (1.3, 0.9)
+    expect(shownIndex(r, null)).toBe(2);
+  });
+
+  it('reads the best point, the decoupled-vs-default change and the caveat from the numbers', () => {
+    const text = reading(handMade()).join('\n');
+    expect(text).toContain('Lowest FID on this grid: 30.0 at T = 1.3, s = 0.9; highest IS: 3.00 at T = 1.3, s = 0.9.');
+    expect(text).toContain('(T = 1.3, s = 0.9) is 30.0, against 44.0 at T = 1, s = 1: lower by 32%');
+    expect(text).toContain('At T = 1, going from s = 0.9 to s = 1 moves FID from 40.0 to 44.0');
+    expect(text).toMatch(/Each FID compares 10 samples with 10 test images/);
+  });
+
+  it('estimates time from the measured wasm rate and says when the backend is not measured', () => {
+    const units = 12 * 100 * 49; // default grid on MNIST
+    expect(timeEstimate(units, 'wasm')).toBe(`about ${Math.round((units * WASM_SECONDS_PER_UNIT) / 60)} min on WebAssembly (measured on a busy 2-core CPU)`);
+    expect(timeEstimate(100, 'webgpu', 'WebGPU')).toMatch(/^about 5 s on WebAssembly .*; WebGPU is not measured/);
   });
 });

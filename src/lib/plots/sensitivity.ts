@@ -132,19 +132,20 @@ function pointTitle(cell: SensitivityCell, r: SensitivityResult): string {
  */
 export function sampleGrid(r: SensitivityResult, index: number, doc: Document, { cols = 8, imageSize = 56 } = {}): SVGSVGElement {
   const cell = r.cells[index] ?? null;
-  const head = 22;
+  const head = 40;
   if (!cell || cell.kept === 0) {
-    const svg = svgElement(doc, 'svg', { width: 420, height: head + 8, viewBox: `0 0 420 ${head + 8}`, 'font-family': 'system-ui, sans-serif', 'font-size': 12 });
+    const svg = svgElement(doc, 'svg', { width: 480, height: 24, viewBox: '0 0 480 24', 'font-family': 'system-ui, sans-serif', 'font-size': 12 });
     const what = cell ? `T = ${cell.T}, s = ${cell.s}: no finite samples to show` : 'this point has not been computed yet';
     svg.append(svgElement(doc, 'text', { x: 0, y: 15 }, what));
     return svg;
   }
   const png = samplesPng(r, cell, cell.kept, cols);
   const scale = imageSize / r.image.height;
-  const width = Math.max(420, Math.round(png.width * scale)), height = Math.round(png.height * scale) + head;
+  const width = Math.max(480, Math.round(png.width * scale)), height = Math.round(png.height * scale) + head;
   const svg = svgElement(doc, 'svg', { width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': 'system-ui, sans-serif', 'font-size': 12, 'data-point': index });
   svg.append(
-    svgElement(doc, 'text', { x: 0, y: 15 }, `${pointTitle(cell, r)}; first ${cell.kept}, labels ${r.labels}`),
+    svgElement(doc, 'text', { x: 0, y: 14 }, pointTitle(cell, r)),
+    svgElement(doc, 'text', { x: 0, y: 31, fill: '#555' }, `the first ${cell.kept} finite samples; labels ${r.labels}`),
     svgElement(doc, 'image', { href: png.href, x: 0, y: head, width: Math.round(png.width * scale), height: Math.round(png.height * scale), style: 'image-rendering: pixelated', preserveAspectRatio: 'none' }),
   );
   return svg;
@@ -159,7 +160,7 @@ export function samplesOverview(r: SensitivityResult, doc: Document, { perPoint 
   const { height: H, width: W } = r.image, scale = imageSize / H;
   const tileW = (cols * (W + 1) + 1) * scale, tileH = (rows * (H + 1) + 1) * scale, gap = 10;
   const left = 76, top = 46;
-  const width = left + r.T.length * (tileW + gap), height = top + r.s.length * (tileH + gap) + 4;
+  const width = Math.max(380, left + r.T.length * (tileW + gap)), height = top + r.s.length * (tileH + gap) + 4;
   const svg = svgElement(doc, 'svg', { width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
   svg.append(
     svgElement(doc, 'text', { x: 0, y: 13, 'font-size': 13, 'font-weight': 'bold' }, `Samples over (T, s): the first ${perPoint} of each point`),

@@ -30,13 +30,12 @@ export function shownIndex(r: SensitivityResult, pick: Pick | null): number {
  */
 export const WASM_SECONDS_PER_UNIT = 20.7 / (100 * 49);
 
-/** "about 4 min" for `units` on wasm; other backends are not measured. */
-export function timeEstimate(units: number, backend: string): string {
+/** "about 4 min on wasm …" for `units`; `active` is the backend in use (only wasm is measured), `label` its name for people. */
+export function timeEstimate(units: number, active: string | null, label = active ?? 'this backend'): string {
   const s = units * WASM_SECONDS_PER_UNIT;
-  const text = s < 90 ? `about ${Math.max(1, Math.round(s / 5) * 5)} s` : `about ${Math.round(s / 60)} min`;
-  return backend === 'wasm'
-    ? `${text} on wasm (measured on a busy 2-core CPU)`
-    : `${text} on wasm (measured on a busy 2-core CPU); ${backend} is not measured — the progress bar's estimate settles after the first point`;
+  const text = s < 90 ? `about ${Math.max(5, Math.round(s / 5) * 5)} s` : `about ${Math.round(s / 60)} min`;
+  const measured = `${text} on WebAssembly (measured on a busy 2-core CPU)`;
+  return active === 'wasm' ? measured : `${measured}; ${label} is not measured, and the progress bar's estimate settles after the first point`;
 }
 
 function unguidedAt(r: SensitivityResult, T: number, s: number): SensitivityCell | { fid: number | null; is: number | null } | null {
