@@ -37,8 +37,11 @@ const bundled: Record<string, () => Promise<ExperimentModule>> | null = import.m
 
 async function importModule(id: ExperimentId): Promise<ExperimentModule | null> {
   if (bundled) return (await bundled[`./${id}.ts`]?.()) ?? null;
+  // A plain string, not a template literal inside `new URL(…)`: Vite would turn that pattern
+  // into an asset glob of every file in this folder.
+  const file = './' + id + '.ts';
   try {
-    return (await import(/* @vite-ignore */ new URL(`./${id}.ts`, import.meta.url).href)) as ExperimentModule;
+    return (await import(/* @vite-ignore */ new URL(file, import.meta.url).href)) as ExperimentModule;
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String(e).includes(`${id}.ts`)) return null;
     throw e;

@@ -92,6 +92,8 @@ export class CellController {
   #partialTimer: ReturnType<typeof setTimeout> | undefined;
   #pendingPartial: { version: number; value: unknown } | null = null;
   #figureMemo: { source: unknown; params: unknown; view: FigureView } | null = null;
+  /** how long the last figures() call took, ms */
+  #figureMs = 0;
   #destroyed = false;
   readonly #cleanup: () => void;
 
@@ -294,10 +296,11 @@ export class CellController {
     this.#pendingPartial = { version, value };
     if (this.#partialTimer !== undefined) return;
     this.#flushPartial();
+    // Slow figures are redrawn less often, so partial results never keep the main thread busy.
     this.#partialTimer = setTimeout(() => {
       this.#partialTimer = undefined;
       if (this.#pendingPartial) this.#flushPartial();
-    }, PARTIAL_INTERVAL_MS);
+    }, Math.max(PARTIAL_INTERVAL_MS, 4 * this.#figureMs));
   }
 
   #flushPartial(): void {
@@ -322,11 +325,13 @@ export class CellController {
     const memo = this.#figureMemo;
     if (memo && memo.source === source && memo.params === params) return memo.view;
     let view: FigureView;
+    const start = now();
     try {
       view = { figures: e.figures(source, params, doc), partial, error: null };
     } catch (err) {
       view = { figures: memo?.view.figures ?? [], partial, error: partial ? null : messageOf(err) };
     }
+    this.#figureMs = now() - start;
     this.#figureMemo = { source, params, view };
     return view;
   }

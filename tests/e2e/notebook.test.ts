@@ -1,0 +1,128 @@
+// The notebook machinery in headless Chromium, on the first registered notebook page (the
+// separation notebook when it is there): a link restores model, seed and parameters; a cheap
+// cell runs by itself; a reload shows the cached result without computing; the seed, Run with
+// Shift+Enter, Cancel and the exports work as a person uses them; the main thread never freezes.
+// (Tasks over 200 ms do occur: the separation page's figures() — Observable Plot and PNG encoding
+// on the main thread — takes ≈ 0.3 s the first time on this machine; the bound below is for the
+// machinery, which must never add a second-long stall.)
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JSDOM } from 'jsdom';
+import { notebooks } from '../../src/notebooks/registry';
+import {
+  cellLocator,
+  cellStatuses,
+  downloadFrom,
+  hasChromium,
+  loadModelFile,
+  longTasks,
+  routeZooModel,
+  setControl,
+  startApp,
+  waitForCell,
+  writeTestCheckpoint,
+  type App,
+  type TestCheckpoint,
+} from './harness';
+
+const separation = notebooks.find((n) => n.id === 'separation');
+
+describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (separation page)', () => {
+  let app: App;
+  let model: TestCheckpoint;
+  beforeAll(async () => {
+    model = writeTestCheckpoint();
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('a link loads its model and parameters; the cheap cell runs by itself; a reload shows the cached result without computing', async () => {
+    const { page, errors } = await app.open('/?backend=wasm#/separation?model=tiny28&seed=3&levels=3', { setup: (p) => routeZooModel(p, model) });
+    await waitForCell(page, 'separation');
+    expect(await cellStatuses(page, 'separation')).toEqual(expect.arrayContaining(['running', 'done']));
+    const cell = cellLocator(page, 'separation');
+    expect(await cell.getByTestId('cell-cost').innerText()).toMatch(/^Runs by itself after a change · /);
+    expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe('3');
+    expect(await page.getByLabel('Noise levels α').inputValue()).toBe('3');
+    const hash = await page.evaluate(() => location.hash);
+    expect(hash).toMatch(/^#\/separation\?model=tiny28&seed=3&/);
+    expect(hash).toContain('levels=3');
+    expect(await page.evaluate(() => location.search)).toBe('?backend=wasm');
+    const figures = await cell.locator('[data-figure]').count();
+    expect(figures).toBeGreaterThan(0);
+
+    await page.reload();
+    await waitForCell(page, 'separation');
+    expect(await cellStatuses(page, 'separation')).not.toContain('running');
+    expect(await cell.getByTestId('cell-status').innerText()).toMatch(/done · from cache/);
+    expect(await cell.locator('[data-figure]').count()).toBe(figures);
+
+    await page.getByRole('button', { name: 'Clear cache' }).click();
+    await page.getByText('Cache cleared').waitFor();
+    await page.reload();
+    await waitForCell(page, 'separation');
+    expect(await cellStatuses(page, 'separation')).toContain('running');
+    expect(errors).toEqual([]);
+    expect((await longTasks(page)).filter((t) => t.duration > 1000)).toEqual([]);
+    await page.close();
+  });
+
+  it('a file model, the seed, Shift+Enter, Cancel, and every export', async () => {
+    const { page, errors } = await app.openRoute('/separation');
+    await loadModelFile(page, model);
+    await waitForCell(page, 'separation');
+    const cell = cellLocator(page, 'separation');
+
+    // The seed is in the URL, and a new seed makes the result out of date until it re-runs.
+    await setControl(page, 'Seed', 11);
+    await expect.poll(() => page.evaluate(() => location.hash)).toMatch(/[?&]seed=11(&|$)/);
+    await expect.poll(() => page.evaluate(() => location.hash)).toMatch(/[?&]model=tiny28\.safetensors(&|$)/);
+    await waitForCell(page, 'separation');
+
+    // An expensive setting: nothing runs until Shift+Enter, and Cancel stops it.
+    await setControl(page, 'Samples averaged', 8);
+    await setControl(page, 'Noise levels α', 11);
+    await expect.poll(() => cell.getByTestId('cell-cost').innerText()).toMatch(/^Shift\+Enter runs · /);
+    await expect.poll(() => cell.getAttribute('data-status')).toBe('stale');
+    await page.getByLabel('Noise levels α').press('Shift+Enter');
+    await waitForCell(page, 'separation', 'running');
+    await cell.getByTestId('cell-cancel').click();
+    await waitForCell(page, 'separation', 'cancelled');
+    expect(await cell.locator('[data-figure]').count()).toBeGreaterThan(0); // the earlier result stays
+
+    // Back to a cheap setting, which runs by itself.
+    await setControl(page, 'Samples averaged', 1);
+    await setControl(page, 'Noise levels α', 2);
+    await waitForCell(page, 'separation');
+
+    const firstFigure = cell.locator('[data-figure]').first();
+    const name = await firstFigure.getAttribute('data-figure');
+    const svg = await downloadFrom(page, () => page.getByRole('button', { name: `Save figure ${name} as SVG` }).click());
+    expect(svg.name).toBe(`separation-separation-${name}.svg`);
+    expect(() => new JSDOM(svg.bytes.toString('utf8'), { contentType: 'image/svg+xml' })).not.toThrow();
+    const png = await downloadFrom(page, () => page.getByRole('button', { name: `Save figure ${name} as PNG` }).click());
+    expect(png.bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const json = await downloadFrom(page, () => cell.getByRole('button', { name: /as JSON$/ }).click());
+    const data = JSON.parse(json.bytes.toString('utf8'));
+    expect(data).toMatchObject({ notebook: 'separation', cell: 'separation', experiment: 'separation', seed: 11, backend: 'WebAssembly', model: { name: 'tiny28.safetensors' } });
+    expect(data.model.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(data.params).toMatchObject({ images: 1, levels: 2, seed: 11 });
+    const report = await downloadFrom(page, () => page.getByRole('button', { name: 'Download the notebook as an HTML report' }).click());
+    const html = new JSDOM(report.bytes.toString('utf8')).window.document;
+    expect(report.name).toBe('separation-report.html');
+    expect(html.querySelectorAll('section.cell svg').length).toBeGreaterThan(0);
+    expect(html.body.textContent).toMatch(/Seed\s*11/);
+    expect(html.querySelector('script')).toBeNull();
+
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll('button, select, input, a[href], canvas[role]')]
+        .filter((el) => !(el.getAttribute('aria-label') || (el as HTMLInputElement).labels?.length || el.textContent?.trim()))
+        .map((el) => el.outerHTML),
+    );
+    expect(unnamed).toEqual([]);
+    expect(errors).toEqual([]);
+    expect((await longTasks(page)).filter((t) => t.duration > 1000)).toEqual([]);
+    await page.close();
+  });
+});
