@@ -44,6 +44,48 @@ function el<K extends keyof SVGElementTagNameMap>(doc: Document, tag: K, attrs: 
   return node;
 }
 
+interface LegendItem {
+  label: string;
+  colour: string;
+  /** stroke-dasharray of the swatch line; a filled square when absent */
+  dash?: string;
+}
+
+/**
+ * One standalone SVG: a legend row drawn in SVG, then the charts side by side (nested <svg>s),
+ * so an exported file keeps its legend (Plot's own legends are separate HTML).
+ */
+function composeSvg(doc: Document, legend: LegendItem[], charts: SVGSVGElement[], legendTitle?: string): SVGSVGElement {
+  const rowH = 22, gap = 12;
+  const sizes = charts.map((c) => [Number(c.getAttribute('width')), Number(c.getAttribute('height'))]);
+  const width = sizes.reduce((a, [w]) => a + w, 0) + gap * (charts.length - 1);
+  const height = rowH + Math.max(...sizes.map(([, h]) => h));
+  const svg = el(doc, 'svg', { xmlns: SVG, width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
+  let x = 4;
+  if (legendTitle) {
+    svg.append(el(doc, 'text', { x, y: 15, 'fill-opacity': 0.8 }, legendTitle));
+    x += 7 * legendTitle.length + 8;
+  }
+  for (const item of legend) {
+    svg.append(
+      item.dash === undefined
+        ? el(doc, 'rect', { x, y: 5, width: 12, height: 12, fill: item.colour })
+        : el(doc, 'line', { x1: x, x2: x + 22, y1: 11, y2: 11, stroke: item.colour, 'stroke-width': 2, 'stroke-dasharray': item.dash }),
+    );
+    x += item.dash === undefined ? 16 : 26;
+    svg.append(el(doc, 'text', { x, y: 15 }, item.label));
+    x += 7 * item.label.length + 14;
+  }
+  let cx = 0;
+  for (const [i, chart] of charts.entries()) {
+    chart.setAttribute('x', String(cx));
+    chart.setAttribute('y', String(rowH));
+    svg.append(chart);
+    cx += sizes[i][0] + gap;
+  }
+  return svg;
+}
+
 /** Layout of the grid figure in pixels. */
 export interface GridOptions {
   /** displayed size of one image; default ≈ 64 px, an integer multiple of the image width */
@@ -107,46 +149,42 @@ const METRIC_LABEL: Record<Metric, string> = {
 };
 
 /** One line per depth (colour = depth), faceted Partial | Full, ±1 sd band over the samples. */
-export function curveFigure(r: SeparationResult, metric: Metric, doc: Document, depths = r.depths): HTMLElement | SVGElement {
+export function curveFigure(r: SeparationResult, metric: Metric, doc: Document, depths = r.depths): SVGSVGElement {
   const rows = r.curves.filter((c) => depths.includes(c.depth) && c[metric] !== null);
   const sd = (c: CurvePoint) => (metric === 'ssim' ? c.ssimSd : metric === 'edge' ? c.edgeSd : c.colourSd!);
   const band = rows.map((c) => ({ ...c, lo: c[metric]! - sd(c), hi: c[metric]! + sd(c) }));
-  const facet = r.modes.length > 1;
-  return Plot.plot({
+  const colours = depthColours(depths);
+  const chart = Plot.plot({
     document: doc,
     width: 680,
     height: 280,
-    marginRight: facet ? 20 : 20,
+    marginRight: 20,
     grid: true,
     x: { label: 'noise level α →', domain: [0, 1] },
     y: { label: METRIC_LABEL[metric], ...(metric === 'colour' ? { zero: true } : {}) },
     fx: { label: null, domain: r.modes, tickFormat: (m: Mode) => modeTitle(m, r) },
-    color: { type: 'ordinal', domain: depths, range: depthColours(depths), legend: true, label: 'depth k', tickFormat: latentName },
+    color: { type: 'ordinal', domain: depths, range: colours },
     marks: [
       ...(metric === 'colour' ? [Plot.ruleY([0])] : []),
       Plot.areaY(band, { x: 'alpha', y1: 'lo', y2: 'hi', fx: 'mode', fill: 'depth', z: 'depth', fillOpacity: 0.08 }),
       Plot.lineY(rows, { x: 'alpha', y: metric, fx: 'mode', stroke: 'depth', z: 'depth', strokeWidth: 1.8 }),
       Plot.dot(rows, { x: 'alpha', y: metric, fx: 'mode', fill: 'depth', r: 2.5, tip: true, title: (c: CurvePoint) => `${latentName(c.depth)}, ${c.mode}, α = ${c.alpha}: ${c[metric]!.toFixed(3)}` }),
     ],
-  });
+  }) as SVGSVGElement;
+  return composeSvg(doc, depths.map((k, i) => ({ label: latentName(k), colour: colours[i] })), [chart], 'depth k');
 }
 
-/** Areas under the curves vs depth, one small plot per metric: Partial (solid) against Full (dashed). */
-export function summaryFigure(r: SeparationResult, doc: Document): HTMLElement {
+const MODE_STYLE: Record<Mode, LegendItem> = {
+  partial: { label: 'Partial', colour: '#1b7837', dash: 'none' },
+  full: { label: 'Full', colour: '#b2182b', dash: '5,3' },
+};
+
+/** Areas under the curves vs depth, one small chart per metric: Partial (solid) against Full (dashed). */
+export function summaryFigure(r: SeparationResult, doc: Document): SVGSVGElement {
   const metrics: Metric[] = r.channels === 3 ? ['ssim', 'edge', 'colour'] : ['ssim', 'edge'];
   const area = (m: Metric) => (s: SeparationResult['summary'][number]) => (m === 'ssim' ? s.ssimArea : m === 'edge' ? s.edgeArea : s.colourArea!);
-  const color = { domain: r.modes, range: ['#1b7837', '#b2182b'].slice(2 - r.modes.length), tickFormat: (mode: Mode) => (mode === 'partial' ? 'Partial (solid)' : 'Full (dashed)') };
-  const box = doc.createElement('div');
-  box.className = 'separation-summary';
-  // Plot.legend reads `document` like Plot.plot does (createContext); its type omits it.
-  box.append(Plot.legend({ color, document: doc } as Plot.LegendScales) as HTMLElement);
-  const row = doc.createElement('div');
-  row.style.display = 'flex';
-  row.style.flexWrap = 'wrap';
-  row.style.gap = '8px';
-  box.append(row);
-  for (const m of metrics)
-    row.append(
+  const charts = metrics.map(
+    (m) =>
       Plot.plot({
         document: doc,
         width: 300,
@@ -155,13 +193,14 @@ export function summaryFigure(r: SeparationResult, doc: Document): HTMLElement {
         grid: true,
         x: { label: 'depth k →', ticks: r.depths, tickFormat: 'd' },
         y: { label: `${METRIC_LABEL[m]}, area over α` },
-        color,
         marks: r.modes.map((mode) =>
-          Plot.lineY(r.summary.filter((s) => s.mode === mode), { x: 'depth', y: area(m), stroke: () => mode, strokeDasharray: mode === 'full' ? '5,3' : undefined, marker: 'circle' }),
+          Plot.lineY(r.summary.filter((s) => s.mode === mode), {
+            x: 'depth', y: area(m), stroke: MODE_STYLE[mode].colour, strokeDasharray: MODE_STYLE[mode].dash, marker: 'circle',
+          }),
         ),
-      }),
-    );
-  return box;
+      }) as SVGSVGElement,
+  );
+  return composeSvg(doc, r.modes.map((m) => MODE_STYLE[m]), charts);
 }
 
 export function separationFigures(r: SeparationResult, doc: Document): Figure[] {
