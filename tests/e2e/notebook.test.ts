@@ -7,6 +7,7 @@
 // machinery, which must never add a second-long stall.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JSDOM } from 'jsdom';
+import { encodePng } from '../../src/lib/io/png';
 import { notebooks } from '../../src/notebooks/registry';
 import {
   cellLocator,
@@ -116,13 +117,51 @@ describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (
     expect(html.querySelector('script')).toBeNull();
 
     const unnamed = await page.evaluate(() =>
-      [...document.querySelectorAll('button, select, input, a[href], canvas[role]')]
+      [...document.querySelectorAll('button, select, input, a[href], canvas')]
         .filter((el) => !(el.getAttribute('aria-label') || (el as HTMLInputElement).labels?.length || el.textContent?.trim()))
         .map((el) => el.outerHTML),
     );
     expect(unnamed).toEqual([]);
     expect(errors).toEqual([]);
     expect((await longTasks(page)).filter((t) => t.duration > 1000)).toEqual([]);
+    await page.close();
+  });
+
+  it('the image picker: an uploaded picture (inverted when light) and a drawing, each with a class, re-run the cell', async () => {
+    const { page, errors } = await app.openRoute('/separation?images=1&levels=2');
+    await loadModelFile(page, model);
+    await waitForCell(page, 'separation');
+    const runs = async () => (await cellStatuses(page, 'separation')).filter((s) => s === 'running').length;
+    const before = await runs();
+
+    // A dark bar on light paper, 56×56 RGB: resized to 28×28×1 and inverted.
+    const data = new Uint8Array(56 * 56 * 3).fill(235);
+    for (let y = 8; y < 48; y++) for (let x = 24; x < 32; x++) data.fill(20, 3 * (56 * y + x), 3 * (56 * y + x) + 3);
+    await page.getByRole('radio', { name: 'Upload' }).check();
+    await page.getByLabel(/^Picture to upload/).setInputFiles({ name: 'bar.png', mimeType: 'image/png', buffer: Buffer.from(encodePng({ data, height: 56, width: 56, channels: 3 })) });
+    await expect.poll(() => page.getByLabel('Invert (dark strokes on light paper)').isChecked()).toBe(true);
+    await setControl(page, 'Class of the image', '3');
+    await expect.poll(runs, { timeout: 60_000 }).toBeGreaterThan(before);
+    await waitForCell(page, 'separation');
+    const centre = await page.evaluate(() => {
+      const c = document.querySelector<HTMLCanvasElement>('canvas.nb-image-preview')!;
+      return [c.width, c.height, c.getContext('2d')!.getImageData(14, 14, 1, 1).data[0], c.getContext('2d')!.getImageData(2, 2, 1, 1).data[0]];
+    });
+    expect(centre.slice(0, 2)).toEqual([28, 28]);
+    expect(centre[2]).toBeGreaterThan(200); // the bar, inverted: light
+    expect(centre[3]).toBeLessThan(40); // the paper, inverted: dark
+
+    const afterUpload = await runs();
+    await page.getByRole('radio', { name: 'Draw' }).check();
+    const pad = page.getByLabel(/^Drawing pad/);
+    const box = (await pad.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.2);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * (0.3 + 0.04 * i), box.y + box.height * (0.2 + 0.06 * i));
+    await page.mouse.up();
+    await expect.poll(runs, { timeout: 60_000 }).toBeGreaterThan(afterUpload);
+    await waitForCell(page, 'separation');
+    expect(errors).toEqual([]);
     await page.close();
   });
 });
