@@ -87,7 +87,9 @@ describe('sensitivity experiment', () => {
   });
 
   it('gives the same numbers for the same seed, per point, whatever the rest of the grid', async () => {
+    const tensors = tf.memory().numTensors;
     const again = await runCollect(params({ table5: false }));
+    expect(tf.memory().numTensors).toBe(tensors); // no tensor left behind
     expect(numbers(again.result).cells).toEqual(numbers(full.result).cells);
     const single = await runCollect(params({ T: '1.3', s: '0.9', table5: false }));
     expect(numbers(single.result).cells[0]).toEqual(numbers(full.result).cells[2]);
