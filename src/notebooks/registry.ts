@@ -21,5 +21,6 @@ export interface NotebookEntry {
 
 export const notebooks: readonly NotebookEntry[] = [
   { id: 'separation', title: 'Information separation in the AF', summary: 'Noise the redundant or all channels of the latent after each AF block and see how much of the image survives.', reproduces: 'suppl. Fig. 8', load: () => import('./separation/Separation.svelte') },
+  { id: 'logdet', title: 'Logdet outliers', summary: 'Measure the flow’s log-determinant of test images and samples, flag outliers robustly, and test whether a large logdet goes with blur.', reproduces: 'suppl. Fig. 9', load: () => import('./logdet/Logdet.svelte') },
   { id: 'sensitivity', title: 'Decoupled sampling: temperature and scale', summary: 'Sweep the mixture temperature T and the Gaussian scale s of unguided sampling, score each point with FID and IS, and compare FID with and without CFG.', reproduces: 'suppl. Fig. 7 and Table 5', load: () => import('./sensitivity/Sensitivity.svelte') },
 ];

@@ -8,6 +8,7 @@ import { experiment, galleryOrder, heatmapValues, describeCorrelation, type Logd
 import type { LabelledSet } from '../../src/lib/data/binfile';
 import { Rng } from '../../src/lib/util/random';
 import { tinyModel } from '../helpers/tiny';
+import { defaultSelection, ruleSentence, selectionFromTarget, validSelection } from '../../src/notebooks/logdet/explore';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -147,8 +148,13 @@ describe('logdet experiment on a tiny random checkpoint', () => {
     result = await experiment.run(model, { testSet: set }, p, { onProgress: (d, t) => progress.push([d, t]), onPartial: (x) => partials.push(x) });
   });
 
-  it('sends the test-image results as a partial before sampling', () => {
-    expect(partials).toEqual([{ test: result.test }]);
+  it('sends the test-image results as a partial before sampling, whose figures draw', () => {
+    expect(partials).toHaveLength(1);
+    const partial = partials[0] as LogdetResult;
+    expect(partial.test).toEqual(result.test);
+    expect(partial.samples.points).toEqual([]);
+    const doc = new JSDOM('<!doctype html><body></body>').window.document;
+    expect(experiment.figures(partial, p, doc)).toHaveLength(6);
   });
 
   it('measures every requested image, keeps indices and pixels, and reports progress to the end', () => {
@@ -240,6 +246,22 @@ describe('logdet experiment on a tiny random checkpoint', () => {
     const ac = new AbortController();
     const run = experiment.run(model, { testSet: set }, p, { signal: ac.signal, onProgress: (d) => { if (d >= 1) ac.abort(); } });
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('page helpers: a click picks the thumbnail or the scatter point under it; sentences state the rule', () => {
+    const doc = new JSDOM('<!doctype html><body></body>').window.document;
+    const figs = experiment.figures(result, p, doc);
+    const thumb = figs.find((f) => f.name === 'gallery-test')!.node.querySelector('g[data-index="3"] image')!;
+    expect(selectionFromTarget(thumb)).toEqual({ source: 'test', index: 3 });
+    const scatter = figs.find((f) => f.name === 'blur-scatter')!.node as HTMLElement & { value?: unknown };
+    scatter.value = result.test.points[7]; // what Plot's pointer sets
+    expect(selectionFromTarget(scatter.querySelector('circle'))).toEqual({ source: 'test', index: 7 });
+    expect(selectionFromTarget(doc.body)).toBeNull();
+    const first = galleryOrder(result.samples.points)[0];
+    expect(defaultSelection(result)).toEqual({ source: 'sample', index: first.index });
+    expect(validSelection(result, { source: 'test', index: 999 })).toEqual(defaultSelection(result));
+    const flagged = result.test.points.filter((q) => q.outlier).length;
+    expect(ruleSentence(result.test)).toContain(`${flagged} of 20 flagged`);
   });
 
   it('parses parameters and prices a run', () => {

@@ -258,8 +258,15 @@ async function run(model: FarmerModel, inputs: ExperimentInputs, p: LogdetParams
     progress('test images');
   }
 
+  const base = {
+    image: { height: H, width: W, channels: C },
+    grid: { rows: H / model.config.patch_size, cols: W / model.config.patch_size },
+    blocks: n,
+    tokens: N,
+  };
   const testResult = test.finish(p.threshold, p.seed + 1);
-  ctx.onPartial?.({ test: testResult } satisfies Partial<LogdetResult>);
+  // The test images are done: a whole result with no samples yet, so the figures can draw it.
+  if (p.nSamples > 0) ctx.onPartial?.({ ...base, test: testResult, samples: new SourceBuilder('sample', new Uint8Array(0), model).finish(p.threshold, 0) } satisfies LogdetResult);
 
   // Samples: sequential AR + AF inverse per batch, then the forward pass on the raw model-space images.
   const samples = new SourceBuilder('sample', new Uint8Array(p.nSamples * size), model);
@@ -297,10 +304,7 @@ async function run(model: FarmerModel, inputs: ExperimentInputs, p: LogdetParams
   }
 
   return {
-    image: { height: H, width: W, channels: C },
-    grid: { rows: H / model.config.patch_size, cols: W / model.config.patch_size },
-    blocks: n,
-    tokens: N,
+    ...base,
     test: testResult,
     samples: samples.finish(p.threshold, p.seed + 2),
   };
@@ -343,7 +347,7 @@ export function galleryOrder(points: readonly ImagePoint[]): ImagePoint[] {
 export function describeCorrelation(c: Correlation, what: string): string {
   if (!Number.isFinite(c.rho)) return `${what}: Spearman ρ is undefined (${c.n} images; it needs at least 2 with differing values).`;
   const rho = `Spearman ρ(logdet, variance of the Laplacian) = ${c.rho.toFixed(3)} over ${c.n} ${what}`;
-  const p = Number.isFinite(c.p) ? ` (permutation p = ${c.p < 0.001 ? '< 0.001' : c.p.toFixed(3)})` : '';
+  const p = Number.isFinite(c.p) ? ` (permutation p ${c.p < 0.001 ? '< 0.001' : `= ${c.p.toFixed(3)}`})` : '';
   const sign =
     c.rho < 0
       ? 'negative: higher logdet goes with less sharp images, the sign the paper’s claim predicts'
@@ -403,7 +407,6 @@ function toJSON(r: LogdetResult, p: LogdetParams): unknown {
 }
 
 function figures(r: LogdetResult, p: LogdetParams, doc: Document): Figure[] {
-  void p;
   const points = [...r.test.points, ...r.samples.points];
   const rules = [r.test, r.samples].flatMap((s) => (s.rule ? [{ source: s.source, ...s.rule }] : []));
   const panels = [
@@ -417,8 +420,12 @@ function figures(r: LogdetResult, p: LogdetParams, doc: Document): Figure[] {
     panels.push({ label: `sample ${worst.index} (first in the gallery), total`, values: heatmapValues(r, { source: 'sample', image: i, block: 'total' }) });
     for (let k = 0; k < r.blocks; k++) panels.push({ label: `sample ${worst.index}, block ${k}`, values: heatmapValues(r, { source: 'sample', image: i, block: k }) });
   }
-  const gallery = (s: SourceResult) =>
-    imageGallery(doc, galleryOrder(s.points).map((q) => ({ source: q.source, index: q.index, logdet: q.logdet, outlier: q.outlier, pixels: s.pixels })), r.image);
+  const gallery = (s: SourceResult) => {
+    const what = s.source === 'test' ? 'Test images' : 'Samples';
+    const left = s.nonFinite.length > 0 ? `; ${s.nonFinite.length} with NaN/Inf left out` : '';
+    const title = `${what} by logdet (nats), outliers (|M| > ${p.threshold}, red) first${left}`;
+    return imageGallery(doc, galleryOrder(s.points).map((q) => ({ source: q.source, index: q.index, logdet: q.logdet, outlier: q.outlier, pixels: s.pixels })), r.image, { title });
+  };
   return [
     { name: 'logdet-histogram', node: logdetHistogram(doc, points, rules) },
     { name: 'logdet-per-block', node: perBlockHistogram(doc, points) },

@@ -79,7 +79,7 @@ export function tokenHeatmap(doc: Document, grid: { rows: number; cols: number }
   const cell = Math.max(4, Math.floor(size / Math.max(rows, cols)));
   return Plot.plot({
     document: doc,
-    title: panel.label,
+    caption: panel.label,
     width: cols * cell + 40,
     height: rows * cell + 40,
     marginLeft: 30,
@@ -172,7 +172,12 @@ export interface GalleryItem {
  * A grid of thumbnails in the given order, each captioned with its logdet; outliers framed in red.
  * One SVG (so it exports like the charts); each thumbnail is a <g data-source data-index>.
  */
-export function imageGallery(doc: Document, items: readonly GalleryItem[], image: { height: number; width: number; channels: number }, { limit = 64, scale = 2, width = 680 } = {}): SVGElement {
+export function imageGallery(
+  doc: Document,
+  items: readonly GalleryItem[],
+  image: { height: number; width: number; channels: number },
+  { limit = 64, scale = 2, width = 680, title = '' } = {},
+): SVGElement {
   const NS = 'http://www.w3.org/2000/svg';
   const el = (name: string, attrs: Record<string, string | number>) => {
     const e = doc.createElementNS(NS, name);
@@ -182,10 +187,21 @@ export function imageGallery(doc: Document, items: readonly GalleryItem[], image
   const shown = items.slice(0, limit);
   const w = image.width * scale, h = image.height * scale, gap = 8, caption = 14;
   const cols = Math.max(1, Math.floor((width + gap) / (w + gap)));
-  const rows = Math.ceil(shown.length / cols) + (items.length > limit ? 1 : 0);
-  const svg = el('svg', { width, height: Math.max(1, rows) * (h + caption + gap) + 4, viewBox: `0 0 ${width} ${Math.max(1, rows) * (h + caption + gap) + 4}`, class: 'logdet-gallery', 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
+  const top = title ? 20 : 2;
+  const rowH = h + caption + gap;
+  const height = top + Math.ceil(shown.length / cols) * rowH + (items.length > limit ? 18 : 0);
+  const svg = el('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: 'logdet-gallery', 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
+  if (title) {
+    const t = el('text', { x: 2, y: 13, 'font-size': 12, 'font-weight': 600, fill: 'currentColor' });
+    t.textContent = title;
+    svg.append(t);
+  }
   shown.forEach((it, i) => {
-    const g = el('g', { transform: `translate(${(i % cols) * (w + gap) + 2},${Math.floor(i / cols) * (h + caption + gap) + 2})`, 'data-source': it.source, 'data-index': it.index, cursor: 'pointer' });
+    const g = el('g', {
+      transform: `translate(${(i % cols) * (w + gap) + 2},${top + Math.floor(i / cols) * rowH})`,
+      'data-source': it.source, 'data-index': it.index, cursor: 'pointer', tabindex: 0, role: 'button',
+      'aria-label': `${SOURCE_NAME[it.source]} ${it.index}, logdet ${it.logdet.toFixed(1)}${it.outlier ? ', outlier' : ''}`,
+    });
     const title = el('title', {});
     title.textContent = `${SOURCE_NAME[it.source]} ${it.index}: logdet ${it.logdet.toFixed(2)} nats${it.outlier ? ' (outlier)' : ''}`;
     g.append(
@@ -199,7 +215,7 @@ export function imageGallery(doc: Document, items: readonly GalleryItem[], image
     svg.append(g);
   });
   if (items.length > limit) {
-    const more = el('text', { x: 2, y: (rows - 1) * (h + caption + gap) + 16, fill: 'currentColor' });
+    const more = el('text', { x: 2, y: height - 5, fill: 'currentColor' });
     more.textContent = `… and ${items.length - limit} more (sorted: outliers first, then by logdet, largest first)`;
     svg.append(more);
   }
