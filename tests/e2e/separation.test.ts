@@ -63,7 +63,7 @@ describe.skipIf(!hasChromium())('separation notebook in Chromium', () => {
     await expect.poll(() => cell.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
 
     const grid = cell.locator('[data-figure=grid] svg.separation-grid');
-    expect(await grid.locator('image').count()).toBe(1 * (1 + 2 * 3)); // one depth: clean + 2 modes × 3 levels
+    expect(await grid.locator('rect.separation-cell').count()).toBe(1 * (1 + 2 * 3)); // one depth: clean + 2 modes × 3 levels
     expect(await grid.textContent()).toMatch(/Partial: last d_R = 40 of 49 channels[\s\S]*Full: all 49 channels/);
     for (const name of ['ssim', 'edges', 'summary']) expect(await cell.locator(`[data-figure=${name}] svg`).count()).toBeGreaterThan(0);
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { JSDOM } from 'jsdom';
+import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { experiment, type SeparationParams, type SeparationResult } from '../../src/lib/experiments/separation';
 import type { LabelledSet } from '../../src/lib/data/binfile';
@@ -249,8 +250,26 @@ describe('separation experiment', () => {
     const figs = experiment.figures(r, p, doc);
     expect(figs.map((f) => f.name)).toEqual(['grid', 'ssim', 'edges', 'colour', 'summary']);
     const grid = figs[0].node;
-    expect(grid.querySelectorAll('image').length).toBe(2 * (1 + 2 * 3)); // per depth: clean + modes × levels
+    expect(grid.querySelectorAll('image').length).toBe(1); // one PNG of all images
+    expect(grid.querySelectorAll('rect.separation-cell').length).toBe(2 * (1 + 2 * 3)); // per depth: clean + modes × levels
     expect(grid.querySelector('image')!.getAttribute('href')).toMatch(/^data:image\/png;base64,iVBORw0KGgo/);
+    // every hover target sits on its image inside the one PNG (RGBA, scale s display px per pixel)
+    const href = grid.querySelector('image')!.getAttribute('href')!;
+    const png = decode(Buffer.from(href.slice('data:image/png;base64,'.length), 'base64'));
+    const [ix, iy] = ['x', 'y'].map((a) => Number(grid.querySelector('image')!.getAttribute(a)));
+    const scale = Number(grid.querySelector('image')!.getAttribute('width')) / png.width;
+    const rects = [...grid.querySelectorAll('rect.separation-cell')];
+    const px = SIZE * SIZE * 3;
+    rects.forEach((rect, i) => {
+      const [x0, y0] = [(Number(rect.getAttribute('x')) - ix) / scale, (Number(rect.getAttribute('y')) - iy) / scale];
+      const tile = new Uint8Array(px);
+      for (let y = 0; y < SIZE; y++)
+        for (let x = 0; x < SIZE; x++)
+          for (let c = 0; c < 3; c++) tile[(y * SIZE + x) * 3 + c] = png.data[((y0 + y) * png.width + x0 + x) * 4 + c];
+      const [di, j] = [Math.floor(i / 7), i % 7]; // 7 targets per depth: clean, then mode-major α
+      const want = j === 0 ? r.clean : r.grid.subarray((di * 6 + j - 1) * px, (di * 6 + j) * px);
+      expect(tile).toEqual(Uint8Array.from(want));
+    });
     for (const f of figs.slice(1)) expect(f.node.querySelector('svg')).not.toBeNull();
     expect(figs[1].node.textContent).toContain('SSIM');
   });

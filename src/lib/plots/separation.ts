@@ -86,56 +86,83 @@ function composeSvg(doc: Document, legend: LegendItem[], charts: SVGSVGElement[]
   return svg;
 }
 
-/** Layout of the grid figure in pixels. */
+/** Layout of the grid figure. */
 export interface GridOptions {
-  /** displayed size of one image; default ≈ 64 px, an integer multiple of the image width */
-  cell?: number;
-  /** gap between images */
-  gap?: number;
+  /** display pixels per image pixel; default: images about 64 px wide */
+  scale?: number;
+}
+
+/**
+ * The images of the grid tiled into one bitmap (one PNG to encode, not one per cell), 1 px
+ * apart, 8 px between the clean column and each mode's group; gaps transparent.
+ */
+function tileGrid(r: SeparationResult, depths: number[]) {
+  const { height: H, width: W, channels: C, alphas, modes } = r;
+  const L = alphas.length, M = modes.length, px = H * W * C, gap = 1, group = 8;
+  const colX = (mi: number, ai: number) => W + group + mi * (L * (W + gap) - gap + group) + ai * (W + gap);
+  const rowY = (row: number) => row * (H + gap);
+  const width = colX(M - 1, L - 1) + W, height = rowY(depths.length) - gap;
+  const out = C === 1 ? 2 : 4; // gray+alpha or RGBA
+  const data = new Uint8Array(width * height * out);
+  const put = (src: Uint8Array, x0: number, y0: number) => {
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const o = ((y0 + y) * width + x0 + x) * out, i = (y * W + x) * C;
+        for (let c = 0; c < C; c++) data[o + c] = src[i + c];
+        data[o + out - 1] = 255;
+      }
+  };
+  for (const [row, k] of depths.entries()) {
+    const di = r.depths.indexOf(k);
+    if (di < 0) throw new Error(`invalid depth: ${k} is not in the result`);
+    put(r.clean, 0, rowY(row));
+    for (let mi = 0; mi < M; mi++)
+      for (let ai = 0; ai < L; ai++) {
+        const off = ((di * M + mi) * L + ai) * px;
+        put(r.grid.subarray(off, off + px), colX(mi, ai), rowY(row));
+      }
+  }
+  return { image: { data, height, width, channels: out }, colX, rowY };
 }
 
 /**
  * Rows: depth k (the latent Z^k); columns: α, Partial beside Full, with the clean image first.
- * `depths` selects rows of the result (default all), so a page can show a subset.
+ * `depths` selects rows of the result (default all), so a page can show a subset. One PNG
+ * holds every image; each cell has a transparent hover target naming it.
  */
-export function gridFigure(r: SeparationResult, doc: Document, { cell, gap = 3 }: GridOptions = {}, depths = r.depths): SVGSVGElement {
-  const { height: H, width: W, channels: C, alphas, modes } = r;
-  const size = cell ?? W * Math.max(1, Math.round(64 / W));
-  const cellH = (size * H) / W;
-  const px = H * W * C, L = alphas.length, M = modes.length;
-  const left = 80, top = 40, groupGap = 18;
-  const groupW = L * (size + gap);
-  const colX = (mi: number, ai: number) => left + size + groupGap + mi * (groupW + groupGap) + ai * (size + gap);
-  const rowY = (row: number) => top + row * (cellH + gap);
-  const width = colX(M - 1, L - 1) + size + 4;
-  const height = rowY(depths.length) + 18;
+export function gridFigure(r: SeparationResult, doc: Document, { scale }: GridOptions = {}, depths = r.depths): SVGSVGElement {
+  const { height: H, width: W, alphas, modes } = r;
+  const s = scale ?? Math.max(1, Math.round(64 / W));
+  const tiles = tileGrid(r, depths);
+  const left = 80, top = 40;
+  const width = left + tiles.image.width * s + 4, height = top + tiles.image.height * s + 18;
+  const X = (x: number) => left + x * s, Y = (y: number) => top + y * s;
 
   const svg = el(doc, 'svg', { xmlns: SVG, width, height, viewBox: `0 0 ${width} ${height}`, class: 'separation-grid', role: 'img', 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
   svg.append(el(doc, 'title', {}, `Latents after each AF block interpolated with noise (${r.formula}) and inverted to pixels`));
-  const image = (data: Uint8Array, x: number, y: number, label: string) => {
-    const node = el(doc, 'image', { href: pngDataUrl(data, H, W, C), x, y, width: size, height: cellH, preserveAspectRatio: 'none', style: 'image-rendering: pixelated' });
-    node.append(el(doc, 'title', {}, label));
-    svg.append(node);
+  svg.append(el(doc, 'image', {
+    href: pngDataUrl(tiles.image.data, tiles.image.height, tiles.image.width, tiles.image.channels),
+    x: left, y: top, width: tiles.image.width * s, height: tiles.image.height * s, preserveAspectRatio: 'none', style: 'image-rendering: pixelated',
+  }));
+  const target = (x: number, y: number, label: string) => {
+    const rect = el(doc, 'rect', { x: X(x), y: Y(y), width: W * s, height: H * s, fill: 'transparent', class: 'separation-cell' });
+    rect.append(el(doc, 'title', {}, label));
+    svg.append(rect);
   };
-  svg.append(el(doc, 'text', { x: left + size / 2, y: top - 6, 'text-anchor': 'middle' }, 'clean'));
+  svg.append(el(doc, 'text', { x: X(W / 2), y: top - 6, 'text-anchor': 'middle' }, 'clean'));
   for (const [mi, mode] of modes.entries()) {
-    const x0 = colX(mi, 0);
-    svg.append(el(doc, 'text', { x: x0 + groupW / 2, y: 13, 'text-anchor': 'middle', 'font-weight': 600 }, modeTitle(mode, r)));
-    svg.append(el(doc, 'line', { x1: x0, x2: x0 + groupW - gap, y1: 18, y2: 18, stroke: 'currentColor', 'stroke-opacity': 0.3 }));
+    const x0 = X(tiles.colX(mi, 0)), x1 = X(tiles.colX(mi, alphas.length - 1) + W);
+    svg.append(el(doc, 'text', { x: (x0 + x1) / 2, y: 13, 'text-anchor': 'middle', 'font-weight': 600 }, modeTitle(mode, r)));
+    svg.append(el(doc, 'line', { x1: x0, x2: x1, y1: 18, y2: 18, stroke: 'currentColor', 'stroke-opacity': 0.3 }));
     for (const [ai, a] of alphas.entries())
-      svg.append(el(doc, 'text', { x: colX(mi, ai) + size / 2, y: top - 6, 'text-anchor': 'middle' }, `α = ${+a.toFixed(3)}`));
+      svg.append(el(doc, 'text', { x: X(tiles.colX(mi, ai) + W / 2), y: top - 6, 'text-anchor': 'middle' }, `α = ${+a.toFixed(3)}`));
   }
   for (const [row, k] of depths.entries()) {
-    const di = r.depths.indexOf(k);
-    if (di < 0) throw new Error(`invalid depth: ${k} is not in the result`);
-    const y = rowY(row);
-    svg.append(el(doc, 'text', { x: left - 8, y: y + cellH / 2 + 4, 'text-anchor': 'end' }, `${latentName(k)} (k = ${k})`));
-    image(r.clean, left, y, 'clean image');
+    const y = tiles.rowY(row);
+    svg.append(el(doc, 'text', { x: left - 8, y: Y(y + H / 2) + 4, 'text-anchor': 'end' }, `${latentName(k)} (k = ${k})`));
+    target(0, y, `clean image`);
     for (const [mi, mode] of modes.entries())
-      for (const [ai, a] of alphas.entries()) {
-        const off = ((di * M + mi) * L + ai) * px;
-        image(r.grid.subarray(off, off + px), colX(mi, ai), y, `${mode}, ${latentName(k)}, α = ${a}`);
-      }
+      for (const [ai, a] of alphas.entries()) target(tiles.colX(mi, ai), y, `${mode}, ${latentName(k)}, α = ${a}`);
   }
   svg.append(el(doc, 'text', { x: left, y: height - 4, 'fill-opacity': 0.7 }, `${r.formula}; then blocks k−1 … 0 inverted`));
   return svg;
