@@ -178,7 +178,8 @@ export async function startApp({ root = repoRoot, build = false }: { root?: stri
       });
       page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
       page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-      page.on('close', () => void context.close().finally(() => contexts.delete(context)));
+      // The browser may already be closing (afterAll): a failed context close is not an error.
+      page.on('close', () => void context.close().catch(() => {}).finally(() => contexts.delete(context)));
       await setup?.(page);
       await page.goto(new URL(path, origin).href);
       return { page, errors };
