@@ -190,4 +190,15 @@ describe('farmer reproduce (command line, real experiments)', () => {
     expect(json).toMatchObject({ experiment: 'separation', seed: 0, backend: 'cpu', params: { images: 1, levels: 2 } });
     expect(json.data).toBeDefined();
   });
+
+  const featureNet = existsSync(new URL('../../static/models/features-mnist.safetensors', import.meta.url));
+  it.skipIf(!written('sensitivity') || !featureNet)('sensitivity (with the MNIST feature network) on one grid point', async () => {
+    const out = join(dir, 'sensitivity');
+    const r = await farmer('reproduce', 'sensitivity', '--model', mnistCkpt, '--out', out, '--seed', '2',
+      ...['T=1', 's=1', 'n=4', 'keep=2', 'batch=4', 'table5=false'].flatMap((p) => ['--param', p]), '--backend', 'cpu', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ experiment: 'sensitivity', seed: 2, params: { n: 4, table5: false } });
+    for (const f of summary.files.slice(1)) expect(() => new JSDOM(readFileSync(f, 'utf8'), { contentType: 'image/svg+xml' }), f).not.toThrow();
+  });
 });
