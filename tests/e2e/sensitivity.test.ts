@@ -67,10 +67,10 @@ describe.skipIf(!hasChromium())('sensitivity notebook in Chromium', () => {
     await expect.poll(() => cell.locator('[data-figure=fid-heatmap] rect[data-point]').count(), { timeout: 60_000 }).toBe(4);
     await expect.poll(() => cell.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
     const heat = cell.locator('[data-figure=fid-heatmap]');
-    expect(await heat.innerText()).toContain('FID (mnist-cnn features, not Inception)');
+    expect(await heat.textContent()).toContain('FID (mnist-cnn features, not Inception)');
     expect(await heat.locator('text').allInnerTexts()).not.toContain('…');
     expect(await cell.locator('[data-figure=samples] image[data-point]').count()).toBe(4);
-    const table5 = await cell.locator('[data-figure=table5]').innerText();
+    const table5 = (await cell.locator('[data-figure=table5]').textContent()) ?? '';
     expect(table5).toMatch(/with CFG \(resampling, w = 2\.5\)/);
     expect(table5).not.toContain('…');
 

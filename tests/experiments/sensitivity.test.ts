@@ -5,6 +5,7 @@ import { JSDOM } from 'jsdom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchSeed, experiment, pointSeed, type SensitivityParams, type SensitivityResult } from '../../src/lib/experiments/sensitivity';
 import { sampleGrid } from '../../src/lib/plots/sensitivity';
+import { figureSvg } from '../../src/lib/experiments/export';
 import { pickOf, reading, shownIndex, timeEstimate, WASM_SECONDS_PER_UNIT } from '../../src/notebooks/sensitivity/reading';
 import { base64ToBytes, modelToUint8 } from '../../src/lib/experiments/pixels';
 import type { LabelledSet } from '../../src/lib/data/binfile';
@@ -161,7 +162,14 @@ describe('sensitivity experiment', () => {
     expect(figs.map((f) => f.name)).toEqual(['fid-heatmap', 'is-heatmap', 'fid-vs-T', 'fid-vs-s', 'is-vs-T', 'is-vs-s', 'samples', 'table5']);
     const points = (node: Element, sel = '[data-point]') => [...node.querySelectorAll(sel)].map((e) => e.getAttribute('data-point')).sort();
     expect(points(figs[0].node)).toEqual(['0', '1', '2', '3']);
-    expect(figs[0].node.textContent).toContain('FID (tiny-cnn features, not Inception)');
+    // the label travels with the exported SVG of every FID figure
+    const parser = new (doc.defaultView!.DOMParser)();
+    for (const f of figs) {
+      const { svg } = figureSvg(f);
+      expect(parser.parseFromString(svg, 'image/svg+xml').querySelector('parsererror')).toBeNull();
+      if (f.name.startsWith('fid') || f.name === 'table5') expect(svg).toContain('FID (tiny-cnn features, not Inception)');
+    }
+    expect(figureSvg(figs[2]).svg).toContain('s = 0.9'); // lines labelled inside the SVG
     expect(figs[2].node.querySelectorAll('path').length).toBeGreaterThan(0);
     expect(points(figs[6].node, 'image[data-point]')).toEqual(['0', '1', '2', '3']);
     expect(figs[6].node.querySelector('image')!.getAttribute('href')).toMatch(/^data:image\/png;base64,/);

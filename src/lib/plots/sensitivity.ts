@@ -51,20 +51,59 @@ function tagPoints(points: GridPoint[]): Plot.RenderFunction {
   };
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const FONT = 'system-ui, sans-serif';
+
+function svgElement<K extends keyof SVGElementTagNameMap>(doc: Document, name: K, attrs: Record<string, string | number> = {}, text?: string): SVGElementTagNameMap[K] {
+  const el = doc.createElementNS(SVG_NS, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/** Words of `text` in lines of at most `chars` characters. */
+function wrap(text: string, chars: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > chars) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/**
+ * One SVG holding a heading, the chart and a footnote, so that an exported SVG or PNG keeps the
+ * metric's label (Plot's own title, subtitle and caption are HTML outside the chart's SVG).
+ */
+function framed(doc: Document, chart: SVGSVGElement, { title, subtitle = [], note = '' }: { title: string; subtitle?: string[]; note?: string }): SVGSVGElement {
+  const w = Number(chart.getAttribute('width')), h = Number(chart.getAttribute('height'));
+  const notes = note ? wrap(note, Math.floor(w / 6.2)) : [];
+  const top = 22 + 16 * subtitle.length + 6, height = top + h + (notes.length ? 8 + 15 * notes.length : 0);
+  const svg = svgElement(doc, 'svg', { width: w, height, viewBox: `0 0 ${w} ${height}`, 'font-family': FONT });
+  svg.append(svgElement(doc, 'text', { x: 0, y: 16, 'font-size': 14, 'font-weight': 'bold' }, title));
+  subtitle.forEach((line, i) => svg.append(svgElement(doc, 'text', { x: 0, y: 36 + 16 * i, 'font-size': 12, fill: '#444' }, line)));
+  chart.setAttribute('y', String(top));
+  svg.append(chart);
+  notes.forEach((line, i) => svg.append(svgElement(doc, 'text', { x: 0, y: top + h + 18 + 15 * i, 'font-size': 11, fill: '#444' }, line)));
+  return svg;
+}
+
 /**
  * FID or IS over the (T, s) grid; cells not yet computed are grey, the paper's decoupled point
  * (T = 1.3, s = 0.9) is outlined. Every cell's rect carries `data-point` (its cell index) for
  * click handling.
  */
-export function heatmap(r: SensitivityResult, metric: Metric, doc: Document): SVGElement | HTMLElement {
+export function heatmap(r: SensitivityResult, metric: Metric, doc: Document): SVGSVGElement {
   const points = gridPoints(r);
   const done = points.filter((p) => p.cell && p.cell[metric] !== null);
   const paper = points.filter((p) => p.index === findCell(r, DECOUPLED_POINT.T, DECOUPLED_POINT.s));
-  return Plot.plot({
+  const chart = Plot.plot({
     document: doc,
-    title: metric === 'fid' ? 'FID over (T, s): lower is better' : 'IS over (T, s): higher is better',
-    subtitle: `${metricLabel(r, metric)}; grey: not computed yet; outlined: the paper's s = 0.9, T = 1.3`,
-    width: Math.max(320, 90 * r.T.length + 100),
+    width: Math.max(360, 90 * r.T.length + 100),
     height: 56 * r.s.length + 70,
     marginLeft: 70,
     padding: 0.04,
@@ -79,38 +118,44 @@ export function heatmap(r: SensitivityResult, metric: Metric, doc: Document): SV
       Plot.cell(paper, { x: 'T', y: 's', fill: 'none', stroke: 'black', strokeWidth: 2.5, inset: 1.5 }),
       Plot.cell(points, { x: 'T', y: 's', fill: 'white', fillOpacity: 0, title: (p: GridPoint) => describe(p, r), render: tagPoints(points) }),
     ],
-  }) as SVGElement | HTMLElement;
+  }) as SVGSVGElement;
+  return framed(doc, chart, {
+    title: metric === 'fid' ? 'FID over (T, s): lower is better' : 'IS over (T, s): higher is better',
+    subtitle: [metricLabel(r, metric)],
+    note: `${r.n} samples per point${metric === 'fid' ? ` against ${r.n} test images` : ''}; grey: not computed yet; outlined: the paper's s = 0.9, T = 1.3.`,
+  });
 }
 
-/** FID or IS against T with one line per s (`along` = "T"), or against s with one line per T. */
-export function metricLines(r: SensitivityResult, metric: Metric, along: 'T' | 's', doc: Document): SVGElement | HTMLElement {
+/** FID or IS against T with one line per s (`along` = "T"), or against s with one line per T; lines labelled at their ends. */
+export function metricLines(r: SensitivityResult, metric: Metric, along: 'T' | 's', doc: Document): SVGSVGElement {
   const other = along === 'T' ? 's' : 'T';
   const done = gridPoints(r).filter((p) => p.cell && p.cell[metric] !== null);
   const key = (p: GridPoint) => `${other} = ${p[other]}`;
+  const ends = r[other].flatMap((v) => {
+    const line = done.filter((p) => p[other] === v);
+    return line.length ? [line.reduce((a, b) => (b[along] > a[along] ? b : a))] : [];
+  });
   const paper = along === 'T' ? DECOUPLED_POINT.T : DECOUPLED_POINT.s;
-  return Plot.plot({
+  const chart = Plot.plot({
     document: doc,
-    title: `${metric === 'fid' ? 'FID' : 'IS'} against ${along}, one line per ${other}`,
-    width: 420,
-    height: 260,
+    width: 440,
+    height: 250,
     marginLeft: 56,
-    x: { label: along === 'T' ? 'mixture temperature T' : 'Gaussian scale s (× σ)', ticks: r[along], tickFormat: String },
-    y: { label: metricLabel(r, metric), grid: true, zero: false },
-    color: { type: 'ordinal', domain: r[other].map((v) => `${other} = ${v}`), scheme: 'viridis', legend: true },
+    marginRight: 64,
+    x: { label: along === 'T' ? 'mixture temperature T →' : 'Gaussian scale s (× σ) →', ticks: r[along], tickFormat: String },
+    y: { label: metric === 'fid' ? '↑ FID' : '↑ IS', grid: true, zero: false },
+    color: { type: 'ordinal', domain: r[other].map((v) => `${other} = ${v}`), scheme: 'viridis' },
     marks: [
       Plot.ruleX([paper], { stroke: '#999', strokeDasharray: '3,3' }),
       Plot.line(done, { x: along, y: (p: GridPoint) => p.cell![metric], stroke: key, marker: 'circle', sort: along }),
+      Plot.text(ends, { x: along, y: (p: GridPoint) => p.cell![metric], text: key, fill: key, dx: 8, textAnchor: 'start', fontSize: 11 }),
     ],
-  }) as SVGElement | HTMLElement;
-}
-
-const SVG_NS = 'http://www.w3.org/2000/svg';
-
-function svgElement<K extends keyof SVGElementTagNameMap>(doc: Document, name: K, attrs: Record<string, string | number> = {}, text?: string): SVGElementTagNameMap[K] {
-  const el = doc.createElementNS(SVG_NS, name);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== undefined) el.textContent = text;
-  return el;
+  }) as SVGSVGElement;
+  return framed(doc, chart, {
+    title: `${metric === 'fid' ? 'FID' : 'IS'} against ${along}, one line per ${other}`,
+    subtitle: [metricLabel(r, metric)],
+    note: `dashed: the paper's ${along} = ${paper}`,
+  });
 }
 
 /** `count` samples of a cell tiled into `cols` columns as a PNG data URL, with its pixel size. */
@@ -194,7 +239,7 @@ export function samplesOverview(r: SensitivityResult, doc: Document, { perPoint 
 }
 
 /** This model's Table 5 as a small table chart: FID without and with CFG at the two settings. */
-export function table5Figure(r: SensitivityResult, doc: Document): SVGElement | HTMLElement {
+export function table5Figure(r: SensitivityResult, doc: Document): SVGSVGElement {
   const t5 = r.table5;
   if (!t5) {
     const svg = svgElement(doc, 'svg', { width: 420, height: 24, viewBox: '0 0 420 24', 'font-family': 'system-ui, sans-serif', 'font-size': 12 });
@@ -208,15 +253,10 @@ export function table5Figure(r: SensitivityResult, doc: Document): SVGElement | 
     { row: rowName(row), column: columns[1], entry: row.guided, text: entryText(row.guided, t5.cfgAvailable) },
   ]);
   const done = entries.filter((e) => e.entry && e.entry.fid !== null);
-  return Plot.plot({
+  const chart = Plot.plot({
     document: doc,
-    title: 'Table 5 on this model: FID without and with CFG',
-    subtitle: `${r.fidLabel}; ${r.n} samples against ${r.n} test images`,
-    caption:
-      `${t5.note}. Paper (ImageNet 256², Inception features): unguided FID 44.56 at T = 1, s = 1 and 23.29 at T = 1.3, s = 0.9 (1.1B); ` +
-      'Table 5, FARMER 1.1B p16: 5.40 with CFG, 23.07 without. Compare trends, not absolute values.',
     width: 560,
-    height: 60 * t5.rows.length + 50,
+    height: 60 * t5.rows.length + 40,
     marginLeft: 200,
     padding: 0.04,
     x: { type: 'band', domain: columns, label: null, axis: 'top' },
@@ -227,7 +267,14 @@ export function table5Figure(r: SensitivityResult, doc: Document): SVGElement | 
       Plot.cell(done, { x: 'column', y: 'row', fill: (e: (typeof entries)[number]) => e.entry!.fid }),
       Plot.text(entries, { x: 'column', y: 'row', text: 'text', fill: 'black', stroke: 'white', strokeWidth: 3, fontSize: 13 }),
     ],
-  }) as SVGElement | HTMLElement;
+  }) as SVGSVGElement;
+  return framed(doc, chart, {
+    title: 'Table 5 on this model: FID without and with CFG',
+    subtitle: [`${r.fidLabel}; ${r.n} samples against ${r.n} test images`],
+    note:
+      `${t5.note}. Paper (ImageNet 256², Inception features): unguided FID 44.56 at T = 1, s = 1 and 23.29 at T = 1.3, s = 0.9 (1.1B); ` +
+      'Table 5, FARMER 1.1B p16: 5.40 with CFG, 23.07 without. Compare trends, not absolute values.',
+  });
 }
 
 function entryText(e: Table5Entry | null, available = true): string {
