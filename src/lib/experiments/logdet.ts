@@ -2,19 +2,12 @@
 // per block and per token, the outliers by a robust rule, and how logdet relates to sharpness
 // (variance of the Laplacian). The paper's claim: samples with outlying (large) logdet look
 // blurred, which predicts a negative rank correlation between logdet and sharpness.
-import * as tf from '@tensorflow/tfjs';
+// The tensor work lives in logdet-run.ts, imported by `run` only, so the page's main thread
+// never loads TensorFlow.js for this module.
 import type { Experiment, ExperimentContext, ExperimentInputs, Figure } from './types';
-import { throwIfAborted } from './types';
 import type { FarmerModel } from '../farmer/model';
-import { analyzeForward, disposeAnalysis } from '../farmer/model';
-import { sample } from '../farmer/sampling';
-import type { LabelledSet } from '../data/binfile';
-import { dequantizeGaussian, dequantizeUniform } from '../data/dequantize';
-import { modelToUint8 } from './pixels';
-import { Rng } from '../util/random';
-import { laplacianVariances } from '../metrics/blur';
-import { describeRule, modifiedZOutliers, type OutlierRule } from '../metrics/robust';
-import { spearman, type Correlation } from '../metrics/rank';
+import { describeRule, type OutlierRule } from '../metrics/robust';
+import type { Correlation } from '../metrics/rank';
 import { blurScatter, heatmapPanels, imageGallery, logdetHistogram, perBlockHistogram } from '../plots/logdet';
 
 export type LogdetParams = {
@@ -57,6 +50,8 @@ export interface SourceResult {
   requested: number;
   /** the shown images, uint8 [requested, H, W, C]; samples mapped back by the inverse of the model's dequantization, clipped */
   pixels: Uint8Array;
+  /** row i of `pixels` as a PNG data URL (encoded in the worker, so figures stay cheap) */
+  thumbnails: string[];
   /** finite images, in index order */
   points: ImagePoint[];
   /** per-token logdet of each point, [points.length, blocks, tokens], raster token order */
@@ -79,15 +74,7 @@ export interface LogdetResult {
   samples: SourceResult;
 }
 
-const FORWARD_BATCH_PIXELS = 64 * 28 * 28; // ≈ 64 MNIST images per forward batch
-const SAMPLE_BATCH = 16;
-const PERMUTATIONS = 2000;
-
-function forwardBatch(model: FarmerModel): number {
-  return Math.max(1, Math.floor(FORWARD_BATCH_PIXELS / model.dims.pixels));
-}
-
-function checkModel(model: FarmerModel): void {
+export function checkModel(model: FarmerModel): void {
   if (model.config.student) throw new Error('the logdet notebook needs a model with a forward pass; a distilled student has none (use its teacher)');
 }
 
@@ -134,180 +121,9 @@ function cost(p: LogdetParams, model: FarmerModel): { units: number; description
   };
 }
 
-/** Labels the model takes for these dataset labels: none for an unconditional model. */
-function testLabels(model: FarmerModel, set: LabelledSet, start: number, count: number): Int32Array | null {
-  const K = model.config.num_classes;
-  if (K === 0) return null;
-  const y = Int32Array.from(set.labels.subarray(start, start + count));
-  for (const v of y) if (v >= K) throw new Error(`the test set has label ${v} but the model has ${K} classes`);
-  return y;
-}
-
-function sampleLabels(model: FarmerModel, start: number, count: number): Int32Array | null {
-  const K = model.config.num_classes;
-  return K === 0 ? null : Int32Array.from({ length: count }, (_, i) => (start + i) % K);
-}
-
-/** Model-space inputs for test images as the model was trained: uniform noise, or gaussian at σ_min. */
-function dequantize(model: FarmerModel, pixels: Uint8Array, rng: Rng): Float32Array {
-  const dq = model.config.dequantization;
-  return dq.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, dq.sigma_min, rng);
-}
-
-interface Measured {
-  logdet: Float32Array;
-  perBlock: Float32Array;
-  perToken: Float32Array;
-}
-
-async function measure(model: FarmerModel, x: tf.Tensor4D, labels: Int32Array | null): Promise<Measured> {
-  const a = analyzeForward(model, x, labels);
-  try {
-    const [logdet, perBlock, perToken] = await Promise.all([a.logdet.data(), a.logdetPerBlock.data(), a.logdetPerToken.data()]);
-    return { logdet: logdet as Float32Array, perBlock: perBlock as Float32Array, perToken: perToken as Float32Array };
-  } finally {
-    disposeAnalysis(a);
-  }
-}
-
-/** Collects per-image rows; `finish` fits the outlier rule and the correlation. */
-class SourceBuilder {
-  readonly points: ImagePoint[] = [];
-  readonly perToken: number[][] = [];
-  readonly nonFinite: number[] = [];
-  constructor(readonly source: Source, readonly pixels: Uint8Array, private model: FarmerModel) {}
-
-  add(index: number, label: number, m: Measured, row: number): void {
-    const n = this.model.config.af.blocks, N = this.model.dims.tokens;
-    const logdet = m.logdet[row];
-    if (!Number.isFinite(logdet)) {
-      this.nonFinite.push(index);
-      return;
-    }
-    this.points.push({
-      source: this.source, index, label, logdet,
-      perBlock: Array.from(m.perBlock.subarray(row * n, (row + 1) * n)),
-      laplacianVar: NaN, z: 0, outlier: false,
-    });
-    this.perToken.push(Array.from(m.perToken.subarray(row * n * N, (row + 1) * n * N)));
-  }
-
-  finish(threshold: number, seed: number): SourceResult {
-    const { height: H, width: W, channels: C } = this.model.config.image;
-    const size = H * W * C;
-    for (const p of this.points)
-      p.laplacianVar = laplacianVariances(this.pixels.subarray(p.index * size, (p.index + 1) * size), 1, H, W, C)[0];
-    const logdets = this.points.map((p) => p.logdet);
-    let rule: OutlierRule | null = null;
-    if (this.points.length > 0) {
-      const o = modifiedZOutliers(logdets, threshold);
-      rule = o.rule;
-      this.points.forEach((p, i) => { p.z = o.z[i]; p.outlier = o.outlier[i]; });
-    }
-    const rng = new Rng(seed);
-    const rho = spearman(logdets, this.points.map((p) => p.laplacianVar), { permutations: PERMUTATIONS, uniform: () => rng.uniform() });
-    this.nonFinite.sort((a, b) => a - b);
-    return {
-      source: this.source,
-      requested: this.pixels.length / size,
-      pixels: this.pixels,
-      points: this.points,
-      perToken: Float32Array.from(this.perToken.flat()),
-      nonFinite: this.nonFinite,
-      rule,
-      spearman: rho,
-    };
-  }
-}
-
 async function run(model: FarmerModel, inputs: ExperimentInputs, p: LogdetParams, ctx: ExperimentContext = {}): Promise<LogdetResult> {
-  checkModel(model);
-  const { height: H, width: W, channels: C } = model.config.image;
-  const set = inputs.testSet;
-  if (p.nTest > 0 && (set.height !== H || set.width !== W || set.channels !== C))
-    throw new Error(`the test set holds ${set.height}×${set.width}×${set.channels} images but the model takes ${H}×${W}×${C}`);
-  const size = H * W * C;
-  const { tokens: N } = model.dims;
-  const n = model.config.af.blocks;
-  const nTest = Math.min(p.nTest, set.n);
-  const fb = forwardBatch(model);
-  const testBatches = Math.ceil(nTest / fb);
-  const sampleBatches = Math.ceil(p.nSamples / SAMPLE_BATCH);
-  const perSampleBatch = N + n + 1; // AR steps, AF blocks, forward pass
-  const total = testBatches + sampleBatches * perSampleBatch;
-  let done = 0;
-  const progress = (label: string) => ctx.onProgress?.(done, total, label);
-  progress('test images');
-
-  // Test images: the first nTest of the split, dequantized with one seeded stream.
-  const test = new SourceBuilder('test', set.images.slice(0, nTest * size), model);
-  const noise = new Rng(p.seed);
-  for (let start = 0; start < nTest; start += fb) {
-    throwIfAborted(ctx.signal);
-    const count = Math.min(fb, nTest - start);
-    const x = tf.tensor4d(dequantize(model, test.pixels.subarray(start * size, (start + count) * size), noise), [count, H, W, C]);
-    const labels = testLabels(model, set, start, count);
-    let m: Measured;
-    try {
-      m = await measure(model, x, labels);
-    } finally {
-      x.dispose();
-    }
-    for (let i = 0; i < count; i++) test.add(start + i, labels ? labels[i] : -1, m, i);
-    done++;
-    progress('test images');
-  }
-
-  const base = {
-    image: { height: H, width: W, channels: C },
-    grid: { rows: H / model.config.patch_size, cols: W / model.config.patch_size },
-    blocks: n,
-    tokens: N,
-  };
-  const testResult = test.finish(p.threshold, p.seed + 1);
-  // The test images are done: a whole result with no samples yet, so the figures can draw it.
-  if (p.nSamples > 0) ctx.onPartial?.({ ...base, test: testResult, samples: new SourceBuilder('sample', new Uint8Array(0), model).finish(p.threshold, 0) } satisfies LogdetResult);
-
-  // Samples: sequential AR + AF inverse per batch, then the forward pass on the raw model-space images.
-  const samples = new SourceBuilder('sample', new Uint8Array(p.nSamples * size), model);
-  const seeds = new Rng(p.seed ^ 0x5eed);
-  for (let start = 0; start < p.nSamples; start += SAMPLE_BATCH) {
-    throwIfAborted(ctx.signal);
-    const count = Math.min(SAMPLE_BATCH, p.nSamples - start);
-    const labels = sampleLabels(model, start, count);
-    const base = done;
-    const out = await sample(model, {
-      n: count, seed: seeds.nextU32(), labels, T: p.T, s: p.s, signal: ctx.signal,
-      onProgress: (k) => { done = base + k; progress('sampling'); },
-    });
-    done = base + N + n;
-    try {
-      samples.pixels.set(modelToUint8(await out.images.data(), model.config.dequantization), start * size);
-      const keep = out.finite.flatMap((f, i) => (f ? [i] : []));
-      out.finite.forEach((f, i) => { if (!f) samples.nonFinite.push(start + i); });
-      throwIfAborted(ctx.signal);
-      if (keep.length > 0) {
-        const x = tf.gather(out.images, keep) as tf.Tensor4D;
-        let m: Measured;
-        try {
-          m = await measure(model, x, labels ? Int32Array.from(keep, (i) => labels[i]) : null);
-        } finally {
-          x.dispose();
-        }
-        keep.forEach((i, row) => samples.add(start + i, labels ? labels[i] : -1, m, row));
-      }
-    } finally {
-      tf.dispose([out.images, out.z]);
-    }
-    done = base + perSampleBatch;
-    progress('samples');
-  }
-
-  return {
-    ...base,
-    test: testResult,
-    samples: samples.finish(p.threshold, p.seed + 2),
-  };
+  const { runLogdet } = await import('./logdet-run');
+  return runLogdet(model, inputs, p, ctx);
 }
 
 /** Which heatmap: the mean over a source's images or one image (by its point position), one block or the total. */
@@ -414,17 +230,14 @@ function figures(r: LogdetResult, p: LogdetParams, doc: Document): Figure[] {
       (source === 'test' ? r.test : r.samples).points.length === 0 ? [] : [{ label: `${source === 'test' ? 'test' : 'samples'} mean, total`, values: heatmapValues(r, { source, image: 'mean', block: 'total' }) }],
     ),
   ];
-  const worst = galleryOrder(r.samples.points)[0];
-  if (worst) {
-    const i = r.samples.points.indexOf(worst);
-    panels.push({ label: `sample ${worst.index} (first in the gallery), total`, values: heatmapValues(r, { source: 'sample', image: i, block: 'total' }) });
-    for (let k = 0; k < r.blocks; k++) panels.push({ label: `sample ${worst.index}, block ${k}`, values: heatmapValues(r, { source: 'sample', image: i, block: k }) });
-  }
+  const first = galleryOrder(r.samples.points)[0];
+  if (first)
+    panels.push({ label: `sample ${first.index} (first in the gallery), total`, values: heatmapValues(r, { source: 'sample', image: r.samples.points.indexOf(first), block: 'total' }) });
   const gallery = (s: SourceResult) => {
     const what = s.source === 'test' ? 'Test images' : 'Samples';
     const left = s.nonFinite.length > 0 ? `; ${s.nonFinite.length} with NaN/Inf left out` : '';
     const title = `${what} by logdet (nats), outliers (|M| > ${p.threshold}, red) first${left}`;
-    return imageGallery(doc, galleryOrder(s.points).map((q) => ({ source: q.source, index: q.index, logdet: q.logdet, outlier: q.outlier, pixels: s.pixels })), r.image, { title });
+    return imageGallery(doc, galleryOrder(s.points).map((q) => ({ source: q.source, index: q.index, logdet: q.logdet, outlier: q.outlier, href: s.thumbnails[q.index] })), r.image, { title });
   };
   return [
     { name: 'logdet-histogram', node: logdetHistogram(doc, points, rules) },

@@ -164,8 +164,8 @@ export interface GalleryItem {
   index: number;
   logdet: number;
   outlier: boolean;
-  /** the source's uint8 images [n, H, W, C]; row `index` is shown */
-  pixels: Uint8Array;
+  /** the image, e.g. a PNG data URL (imageDataUrl) */
+  href: string;
 }
 
 /**
@@ -206,7 +206,7 @@ export function imageGallery(
     title.textContent = `${SOURCE_NAME[it.source]} ${it.index}: logdet ${it.logdet.toFixed(2)} nats${it.outlier ? ' (outlier)' : ''}`;
     g.append(
       title,
-      el('image', { href: imageDataUrl(it.pixels, it.index, image), width: w, height: h, style: 'image-rendering: pixelated' }),
+      el('image', { href: it.href, width: w, height: h, style: 'image-rendering: pixelated' }),
       el('rect', { x: -1, y: -1, width: w + 2, height: h + 2, fill: 'none', stroke: it.outlier ? '#d1495b' : '#ccc', 'stroke-width': it.outlier ? 2 : 1 }),
     );
     const text = el('text', { x: w / 2, y: h + caption - 2, 'text-anchor': 'middle', fill: it.outlier ? '#d1495b' : 'currentColor' });
