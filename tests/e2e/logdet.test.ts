@@ -42,7 +42,7 @@ describe.skipIf(!hasChromium())('logdet notebook in Chromium', () => {
     const caption = (await thumb.locator('text').textContent())!.replace(' ●', '');
     expect(Number((await page.getByTestId('selected-logdet').innerText()).replace(' nats', '')).toFixed(1)).toBe(caption);
     await setControl(page, 'Heatmap block', 'block 1');
-    await expect.poll(() => page.getByTestId('selected-heatmap').innerText()).toMatch(/test image 5, block 1/);
+    await expect.poll(() => page.getByTestId('selected-heatmap').textContent()).toMatch(/test image 5, block 1/);
     expect(await page.getByTestId('selected-heatmap').locator('svg rect').count()).toBeGreaterThanOrEqual(16);
 
     // A point of the scatter: hover (the tip names it), then click.

@@ -223,7 +223,14 @@ describe('logdet experiment on a tiny random checkpoint', () => {
     expect(gallery.localName).toBe('svg');
     expect(Array.from(gallery.querySelectorAll('g[data-index]'), (g) => g.getAttribute('data-index'))).toEqual(order);
     expect(gallery.querySelector('image')!.getAttribute('href')).toMatch(/^data:image\/png;base64,/);
-    expect(figs.find((f) => f.name === 'token-heatmap')!.node.querySelectorAll('svg').length).toBeGreaterThan(0);
+    for (const f of figs) {
+      // one self-contained SVG each, so SVG/PNG exports and `farmer reproduce` keep keys and titles
+      expect(f.node.localName, f.name).toBe('svg');
+      expect(Number(f.node.getAttribute('width')), f.name).toBeGreaterThan(0);
+      expect(Number(f.node.getAttribute('height')), f.name).toBeGreaterThan(0);
+    }
+    expect(figs.find((f) => f.name === 'token-heatmap')!.node.textContent).toMatch(/test mean, total.*samples mean, total/);
+    expect(figs.find((f) => f.name === 'logdet-per-block')!.node.querySelectorAll('svg')).toHaveLength(2);
   });
 
   it('states the sign of the correlation plainly', () => {

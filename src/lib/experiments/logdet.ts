@@ -8,7 +8,7 @@ import type { Experiment, ExperimentContext, ExperimentInputs, Figure } from './
 import type { FarmerModel } from '../farmer/model';
 import { describeRule, type OutlierRule } from '../metrics/robust';
 import type { Correlation } from '../metrics/rank';
-import { blurScatter, heatmapPanels, imageGallery, logdetHistogram, perBlockHistogram } from '../plots/logdet';
+import { blurScatter, imageGallery, logdetHistogram, perBlockHistogram, tokenHeatmap } from '../plots/logdet';
 
 export type LogdetParams = {
   /** test images through the forward pass (the first n of the test split), default 256 */
@@ -242,7 +242,7 @@ function figures(r: LogdetResult, p: LogdetParams, doc: Document): Figure[] {
   return [
     { name: 'logdet-histogram', node: logdetHistogram(doc, points, rules) },
     { name: 'logdet-per-block', node: perBlockHistogram(doc, points) },
-    { name: 'token-heatmap', node: heatmapPanels(doc, r.grid, panels) },
+    { name: 'token-heatmap', node: tokenHeatmap(doc, r.grid, panels, { title: `Per-token logdet on the ${r.grid.rows}×${r.grid.cols} patch grid, all blocks; red: the flow stretches volume there` }) },
     { name: 'blur-scatter', node: blurScatter(doc, points, { test: r.test.spearman, sample: r.samples.spearman }) },
     { name: 'gallery-samples', node: gallery(r.samples) },
     { name: 'gallery-test', node: gallery(r.test) },
