@@ -271,6 +271,20 @@ describe('logdet experiment on a tiny random checkpoint', () => {
     expect(ruleSentence(result.test)).toContain(`${flagged} of 20 flagged`);
   });
 
+  it('runs on other spec-conformant models: RGB, Gaussian prior, unconditional, gaussian dequantization', async () => {
+    const rgb = tinyModel({ prior: 'gaussian', channels: 3, size: 4, numClasses: 0 });
+    rgb.config.dequantization = { kind: 'gaussian', sigma_min: 0.005, sigma_max: 0.1 };
+    const rng = new Rng(8);
+    const set: LabelledSet = { n: 6, height: 4, width: 4, channels: 3, numClasses: 2, images: Uint8Array.from({ length: 6 * 48 }, () => rng.int(256)), labels: new Uint8Array(6) };
+    const r = await experiment.run(rgb, { testSet: set }, { ...experiment.defaults(rgb), nTest: 6, nSamples: 3 });
+    expect(r.test.points).toHaveLength(6);
+    expect(r.samples.points.every((q) => q.label === -1)).toBe(true);
+    expect(r.samples.thumbnails).toHaveLength(3);
+    expect(r.grid).toEqual({ rows: 2, cols: 2 });
+    const wrong: LabelledSet = { ...set, channels: 1, images: new Uint8Array(6 * 16) };
+    await expect(experiment.run(rgb, { testSet: wrong }, { ...experiment.defaults(rgb), nTest: 2, nSamples: 0 })).rejects.toThrow(/4×4×1 images but the model takes 4×4×3/);
+  });
+
   it('parses parameters and prices a run', () => {
     expect(experiment.parseParams({ nTest: '12', T: '1.3' }, model)).toMatchObject({ nTest: 12, T: 1.3, nSamples: 32, threshold: 3.5 });
     expect(() => experiment.parseParams({ nSamples: -1 }, model)).toThrow(/invalid nSamples/);
