@@ -6,7 +6,6 @@ import { useFastMatMulGradient } from '../lib/tf/matmul-grad';
 import { loadModel } from '../lib/io/node-files';
 import { makeModel, type FarmerModel } from '../lib/farmer/model';
 import type { Card, CheckpointSummary } from '../lib/io/checkpoint';
-import type { Dequantization } from '../lib/farmer/config';
 import { UsageError, type Flags } from './args';
 
 /** --backend (default wasm, the fast one in Node); a named backend that fails is an error, not a silent fallback. */
@@ -32,18 +31,6 @@ export async function openModel(arg: string | undefined): Promise<LoadedModel> {
   return { model: makeModel(config, params), card, summary, source };
 }
 
-/**
- * Model space → uint8 pixels, inverting the model's dequantization: floor((x + 1)·128) for
- * uniform noise, round((x + 1)·127.5) for gaussian; clipped to [0, 255], non-finite → 0.
- */
-export function toPixels(x: ArrayLike<number>, dq: Dequantization): Uint8Array {
-  const out = new Uint8Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const v = dq.kind === 'uniform' ? Math.floor((x[i] + 1) * 128) : Math.round((x[i] + 1) * 127.5);
-    out[i] = Number.isFinite(v) ? Math.min(255, Math.max(0, v)) : 0;
-  }
-  return out;
-}
 
 /** Runs `fn` over [0, n) in chunks of `size`. */
 export async function inChunks(n: number, size: number, fn: (start: number, count: number) => Promise<void>): Promise<void> {

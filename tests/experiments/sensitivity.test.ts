@@ -7,7 +7,8 @@ import { batchSeed, experiment, pointSeed, type SensitivityParams, type Sensitiv
 import { sampleGrid } from '../../src/lib/plots/sensitivity';
 import { figureSvg } from '../../src/lib/experiments/export';
 import { pickOf, reading, shownIndex, timeEstimate, WASM_SECONDS_PER_UNIT } from '../../src/notebooks/sensitivity/reading';
-import { base64ToBytes, modelToUint8 } from '../../src/lib/experiments/pixels';
+import { base64ToBytes } from '../../src/lib/experiments/pixels';
+import { modelToPixels } from '../../src/lib/data/dequantize';
 import type { LabelledSet } from '../../src/lib/data/binfile';
 import { createClassifier, FEATURE_DIM } from '../../src/lib/metrics/classifier';
 import { computeFeatures, type FeatureNet } from '../../src/lib/metrics/features';
@@ -119,7 +120,7 @@ describe('sensitivity experiment', () => {
         const r = await sample(model, { n: count, seed: batchSeed(runSeed, start), labels, T: cell.T, s: cell.s });
         const x = (await r.images.data()) as Float32Array;
         r.finite.forEach((ok, i) => {
-          if (ok) direct.push(...modelToUint8(x.subarray(i * 64, (i + 1) * 64), model.config.dequantization));
+          if (ok) direct.push(...modelToPixels(x.subarray(i * 64, (i + 1) * 64), model.config.dequantization));
           else bad++;
         });
         tf.dispose([r.images, r.z]);

@@ -1,6 +1,7 @@
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
-import { inChunks, openModel, progressBar, setupBackend, toPixels } from '../common';
+import { inChunks, openModel, progressBar, setupBackend } from '../common';
+import { modelToPixels } from '../../lib/data/dequantize';
 import { writeBytes } from '../../lib/io/node-files';
 import { writeNpy } from '../../lib/io/npy';
 import { encodePng, imageGrid } from '../../lib/io/png';
@@ -54,7 +55,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
       T, s, TRed, sRed, attnTemp, denoise,
       cfg: w === undefined ? undefined : { method: method as CfgMethod, w },
     });
-    pixels.set(toPixels(await r.images.data(), c.dequantization), start * H * W * C);
+    pixels.set(modelToPixels(await r.images.data(), c.dequantization), start * H * W * C);
     finite.push(...r.finite);
     fallbacks += r.cfgFallbacks;
     r.images.dispose();

@@ -40,6 +40,19 @@ export function toPixels(x: ArrayLike<number>): Uint8Array {
   return out;
 }
 
+/**
+ * Model space → uint8 pixels, inverting a model's dequantization (spec §1): floor((x + 1)·128)
+ * for uniform noise, round((x + 1)·127.5) for gaussian; clipped to [0, 255], non-finite → 0.
+ */
+export function modelToPixels(x: ArrayLike<number>, dq: { kind: 'uniform' | 'gaussian' }): Uint8Array {
+  const out = new Uint8Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = dq.kind === 'uniform' ? Math.floor((x[i] + 1) * 128) : Math.round((x[i] + 1) * 127.5);
+    out[i] = Number.isFinite(v) ? Math.min(255, Math.max(0, v)) : 0;
+  }
+  return out;
+}
+
 export type DequantizeOptions = { kind: 'uniform' } | { kind: 'gaussian'; sigma: number };
 
 /** Dequantizes a uint8/int32 pixel tensor of any shape into a float32 tensor of the same shape. */

@@ -8,7 +8,7 @@ import { analyzeForward, disposeAnalysis } from '../farmer/model';
 import { sample } from '../farmer/sampling';
 import type { LabelledSet } from '../data/binfile';
 import { dequantizeGaussian, dequantizeUniform } from '../data/dequantize';
-import { modelToUint8 } from './pixels';
+import { modelToPixels } from '../data/dequantize';
 import { Rng } from '../util/random';
 import { laplacianVariances } from '../metrics/blur';
 import { modifiedZOutliers, type OutlierRule } from '../metrics/robust';
@@ -173,7 +173,7 @@ export async function runLogdet(model: FarmerModel, inputs: ExperimentInputs, p:
     });
     done = base + N + n;
     try {
-      samples.pixels.set(modelToUint8(await out.images.data(), model.config.dequantization), start * size);
+      samples.pixels.set(modelToPixels(await out.images.data(), model.config.dequantization), start * size);
       const keep = out.finite.flatMap((f, i) => (f ? [i] : []));
       out.finite.forEach((f, i) => { if (!f) samples.nonFinite.push(start + i); });
       throwIfAborted(ctx.signal);

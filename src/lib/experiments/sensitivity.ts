@@ -11,7 +11,8 @@ import { computeFeatures, type FeatureNet } from '../metrics/features';
 import { featureStats, frechetDistance, type GaussianStats } from '../metrics/fid';
 import { inceptionScore } from '../metrics/inception';
 import { throwIfAborted, type Experiment, type ExperimentContext, type ExperimentInputs } from './types';
-import { bytesToBase64, modelToUint8 } from './pixels';
+import { bytesToBase64 } from './pixels';
+import { modelToPixels } from '../data/dequantize';
 import {
   DECOUPLED_POINT, DEFAULT_POINT, applyPartial, batchSeed, findCell, formatList, parseList, pointSeed,
   type PointMetrics, type SensitivityCell, type SensitivityPartial, type SensitivityResult, type Table5, type Table5Entry,
@@ -109,7 +110,7 @@ async function runPoint(
     const x = (await r.images.data()) as Float32Array;
     r.images.dispose();
     r.z.dispose();
-    const px = modelToUint8(x, model.config.dequantization);
+    const px = modelToPixels(x, model.config.dequantization);
     r.finite.forEach((ok, i) => {
       if (ok) kept.set(px.subarray(i * size, (i + 1) * size), finite++ * size);
     });

@@ -6,7 +6,7 @@ import type { FarmerModel } from '../farmer/model';
 import { analyzeForward, bitsPerDim, disposeAnalysis } from '../farmer/model';
 import { sample, type CfgMethod } from '../farmer/sampling';
 import type { Dequantization } from '../farmer/config';
-import { dequantizeUniform } from '../data/dequantize';
+import { dequantizeUniform, modelToPixels } from '../data/dequantize';
 import { Rng } from '../util/random';
 import type { FeatureNet } from './features';
 import { imageMetrics } from './evaluate';
@@ -112,15 +112,6 @@ export interface EvalResult {
   notes: string[];
 }
 
-/** Model space → uint8, inverting the model's dequantization (as `farmer sample` writes pixels). */
-export function modelToPixels(x: ArrayLike<number>, dq: Dequantization): Uint8Array {
-  const out = new Uint8Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const v = dq.kind === 'uniform' ? Math.floor((x[i] + 1) * 128) : Math.round((x[i] + 1) * 127.5);
-    out[i] = Number.isFinite(v) ? Math.min(255, Math.max(0, v)) : 0;
-  }
-  return out;
-}
 
 function checkAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new DOMException('evaluation cancelled', 'AbortError');
