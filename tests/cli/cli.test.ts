@@ -82,6 +82,8 @@ describe('farmer CLI', () => {
     const s = readNpy(readFileSync(join(dir, 's.npy')));
     expect(s.shape).toEqual([3, 4, 4, 1]);
     expect(s.dtype).toBe('|u1');
+    const g = await farmer('sample', ckpt, '--n', '2', '--class', '0', '--cfg', '2.5', '--cfg-params', 's_c=3,T_s=1', '--out', join(dir, 'g.npy'), '--json');
+    expect(JSON.parse(g.stdout).cfg_params).toMatchObject({ s_c: 3, s_u: 5, T_s: 1, T_sigma: 0.9 });
     const p = await farmer('sample', ckpt, '--n', '4', '--out', join(dir, 's.png'));
     expect(p.code).toBe(0);
     expect(readFileSync(join(dir, 's.png')).subarray(1, 4).toString()).toBe('PNG');
@@ -94,6 +96,7 @@ describe('farmer CLI', () => {
       [['sample', ckpt, '--n', '2', '--out', join(dir, 'a.txt')], /--out must end in .npy or .png/],
       [['sample', ckpt, '--n', '2', '--class', '7', '--out', join(dir, 'a.npy')], /--class must be in \[0, 2\]/],
       [['forward', ckpt], /exactly one of --images and --inputs/],
+      [['sample', ckpt, '--n', '2', '--class', '1', '--cfg', '2', '--cfg-params', 'T_x=1', '--out', join(dir, 'a.npy')], /unknown knob "T_x"/],
       [['forward', ckpt, '--inputs', join(dir, 'px.npy')], /must be float32/],
       [['forward', uncond, '--inputs', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy')], /unconditional model/],
       [['info', ckpt, '--bogus', '1'], /unknown option --bogus/],

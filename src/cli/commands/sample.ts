@@ -6,9 +6,27 @@ import { writeBytes } from '../../lib/io/node-files';
 import { writeNpy } from '../../lib/io/npy';
 import { encodePng, imageGrid } from '../../lib/io/png';
 import { sample, type CfgMethod } from '../../lib/farmer/sampling';
+import { TABLE6_PRESET, type ResamplingParams } from '../../lib/farmer/guidance';
+
+/** `T_pi=1,T_sigma=0.9,…`: Algorithm 1's knobs over the Table 6 preset. */
+function parseCfgParams(text: string | undefined): Partial<ResamplingParams> {
+  if (!text) return {};
+  const out: Partial<ResamplingParams> = {};
+  for (const part of text.split(',')) {
+    const [key, value] = part.split('=');
+    if (!(key in TABLE6_PRESET)) throw new UsageError(`--cfg-params: unknown knob "${key}" (known: ${Object.keys(TABLE6_PRESET).join(', ')})`);
+    const v = Number(value);
+    const integer = key === 's_c' || key === 's_u';
+    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v)))
+      throw new UsageError(`--cfg-params: ${key} must be a positive ${integer ? 'integer' : 'number'}, got "${value}"`);
+    out[key as keyof ResamplingParams] = v;
+  }
+  return out;
+}
 
 export const usage = `farmer sample <model> --n N [--T t --s s --T-red t --s-red s] [--class y --cfg w
-        --cfg-method naive|resampling] [--attn-temp a] [--denoise] [--seed S] [--batch B] --out samples.npy|.png [--json]
+        --cfg-method naive|resampling --cfg-params T_pi=1,T_sigma=0.9,s_c=5,s_u=5,T_pi_v=0.2,T_sigma_v=0.9,T_s=1.1]
+        [--attn-temp a] [--denoise] [--seed S] [--batch B] --out samples.npy|.png [--json]
   decoupled sampling: mixture temperature T (softmax(logits/T)) and Gaussian scale s (multiplies σ);
   .npy output is uint8 [N,H,W,C]; .png is a grid. Samples with NaN/Inf are reported, never hidden.`;
 
@@ -24,6 +42,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const TRed = flags.num('T-red', T), sRed = flags.num('s-red', s);
   const cls = flags.int('class'), w = flags.num('cfg');
   const method = flags.str('cfg-method', 'resampling');
+  const cfgParams = parseCfgParams(flags.str('cfg-params'));
   const attnTemp = flags.num('attn-temp', 1);
   const denoise = flags.bool('denoise');
   const report = await setupBackend(flags);
@@ -34,6 +53,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     if (!(v > 0)) throw new UsageError(`--${name} must be > 0`);
   if (method !== 'naive' && method !== 'resampling') throw new UsageError(`--cfg-method must be naive or resampling, got "${method}"`);
   if (w !== undefined && cls === undefined) throw new UsageError('--cfg needs --class');
+  if (Object.keys(cfgParams).length && (w === undefined || method !== 'resampling')) throw new UsageError('--cfg-params needs --cfg w with --cfg-method resampling');
   const png = outPath.endsWith('.png');
   if (!png && !outPath.endsWith('.npy')) throw new UsageError('--out must end in .npy or .png');
   const { model } = await openModel(arg);
@@ -53,7 +73,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
       seed: seed + start, // chunk streams: the chunk starting at sample i uses seed + i
       labels: cls === undefined ? null : new Int32Array(count).fill(cls),
       T, s, TRed, sRed, attnTemp, denoise,
-      cfg: w === undefined ? undefined : { method: method as CfgMethod, w },
+      cfg: w === undefined ? undefined : { method: method as CfgMethod, w, params: cfgParams },
     });
     pixels.set(modelToPixels(await r.images.data(), c.dequantization), start * H * W * C);
     finite.push(...r.finite);
@@ -67,7 +87,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const bad = finite.flatMap((ok, i) => (ok ? [] : [i]));
   await writeBytes(outPath, png ? encodePng(imageGrid(pixels, n, H, W, C, Math.ceil(Math.sqrt(n)), 2, 0)) : writeNpy(pixels, [n, H, W, C]));
   if (json) {
-    out(JSON.stringify({ out: outPath, n, seed, backend: report.active, T, s, T_red: TRed, s_red: sRed, class: cls ?? null, cfg: w ?? null, cfg_method: w === undefined ? null : method, non_finite: bad, cfg_fallbacks: fallbacks, seconds }));
+    out(JSON.stringify({ out: outPath, n, seed, backend: report.active, T, s, T_red: TRed, s_red: sRed, class: cls ?? null, cfg: w ?? null, cfg_method: w === undefined ? null : method, cfg_params: w !== undefined && method === 'resampling' ? { ...TABLE6_PRESET, ...cfgParams } : null, non_finite: bad, cfg_fallbacks: fallbacks, seconds }));
     return;
   }
   out(`${n} samples → ${outPath} (${seconds.toFixed(1)} s on ${report.active}, seed ${seed})`);
