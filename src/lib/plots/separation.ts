@@ -2,7 +2,7 @@
 // SVG of PNG <image>s, and the structure-vs-α curves with Observable Plot.
 import * as Plot from '@observablehq/plot';
 import type { Figure } from '../experiments/types';
-import type { CurvePoint, Mode, SeparationResult } from '../experiments/separation';
+import type { CurvePoint, Mode, PngImage, SeparationResult } from '../experiments/separation';
 import { encodePng } from '../io/png';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -92,16 +92,29 @@ export interface GridOptions {
   scale?: number;
 }
 
+/** What the grid's layout and its PNG are made of (the fields of a SeparationResult). */
+type GridSource = Pick<SeparationResult, 'height' | 'width' | 'channels' | 'alphas' | 'modes' | 'depths' | 'clean' | 'grid'>;
+
 /**
- * The images of the grid tiled into one bitmap (one PNG to encode, not one per cell), 1 px
- * apart, 8 px between the clean column and each mode's group; gaps transparent.
+ * Where each image sits in the tiled grid, in image pixels: one row per depth, 1 px apart; the
+ * clean image first, then each mode's α levels, 8 px between the groups.
  */
-function tileGrid(r: SeparationResult, depths: number[]) {
-  const { height: H, width: W, channels: C, alphas, modes } = r;
-  const L = alphas.length, M = modes.length, px = H * W * C, gap = 1, group = 8;
+export function gridLayout(r: Pick<GridSource, 'height' | 'width' | 'alphas' | 'modes' | 'depths'>) {
+  const { height: H, width: W } = r;
+  const L = r.alphas.length, gap = 1, group = 8;
   const colX = (mi: number, ai: number) => W + group + mi * (L * (W + gap) - gap + group) + ai * (W + gap);
   const rowY = (row: number) => row * (H + gap);
-  const width = colX(M - 1, L - 1) + W, height = rowY(depths.length) - gap;
+  return { colX, rowY, width: colX(r.modes.length - 1, L - 1) + W, height: rowY(r.depths.length) - gap };
+}
+
+/**
+ * The images of the grid tiled into one PNG (one encode instead of one per cell; gaps
+ * transparent), as gridLayout places them. Run in the worker: the page only places the picture.
+ */
+export function gridPng(r: GridSource): PngImage {
+  const { height: H, width: W, channels: C, alphas, modes } = r;
+  const L = alphas.length, M = modes.length, px = H * W * C;
+  const { colX, rowY, width, height } = gridLayout(r);
   const out = C === 1 ? 2 : 4; // gray+alpha or RGBA
   const data = new Uint8Array(width * height * out);
   const put = (src: Uint8Array, x0: number, y0: number) => {
@@ -112,37 +125,35 @@ function tileGrid(r: SeparationResult, depths: number[]) {
         data[o + out - 1] = 255;
       }
   };
-  for (const [row, k] of depths.entries()) {
-    const di = r.depths.indexOf(k);
-    if (di < 0) throw new Error(`invalid depth: ${k} is not in the result`);
+  for (let row = 0; row < r.depths.length; row++) {
     put(r.clean, 0, rowY(row));
     for (let mi = 0; mi < M; mi++)
       for (let ai = 0; ai < L; ai++) {
-        const off = ((di * M + mi) * L + ai) * px;
+        const off = ((row * M + mi) * L + ai) * px;
         put(r.grid.subarray(off, off + px), colX(mi, ai), rowY(row));
       }
   }
-  return { image: { data, height, width, channels: out }, colX, rowY };
+  return { href: pngDataUrl(data, height, width, out), width, height };
 }
 
 /**
  * Rows: depth k (the latent Z^k); columns: α, Partial beside Full, with the clean image first.
- * `depths` selects rows of the result (default all), so a page can show a subset. One PNG
- * holds every image; each cell has a transparent hover target naming it.
+ * One PNG (encoded by the run) holds every image; each cell has a transparent hover target
+ * naming it.
  */
-export function gridFigure(r: SeparationResult, doc: Document, { scale }: GridOptions = {}, depths = r.depths): SVGSVGElement {
-  const { height: H, width: W, alphas, modes } = r;
+export function gridFigure(r: SeparationResult, doc: Document, { scale }: GridOptions = {}): SVGSVGElement {
+  const { height: H, width: W, alphas, modes, depths } = r;
   const s = scale ?? Math.max(1, Math.round(64 / W));
-  const tiles = tileGrid(r, depths);
+  const layout = gridLayout(r);
   const left = 80, top = 40;
-  const width = left + tiles.image.width * s + 4, height = top + tiles.image.height * s + 18;
+  const width = left + layout.width * s + 4, height = top + layout.height * s + 18;
   const X = (x: number) => left + x * s, Y = (y: number) => top + y * s;
 
   const svg = el(doc, 'svg', { xmlns: SVG, width, height, viewBox: `0 0 ${width} ${height}`, class: 'separation-grid', role: 'img', 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
   svg.append(el(doc, 'title', {}, `Latents after each AF block interpolated with noise (${r.formula}) and inverted to pixels`));
   svg.append(el(doc, 'image', {
-    href: pngDataUrl(tiles.image.data, tiles.image.height, tiles.image.width, tiles.image.channels),
-    x: left, y: top, width: tiles.image.width * s, height: tiles.image.height * s, preserveAspectRatio: 'none', style: 'image-rendering: pixelated',
+    href: r.gridImage.href,
+    x: left, y: top, width: r.gridImage.width * s, height: r.gridImage.height * s, preserveAspectRatio: 'none', style: 'image-rendering: pixelated',
   }));
   const target = (x: number, y: number, label: string) => {
     const rect = el(doc, 'rect', { x: X(x), y: Y(y), width: W * s, height: H * s, fill: 'transparent', class: 'separation-cell' });
@@ -151,18 +162,18 @@ export function gridFigure(r: SeparationResult, doc: Document, { scale }: GridOp
   };
   svg.append(el(doc, 'text', { x: X(W / 2), y: top - 6, 'text-anchor': 'middle' }, 'clean'));
   for (const [mi, mode] of modes.entries()) {
-    const x0 = X(tiles.colX(mi, 0)), x1 = X(tiles.colX(mi, alphas.length - 1) + W);
+    const x0 = X(layout.colX(mi, 0)), x1 = X(layout.colX(mi, alphas.length - 1) + W);
     svg.append(el(doc, 'text', { x: (x0 + x1) / 2, y: 13, 'text-anchor': 'middle', 'font-weight': 600 }, modeTitle(mode, r)));
     svg.append(el(doc, 'line', { x1: x0, x2: x1, y1: 18, y2: 18, stroke: 'currentColor', 'stroke-opacity': 0.3 }));
     for (const [ai, a] of alphas.entries())
-      svg.append(el(doc, 'text', { x: X(tiles.colX(mi, ai) + W / 2), y: top - 6, 'text-anchor': 'middle' }, `α = ${+a.toFixed(3)}`));
+      svg.append(el(doc, 'text', { x: X(layout.colX(mi, ai) + W / 2), y: top - 6, 'text-anchor': 'middle' }, `α = ${+a.toFixed(3)}`));
   }
   for (const [row, k] of depths.entries()) {
-    const y = tiles.rowY(row);
+    const y = layout.rowY(row);
     svg.append(el(doc, 'text', { x: left - 8, y: Y(y + H / 2) + 4, 'text-anchor': 'end' }, `${latentName(k)} (k = ${k})`));
     target(0, y, `clean image`);
     for (const [mi, mode] of modes.entries())
-      for (const [ai, a] of alphas.entries()) target(tiles.colX(mi, ai), y, `${mode}, ${latentName(k)}, α = ${a}`);
+      for (const [ai, a] of alphas.entries()) target(layout.colX(mi, ai), y, `${mode}, ${latentName(k)}, α = ${a}`);
   }
   svg.append(el(doc, 'text', { x: left, y: height - 4, 'fill-opacity': 0.7 }, `${r.formula}; then blocks k−1 … 0 inverted`));
   return svg;
