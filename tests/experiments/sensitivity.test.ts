@@ -2,6 +2,7 @@
 // 8×8 model, a tiny random feature network and a synthetic test set.
 import * as tf from '@tensorflow/tfjs';
 import { JSDOM } from 'jsdom';
+import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchSeed, experiment, pointSeed, type SensitivityParams, type SensitivityResult } from '../../src/lib/experiments/sensitivity';
 import { sampleGrid } from '../../src/lib/plots/sensitivity';
@@ -128,6 +129,13 @@ describe('sensitivity experiment', () => {
       expect(bad).toBe(cell.nonFinite);
       const kept = base64ToBytes(cell.samples);
       expect(Array.from(kept)).toEqual(direct);
+      // the pictures the page places (encoded in the run): every kept sample in its tile, 8 × 8 px, 1 px apart
+      const all = decode(Buffer.from(cell.pictures!.all.href.replace('data:image/png;base64,', ''), 'base64'));
+      expect([all.width, all.height]).toEqual([cell.pictures!.all.width, cell.pictures!.all.height]);
+      const tiles: number[] = [];
+      for (let i = 0; i < cell.kept; i++)
+        for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) tiles.push(all.data[(1 + y) * all.width + 1 + (i % 8) * 9 + x]);
+      expect(tiles).toEqual(direct);
       // FID and IS straight from the metrics module
       const fake = await computeFeatures(net, kept, cell.kept);
       expect(cell.fid).toBeCloseTo(fid(real.features, n, fake.features, cell.kept, FEATURE_DIM), 6);
@@ -217,7 +225,7 @@ describe('sensitivity page logic', () => {
     const fids = [[40, 44], [30, 35]]; // [iT][iS], T = 1, 1.3; s = 0.9, 1
     const cell = (iT: number, iS: number) => ({
       T: [1, 1.3][iT], s: [0.9, 1][iS], fid: fids[iT][iS], is: 2 + iT, n: 10, finite: iT === 1 && iS === 1 ? 9 : 10,
-      nonFinite: iT === 1 && iS === 1 ? 1 : 0, seed: 1, seconds: 1, kept: 0, samples: '',
+      nonFinite: iT === 1 && iS === 1 ? 1 : 0, seed: 1, seconds: 1, kept: 0, samples: '', pictures: null,
     });
     return {
       T: [1, 1.3], s: [0.9, 1], n: 10, seed: 0, featureNet: 'x-cnn', fidLabel: 'FID (x-cnn features, not Inception)', isLabel: 'IS',

@@ -1,7 +1,8 @@
 // Bookkeeping of the sensitivity experiment (supplementary §7, Fig. 7, Table 5): the (T, s) grid,
 // per-point seeds, the result type and the pure reducer that assembles partial results, shared by
 // the run (worker / CLI) and the page that fills its heatmaps cell by cell.
-import type { ResamplingParams } from '../farmer/guidance';
+import type { ResamplingParams } from '../farmer/guidance-preset';
+import type { PngImage } from './pixels';
 
 /** The paper's points: the default and the decoupled setting (s = 0.9, T = 1.3). */
 export const DEFAULT_POINT = { T: 1, s: 1 } as const;
@@ -34,6 +35,16 @@ export interface SensitivityCell extends PointMetrics {
   kept: number;
   /** base64 of uint8 [kept, H, W, C] */
   samples: string;
+  /** the kept samples as the figures place them (plots/sensitivity samplePictures); null when none is kept */
+  pictures: SamplePictures | null;
+}
+
+/** A point's kept samples encoded by the run (the worker), so the page's figures only place them. */
+export interface SamplePictures {
+  /** the first few, tiled for the overview's tile of this point */
+  overview: PngImage;
+  /** all kept, tiled for the sample grid */
+  all: PngImage;
 }
 
 export interface Table5Entry extends PointMetrics {

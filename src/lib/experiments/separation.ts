@@ -4,6 +4,7 @@
 // The tensor work is in separation-run.ts, imported by `run` only, so the page's main thread
 // never loads TensorFlow.js for this module.
 import type { Experiment } from './types';
+import type { PngImage } from './pixels';
 import type { FarmerModel } from '../farmer/model';
 import type { Dims } from '../farmer/config';
 import { Rng } from '../util/random';
@@ -78,13 +79,6 @@ export interface SeparationResult {
   nonFinite: number;
   /** of the run, on the backend it ran on */
   seconds: number;
-}
-
-/** An encoded picture a figure places as it is: a PNG data URL and its size in image pixels. */
-export interface PngImage {
-  href: string;
-  width: number;
-  height: number;
 }
 
 /** Variance-preserving interpolation, shown on the page and in the JSON. */

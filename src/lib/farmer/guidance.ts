@@ -2,29 +2,11 @@
 // naive rejection CFG (JetFormer/GIVT) and resampling CFG (Algorithm 1, Eq. 15).
 import type { Rng } from '../util/random';
 import { drawComponent, gmmLogDensityCpu, type Gmm } from './gmm';
+import type { ResamplingParams } from './guidance-preset';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
-/** Algorithm 1's knobs (Table 6 presets by default). */
-export interface ResamplingParams {
-  /** multiplies the proposal logits */
-  T_pi: number;
-  /** multiplies the proposal σ */
-  T_sigma: number;
-  /** conditional candidates per token */
-  s_c: number;
-  /** unconditional candidates per token */
-  s_u: number;
-  /** multiplies the logits when scoring */
-  T_pi_v: number;
-  /** multiplies σ when scoring */
-  T_sigma_v: number;
-  /** multiplies the resampling log-weights */
-  T_s: number;
-}
-
-export const TABLE6_PRESET: ResamplingParams = { T_pi: 1.0, T_sigma: 0.9, s_c: 5, s_u: 5, T_pi_v: 0.2, T_sigma_v: 0.9, T_s: 1.1 };
-export const TABLE6_W = 2.5;
+export { TABLE6_PRESET, TABLE6_W, type ResamplingParams } from './guidance-preset';
 
 function drawScaled(g: Gmm, logitScale: number, sigmaScale: number, rng: Rng, out: Float64Array | Float32Array, offset: number): void {
   const k = drawComponent(g, logitScale, rng);

@@ -3,10 +3,10 @@
 // along T for each s and along s for each T, a point's samples, and the Table 5 block.
 import * as Plot from '@observablehq/plot';
 import type { Figure } from '../experiments/types';
-import { base64ToBytes, bytesToBase64 } from '../experiments/pixels';
-import { DECOUPLED_POINT, DEFAULT_POINT, findCell, type SensitivityCell, type SensitivityResult, type Table5Entry, type Table5Row } from '../experiments/sensitivity-grid';
-import { TABLE6_W } from '../farmer/guidance';
-import { encodePng, imageGrid } from '../io/png';
+import { pngImage } from '../experiments/pixels';
+import { DECOUPLED_POINT, DEFAULT_POINT, findCell, type SamplePictures, type SensitivityCell, type SensitivityResult, type Table5Entry, type Table5Row } from '../experiments/sensitivity-grid';
+import { TABLE6_W } from '../farmer/guidance-preset';
+import { imageGrid } from '../io/png';
 
 export type Metric = 'fid' | 'is';
 
@@ -158,12 +158,19 @@ export function metricLines(r: SensitivityResult, metric: Metric, along: 'T' | '
   });
 }
 
-/** `count` samples of a cell tiled into `cols` columns as a PNG data URL, with its pixel size. */
-function samplesPng(r: SensitivityResult, cell: SensitivityCell, count: number, cols: number): { href: string; width: number; height: number } {
-  const { height: H, width: W, channels: C } = r.image;
-  const bytes = base64ToBytes(cell.samples).subarray(0, count * H * W * C);
-  const grid = imageGrid(bytes, count, H, W, C, cols, 1, 0);
-  return { href: `data:image/png;base64,${bytesToBase64(encodePng(grid))}`, width: grid.width, height: grid.height };
+/** Samples in each overview tile, and its columns; columns of the sample grid. */
+export const OVERVIEW_SAMPLES = 4;
+const OVERVIEW_COLS = 2, GRID_COLS = 8;
+
+/**
+ * `kept` samples uint8 [kept, H, W, C] tiled and encoded as the figures place them: the first
+ * OVERVIEW_SAMPLES for the overview, all for the sample grid. Run in the worker; null for none.
+ */
+export function samplePictures(pixels: Uint8Array, kept: number, image: SensitivityResult['image']): SamplePictures | null {
+  if (kept === 0) return null;
+  const { height: H, width: W, channels: C } = image;
+  const tile = (count: number, cols: number) => pngImage(imageGrid(pixels.subarray(0, count * H * W * C), count, H, W, C, cols, 1, 0));
+  return { overview: tile(Math.min(OVERVIEW_SAMPLES, kept), OVERVIEW_COLS), all: tile(kept, GRID_COLS) };
 }
 
 function pointTitle(cell: SensitivityCell, r: SensitivityResult): string {
@@ -175,16 +182,16 @@ function pointTitle(cell: SensitivityCell, r: SensitivityResult): string {
  * The kept samples of cell `index`, as one SVG (an embedded PNG, drawn with square pixels) with
  * a heading line.
  */
-export function sampleGrid(r: SensitivityResult, index: number, doc: Document, { cols = 8, imageSize = 56 } = {}): SVGSVGElement {
+export function sampleGrid(r: SensitivityResult, index: number, doc: Document, { imageSize = 56 } = {}): SVGSVGElement {
   const cell = r.cells[index] ?? null;
   const head = 40;
-  if (!cell || cell.kept === 0) {
+  if (!cell || !cell.pictures) {
     const svg = svgElement(doc, 'svg', { width: 480, height: 24, viewBox: '0 0 480 24', 'font-family': 'system-ui, sans-serif', 'font-size': 12 });
     const what = cell ? `T = ${cell.T}, s = ${cell.s}: no finite samples to show` : 'this point has not been computed yet';
     svg.append(svgElement(doc, 'text', { x: 0, y: 15 }, what));
     return svg;
   }
-  const png = samplesPng(r, cell, cell.kept, cols);
+  const png = cell.pictures.all;
   const scale = imageSize / r.image.height;
   const width = Math.max(480, Math.round(png.width * scale)), height = Math.round(png.height * scale) + head;
   const svg = svgElement(doc, 'svg', { width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': 'system-ui, sans-serif', 'font-size': 12, 'data-point': index });
@@ -200,8 +207,8 @@ export function sampleGrid(r: SensitivityResult, index: number, doc: Document, {
  * The first `perPoint` samples of every grid point laid out like the heatmaps (T across, s up),
  * as one SVG; each point's image carries `data-point` (its cell index) for click handling.
  */
-export function samplesOverview(r: SensitivityResult, doc: Document, { perPoint = 4, imageSize = 36 } = {}): SVGSVGElement {
-  const cols = Math.min(2, perPoint), rows = Math.ceil(perPoint / cols);
+export function samplesOverview(r: SensitivityResult, doc: Document, { imageSize = 36 } = {}): SVGSVGElement {
+  const perPoint = OVERVIEW_SAMPLES, cols = OVERVIEW_COLS, rows = Math.ceil(perPoint / cols);
   const { height: H, width: W } = r.image, scale = imageSize / H;
   const tileW = (cols * (W + 1) + 1) * scale, tileH = (rows * (H + 1) + 1) * scale, gap = 10;
   const left = 76, top = 46;
@@ -221,12 +228,11 @@ export function samplesOverview(r: SensitivityResult, doc: Document, { perPoint 
       const box = svgElement(doc, 'rect', { x, y, width: tileW, height: tileH, fill: '#e8e8e8', 'data-point': index, style: 'cursor: pointer' });
       box.append(svgElement(doc, 'title', {}, cell ? pointTitle(cell, r) : `T = ${T}, s = ${s}: pending`));
       svg.append(box);
-      if (!cell || cell.kept === 0) {
+      if (!cell || !cell.pictures) {
         svg.append(svgElement(doc, 'text', { x: x + tileW / 2, y: y + tileH / 2 + 4, 'text-anchor': 'middle', fill: '#666', 'pointer-events': 'none' }, cell ? 'none finite' : '…'));
         return;
       }
-      const count = Math.min(perPoint, cell.kept);
-      const png = samplesPng(r, cell, count, cols);
+      const png = cell.pictures.overview;
       const img = svgElement(doc, 'image', {
         href: png.href, x, y, width: png.width * scale, height: png.height * scale,
         style: 'image-rendering: pixelated; cursor: pointer', preserveAspectRatio: 'none', 'data-point': index,

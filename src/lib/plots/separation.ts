@@ -1,29 +1,12 @@
 // Figures of the separation experiment: the Fig. 8 grid (depth × α, partial beside full) as an
-// SVG of PNG <image>s, and the structure-vs-α curves with Observable Plot.
+// SVG placing one PNG (encoded by the run, gridPng), and the structure-vs-α curves with
+// Observable Plot.
 import * as Plot from '@observablehq/plot';
 import type { Figure } from '../experiments/types';
-import type { CurvePoint, Mode, PngImage, SeparationResult } from '../experiments/separation';
-import { encodePng } from '../io/png';
+import type { CurvePoint, Mode, SeparationResult } from '../experiments/separation';
+import { pngImage, type PngImage } from '../experiments/pixels';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-/** RFC 4648 base64 (no btoa/Buffer, so it runs in a worker, a page and Node alike). */
-export function base64(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const [a, b, c] = [bytes[i], bytes[i + 1] ?? 0, bytes[i + 2] ?? 0];
-    const n = (a << 16) | (b << 8) | c;
-    out += B64[n >> 18] + B64[(n >> 12) & 63] + (i + 1 < bytes.length ? B64[(n >> 6) & 63] : '=') + (i + 2 < bytes.length ? B64[n & 63] : '=');
-  }
-  return out;
-}
-
-/** A uint8 [H, W, C] image as a data: URL of a PNG. */
-export function pngDataUrl(data: Uint8Array, height: number, width: number, channels: number): string {
-  return `data:image/png;base64,${base64(encodePng({ data, height, width, channels }))}`;
-}
-
 const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
 /** Z^k with a Unicode superscript: Z¹², etc. */
 export const latentName = (k: number): string => `Z${String(k).replace(/\d/g, (c) => SUPERSCRIPT[+c])}`;
@@ -133,7 +116,7 @@ export function gridPng(r: GridSource): PngImage {
         put(r.grid.subarray(off, off + px), colX(mi, ai), rowY(row));
       }
   }
-  return { href: pngDataUrl(data, height, width, out), width, height };
+  return pngImage({ data, height, width, channels: out });
 }
 
 /**

@@ -1,0 +1,167 @@
+// The tensor work of the sensitivity experiment (sensitivity.ts): sampling at every (T, s) point
+// and the Table 5 settings, features of samples and test images, FID and IS; each point's kept
+// samples are encoded as PNGs here (in the worker), so the page only places them.
+import type { FarmerModel } from '../farmer/model';
+import { sample } from '../farmer/sampling';
+import { TABLE6_W, type ResamplingParams } from '../farmer/guidance-preset';
+import { nullLabels } from '../farmer/labels';
+import { FEATURE_DIM } from '../metrics/classifier';
+import { computeFeatures, type FeatureNet } from '../metrics/features';
+import { featureStats, frechetDistance, type GaussianStats } from '../metrics/fid';
+import { inceptionScore } from '../metrics/inception';
+import { modelToPixels } from '../data/dequantize';
+import { throwIfAborted, type ExperimentContext, type ExperimentInputs } from './types';
+import { bytesToBase64 } from './pixels';
+import {
+  DECOUPLED_POINT, DEFAULT_POINT, applyPartial, batchSeed, findCell, parseList, pointSeed,
+  type PointMetrics, type SensitivityCell, type SensitivityPartial, type SensitivityResult, type Table5, type Table5Entry,
+} from './sensitivity-grid';
+import { cfgAvailable, cfgParams, featureNetName, runPlan, type SensitivityParams } from './sensitivity';
+import { samplePictures } from '../plots/sensitivity';
+
+interface RunSpec {
+  T: number;
+  s: number;
+  cfg: ResamplingParams | null;
+}
+
+interface RunOutput extends PointMetrics {
+  /** finite samples, uint8 [finite, H, W, C] */
+  pixels: Uint8Array;
+}
+
+/** Draws n samples at one setting in batches, scores the finite ones. */
+async function runPoint(
+  model: FarmerModel, net: FeatureNet, real: GaussianStats, p: SensitivityParams, spec: RunSpec,
+  onBatch: (count: number) => void, signal?: AbortSignal,
+): Promise<RunOutput> {
+  const t0 = performance.now();
+  const C = model.config.num_classes, size = model.dims.pixels;
+  const seed = pointSeed(p.seed, spec.T, spec.s, spec.cfg !== null);
+  const kept = new Uint8Array(p.n * size);
+  let finite = 0;
+  for (let start = 0; start < p.n; start += p.batch) {
+    throwIfAborted(signal);
+    const count = Math.min(p.batch, p.n - start);
+    const labels = C > 0 ? Int32Array.from({ length: count }, (_, i) => (start + i) % C) : nullLabels(count);
+    const r = await sample(model, {
+      n: count, seed: batchSeed(seed, start), labels, T: spec.T, s: spec.s,
+      cfg: spec.cfg ? { method: 'resampling', w: TABLE6_W, params: spec.cfg } : undefined,
+      signal,
+    });
+    const x = (await r.images.data()) as Float32Array;
+    r.images.dispose();
+    r.z.dispose();
+    const px = modelToPixels(x, model.config.dequantization);
+    r.finite.forEach((ok, i) => {
+      if (ok) kept.set(px.subarray(i * size, (i + 1) * size), finite++ * size);
+    });
+    onBatch(count);
+  }
+  throwIfAborted(signal);
+  const pixels = kept.slice(0, finite * size);
+  let fid: number | null = null, is: number | null = null;
+  if (finite >= 1) {
+    const f = await computeFeatures(net, pixels, finite);
+    if (finite >= 2) fid = frechetDistance(real, featureStats(f.features, finite, FEATURE_DIM, 'generated features'));
+    const [head, classes] = Object.entries(net.classifier.spec.heads)[0];
+    is = inceptionScore(f.probs[head], finite, classes).mean;
+  }
+  return { fid, is, n: p.n, finite, nonFinite: p.n - finite, seed, seconds: (performance.now() - t0) / 1000, pixels };
+}
+
+function metricsOf(o: PointMetrics): PointMetrics {
+  return { fid: o.fid, is: o.is, n: o.n, finite: o.finite, nonFinite: o.nonFinite, seed: o.seed, seconds: o.seconds };
+}
+
+export async function runSensitivity(model: FarmerModel, inputs: ExperimentInputs, p: SensitivityParams, ctx: ExperimentContext = {}): Promise<SensitivityResult> {
+  const { signal } = ctx;
+  const { height, width, channels } = model.config.image;
+  const net = inputs.featureNet;
+  if (!net) throw new Error("the sensitivity experiment needs the dataset's feature network (FID and IS)");
+  const spec = net.classifier.spec, test = inputs.testSet;
+  if (spec.height !== height || spec.width !== width || spec.channels !== channels)
+    throw new Error(`the feature network takes ${spec.height}×${spec.width}×${spec.channels} images; the model makes ${height}×${width}×${channels}`);
+  if (test.height !== height || test.width !== width || test.channels !== channels)
+    throw new Error(`test images are ${test.height}×${test.width}×${test.channels}; the model makes ${height}×${width}×${channels}`);
+  if (p.n > test.n) throw new Error(`invalid n: ${p.n} is more than the ${test.n} test images`);
+  const T = parseList(p.T, 'T'), s = parseList(p.s, 's');
+  const plan = runPlan(p, model);
+  const C = model.config.num_classes, size = model.dims.pixels;
+  const name = featureNetName(net);
+
+  const notes: string[] = [];
+  if (model.config.prior.kind === 'gaussian') notes.push('Gaussian prior: the mixture temperature T has no effect, only s (the latent standard deviation).');
+  const cfgOk = cfgAvailable(model);
+  const table5: Table5 | null = p.table5
+    ? {
+        rows: [
+          { setting: 'default', ...DEFAULT_POINT, unguided: null, guided: null },
+          { setting: 'decoupled', ...DECOUPLED_POINT, unguided: null, guided: null },
+        ],
+        cfgAvailable: cfgOk,
+        note: cfgOk
+          ? `resampling CFG, w = ${TABLE6_W}, Table 6 preset with the row's T and s folded into the proposal (T_π = 1/T, T_σ = 0.9·s; ours), labels cycling 0..${C - 1}`
+          : model.config.num_classes === 0
+            ? 'unconditional model: classifier-free guidance needs class labels, so only the unguided column is shown'
+            : 'Gaussian prior: classifier-free guidance needs the GMM prior, so only the unguided column is shown',
+      }
+    : null;
+  let result: SensitivityResult = {
+    T, s, n: p.n, seed: p.seed, featureNet: name,
+    fidLabel: `FID (${name} features, not Inception)`,
+    isLabel: `IS (${name} class probabilities, not Inception)`,
+    image: { height, width, channels },
+    labels: C > 0 ? `cycling 0..${C - 1}` : 'null',
+    cells: T.flatMap(() => s.map(() => null)),
+    table5, notes,
+  };
+  // The page draws each partial result as it is: send the whole result so far every time.
+  const emit = (partial: SensitivityPartial) => {
+    result = applyPartial(result, partial);
+    ctx.onPartial?.(result);
+  };
+  emit({ kind: 'start', result });
+
+  const total = (plan.grid + plan.extraUnguided + 2 * plan.guided) * p.n;
+  let done = 0;
+  const progress = (label: string, weight = 1) => (count: number) => {
+    done += weight * count;
+    ctx.onProgress?.(done, total, label);
+  };
+  ctx.onProgress?.(0, total, 'test-image features');
+  const realF = await computeFeatures(net, test.images.subarray(0, p.n * size), p.n);
+  const real = featureStats(realF.features, p.n, FEATURE_DIM, 'test-image features');
+
+  for (let iT = 0; iT < T.length; iT++)
+    for (let iS = 0; iS < s.length; iS++) {
+      const out = await runPoint(model, net, real, p, { T: T[iT], s: s[iS], cfg: null }, progress(`T = ${T[iT]}, s = ${s[iS]}`), signal);
+      const keep = Math.min(p.keep, out.finite);
+      const kept = out.pixels.subarray(0, keep * size);
+      const cell: SensitivityCell = {
+        T: T[iT], s: s[iS], ...metricsOf(out), kept: keep, samples: bytesToBase64(kept), pictures: samplePictures(kept, keep, result.image),
+      };
+      emit({ kind: 'cell', index: iT * s.length + iS, cell });
+    }
+
+  if (table5)
+    for (let row = 0; row < table5.rows.length; row++) {
+      const { T: rT, s: rS, setting } = table5.rows[row];
+      const at = findCell(result, rT, rS);
+      let unguided: Table5Entry;
+      if (at >= 0) unguided = { ...metricsOf(result.cells[at]!), cfg: null, fromGrid: true };
+      else {
+        const out = await runPoint(model, net, real, p, { T: rT, s: rS, cfg: null }, progress(`Table 5, ${setting}, unguided`), signal);
+        unguided = { ...metricsOf(out), cfg: null, fromGrid: false };
+      }
+      emit({ kind: 'table5', row, column: 'unguided', entry: unguided });
+      if (!cfgOk) continue;
+      const params = cfgParams(rT, rS);
+      const out = await runPoint(model, net, real, p, { T: rT, s: rS, cfg: params }, progress(`Table 5, ${setting}, CFG`, 2), signal);
+      emit({ kind: 'table5', row, column: 'guided', entry: { ...metricsOf(out), cfg: { method: 'resampling', w: TABLE6_W, params }, fromGrid: false } });
+    }
+  const bad = result.cells.reduce((a, c) => a + (c?.nonFinite ?? 0), 0);
+  if (bad > 0) result = { ...result, notes: [...result.notes, `${bad} of ${plan.grid * p.n} grid samples held NaN or Inf and were left out of FID and IS (counted per cell).`] };
+  return result;
+}
+
