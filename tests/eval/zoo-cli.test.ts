@@ -9,10 +9,11 @@ import { tempDir, writeTinyCheckpoint } from '../helpers/files';
 import { Flags, parseArgs } from '../../src/cli/args';
 import { run, usage } from '../../src/cli/commands/zoo';
 import { parseZooIndex } from '../../src/lib/io/zoo';
+import { readCheckpoint } from '../../src/lib/io/checkpoint';
 
 async function zoo(...argv: string[]): Promise<string[]> {
   const lines: string[] = [];
-  const flags = new Flags(parseArgs(argv, new Set(['json'])));
+  const flags = new Flags(parseArgs(argv, new Set(['json', 'f16'])));
   const json = flags.bool('json'); // as src/cli/main.ts reads it
   await run({ flags, json, out: (l) => lines.push(l), log: () => {} });
   return lines;
@@ -49,6 +50,23 @@ describe('farmer zoo', () => {
     expect(entry.title).toBe('Tiny');
     expect(entry.file).toBe('tiny.safetensors');
     expect(entry.metrics).toEqual({ bpd_test: 1.25, 'fid_mnist-cnn': 7.5, 'is_mnist-cnn': 9.1, 'recall_mnist-cnn': 0.5, eval_n: 1000 });
+  });
+
+  it('--f16 ships float16 weights, and the card keeps the whole evaluation', async () => {
+    const evalJson = join(root, 'eval.json');
+    const [line] = await zoo('update', model, '--name', 'tiny', '--metrics', evalJson, '--f16', '--root', root, '--json');
+    const entry = JSON.parse(line);
+    const shipped = readFileSync(join(root, 'static', 'models', 'tiny.safetensors'));
+    expect(entry.bytes).toBe(shipped.byteLength);
+    expect(entry.sha256).toBe(createHash('sha256').update(shipped).digest('hex'));
+    const original = readCheckpoint(readFileSync(model));
+    const f16 = readCheckpoint(shipped);
+    expect(f16.summary.dtypes).toEqual({ F16: original.summary.tensors });
+    expect((f16.card.metrics.eval as { fid: { value: number } }).fid.value).toBe(7.5);
+    for (const [name, w] of original.weights) {
+      const v = f16.weights.get(name)!.values;
+      w.values.forEach((x, i) => expect(Math.abs(v[i] - x)).toBeLessThanOrEqual(Math.abs(x) * 2 ** -11 + 6e-8)); // float16 rounding
+    }
   });
 
   it('refuses a second add, an update of an unknown name, and a missing title', async () => {

@@ -1,21 +1,24 @@
 // `farmer zoo add|update`: writes a model's entry in static/models/index.json (schema: src/lib/io/zoo.ts)
 // with its size, SHA-256, dataset and headline metrics, after checking the file as `farmer info` does.
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
-import { readCheckpoint } from '../../lib/io/checkpoint';
+import { encodeCheckpoint, readCheckpoint } from '../../lib/io/checkpoint';
 import { readBytes, readZooIndex, repoRoot } from '../../lib/io/node-files';
 import { parseZooIndex, type ZooEntry } from '../../lib/io/zoo';
 import type { FarmerConfig } from '../../lib/farmer/config';
 
+export const booleanFlags = ['f16'];
+
 export const usage = `farmer zoo add|update <model.safetensors> --name N [--title T] [--description D] [--summary S]
-        [--metrics eval.json] [--root DIR] [--json]
+        [--metrics eval.json] [--f16] [--root DIR] [--json]
   add: a new entry (--title and --description required); update: refresh an entry's file, bytes,
   sha256, dataset and metrics, keeping title/description/summary unless given. A file outside
   static/models/ is copied there as <name>.safetensors. Metrics: the numbers of the card's
-  "metrics", overridden by --metrics (the output of \`farmer eval --json\`). --root: the checkout
+  "metrics", overridden by --metrics (the output of \`farmer eval --json\`), which is also stored whole
+  in the shipped file's card (card.metrics.eval). --f16 stores the weights as float16. --root: the checkout
   whose static/models/ is written (default this one).`;
 
 /** "AF 4×2 W128 + FARMER prior K16/16 (AR 4×W128)" */
@@ -61,6 +64,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const name = flags.str('name');
   const title = flags.str('title'), description = flags.str('description'), summary = flags.str('summary');
   const metricsPath = flags.str('metrics');
+  const f16 = flags.bool('f16');
   const root = resolve(flags.str('root', repoRoot()));
   flags.str('backend'); // accepted by every command; this one runs no model
   flags.finish();
@@ -76,25 +80,36 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   if (action === 'update' && at < 0) throw new Error(`the zoo has no "${name}" (available: ${index.models.map((m) => m.name).join(', ') || 'none'}); use \`farmer zoo add\``);
 
   const bytes = await readBytes(modelPath, 'model file');
-  const { config, card } = readCheckpoint(bytes, modelPath);
+  const { config, card, weights } = readCheckpoint(bytes, modelPath);
   let metrics = cardMetrics(card.metrics);
+  let parsed: Record<string, unknown> | null = null;
   if (metricsPath) {
-    let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(await readFile(metricsPath, 'utf8'));
     } catch (e) {
       throw new Error(`${metricsPath}: ${(e as { code?: string }).code === 'ENOENT' ? 'not found' : `not valid JSON (${(e as Error).message})`}`);
     }
-    metrics = { ...metrics, ...evalMetrics(parsed, metricsPath) };
+    metrics = { ...metrics, ...evalMetrics(parsed!, metricsPath) };
   }
+  // The shipped file's card keeps the whole evaluation (labels, N, seeds), index.json its numbers.
+  const reencode = f16 || parsed !== null;
+  const shipped = reencode
+    ? encodeCheckpoint(
+        config,
+        new Map([...weights].map(([n, w]) => [n, w.values])),
+        { ...card, metrics: { ...card.metrics, ...(parsed ? { eval: parsed } : {}) } },
+        { dtype: f16 ? 'F16' : 'F32' },
+      )
+    : bytes;
 
   const modelsDir = join(root, 'static', 'models');
   let file = relative(modelsDir, resolve(modelPath));
   await mkdir(modelsDir, { recursive: true });
-  if (file.startsWith('..') || isAbsolute(file)) {
-    file = `${name}.safetensors`;
-    await copyFile(modelPath, join(modelsDir, file));
-    log(`copied ${modelPath} → ${join(modelsDir, file)}`);
+  const outside = file.startsWith('..') || isAbsolute(file);
+  if (outside) file = `${name}.safetensors`;
+  if (outside || reencode) {
+    await writeFile(join(modelsDir, file), shipped);
+    log(`wrote ${join(modelsDir, file)}${f16 ? ' (F16)' : ''} from ${modelPath}`);
   }
   const old: Partial<ZooEntry> = at >= 0 ? index.models[at] : {};
   const entry: ZooEntry = {
@@ -103,8 +118,8 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     title: title ?? old.title!,
     description: description ?? old.description!,
     dataset: card.dataset,
-    bytes: bytes.byteLength,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes: shipped.byteLength,
+    sha256: createHash('sha256').update(shipped).digest('hex'),
     metrics,
     summary: summary ?? old.summary ?? describeConfig(config),
   };
