@@ -12,6 +12,7 @@
 //   await runCell(page, 'separation');
 //   await waitForCell(page, 'separation');   // data-status="done" (throws on "error")
 //   expect(await longTasks(page)).toEqual([]);   // main-thread tasks over 200 ms
+//   const start = await pageTime(page); …; await longTasks(page, { since: start, over: 0 }); // every long task (≥ 50 ms) since
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,8 +71,8 @@ export function routePath(route: string, backend: BackendPreference = 'wasm'): s
 
 /**
  * Runs in every page and worker-less frame before its scripts: records main-thread long tasks
- * over 200 ms (window.__longTasks) and every data-status a notebook cell shows
- * (window.__cellStatuses, in order, with the time).
+ * (the Long Tasks API reports those of 50 ms and more; window.__longTasks) and every data-status
+ * a notebook cell shows (window.__cellStatuses, in order, with the time).
  */
 function recorders(): void {
   const w = window as unknown as { __longTasks: unknown[]; __cellStatuses: unknown[] };
@@ -79,7 +80,7 @@ function recorders(): void {
   w.__cellStatuses = [];
   try {
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if (e.duration > 200) w.__longTasks.push({ name: e.name, startTime: Math.round(e.startTime), duration: Math.round(e.duration) });
+      for (const e of list.getEntries()) w.__longTasks.push({ name: e.name, startTime: Math.round(e.startTime), duration: Math.round(e.duration) });
     }).observe({ type: 'longtask', buffered: true });
   } catch {
     // no Long Tasks API: nothing is recorded
@@ -169,6 +170,9 @@ export async function startApp({ root = repoRoot, build = false }: { root?: stri
     browser: b,
     async open(path, { viewport = { width: 1200, height: 900 }, setup } = {}) {
       const context = await b.newContext({ viewport, acceptDownloads: true });
+      // tsx (scripts such as screenshot.ts) compiles with esbuild's keepNames, which wraps
+      // functions in __name(…) calls; the serialized recorders need that helper in the page too.
+      await context.addInitScript({ content: 'globalThis.__name ??= (f) => f;' });
       await context.addInitScript(recorders);
       contexts.add(context);
       const page = await context.newPage();
@@ -292,15 +296,16 @@ export async function runCell(page: Page, id: string): Promise<void> {
 }
 
 /**
- * Waits until cell `id` shows `status` (default done). Fails early, with the cell's message,
- * when it shows "error" instead (unless that is the status awaited).
+ * Waits until cell `id` shows `status` (default done; for done, also until its figures are drawn,
+ * data-figures="drawn"). Fails early, with the cell's message, when it shows "error" instead
+ * (unless that is the status awaited).
  */
 export async function waitForCell(page: Page, id: string, status = 'done', { timeout = 120_000 } = {}): Promise<void> {
   const cell = cellLocator(page, id);
   const deadline = Date.now() + timeout;
   for (;;) {
     const now = await cell.getAttribute('data-status', { timeout: Math.max(1, deadline - Date.now()) });
-    if (now === status) return;
+    if (now === status && (status !== 'done' || (await cell.getAttribute('data-figures')) === 'drawn')) return;
     if (now === 'error' && status !== 'error') throw new Error(`cell ${id} failed: ${await cell.getByTestId('cell-error').innerText().catch(() => '(no message)')}`);
     if (Date.now() > deadline) throw new Error(`cell ${id} is "${now}" after ${timeout} ms, not "${status}"`);
     await page.waitForTimeout(100);
@@ -319,9 +324,33 @@ export interface LongTask {
   duration: number;
 }
 
-/** Main-thread tasks longer than 200 ms since the page loaded. */
-export async function longTasks(page: Page): Promise<LongTask[]> {
-  return page.evaluate(() => (window as unknown as { __longTasks: LongTask[] }).__longTasks);
+/**
+ * Main-thread tasks longer than `over` ms (default 200; the browser reports none under 50) that
+ * started at or after `since` (the page's clock, see pageTime; default: since the page loaded).
+ */
+export async function longTasks(page: Page, { over = 200, since = 0 }: { over?: number; since?: number } = {}): Promise<LongTask[]> {
+  const all = await page.evaluate(() => (window as unknown as { __longTasks: LongTask[] }).__longTasks);
+  return all.filter((t) => t.duration > over && t.startTime >= since);
+}
+
+/** The page's clock (performance.now(), ms), e.g. to ask for the long tasks of one run. */
+export async function pageTime(page: Page): Promise<number> {
+  return page.evaluate(() => performance.now());
+}
+
+/** The backend the header reports once the worker has chosen one: "WebGPU", "WebAssembly", … */
+export async function activeBackend(page: Page, { timeout = 60_000 } = {}): Promise<string> {
+  const header = page.getByTestId('active-backend');
+  await header.and(page.locator('[data-state=ready], [data-state=error]')).waitFor({ timeout });
+  return (await header.innerText()).trim();
+}
+
+/**
+ * Whether TensorFlow.js has been evaluated on the page's main thread (tfjs-core keeps its engine
+ * on globalThis._tfengine); the worker's copy does not count.
+ */
+export async function tfjsOnMainThread(page: Page): Promise<boolean> {
+  return page.evaluate(() => '_tfengine' in globalThis);
 }
 
 /** Clicks something that downloads a file; returns its suggested name and contents. */

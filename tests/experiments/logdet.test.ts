@@ -154,7 +154,7 @@ describe('logdet experiment on a tiny random checkpoint', () => {
     expect(partial.test).toEqual(result.test);
     expect(partial.samples.points).toEqual([]);
     const doc = new JSDOM('<!doctype html><body></body>').window.document;
-    expect(experiment.figures(partial, p, doc)).toHaveLength(6);
+    expect([...experiment.figures(partial, p, doc)]).toHaveLength(6);
   });
 
   it('measures every requested image, keeps indices and pixels, and reports progress to the end', () => {
@@ -216,7 +216,7 @@ describe('logdet experiment on a tiny random checkpoint', () => {
     expect(json.heatmaps.test_mean.total).toHaveLength(16);
     expect(json.heatmaps.test_mean.per_block).toHaveLength(2);
     const doc = new JSDOM('<!doctype html><body></body>').window.document;
-    const figs = experiment.figures(result, p, doc);
+    const figs = [...experiment.figures(result, p, doc)];
     expect(figs.map((f) => f.name)).toEqual(['logdet-histogram', 'logdet-per-block', 'token-heatmap', 'blur-scatter', 'gallery-samples', 'gallery-test']);
     const gallery = figs.find((f) => f.name === 'gallery-test')!.node;
     const order = galleryOrder(result.test.points).map((q) => String(q.index));
@@ -257,7 +257,7 @@ describe('logdet experiment on a tiny random checkpoint', () => {
 
   it('page helpers: a click picks the thumbnail or the scatter point under it; sentences state the rule', () => {
     const doc = new JSDOM('<!doctype html><body></body>').window.document;
-    const figs = experiment.figures(result, p, doc);
+    const figs = [...experiment.figures(result, p, doc)];
     const thumb = figs.find((f) => f.name === 'gallery-test')!.node.querySelector('g[data-index="3"] image')!;
     expect(selectionFromTarget(thumb)).toEqual({ source: 'test', index: 3 });
     const scatter = figs.find((f) => f.name === 'blur-scatter')!.node as HTMLElement & { value?: unknown };

@@ -167,7 +167,7 @@ describe('sensitivity experiment', () => {
 
   it('builds every figure, also from a result still filling', () => {
     const doc = new JSDOM('<!doctype html><body></body>').window.document;
-    const figs = experiment.figures(full.result, params(), doc);
+    const figs = [...experiment.figures(full.result, params(), doc)];
     expect(figs.map((f) => f.name)).toEqual(['fid-heatmap', 'is-heatmap', 'fid-vs-T', 'fid-vs-s', 'is-vs-T', 'is-vs-s', 'samples', 'table5']);
     const points = (node: Element, sel = '[data-point]') => [...node.querySelectorAll(sel)].map((e) => e.getAttribute('data-point')).sort();
     expect(points(figs[0].node)).toEqual(['0', '1', '2', '3']);
@@ -187,7 +187,7 @@ describe('sensitivity experiment', () => {
     expect(grid.textContent).toContain('T = 1.3, s = 0.9');
     expect(grid.querySelector('image')).not.toBeNull();
     // the first partial: every cell pending, figures still drawn
-    const early = experiment.figures(full.partials[0], params(), doc);
+    const early = [...experiment.figures(full.partials[0], params(), doc)];
     expect(points(early[0].node)).toHaveLength(4);
     expect(early[6].node.querySelectorAll('image')).toHaveLength(0);
     expect(sampleGrid(full.partials[0], 0, doc).textContent).toContain('not been computed');

@@ -247,7 +247,7 @@ describe('separation experiment', () => {
     expect(Uint8Array.from(json.grid.data)).toEqual(r.grid);
 
     const doc = new JSDOM('<!doctype html><body></body>').window.document;
-    const figs = experiment.figures(r, p, doc);
+    const figs = [...experiment.figures(r, p, doc)];
     expect(figs.map((f) => f.name)).toEqual(['grid', 'ssim', 'edges', 'colour', 'summary']);
     const grid = figs[0].node;
     expect(grid.querySelectorAll('image').length).toBe(1); // one PNG of all images

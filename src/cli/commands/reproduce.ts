@@ -116,7 +116,7 @@ export async function reproduce(o: ReproduceOptions, deps: ReproduceDeps = nodeD
     const elapsed = (performance.now() - start) / 1000;
 
     const doc = new JSDOM('<!doctype html><html><head></head><body></body></html>').window.document;
-    const figures = experiment.figures(result, params, doc);
+    const figures = [...experiment.figures(result, params, doc)];
     await mkdir(o.out, { recursive: true });
     const svgFiles = figures.map((f) => ({ name: f.name, file: `${id}-${slug(f.name)}.svg` }));
     const names = new Set(svgFiles.map((f) => f.file));

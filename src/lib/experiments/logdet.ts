@@ -222,7 +222,8 @@ function toJSON(r: LogdetResult, p: LogdetParams): unknown {
   };
 }
 
-function figures(r: LogdetResult, p: LogdetParams, doc: Document): Figure[] {
+/** The figures one by one: histograms, per-token maps, the blur scatter, the two galleries. */
+function* figures(r: LogdetResult, p: LogdetParams, doc: Document): Generator<Figure> {
   const points = [...r.test.points, ...r.samples.points];
   const rules = [r.test, r.samples].flatMap((s) => (s.rule ? [{ source: s.source, ...s.rule }] : []));
   const panels = [
@@ -239,14 +240,12 @@ function figures(r: LogdetResult, p: LogdetParams, doc: Document): Figure[] {
     const title = `${what} by logdet (nats), outliers (|M| > ${p.threshold}, red) first${left}`;
     return imageGallery(doc, galleryOrder(s.points).map((q) => ({ source: q.source, index: q.index, logdet: q.logdet, outlier: q.outlier, href: s.thumbnails[q.index] })), r.image, { title });
   };
-  return [
-    { name: 'logdet-histogram', node: logdetHistogram(doc, points, rules) },
-    { name: 'logdet-per-block', node: perBlockHistogram(doc, points) },
-    { name: 'token-heatmap', node: tokenHeatmap(doc, r.grid, panels, { title: `Per-token logdet on the ${r.grid.rows}×${r.grid.cols} patch grid, all blocks; red: the flow stretches volume there` }) },
-    { name: 'blur-scatter', node: blurScatter(doc, points, { test: r.test.spearman, sample: r.samples.spearman }) },
-    { name: 'gallery-samples', node: gallery(r.samples) },
-    { name: 'gallery-test', node: gallery(r.test) },
-  ];
+  yield { name: 'logdet-histogram', node: logdetHistogram(doc, points, rules) };
+  yield { name: 'logdet-per-block', node: perBlockHistogram(doc, points) };
+  yield { name: 'token-heatmap', node: tokenHeatmap(doc, r.grid, panels, { title: `Per-token logdet on the ${r.grid.rows}×${r.grid.cols} patch grid, all blocks; red: the flow stretches volume there` }) };
+  yield { name: 'blur-scatter', node: blurScatter(doc, points, { test: r.test.spearman, sample: r.samples.spearman }) };
+  yield { name: 'gallery-samples', node: gallery(r.samples) };
+  yield { name: 'gallery-test', node: gallery(r.test) };
 }
 
 export const experiment: Experiment<LogdetParams, LogdetResult> = {

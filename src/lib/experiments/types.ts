@@ -65,8 +65,12 @@ export interface Experiment<P extends Record<string, number | string | boolean>,
   run(model: FarmerModel, inputs: ExperimentInputs, p: P, ctx?: ExperimentContext): Promise<R>;
   /** the figure data as exported (JSON) */
   toJSON(r: R, p: P): unknown;
-  /** the figures, built with Observable Plot in `doc` (a browser document or jsdom's) */
-  figures(r: R, p: P, doc: Document): Figure[];
+  /**
+   * The figures, built with Observable Plot in `doc` (a browser document or jsdom's), one per
+   * step of the iteration (a generator): the page builds a few per task, so drawing a slow set
+   * never blocks it for long. `[...experiment.figures(r, p, doc)]` for all at once.
+   */
+  figures(r: R, p: P, doc: Document): Iterable<Figure>;
 }
 
 export function throwIfAborted(signal?: AbortSignal): void {

@@ -297,15 +297,14 @@ export function defaultSelection(r: SensitivityResult): number {
   return first >= 0 ? first : Math.max(0, findCell(r, DEFAULT_POINT.T, DEFAULT_POINT.s));
 }
 
-export function sensitivityFigures(r: SensitivityResult, doc: Document): Figure[] {
-  return [
-    { name: 'fid-heatmap', node: heatmap(r, 'fid', doc) },
-    { name: 'is-heatmap', node: heatmap(r, 'is', doc) },
-    { name: 'fid-vs-T', node: metricLines(r, 'fid', 'T', doc) },
-    { name: 'fid-vs-s', node: metricLines(r, 'fid', 's', doc) },
-    { name: 'is-vs-T', node: metricLines(r, 'is', 'T', doc) },
-    { name: 'is-vs-s', node: metricLines(r, 'is', 's', doc) },
-    { name: 'samples', node: samplesOverview(r, doc) },
-    { name: 'table5', node: table5Figure(r, doc) },
-  ];
+/** The figures one by one: heatmaps, metric lines, the sample overview, Table 5. */
+export function* sensitivityFigures(r: SensitivityResult, doc: Document): Generator<Figure> {
+  yield { name: 'fid-heatmap', node: heatmap(r, 'fid', doc) };
+  yield { name: 'is-heatmap', node: heatmap(r, 'is', doc) };
+  yield { name: 'fid-vs-T', node: metricLines(r, 'fid', 'T', doc) };
+  yield { name: 'fid-vs-s', node: metricLines(r, 'fid', 's', doc) };
+  yield { name: 'is-vs-T', node: metricLines(r, 'is', 'T', doc) };
+  yield { name: 'is-vs-s', node: metricLines(r, 'is', 's', doc) };
+  yield { name: 'samples', node: samplesOverview(r, doc) };
+  yield { name: 'table5', node: table5Figure(r, doc) };
 }

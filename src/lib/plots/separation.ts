@@ -224,13 +224,11 @@ export function summaryFigure(r: SeparationResult, doc: Document): SVGSVGElement
   return composeSvg(doc, r.modes.map((m) => MODE_STYLE[m]), charts);
 }
 
-export function separationFigures(r: SeparationResult, doc: Document): Figure[] {
-  const figures: Figure[] = [
-    { name: 'grid', node: gridFigure(r, doc) },
-    { name: 'ssim', node: curveFigure(r, 'ssim', doc) },
-    { name: 'edges', node: curveFigure(r, 'edge', doc) },
-  ];
-  if (r.channels === 3) figures.push({ name: 'colour', node: curveFigure(r, 'colour', doc) });
-  figures.push({ name: 'summary', node: summaryFigure(r, doc) });
-  return figures;
+/** The figures one by one: the grid, the curves per metric, the summary. */
+export function* separationFigures(r: SeparationResult, doc: Document): Generator<Figure> {
+  yield { name: 'grid', node: gridFigure(r, doc) };
+  yield { name: 'ssim', node: curveFigure(r, 'ssim', doc) };
+  yield { name: 'edges', node: curveFigure(r, 'edge', doc) };
+  if (r.channels === 3) yield { name: 'colour', node: curveFigure(r, 'colour', doc) };
+  yield { name: 'summary', node: summaryFigure(r, doc) };
 }

@@ -22,6 +22,8 @@ export const AUTO_RUN_UNITS = 2000;
 export const AUTO_RUN_DELAY_MS = 300;
 /** partial results are drawn at most this often, ms */
 const PARTIAL_INTERVAL_MS = 200;
+/** drawing figures yields to the browser once a task of it has run this long, ms */
+const FIGURE_SLICE_MS = 12;
 
 export type Params = Record<string, ParamValue>;
 
@@ -50,6 +52,19 @@ export interface FigureView {
   /** the experiment's figures() threw */
   error: string | null;
 }
+
+const NO_FIGURES: FigureView = { figures: [], partial: false, error: null };
+
+/** What the figures are drawn from: the result on show, or the partial result of the run in progress. */
+interface FigureSource {
+  experiment: AnyExperiment;
+  value: unknown;
+  params: Params;
+  partial: boolean;
+}
+
+/** A new task, so the browser can render and handle input in between. */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const now = () => performance.now();
@@ -84,6 +99,12 @@ export class CellController {
   notice = $state.raw<string | null>(null);
   /** the clock elapsed time and ETA are shown against; ticks while a run is in flight */
   now = $state(now());
+  /** the figures on show; drawn a few per task after each result (see #draw) */
+  view = $state.raw<FigureView>(NO_FIGURES);
+  /** the figures of a newer result are being drawn (`view` still shows the older ones) */
+  drawing = $state.raw(false);
+  /** the result on show has a table to write as CSV */
+  hasTable = $state.raw(false);
 
   readonly #options: CellOptions;
   #shape: { hash: string; model: FarmerModel } | null = null;
@@ -91,8 +112,13 @@ export class CellController {
   #debounce: ReturnType<typeof setTimeout> | undefined;
   #partialTimer: ReturnType<typeof setTimeout> | undefined;
   #pendingPartial: { version: number; value: unknown } | null = null;
-  #figureMemo: { source: unknown; params: unknown; view: FigureView } | null = null;
-  /** how long the last figures() call took, ms */
+  /** what `view` was drawn from */
+  #drawn: FigureSource | null = null;
+  /** what `view` shows or is being drawn from */
+  #target: FigureSource | null = null;
+  /** counts figure drawings; a newer one stops an older one at its next yield */
+  #drawing = 0;
+  /** main-thread time the last drawing took, ms */
   #figureMs = 0;
   #destroyed = false;
   readonly #cleanup: () => void;
@@ -136,6 +162,14 @@ export class CellController {
   /** cheap enough to re-run by itself */
   readonly auto = $derived.by(() => this.cost !== null && this.cost.units < (this.#options.autoRunBelow ?? AUTO_RUN_UNITS));
   readonly image = $derived.by(() => this.#options.image?.() ?? null);
+  /** what the figures should show now */
+  readonly #figureSource = $derived.by((): FigureSource | null => {
+    const e = this.experiment, s = this.state, parsed = this.parsed;
+    const partial = s.status === 'running' && s.partial != null && parsed?.ok === true;
+    const value = partial ? s.partial : s.result?.value;
+    const params = partial ? (parsed as { params: Params }).params : s.result?.params;
+    return e && value != null && params ? { experiment: e, value, params, partial } : null;
+  });
   /** the cache key of what a run would compute now; null while that is not known or not valid */
   readonly key = $derived.by(() => {
     const p = this.parsed, hash = this.notebook.workbench.model.loaded?.hash;
@@ -169,6 +203,11 @@ export class CellController {
         const key = this.key;
         untrack(() => this.#onKey(key));
       });
+      // A new result or partial result: draw its figures.
+      $effect(() => {
+        const source = this.#figureSource;
+        untrack(() => void this.#draw(source));
+      });
       // The clock for elapsed time and ETA.
       $effect(() => {
         if (!inFlight(this.state)) return;
@@ -185,7 +224,6 @@ export class CellController {
   #init(e: AnyExperiment | null, hash: string | undefined): void {
     this.#stopInFlight();
     this.#dispatch({ type: 'reset' });
-    this.#figureMemo = null;
     const m = this.model;
     if (!e || !hash || !m) {
       this.values = null;
@@ -315,25 +353,75 @@ export class CellController {
     this.#pendingPartial = null;
   }
 
-  /** The figures of the result on show, or of the partial result while running (memoised). */
-  figures(doc: Document = document): FigureView {
-    const e = this.experiment, s = this.state;
-    const partial = s.status === 'running' && s.partial != null && this.parsed?.ok === true;
-    const source = partial ? s.partial : s.result?.value;
-    const params = partial ? (this.parsed as { params: Params }).params : s.result?.params;
-    if (!e || source == null || !params) return { figures: [], partial: false, error: null };
-    const memo = this.#figureMemo;
-    if (memo && memo.source === source && memo.params === params) return memo.view;
-    let view: FigureView;
-    const start = now();
-    try {
-      view = { figures: e.figures(source, params, doc), partial, error: null };
-    } catch (err) {
-      view = { figures: memo?.view.figures ?? [], partial, error: partial ? null : messageOf(err) };
+  /**
+   * Draws the figures of `source` into `view`. experiment.figures() yields them one by one; the
+   * drawing yields to the browser whenever a task of it has run FIGURE_SLICE_MS, so a slow set
+   * of figures never blocks input and rendering for long. The new figures replace the old ones
+   * all at once when the last is built; a newer source stops this drawing at its next yield.
+   */
+  async #draw(source: FigureSource | null): Promise<void> {
+    const target = this.#target;
+    if (source === target || (source && target && source.value === target.value && source.params === target.params)) return;
+    this.#target = source;
+    const job = ++this.#drawing;
+    if (!source) {
+      this.#drawn = null;
+      [this.view, this.hasTable, this.drawing] = [NO_FIGURES, false, false];
+      return;
     }
-    this.#figureMs = now() - start;
-    this.#figureMemo = { source, params, view };
-    return view;
+    this.drawing = true;
+    await nextTask(); // the status and the page's text about the result update first
+    const stale = () => this.#destroyed || job !== this.#drawing;
+    if (stale()) return;
+    const { experiment: e, value, params, partial } = source;
+    const figures: Figure[] = [];
+    let error: string | null = null, busy = 0, slice = now();
+    const yieldIfLong = async () => {
+      if (now() - slice < FIGURE_SLICE_MS) return true;
+      busy += now() - slice;
+      performance.measure?.(`figures ${this.id}`, { start: slice, end: now() });
+      await nextTask();
+      slice = now();
+      return !stale();
+    };
+    try {
+      for (const figure of e.figures(value, params, document)) {
+        figures.push(figure);
+        if (!(await yieldIfLong())) return;
+      }
+    } catch (err) {
+      error = messageOf(err);
+    }
+    let table = false;
+    if (!partial && !error)
+      try {
+        table = csvOf(e.toJSON(value, params)) !== null;
+      } catch {
+        table = false;
+      }
+    busy += now() - slice;
+    performance.measure?.(`figures ${this.id}`, { start: slice, end: now() });
+    this.#figureMs = busy;
+    this.#drawn = source;
+    this.view = error ? { figures: this.view.figures, partial, error: partial ? null : error } : { figures, partial, error: null };
+    this.hasTable = table;
+    this.drawing = false;
+  }
+
+  /**
+   * The figures of the result on show, e.g. for the report: those on the page when they are
+   * drawn, else built now (all at once) in `doc`.
+   */
+  figures(doc: Document = document): FigureView {
+    const e = this.experiment, r = this.state.result;
+    if (!e || !r) return NO_FIGURES;
+    const drawn = this.#drawn;
+    if (drawn && drawn.value === r.value && !drawn.partial) return this.view;
+    try {
+      return { figures: [...e.figures(r.value, r.params, doc)], partial: false, error: null };
+    } catch (err) {
+      return { figures: [], partial: false, error: messageOf(err) };
+    }
   }
 
   /** The exported data of the result on show: JSON with the run's context, or CSV of its main table. */
@@ -356,17 +444,6 @@ export class CellController {
     };
     download(`${base}.json`, jsonText(doc, 1), 'application/json');
   }
-
-  /** The result's data has a table to write as CSV. */
-  readonly hasTable = $derived.by(() => {
-    const e = this.experiment, r = this.state.result;
-    if (!e || !r) return false;
-    try {
-      return csvOf(e.toJSON(r.value, r.params)) !== null;
-    } catch {
-      return false;
-    }
-  });
 
   /** Saves one figure as SVG, or as PNG rendered from the SVG at twice its size. */
   async exportFigure(figure: Figure, format: 'svg' | 'png'): Promise<void> {
