@@ -2,6 +2,7 @@
 // static/models/features-<dataset>.safetensors + features-<dataset>.json (the card with the
 // measured test accuracies and a nearest-centroid probe of the features).
 // Run: nice -n 10 npx tsx scripts/train-classifier.ts --dataset mnist [--epochs 6] [--batch 128] [--seed 0]
+//      [--value-channel (append max over RGB to the input)]
 //      [--train-n N (first N train images only, for smoke tests)] [--out path-without-extension]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '0' },
     lr: { type: 'string', default: '0.001' },
     'train-n': { type: 'string' },
+    'value-channel': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -47,6 +49,7 @@ if (colored) {
 const spec: ClassifierSpec = {
   height: train.height, width: train.width, channels: train.channels,
   heads: Object.fromEntries(Object.entries(targets).map(([h, t]) => [h, t.k])),
+  ...(args['value-channel'] ? { valueChannel: true } : {}),
 };
 const rng = new Rng(seed);
 const net = createClassifier(spec, rng.fork());

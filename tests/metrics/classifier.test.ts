@@ -14,6 +14,7 @@ function referenceLogits(net: Classifier, pixels: tf.Tensor4D, head: string): tf
   const p = (n: string) => net.params.get(n)!;
   const conv = (x: tf.Tensor4D, n: string) => tf.relu(tf.add(tf.conv2d(x, p(`${n}.weight`) as tf.Tensor4D, 1, 'same'), p(`${n}.bias`))) as tf.Tensor4D;
   let x = tf.div(tf.cast(pixels, 'float32'), 255) as tf.Tensor4D;
+  if (net.spec.valueChannel) x = tf.concat([x, tf.max(x, 3, true)], 3);
   x = tf.maxPool(conv(x, 'conv1'), 2, 2, 'valid');
   x = tf.maxPool(conv(x, 'conv2'), 2, 2, 'valid');
   x = conv(x, 'conv3');
@@ -37,8 +38,8 @@ describe('feature-network classifier', () => {
     expect(maxDiff(ours[1], stock[1])).toBeLessThan(1e-4 * maxAbs(stock[1]));
   });
 
-  it('has the documented parameters and matches the stock-op network in value and gradient', () => {
-    const small = { ...spec, height: 8, width: 12 };
+  it.each([false, true])('has the documented parameters and matches the stock-op network in value and gradient (value channel: %s)', (valueChannel) => {
+    const small = { ...spec, height: 8, width: 12, valueChannel };
     const net = createClassifier(small, new Rng(2));
     expect(parameterShapes(small).map(([n]) => n)).toEqual([
       'conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'conv3.weight', 'conv3.bias',
@@ -46,6 +47,7 @@ describe('feature-network classifier', () => {
     ]);
     expect(parameterShapes(spec).find(([n]) => n === 'fc.weight')![1]).toEqual([7 * 7 * 128, FEATURE_DIM]);
     expect(net.params.get('fc.weight')!.shape).toEqual([2 * 3 * 128, FEATURE_DIM]);
+    expect(net.params.get('conv1.weight')!.shape).toEqual([3, 3, valueChannel ? 4 : 3, 32]);
     const pixels = tf.tensor4d(new Rng(3).uniforms(4 * 8 * 12 * 3, 0, 255).map(Math.floor), [4, 8, 12, 3], 'int32');
     const labels = tf.oneHot(tf.tensor1d([1, 5, 2, 0], 'int32'), 6);
     const vars = [...net.params.values()];

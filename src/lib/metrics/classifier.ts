@@ -1,6 +1,7 @@
 // The feature network of FID / IS / precision–recall: a small CNN classifier, one per dataset.
 //
-//   input  pixels/255, [B, 28, 28, C]
+//   input  pixels/255, [B, 28, 28, C]; with `valueChannel`, max over C appended (HSV value: a
+//          colour-independent view of the digit, whose polarity per RGB channel depends on colours)
 //   conv1  3×3, C→32, same, ReLU, max-pool 2       → [B, 14, 14, 32]
 //   conv2  3×3, 32→64, same, ReLU, max-pool 2      → [B, 7, 7, 64]
 //   conv3  3×3, 64→128, same, ReLU                 → [B, 7, 7, 128]
@@ -22,6 +23,8 @@ export interface ClassifierSpec {
   channels: number;
   /** classes per head, e.g. { digit: 10 }; the first head gives the class probabilities of IS */
   heads: Record<string, number>;
+  /** append max over channels to the input (default false) */
+  valueChannel?: boolean;
 }
 
 type Shape = number[];
@@ -30,7 +33,7 @@ type Shape = number[];
 export function parameterShapes(spec: ClassifierSpec): [string, Shape][] {
   const flat = (spec.height >> 2) * (spec.width >> 2) * 128;
   const shapes: [string, Shape][] = [
-    ['conv1.weight', [3, 3, spec.channels, 32]], ['conv1.bias', [32]],
+    ['conv1.weight', [3, 3, spec.channels + (spec.valueChannel ? 1 : 0), 32]], ['conv1.bias', [32]],
     ['conv2.weight', [3, 3, 32, 64]], ['conv2.bias', [64]],
     ['conv3.weight', [3, 3, 64, 128]], ['conv3.bias', [128]],
     ['fc.weight', [flat, FEATURE_DIM]], ['fc.bias', [FEATURE_DIM]],
@@ -99,6 +102,7 @@ export class Classifier {
     return tf.tidy(() => {
       const conv = (x: tf.Tensor4D, n: string, op = conv3x3) => tf.relu(tf.add(op(x, this.p(`${n}.weight`) as tf.Tensor4D), this.p(`${n}.bias`))) as tf.Tensor4D;
       let x = tf.div(tf.cast(pixels, 'float32'), 255) as tf.Tensor4D;
+      if (this.spec.valueChannel) x = tf.concat([x, tf.max(x, 3, true)], 3);
       x = tf.maxPool(conv(x, 'conv1', conv3x3Input), 2, 2, 'valid');
       x = tf.maxPool(conv(x, 'conv2'), 2, 2, 'valid');
       x = conv(x, 'conv3');
