@@ -8,6 +8,8 @@ import { parseConfig } from '../../src/lib/farmer/config';
 import { paramShapes } from '../../src/lib/farmer/params';
 import { encodeCheckpoint } from '../../src/lib/io/checkpoint';
 import { Rng } from '../../src/lib/util/random';
+import { notebooks } from '../../src/notebooks/registry';
+import { thumbnails } from '../../src/notebooks/thumbnails';
 import { hasChromium, repoRoot, startApp, type App } from './harness';
 
 const zoo = JSON.parse(readFileSync(`${repoRoot}/static/models/index.json`, 'utf8')) as { models: { name: string; title: string }[] };
@@ -166,6 +168,22 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     expect(await heading.count()).toBe(0);
     // The header stays, with the backend, on every route.
     expect(await backendReported(page)).toBe('CPU (plain JS)');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the index lists every notebook with its purpose and a thumbnail of its figure, saying which model made them', async () => {
+    const { page, errors } = await app.open('/?backend=cpu');
+    await backendReported(page);
+    for (const n of notebooks) {
+      const item = page.locator(`.notebook-index li[data-notebook=${n.id}]`);
+      expect(await item.getByRole('link', { name: n.title }).getAttribute('href')).toBe(`#/${n.id}`);
+      expect(await item.innerText()).toContain(n.summary);
+      const img = item.getByRole('img');
+      expect(await img.getAttribute('alt')).toBe(thumbnails.notebooks[n.id]!.alt);
+      await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
+    }
+    expect(await page.getByTestId('thumbnail-caption').innerText()).toContain(`zoo model ${thumbnails.model} (checkpoint SHA-256 ${thumbnails.sha256.slice(0, 12)}`);
     expect(errors).toEqual([]);
     await page.close();
   });
