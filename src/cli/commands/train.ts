@@ -12,14 +12,15 @@ import { loadDataset } from '../../lib/data/node';
 import { defaultTrainOptions, disposeTrainState, exportParams, newTrainState, trainOneStep, type StepLog, type TrainOptions, type TrainState } from '../../lib/train/loop';
 import { decodeTrainState, encodeTrainState } from '../../lib/train/state-file';
 import { saveCheckpointAsync, type Card } from '../../lib/io/checkpoint';
-import { readBytes, writeBytes } from '../../lib/io/node-files';
+import { loadModel, readBytes, writeBytes } from '../../lib/io/node-files';
 
-export const usage = `farmer train <config.json> --dataset mnist|colored-mnist --out model.safetensors [--resume]
+export const usage = `farmer train <config.json> --dataset mnist|colored-mnist --out model.safetensors [--resume | --init model]
         [--steps N] [--batch B] [--lr 1e-3] [--lr-min 1e-5] [--warmup 200] [--weight-decay 0.03]
         [--clip 1] [--ema 0.999] [--seed S] [--checkpoint-every 200] [--log-every 10] [--max-minutes M]
   writes <out> (EMA weights + card), <out>.state.safetensors (resumable: weights, AdamW, EMA) and
   <out>.log.jsonl (one line per step: loss, nll_per_dim, logdet_per_dim, bpd, lr, grad_norm, images_per_s).
-  --resume continues from <out>.state.safetensors exactly; --max-minutes stops cleanly after a checkpoint.`;
+  --resume continues from <out>.state.safetensors exactly; --init <model> starts from trained weights with
+  a fresh optimizer; --max-minutes stops cleanly after a checkpoint.`;
 
 /** Summary of the log for the card: mean BPD per window of steps. */
 function curveSummary(lines: StepLog[], points = 50): [number, number][] {
@@ -38,6 +39,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const dataset = flags.required('dataset');
   const outPath = flags.required('out');
   const resume = flags.bool('resume');
+  const initFrom = flags.str('init');
   const num = (name: string, fallback: number) => flags.num(name, fallback);
   const given: Partial<TrainOptions> = {};
   const steps = flags.int('steps');
@@ -57,6 +59,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
 
   let state: TrainState, options: TrainOptions, config;
   let history: StepLog[] = [];
+  let initInfo: { source: string; steps: number } | null = null;
   if (resume) {
     if (!existsSync(statePath)) throw new Error(`--resume: no training state at ${statePath}`);
     const d = decodeTrainState(await readBytes(statePath, 'training state'), statePath);
@@ -72,7 +75,17 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     config = parseConfig(raw);
     if (steps === undefined) throw new UsageError('missing --steps');
     options = { ...defaultTrainOptions, ...given, steps };
-    state = newTrainState(initParams(config, { seed: options.seed }), options);
+    let params = initParams(config, { seed: options.seed });
+    if (initFrom) {
+      // Start from trained weights (e.g. a zoo file) with a fresh optimizer: a continuation, not an exact resume.
+      const init = await loadModel(initFrom);
+      if (JSON.stringify(init.config) !== JSON.stringify(config)) throw new Error(`--init ${initFrom}: its config differs from ${configPath}`);
+      for (const t of params.values()) t.dispose();
+      params = init.params;
+      initInfo = { source: init.source, steps: init.card.steps };
+      log(`starting from the weights of ${init.source} (${init.card.steps} steps)`);
+    }
+    state = newTrainState(params, options);
     await writeFile(logPath, '');
   }
   const data = loadDataset(dataset, 'train');
@@ -85,8 +98,8 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
 
   const save = async () => {
     const card: Card = {
-      dataset, steps: state.step, time_s: Math.round(state.timeS), seed: options.seed, metrics: {},
-      train: { options, skipped_steps: state.skipped, last_bpd: history.at(-1)?.bpd ?? null, curve_bpd: curveSummary(history) },
+      dataset, steps: state.step + (initInfo?.steps ?? 0), time_s: Math.round(state.timeS), seed: options.seed, metrics: {},
+      train: { options, skipped_steps: state.skipped, last_bpd: history.at(-1)?.bpd ?? null, curve_bpd: curveSummary(history), ...(initInfo ? { init: initInfo } : {}) },
     };
     await writeBytes(outPath, await saveCheckpointAsync(config, exportParams(state), card));
     await writeBytes(statePath, await encodeTrainState(config, options, state));

@@ -1,0 +1,56 @@
+// `farmer train` as a user runs it, on MNIST with a tiny 28×28 config: a run, an exact resume,
+// a continuation from trained weights, and bad arguments.
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../../src/lib/io/checkpoint';
+import { tempDir } from '../helpers/files';
+
+const exec = promisify(execFile);
+async function farmer(...args: string[]) {
+  try {
+    const { stdout, stderr } = await exec('node', ['bin/farmer.mjs', ...args], { timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const config = {
+  image: { height: 28, width: 28, channels: 1 }, patch_size: 7, num_classes: 10,
+  af: { blocks: 2, layers_per_block: 1, width: 16, head_dim: 8, mlp_ratio: 2, class_conditional: false, soft_clip: 0 },
+  prior: { kind: 'farmer', informative_dims: 8, cond_repeat: 2, final_permute: true, mixtures_informative: 2, mixtures_redundant: 2, ar: { layers: 1, width: 16, head_dim: 8, mlp_ratio: 2 } },
+  dequantization: { kind: 'uniform' }, label_dropout: 0.1,
+};
+
+describe('farmer train', () => {
+  it('trains, resumes, continues from weights, and refuses bad input', async () => {
+    const dir = tempDir();
+    const cfgPath = join(dir, 'tiny.json');
+    writeFileSync(cfgPath, JSON.stringify(config));
+    const out = join(dir, 'm.safetensors');
+    const common = ['--dataset', 'mnist', '--batch', '4', '--warmup', '1', '--checkpoint-every', '2', '--json'];
+    const first = await farmer('train', cfgPath, '--out', out, '--steps', '2', ...common);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ steps: 2, of: 2 });
+    const more = await farmer('train', '--out', out, '--resume', '--steps', '3', ...common);
+    expect(more.code, more.stderr).toBe(0);
+    const log = readFileSync(`${out}.log.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.map((l) => l.step)).toEqual([1, 2, 3]);
+    expect(Object.keys(log[0]).sort()).toEqual(['bpd', 'grad_norm', 'images_per_s', 'logdet_per_dim', 'loss', 'lr', 'nll_per_dim', 'skipped', 'step']);
+    const card = readCheckpoint(readFileSync(out)).card;
+    expect(card).toMatchObject({ dataset: 'mnist', steps: 3 });
+
+    const cont = join(dir, 'c.safetensors');
+    const c = await farmer('train', cfgPath, '--out', cont, '--init', out, '--steps', '1', ...common);
+    expect(c.code, c.stderr).toBe(0);
+    expect(readCheckpoint(readFileSync(cont)).card).toMatchObject({ steps: 4, train: { init: { steps: 3 } } });
+
+    const bad = await farmer('train', cfgPath, '--out', join(dir, 'x.safetensors'), '--dataset', 'cifar', '--steps', '1');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.split('\n')[0]).toMatch(/unknown dataset "cifar"/);
+  });
+});
