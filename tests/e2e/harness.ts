@@ -304,7 +304,7 @@ export async function waitForCell(page: Page, id: string, status = 'done', { tim
   const cell = cellLocator(page, id);
   const deadline = Date.now() + timeout;
   for (;;) {
-    const now = await cell.getAttribute('data-status', { timeout: Math.max(1, deadline - Date.now()) });
+    const now = await cell.getAttribute('data-status', { timeout: Math.max(1000, deadline - Date.now()) });
     if (now === status && (status !== 'done' || (await cell.getAttribute('data-figures')) === 'drawn')) return;
     if (now === 'error' && status !== 'error') throw new Error(`cell ${id} failed: ${await cell.getByTestId('cell-error').innerText().catch(() => '(no message)')}`);
     if (Date.now() > deadline) throw new Error(`cell ${id} is "${now}" after ${timeout} ms, not "${status}"`);

@@ -5,7 +5,7 @@ import { JSDOM } from 'jsdom';
 import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchSeed, experiment, pointSeed, type SensitivityParams, type SensitivityResult } from '../../src/lib/experiments/sensitivity';
-import { sampleGrid } from '../../src/lib/plots/sensitivity';
+import { metricFormatter, metricLines, sampleGrid } from '../../src/lib/plots/sensitivity';
 import { figureSvg } from '../../src/lib/experiments/export';
 import { pickOf, reading, shownIndex, timeEstimate, WASM_SECONDS_PER_UNIT } from '../../src/notebooks/sensitivity/reading';
 import { base64ToBytes } from '../../src/lib/experiments/pixels';
@@ -248,6 +248,24 @@ describe('sensitivity page logic', () => {
     expect(text).toContain('(T = 1.3, s = 0.9) is 30.0, against 44.0 at T = 1, s = 1: lower by 32%');
     expect(text).toContain('At T = 1, going from s = 0.9 to s = 1 moves FID from 40.0 to 44.0');
     expect(text).toMatch(/Each FID compares 10 samples with 10 test images/);
+  });
+
+  it('labels line ends apart when lines end close together, inside the SVG', () => {
+    const r = handMade();
+    r.cells = r.cells.map((c, i) => c && { ...c, fid: [40, 44, 40.2, 0][i] }); // T = 1 and T = 1.3 end at s = 0.9… and 1 at 44 alone
+    r.cells[3] = { ...r.cells[1]!, T: 1.3, fid: 44.1 }; // both lines end at s = 1 within 0.1 FID
+    const doc = new JSDOM('<!doctype html><body></body>').window.document;
+    const labels = [...metricLines(r, 'fid', 's', doc).querySelectorAll('g[aria-label=text] text')];
+    expect(labels.map((t) => t.textContent).sort()).toEqual(['T = 1', 'T = 1.3']);
+    const ys = labels.map((t) => Number(/translate\([^,]+,([^)]+)\)/.exec(t.getAttribute('transform')!)![1]));
+    expect(Math.abs(ys[0] - ys[1])).toBeGreaterThanOrEqual(13);
+  });
+
+  it('prints heatmap values with enough decimals to tell close ones apart', () => {
+    expect([1.00012, 1.00046].map(metricFormatter([1.00012, 1.00046]))).toEqual(['1.0001', '1.0005']);
+    expect([2, 3].map(metricFormatter([2, 3]))).toEqual(['2.00', '3.00']);
+    expect([1041.2, 1041.3].map(metricFormatter([1041.2, 1041.3]))).toEqual(['1041.2', '1041.3']);
+    expect(metricFormatter([null, 1])(null)).toBe('–');
   });
 
   it('estimates time from the measured wasm rate and says when the backend is not measured', () => {

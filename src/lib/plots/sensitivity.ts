@@ -7,6 +7,7 @@ import { pngImage } from '../experiments/pixels';
 import { DECOUPLED_POINT, DEFAULT_POINT, findCell, type SamplePictures, type SensitivityCell, type SensitivityResult, type Table5Entry, type Table5Row } from '../experiments/sensitivity-grid';
 import { TABLE6_W } from '../farmer/guidance-preset';
 import { imageGrid } from '../io/png';
+import { viridisSeries } from './colours';
 
 export type Metric = 'fid' | 'is';
 
@@ -30,6 +31,31 @@ function metricLabel(r: SensitivityResult, metric: Metric): string {
 export function formatMetric(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
   return Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/**
+ * Like formatMetric, with more decimals (up to 5) when values under 10 lie too close together for
+ * two to tell apart, e.g. IS 1.0001 … 1.0005 of an early model, which would all read "1.00".
+ */
+export function metricFormatter(values: readonly (number | null)[]): (v: number | null | undefined) => string {
+  const small = values.filter((v): v is number => v !== null && Number.isFinite(v) && Math.abs(v) < 10);
+  const spread = small.length > 1 ? Math.max(...small) - Math.min(...small) : 0;
+  if (!(spread > 0 && spread < 0.05)) return formatMetric;
+  const decimals = Math.min(5, Math.max(2, Math.ceil(-Math.log10(spread))));
+  return (v) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(decimals));
+}
+
+/** A render transform for labels at the ends of lines: moves them apart vertically to at least `gap` px, in their order. */
+function spreadLabels(gap = 13): Plot.RenderFunction {
+  return (index, scales, values, dimensions, context, next) => {
+    const Y = Array.from(values.y as ArrayLike<number>);
+    const order = [...index].sort((a, b) => Y[a] - Y[b]);
+    for (let k = 1; k < order.length; k++) Y[order[k]] = Math.max(Y[order[k]], Y[order[k - 1]] + gap);
+    // labels pushed below the plot area move up together
+    const over = order.length ? Y[order[order.length - 1]] - (dimensions.height - dimensions.marginBottom) : 0;
+    if (over > 0) for (const i of order) Y[i] -= over;
+    return next!(index, scales, { ...values, y: Y } as Plot.ChannelValues, dimensions, context);
+  };
 }
 
 function describe(p: GridPoint, r: SensitivityResult): string {
@@ -101,6 +127,7 @@ export function heatmap(r: SensitivityResult, metric: Metric, doc: Document): SV
   const points = gridPoints(r);
   const done = points.filter((p) => p.cell && p.cell[metric] !== null);
   const paper = points.filter((p) => p.index === findCell(r, DECOUPLED_POINT.T, DECOUPLED_POINT.s));
+  const format = metricFormatter(done.map((p) => p.cell![metric]));
   const chart = Plot.plot({
     document: doc,
     width: Math.max(360, 90 * r.T.length + 100),
@@ -114,7 +141,7 @@ export function heatmap(r: SensitivityResult, metric: Metric, doc: Document): SV
     marks: [
       Plot.cell(points, { x: 'T', y: 's', fill: '#e8e8e8' }),
       Plot.cell(done, { x: 'T', y: 's', fill: (p: GridPoint) => p.cell![metric] }),
-      Plot.text(points, { x: 'T', y: 's', text: (p: GridPoint) => (p.cell ? formatMetric(p.cell[metric]) : '…'), fill: 'black', stroke: 'white', strokeWidth: 3, fontSize: 12 }),
+      Plot.text(points, { x: 'T', y: 's', text: (p: GridPoint) => (p.cell ? format(p.cell[metric]) : '…'), fill: 'black', stroke: 'white', strokeWidth: 3, fontSize: 12 }),
       Plot.cell(paper, { x: 'T', y: 's', fill: 'none', stroke: 'black', strokeWidth: 2.5, inset: 1.5 }),
       Plot.cell(points, { x: 'T', y: 's', fill: 'white', fillOpacity: 0, title: (p: GridPoint) => describe(p, r), render: tagPoints(points) }),
     ],
@@ -144,11 +171,11 @@ export function metricLines(r: SensitivityResult, metric: Metric, along: 'T' | '
     marginRight: 64,
     x: { label: along === 'T' ? 'mixture temperature T →' : 'Gaussian scale s (× σ) →', ticks: r[along], tickFormat: String },
     y: { label: metric === 'fid' ? '↑ FID' : '↑ IS', grid: true, zero: false },
-    color: { type: 'ordinal', domain: r[other].map((v) => `${other} = ${v}`), scheme: 'viridis' },
+    color: { type: 'ordinal', domain: r[other].map((v) => `${other} = ${v}`), range: viridisSeries(r[other].length) },
     marks: [
       Plot.ruleX([paper], { stroke: '#999', strokeDasharray: '3,3' }),
       Plot.line(done, { x: along, y: (p: GridPoint) => p.cell![metric], stroke: key, marker: 'circle', sort: along }),
-      Plot.text(ends, { x: along, y: (p: GridPoint) => p.cell![metric], text: key, fill: key, dx: 8, textAnchor: 'start', fontSize: 11 }),
+      Plot.text(ends, { x: along, y: (p: GridPoint) => p.cell![metric], text: key, fill: key, dx: 8, textAnchor: 'start', fontSize: 11, render: spreadLabels() }),
     ],
   }) as SVGSVGElement;
   return framed(doc, chart, {

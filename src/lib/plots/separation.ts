@@ -5,17 +5,13 @@ import * as Plot from '@observablehq/plot';
 import type { Figure } from '../experiments/types';
 import type { CurvePoint, Mode, SeparationResult } from '../experiments/separation';
 import { pngImage, type PngImage } from '../experiments/pixels';
+import { viridisSeries } from './colours';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
 /** Z^k with a Unicode superscript: Z¹², etc. */
 export const latentName = (k: number): string => `Z${String(k).replace(/\d/g, (c) => SUPERSCRIPT[+c])}`;
 
-/** Viridis colours for the depths, stopping short of its pale yellow end (unreadable on white). */
-function depthColours(depths: number[]): string[] {
-  const viridis = Plot.scale({ color: { type: 'sequential', scheme: 'viridis', domain: [0, 1] } });
-  return depths.map((_, i) => viridis.apply(depths.length === 1 ? 0.3 : (0.85 * i) / (depths.length - 1)) as string);
-}
 
 export const modeTitle = (mode: Mode, r: Pick<SeparationResult, 'dims'>): string =>
   mode === 'partial' ? `Partial: last d_R = ${r.dims.redundant} of ${r.dims.tokenDim} channels` : `Full: all ${r.dims.tokenDim} channels`;
@@ -174,7 +170,7 @@ export function curveFigure(r: SeparationResult, metric: Metric, doc: Document, 
   const rows = r.curves.filter((c) => depths.includes(c.depth) && c[metric] !== null);
   const sd = (c: CurvePoint) => (metric === 'ssim' ? c.ssimSd : metric === 'edge' ? c.edgeSd : c.colourSd!);
   const band = rows.map((c) => ({ ...c, lo: c[metric]! - sd(c), hi: c[metric]! + sd(c) }));
-  const colours = depthColours(depths);
+  const colours = viridisSeries(depths.length);
   const chart = Plot.plot({
     document: doc,
     width: 680,
