@@ -188,8 +188,6 @@ export function blurScatter(doc: Document, points: readonly ImagePoint[], rho: P
     marginTop: 30,
     marginBottom: 48,
     marginLeft: 56,
-    // points at the extremes stay clear of the frame and of the facet titles
-    inset: 8,
     x: { label: 'logdet (nats) →', grid: true },
     y: { type: 'log', label: '↑ variance of the Laplacian (sharper; log scale)', grid: true, tickFormat: '~s' },
     fx: { label: null, domain: SOURCES.filter((s) => points.some((p) => p.source === s)), tickFormat: title },
