@@ -48,3 +48,16 @@ describe('training', () => {
     expect(learningRate(s, 14)).toBeCloseTo(0.1, 10);
   });
 });
+
+describe('EMA', () => {
+  it('warms up, so the initial weights fade instead of lingering', async () => {
+    const { emaDecay } = await import('../../src/lib/train/loop');
+    expect(emaDecay(0.999, 0)).toBeCloseTo(0.1, 12);
+    expect(emaDecay(0.999, 90)).toBeCloseTo(0.91, 12);
+    expect(emaDecay(0.999, 1e6)).toBe(0.999);
+    // weight of the initial value after 1600 steps: Π decay_t
+    let initial = 1;
+    for (let t = 0; t < 1600; t++) initial *= emaDecay(0.999, t);
+    expect(initial).toBeLessThan(1e-3);
+  });
+});
