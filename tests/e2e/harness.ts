@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Download, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Download, type Locator, type Page, type Request } from 'playwright-core';
 import { build as viteBuild, createServer, preview } from 'vite';
 import { parseConfig, type FarmerConfig } from '../../src/lib/farmer/config';
 import { paramShapes } from '../../src/lib/farmer/params';
@@ -181,7 +181,17 @@ export async function startApp({ root = repoRoot, build = false }: { root?: stri
         if (m.type() === 'error') errors.push(`console: ${m.text()}`);
       });
       page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-      page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+      // A reload or navigation aborts the requests still in flight (e.g. the image picker's test
+      // split): those are not failures of the page.
+      let navigations = 0;
+      const startedAt = new WeakMap<Request, number>();
+      page.on('framenavigated', (f) => void (f === page.mainFrame() && navigations++));
+      page.on('request', (r) => startedAt.set(r, navigations));
+      page.on('requestfailed', (r) => {
+        const why = r.failure()?.errorText ?? '';
+        if (why === 'net::ERR_ABORTED' && navigations > (startedAt.get(r) ?? navigations)) return;
+        errors.push(`request failed: ${r.url()} ${why}`);
+      });
       // The browser may already be closing (afterAll): a failed context close is not an error.
       page.on('close', () => void context.close().catch(() => {}).finally(() => contexts.delete(context)));
       await setup?.(page);

@@ -360,10 +360,14 @@ export class CellController {
    * all at once when the last is built; a newer source stops this drawing at its next yield.
    */
   async #draw(source: FigureSource | null): Promise<void> {
-    const target = this.#target;
-    if (source === target || (source && target && source.value === target.value && source.params === target.params)) return;
+    const same = (a: FigureSource | null, b: FigureSource | null) => a === b || (!!a && !!b && a.value === b.value && a.params === b.params);
+    if (same(source, this.#target)) return;
     this.#target = source;
     const job = ++this.#drawing;
+    if (source && same(source, this.#drawn)) {
+      this.drawing = false; // back to what is on show (e.g. a cancelled run's partial result was being drawn)
+      return;
+    }
     if (!source) {
       this.#drawn = null;
       [this.view, this.hasTable, this.drawing] = [NO_FIGURES, false, false];
