@@ -102,7 +102,7 @@ export class Classifier {
     return tf.tidy(() => {
       const conv = (x: tf.Tensor4D, n: string, op = conv3x3) => tf.relu(tf.add(op(x, this.p(`${n}.weight`) as tf.Tensor4D), this.p(`${n}.bias`))) as tf.Tensor4D;
       let x = tf.div(tf.cast(pixels, 'float32'), 255) as tf.Tensor4D;
-      if (this.spec.valueChannel) x = tf.concat([x, tf.max(x, 3, true)], 3);
+      if (this.spec.valueChannel) x = tf.concat([x, tf.max(x, 3, true) as tf.Tensor4D], 3);
       x = tf.maxPool(conv(x, 'conv1', conv3x3Input), 2, 2, 'valid');
       x = tf.maxPool(conv(x, 'conv2'), 2, 2, 'valid');
       x = conv(x, 'conv3');
