@@ -39,7 +39,7 @@ describe('fetchTestSet (browser loader)', () => {
   const grey = { n: 2, height: 28, width: 28, channels: 1, images: Uint8Array.from({ length: 2 * 784 }, (_, i) => (i * 7) % 256), labels: Uint8Array.from([3, 8]) };
   const served: Record<string, Uint8Array> = { '/data/mnist-test.bin': encodeDatasetBin(grey, 10) };
   const fetchFn = (async (url: string) =>
-    served[url] ? new Response(served[url]) : new Response('<!doctype html>', { status: 404 })) as typeof fetch;
+    served[url] ? new Response(served[url] as Uint8Array<ArrayBuffer>) : new Response('<!doctype html>', { status: 404 })) as typeof fetch;
 
   it('loads MNIST and derives Colored MNIST from it exactly as Node does', async () => {
     const mnist = await fetchTestSet('mnist', { fetchFn });

@@ -14,7 +14,7 @@ function referenceLogits(net: Classifier, pixels: tf.Tensor4D, head: string): tf
   const p = (n: string) => net.params.get(n)!;
   const conv = (x: tf.Tensor4D, n: string) => tf.relu(tf.add(tf.conv2d(x, p(`${n}.weight`) as tf.Tensor4D, 1, 'same'), p(`${n}.bias`))) as tf.Tensor4D;
   let x = tf.div(tf.cast(pixels, 'float32'), 255) as tf.Tensor4D;
-  if (net.spec.valueChannel) x = tf.concat([x, tf.max(x, 3, true)], 3);
+  if (net.spec.valueChannel) x = tf.concat([x, tf.max(x, 3, true) as tf.Tensor4D], 3);
   x = tf.maxPool(conv(x, 'conv1'), 2, 2, 'valid');
   x = tf.maxPool(conv(x, 'conv2'), 2, 2, 'valid');
   x = conv(x, 'conv3');
