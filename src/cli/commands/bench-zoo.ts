@@ -16,32 +16,9 @@ import { FEATURE_DIM } from '../../lib/metrics/classifier';
 import { timeFid } from '../../lib/metrics/fid';
 import { repoRoot } from '../../lib/io/node-files';
 import { Rng } from '../../lib/util/random';
+import { median, timeIt, type Timing } from '../timing';
 
-export interface RunTimes {
-  /** median seconds per run */
-  median_s: number;
-  runs_s: number[];
-  /** images per run / median */
-  images_per_s: number;
-}
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-/** Median of `reps` timed runs after one warm-up; `fn` must have read its results back. */
-async function medianTime(fn: () => Promise<void>, reps: number, imagesPerRun: number): Promise<RunTimes> {
-  await fn();
-  const runs: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    runs.push((performance.now() - t0) / 1000);
-  }
-  const m = median(runs);
-  return { median_s: m, runs_s: runs, images_per_s: imagesPerRun / m };
-}
 
 /** Every configs/*.json by file name without the extension (throws naming a bad file). */
 export function readConfigs(dir = join(repoRoot(), 'configs')): Record<string, FarmerConfig> {
@@ -63,7 +40,7 @@ function randomBatch(cfg: FarmerConfig, B: number, seed: number): { x: tf.Tensor
   return { x, labels: cfg.num_classes > 0 ? Int32Array.from({ length: B }, () => rng.int(cfg.num_classes)) : null };
 }
 
-export interface TrainSpeed extends RunTimes {
+export interface TrainSpeed extends Timing {
   parameters: number;
   batch: number;
 }
@@ -77,7 +54,7 @@ export async function benchTrainConfig(cfg: FarmerConfig, { batch = 16, reps = 3
   const opt = new AdamW({ weightDecay: 0.03 });
   const { x, labels } = randomBatch(cfg, batch, 2);
   try {
-    const t = await medianTime(async () => {
+    const t = await timeIt(async () => {
       await trainStep(vars, () => trainingLoss(model, x, labels), opt, 1e-4);
     }, reps, batch);
     return { ...t, parameters: countParams(vars), batch };
@@ -100,9 +77,9 @@ export async function benchTrainConfigs(configs: Record<string, FarmerConfig>, o
 
 export interface SamplerSpeed {
   /** whole sampling: AR prior, then the AF inverse */
-  sample: RunTimes;
+  sample: Timing;
   /** the AF inverse alone (Z → images) */
-  af_inverse: RunTimes;
+  af_inverse: Timing;
 }
 
 export interface TeacherStudentSpeed {
@@ -117,7 +94,7 @@ export interface TeacherStudentSpeed {
 
 async function samplerSpeed(model: FarmerModel, n: number, reps: number): Promise<SamplerSpeed> {
   const labels = model.config.num_classes > 0 ? Int32Array.from({ length: n }, (_, i) => i % model.config.num_classes) : null;
-  const whole = await medianTime(async () => {
+  const whole = await timeIt(async () => {
     const r = await sample(model, { n, seed: 0, labels });
     await r.images.data();
     r.images.dispose();
@@ -125,7 +102,7 @@ async function samplerSpeed(model: FarmerModel, n: number, reps: number): Promis
   }, reps, n);
   const { tokens: N, tokenDim: d } = model.dims;
   const z = tf.tensor3d(new Rng(3).normals(n * N * d), [n, N, d]);
-  const inverse = await medianTime(async () => {
+  const inverse = await timeIt(async () => {
     const x = decodeLatents(model, z, { labels });
     await x.data();
     x.dispose();

@@ -12,6 +12,7 @@ import { AdamW } from '../../lib/train/adamw';
 import { useFastMatMulGradient } from '../../lib/tf/matmul-grad';
 import { Rng } from '../../lib/util/random';
 import { benchZoo } from './bench-zoo';
+import { timeIt, type Timing } from '../timing';
 
 export const booleanFlags = ['engine-only'];
 
@@ -22,27 +23,6 @@ export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--bac
   of a teacher and its one-step student, and FID time for 10k × feature-dim features.
   Each figure is the median of R timed runs after one warm-up run.`;
 
-export interface Timing {
-  /** median seconds per run */
-  median_s: number;
-  runs_s: number[];
-  images_per_s: number;
-}
-
-/** Median wall time of `reps` runs after one warm-up; `fn` must finish its GPU work before returning. */
-export async function timeIt(fn: () => Promise<void>, reps: number, imagesPerRun: number): Promise<Timing> {
-  await fn();
-  const runs: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    runs.push((performance.now() - t0) / 1000);
-  }
-  const sorted = [...runs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { median_s: median, runs_s: runs, images_per_s: imagesPerRun / median };
-}
 
 function randomInputs(cfg: FarmerConfig, B: number, seed: number): { x: tf.Tensor4D; labels: Int32Array } {
   const { height, width, channels } = cfg.image;
