@@ -158,6 +158,31 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     await page.close();
   });
 
+  it('loads a checkpoint dropped anywhere on the page, and keeps the model when a dropped file is bad', async () => {
+    const { bytes } = tinyCheckpoint();
+    const { page, errors } = await app.open('/?backend=cpu');
+    await backendReported(page);
+    const dropFile = async (name: string, data: number[]) => {
+      const transfer = await page.evaluateHandle(([n, d]) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(d as number[])], n as string, { type: 'application/octet-stream' }));
+        return dt;
+      }, [name, data] as const);
+      await page.dispatchEvent('main', 'dragover', { dataTransfer: transfer });
+      await page.getByTestId('drop-overlay').waitFor();
+      await page.dispatchEvent('main', 'drop', { dataTransfer: transfer });
+    };
+    await dropFile('dropped.safetensors', Array.from(bytes));
+    await expect.poll(() => page.getByTestId('loaded-model').innerText()).toBe('dropped.safetensors');
+    expect(await page.getByTestId('drop-overlay').count()).toBe(0);
+    await dropFile('notes.txt', Array.from(Buffer.from('hello')));
+    await page.getByTestId('model-error').waitFor();
+    expect(await page.getByTestId('model-error').innerText()).toMatch(/^could not load notes\.txt: /);
+    expect(await page.getByTestId('loaded-model').innerText()).toBe('dropped.safetensors');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('an unknown route says "not found" and links back home', async () => {
     const { page, errors } = await app.open('/?backend=cpu#/no-such-page');
     const heading = page.getByRole('heading', { name: 'Page not found' });
