@@ -1,26 +1,16 @@
 // The command line on tiny checkpoints, run as a user runs it: `node bin/farmer.mjs …`.
 import * as tf from '@tensorflow/tfjs';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy, readNpy } from '../../src/lib/io/npy';
 import { analyzeForward, bitsPerDim } from '../../src/lib/farmer/model';
 import { tempDir, writeTinyCheckpoint } from '../helpers/files';
 import type { FarmerModel } from '../../src/lib/farmer/model';
 import { Rng } from '../../src/lib/util/random';
+import { runFarmer } from '../helpers/cli';
 
-const run = promisify(execFile);
-async function farmer(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', ['bin/farmer.mjs', ...args], { cwd: process.cwd(), timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const farmer = (...args: string[]) => runFarmer(args);
 
 let dir: string, ckpt: string, model: FarmerModel, uncond: string;
 beforeAll(async () => {

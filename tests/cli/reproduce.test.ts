@@ -4,17 +4,16 @@
 // random 28×28 MNIST-shaped checkpoint.
 import * as Plot from '@observablehq/plot';
 import * as tf from '@tensorflow/tfjs';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { JSDOM } from 'jsdom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { reproduce, type ReproduceDeps } from '../../src/cli/commands/reproduce';
 import type { AnyExperiment } from '../../src/lib/experiments/index';
 import type { ExperimentInputs } from '../../src/lib/experiments/types';
 import { tempDir, writeTinyCheckpoint } from '../helpers/files';
+import { runFarmer } from '../helpers/cli';
 
 const testSet = { n: 3, height: 4, width: 4, channels: 1, numClasses: 10, images: new Uint8Array(48).fill(7), labels: new Uint8Array(3) };
 
@@ -131,16 +130,7 @@ describe('reproduce (in-process, fake experiment)', () => {
   });
 });
 
-const run = promisify(execFile);
-async function farmer(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', ['bin/farmer.mjs', ...args], { cwd: process.cwd(), timeout: 240_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const farmer = (...args: string[]) => runFarmer(args, { timeoutMs: 240_000 });
 
 const written = (id: string) => existsSync(new URL(`../../src/lib/experiments/${id}.ts`, import.meta.url));
 

@@ -1,23 +1,13 @@
 // `farmer train` as a user runs it, on MNIST with a tiny 28×28 config: a run, an exact resume,
 // a continuation from trained weights, and bad arguments.
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/lib/io/checkpoint';
 import { tempDir } from '../helpers/files';
+import { runFarmer } from '../helpers/cli';
 
-const exec = promisify(execFile);
-async function farmer(...args: string[]) {
-  try {
-    const { stdout, stderr } = await exec('node', ['bin/farmer.mjs', ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const farmer = (...args: string[]) => runFarmer(args, { timeoutMs: 120_000 });
 
 const config = {
   image: { height: 28, width: 28, channels: 1 }, patch_size: 7, num_classes: 10,

@@ -2,27 +2,17 @@
 // loadCheckpoint (student af.*, the teacher's ar.* prior, config.student) and samples in one pass;
 // a run stopped and resumed ends with the same weights as the uninterrupted one.
 import * as tf from '@tensorflow/tfjs';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeTinyCheckpoint } from '../helpers/files';
 import { loadCheckpoint } from '../../src/lib/io/checkpoint';
 import { makeModel, type FarmerModel } from '../../src/lib/farmer/model';
 import { sample } from '../../src/lib/farmer/sampling';
+import { runFarmer } from '../helpers/cli';
 
-const exec = promisify(execFile);
-async function farmer(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec('node', ['bin/farmer.mjs', ...args], { cwd: process.cwd(), timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const farmer = (...args: string[]) => runFarmer(args);
 
 const tiny28 = { size: 28, patch: 7, numClasses: 10, informative: 4, classConditionalAf: true };
 let dir: string, teacherPath: string, otherPath: string, teacher: FarmerModel;

@@ -2,10 +2,8 @@
 // its BPD is the mean of the BPDs `farmer forward` prints for the same images and seed, and the
 // sample metrics name their feature network and count the non-finite samples they leave out.
 import * as tf from '@tensorflow/tfjs';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeTinyCheckpoint } from '../helpers/files';
 import { writeNpy } from '../../src/lib/io/npy';
@@ -13,17 +11,9 @@ import { loadDataset } from '../../src/lib/data/node';
 import { createClassifier } from '../../src/lib/metrics/classifier';
 import { encodeFeatureNet } from '../../src/lib/metrics/features';
 import { Rng } from '../../src/lib/util/random';
+import { runFarmer } from '../helpers/cli';
 
-const exec = promisify(execFile);
-async function farmer(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec('node', ['bin/farmer.mjs', ...args], { cwd: process.cwd(), timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const farmer = (...args: string[]) => runFarmer(args);
 
 const N = 64;
 let dir: string, ckpt: string, uncond: string, features: string, slice: string;
