@@ -84,6 +84,11 @@ export class Workbench {
   }
 
   /** Loads a zoo model or a checkpoint file; a newer load cancels an older one. */
+  /** Loads a model file the user picked or dropped. */
+  async loadFile(file: File): Promise<void> {
+    await this.load({ bytes: await file.arrayBuffer(), name: file.name });
+  }
+
   async load(source: ModelSource): Promise<void> {
     const version = ++this.#loadVersion;
     const previous = this.model.loading;
