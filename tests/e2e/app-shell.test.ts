@@ -131,7 +131,7 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
 
   it('loads a zoo model with its button and a checkpoint file with the file picker', async () => {
     const { bytes, parameters } = tinyCheckpoint();
-    const listing = { models: [{ name: 'tiny', file: 'tiny.safetensors', title: 'Tiny test model', dataset: 'mnist', description: 'Random weights.' }] };
+    const listing = { models: [{ name: 'tiny', file: 'tiny.safetensors', title: 'Tiny test model', dataset: 'mnist', description: 'Random weights.', metrics: { bpd_test: 7.25, bpd_n: 64, 'fid_mnist-cnn': 812.5, eval_n: 32 } }] };
     const { page, errors } = await app.open('/?backend=cpu', {
       setup: async (p) => {
         await p.context().route('**/models/index.json', (r) => r.fulfill({ json: listing }));
@@ -140,6 +140,8 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     });
     await backendReported(page);
     expect(await page.getByTestId('zoo-list').innerText()).toMatch(/Tiny test model[\s\S]*tiny · mnist[\s\S]*Random weights\./);
+    expect(await page.getByTestId('zoo-metrics').innerText()).toMatch(/test BPD\s*7\.250\s*FID\s*812\.5/);
+    expect(await page.getByTestId('zoo-metrics').locator('div').first().getAttribute('title')).toBe('n = 64');
     await page.getByRole('button', { name: 'Load model tiny' }).click();
     await expect.poll(() => page.getByTestId('loaded-model').innerText()).toBe('tiny');
     expect(await page.getByTestId('model-panel').innerText()).toContain(new Intl.NumberFormat('en').format(parameters));

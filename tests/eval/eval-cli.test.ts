@@ -71,15 +71,16 @@ describe('farmer eval', () => {
   });
 
   it('prints a table for people; an unconditional model is evaluated without labels', async () => {
-    const r = await farmer('eval', uncond, '--dataset', 'mnist', '--n', '8', '--bpd');
+    const r = await farmer('eval', uncond, '--dataset', 'mnist', '--n', '8', '--n-bpd', '12', '--bpd');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^BPD \(uniform dequantization\)\s+\d+\.\d{4}\s+n = 8 test images, unconditional, seed 0/m);
+    expect(r.stdout).toMatch(/^BPD \(uniform dequantization\)\s+\d+\.\d{4}\s+n = 12 test images, unconditional, seed 0/m);
     expect(r.stdout).not.toMatch(/FID/);
   });
 
   it('bad arguments exit non-zero with one clear line', async () => {
     const cases: [string[], RegExp, number][] = [
       [['eval', ckpt, '--dataset', 'cifar10', '--bpd'], /unknown dataset "cifar10"/, 2],
+      [['eval', ckpt, '--dataset', 'mnist', '--bpd', '--n-bpd', '10001'], /--n-bpd 10001 is more than the 10000 images of mnist\/test/, 2],
       [['eval', join(dir, 'missing.safetensors'), '--dataset', 'mnist'], /model file not found/, 1],
       [['eval', ckpt, '--dataset', 'mnist', '--fid', '--features', join(dir, 'nope.safetensors')], /no usable feature network for mnist/, 1],
     ];

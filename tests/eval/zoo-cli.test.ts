@@ -43,13 +43,13 @@ describe('farmer zoo', () => {
   it('update keeps the title and takes the metrics of `farmer eval --json`', async () => {
     const evalJson = join(root, 'eval.json');
     writeFileSync(evalJson, JSON.stringify({
-      split: 'test', n: 1000, feature_net: { name: 'mnist-cnn' }, bpd: { value: 1.25 }, fid: { value: 7.5 }, is: { value: 9.1, std: 0 }, precision: null, recall: { value: 0.5 },
+      split: 'test', n: 1000, feature_net: { name: 'mnist-cnn' }, bpd: { value: 1.25, n: 10000 }, fid: { value: 7.5 }, is: { value: 9.1, std: 0 }, precision: null, recall: { value: 0.5 },
     }));
     const [line] = await zoo('update', join(root, 'static', 'models', 'tiny.safetensors'), '--name', 'tiny', '--metrics', evalJson, '--root', root, '--json');
     const entry = JSON.parse(line);
     expect(entry.title).toBe('Tiny');
     expect(entry.file).toBe('tiny.safetensors');
-    expect(entry.metrics).toEqual({ bpd_test: 1.25, 'fid_mnist-cnn': 7.5, 'is_mnist-cnn': 9.1, 'recall_mnist-cnn': 0.5, eval_n: 1000 });
+    expect(entry.metrics).toEqual({ bpd_test: 1.25, bpd_n: 10000, 'fid_mnist-cnn': 7.5, 'is_mnist-cnn': 9.1, 'recall_mnist-cnn': 0.5, eval_n: 1000 });
   });
 
   it('--f16 ships float16 weights, and the card keeps the whole evaluation', async () => {

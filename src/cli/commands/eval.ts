@@ -11,11 +11,11 @@ import { evaluateModel, featureNetName, type EvalPhase, type EvalResult } from '
 import type { CfgMethod } from '../../lib/farmer/sampling';
 
 export const usage = `farmer eval <model> --dataset mnist|colored-mnist [--split test] [--bpd] [--fid] [--is] [--pr]
-        [--n 1000] [--seed S] [--batch 64] [--bpd-labels] [--k 3] [--features net.safetensors]
+        [--n 1000] [--n-bpd n] [--seed S] [--batch 64] [--bpd-labels] [--k 3] [--features net.safetensors]
         [--T t --s s --T-red t --s-red s] [--cfg w --cfg-method naive|resampling] [--json]
   --bpd   mean of (L + ln 128)/ln 2 over the first n test images, uniformly dequantized with
           Rng(seed) in order (as \`farmer forward --images --seed\`); the null label unless
-          --bpd-labels (then log p(x|y) with the test labels)
+          --bpd-labels (then log p(x|y) with the test labels); --n-bpd sets that count apart from n
   --fid --is --pr  n samples (labels cycling 0..C−1 for conditional models; chunk i seeded seed + i)
           against the first n test images, features of the dataset's feature network
           (static/models/features-<dataset>.safetensors, or --features). Not Inception features.
@@ -66,7 +66,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const dataset = flags.required('dataset');
   const split = flags.str('split', 'test');
   let bpd = flags.bool('bpd'), fid = flags.bool('fid'), is = flags.bool('is'), pr = flags.bool('pr');
-  const n = flags.int('n', 1000), seed = flags.int('seed', 0), batch = flags.int('batch', 64), k = flags.int('k', 3);
+  const n = flags.int('n', 1000), nBpd = flags.int('n-bpd', n), seed = flags.int('seed', 0), batch = flags.int('batch', 64), k = flags.int('k', 3);
   const bpdWithLabels = flags.bool('bpd-labels');
   const featuresPath = flags.str('features');
   const T = flags.num('T', 1), s = flags.num('s', 1);
@@ -83,6 +83,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     throw new UsageError((e as Error).message);
   }
   if (n < 1) throw new UsageError('--n must be ≥ 1');
+  if (nBpd < 1) throw new UsageError('--n-bpd must be ≥ 1');
   if (batch < 1) throw new UsageError('--batch must be ≥ 1');
   if (k < 1) throw new UsageError('--k must be ≥ 1');
   for (const [name, v] of [['T', T], ['s', s], ['T-red', TRed], ['s-red', sRed]] as const)
@@ -112,7 +113,8 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     throw new Error(`dataset ${dataset} has ${test.height}×${test.width}×${test.channels} images; ${source} models ${c.image.height}×${c.image.width}×${c.image.channels}`);
   if (c.num_classes > 0 && c.num_classes !== test.numClasses)
     throw new Error(`dataset ${dataset} has ${test.numClasses} classes; ${source} has num_classes = ${c.num_classes}`);
-  if (n > test.n) throw new UsageError(`--n ${n} is more than the ${test.n} images of ${dataset}/${split}`);
+  for (const [name, v] of [['n', n], ['n-bpd', nBpd]] as const)
+    if (v > test.n) throw new UsageError(`--${name} ${v} is more than the ${test.n} images of ${dataset}/${split}`);
 
   const featureName = net ? featureNetName(net) : null;
   if (!json) log(`eval ${source} on ${dataset}/${split}, n = ${n}, seed ${seed}, ${report.active}${net ? `, features ${featureName} (${netFile})` : ''}`);
@@ -122,7 +124,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   let r: EvalResult;
   try {
     r = await evaluateModel(model, test, net, {
-      bpd, fid, is, pr, n, seed, batch, k, bpdWithLabels, featureName: featureName ?? undefined,
+      bpd, fid, is, pr, n, nBpd, seed, batch, k, bpdWithLabels, featureName: featureName ?? undefined,
       sampling: { T, s, TRed, sRed, cfg: w, cfgMethod: method as CfgMethod },
       onProgress: bars.onProgress,
     });
@@ -132,7 +134,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const seconds = (performance.now() - t0) / 1000;
   if (json) {
     out(JSON.stringify({
-      model: source, dataset, split, backend: report.active, n, seed, batch,
+      model: source, dataset, split, backend: report.active, n, n_bpd: bpd ? nBpd : null, seed, batch,
       feature_net: net ? { name: featureName, file: netFile, inception: false } : null,
       bpd: r.bpd, sampling: r.sampling, fid: r.fid, is: r.is, precision: r.precision, recall: r.recall, notes: r.notes, seconds,
     }));

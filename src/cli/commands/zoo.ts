@@ -49,7 +49,11 @@ export function evalMetrics(r: Record<string, unknown>, source = 'eval JSON'): R
     return m && typeof m.value === 'number' && Number.isFinite(m.value) ? m.value : undefined;
   };
   const bpd = val('bpd');
-  if (bpd !== undefined) out[`bpd_${String(r.split ?? 'test')}`] = bpd;
+  if (bpd !== undefined) {
+    out[`bpd_${String(r.split ?? 'test')}`] = bpd;
+    const n = (r.bpd as { n?: unknown }).n;
+    if (typeof n === 'number') out.bpd_n = n;
+  }
   for (const key of ['fid', 'is', 'precision', 'recall']) {
     const v = val(key);
     if (v !== undefined) out[`${key}_${net}`] = v;

@@ -43,6 +43,8 @@ export interface EvalOptions {
   pr?: boolean;
   /** images for BPD, samples and real images for the sample metrics: the first n of the test set */
   n: number;
+  /** test images for BPD when it should differ from n (the full split costs little next to sampling); default n */
+  nBpd?: number;
   /** dequantization noise (Rng(seed) over the n images in order) and sampling (seed + chunk start) */
   seed?: number;
   /** images per forward pass / sampling call */
@@ -207,16 +209,18 @@ export function featureNetName(net: FeatureNet): string {
 /** BPD and sample metrics of `model` on the first `o.n` test images; `net` is needed for FID/IS/P–R. */
 export async function evaluateModel(model: FarmerModel, test: TestSet, net: FeatureNet | null, o: EvalOptions): Promise<EvalResult> {
   const { n, k = 3 } = o;
+  const nBpd = o.nBpd ?? n;
   const { height: H, width: W, channels: C } = model.config.image;
   if (test.height !== H || test.width !== W || test.channels !== C)
     throw new Error(`test images are ${test.height}×${test.width}×${test.channels}; the model wants ${H}×${W}×${C}`);
-  if (!Number.isInteger(n) || n < 1 || n > test.n) throw new Error(`n must be an integer in [1, ${test.n}] (the test set's size), got ${n}`);
+  for (const [name, v] of [['n', n], ['nBpd', nBpd]] as const)
+    if (!Number.isInteger(v) || v < 1 || v > test.n) throw new Error(`${name} must be an integer in [1, ${test.n}] (the test set's size), got ${v}`);
   const wantSamples = !!(o.fid || o.is || o.pr);
   if (wantSamples && !net) throw new Error('FID, IS and precision/recall need a feature network');
   if (o.bpd && model.config.student)
     throw new Error('a distilled student has no likelihood: evaluate BPD on its teacher');
   const result: EvalResult = { n, bpd: null, sampling: null, fid: null, is: null, precision: null, recall: null, notes: [] };
-  if (o.bpd) result.bpd = await testBpd(model, test, o);
+  if (o.bpd) result.bpd = await testBpd(model, test, { ...o, n: nBpd });
   if (!wantSamples) return result;
 
   const spec = net!.classifier.spec;

@@ -22,6 +22,8 @@ export interface ModelSummary {
   title: string;
   dataset: string;
   description: string;
+  /** the index's headline metrics (test BPD, FID/IS/P/R with their feature network), if any */
+  metrics?: Record<string, number>;
 }
 
 export interface ZooListing {

@@ -22,7 +22,7 @@ const handlers = createHandlers({
   selectBackend: (preferred) => selectBackend(preferred),
   fetch: (input, init) => fetch(input, init),
   base,
-  readZooIndex: (raw) => parseZooIndex(raw).models.map(({ file, ...m }) => ({ summary: { name: m.name, title: m.title, dataset: m.dataset, description: m.description }, file })),
+  readZooIndex: (raw) => parseZooIndex(raw).models.map(({ file, ...m }) => ({ summary: { name: m.name, title: m.title, dataset: m.dataset, description: m.description, metrics: m.metrics }, file })),
   async loadCheckpoint(bytes, name) {
     let loaded;
     try {
