@@ -2,12 +2,13 @@
 // JSONL log and resumable state, in the same files and format as `farmer train`.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
-import { progressBar, setupBackend } from '../common';
+import { setupBackend } from '../common';
+import { meanOfLast50, runStepLoop } from '../step-loop';
 import { loadCheckpoint, saveCheckpointAsync, type Card } from '../../lib/io/checkpoint';
 import { readBytes, readModelFile, writeBytes } from '../../lib/io/node-files';
 import { makeModel } from '../../lib/farmer/model';
@@ -100,7 +101,6 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     dataset: loaded.card.dataset, steps: loaded.card.steps,
   };
   const save = async () => {
-    const last = history.slice(-50).filter((l) => !l.skipped);
     const card: Card = {
       dataset, steps: state.step, time_s: Math.round(state.timeS), seed: options.seed, metrics: {},
       teacher: teacherInfo,
@@ -108,7 +108,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
         algorithm: 'Algorithm 2 (spec §6): one-step student, s ~ U[0, 0.3]',
         options, skipped_steps: state.skipped,
         first_loss: history.find((l) => !l.skipped)?.loss ?? null,
-        last50_loss: last.length ? last.reduce((s, l) => s + l.loss, 0) / last.length : null,
+        last50_loss: meanOfLast50(history, (l) => l.loss),
         curve_loss: lossCurve(history),
       },
     };
@@ -117,39 +117,17 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     await writeBytes(statePath, await encodeTrainState(config, options, state, { teacher_sha256: teacherSha, teacher: teacherInfo.source, dataset }));
   };
 
-  const started = performance.now();
-  const bar = progressBar('distill', options.steps);
-  let pending: DistillLog[] = [];
-  let stopRequested = false;
-  const onSigint = () => { stopRequested = true; log('\nstopping after this step (checkpoint follows)…'); };
-  process.on('SIGINT', onSigint);
-  try {
-    if (state.step >= options.steps) await save(); // nothing to do; still write the student
-    while (state.step < options.steps) {
-      const line = await distillOneStep(teacher, state, data, options);
-      history.push(line);
-      pending.push(line);
-      bar.tick(state.step);
-      if (!process.stderr.isTTY && !json && state.step % logEvery === 0)
-        log(`step ${line.step} loss ${line.loss.toExponential(4)} lr ${line.lr.toExponential(2)} |g| ${line.grad_norm.toFixed(3)} ${line.images_per_s.toFixed(1)} img/s`);
-      const outOfTime = maxMinutes !== undefined && (performance.now() - started) / 60000 >= maxMinutes;
-      if (state.step % checkpointEvery === 0 || state.step === options.steps || outOfTime || stopRequested) {
-        await appendFile(logPath, pending.map((l) => JSON.stringify(l) + '\n').join(''));
-        pending = [];
-        await save();
-        if (outOfTime || stopRequested) break;
-      }
-    }
-  } finally {
-    process.off('SIGINT', onSigint);
-    bar.end();
-  }
-  const last = history.slice(-50).filter((l) => !l.skipped);
+  if (state.step >= options.steps) await save(); // nothing to do; still write the student
+  await runStepLoop({
+    name: 'distill', steps: options.steps, done: () => state.step, history, logPath, save, checkpointEvery, logEvery, maxMinutes, json, log,
+    step: () => distillOneStep(teacher, state, data, options),
+    describe: (l) => `step ${l.step} loss ${l.loss.toExponential(4)} lr ${l.lr.toExponential(2)} |g| ${l.grad_norm.toFixed(3)} ${l.images_per_s.toFixed(1)} img/s`,
+  });
   const summary = {
     out: outPath, teacher: teacherInfo.source, teacher_sha256: teacherSha, steps: state.step, of: options.steps,
     time_s: state.timeS, skipped: state.skipped,
     first_loss: history.find((l) => !l.skipped)?.loss ?? null,
-    last50_loss: last.length ? last.reduce((s, l) => s + l.loss, 0) / last.length : null,
+    last50_loss: meanOfLast50(history, (l) => l.loss),
   };
   disposeTrainState(state);
   tf.dispose([...teacher.params.values()]);

@@ -1,11 +1,12 @@
 // `farmer train`: Eq. 14 with AdamW, cosine schedule, clipping, EMA; resumable checkpoints.
-import { readFile, appendFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
-import { progressBar, setupBackend } from '../common';
+import { setupBackend } from '../common';
+import { meanOfLast50, runStepLoop } from '../step-loop';
 import { parseConfig } from '../../lib/farmer/config';
 import { initParams, countParams } from '../../lib/farmer/params';
 import { loadDataset } from '../../lib/data/node';
@@ -104,36 +105,14 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     await writeBytes(outPath, await saveCheckpointAsync(config, exportParams(state), card));
     await writeBytes(statePath, await encodeTrainState(config, options, state));
   };
-  const started = performance.now();
-  const bar = progressBar('train', options.steps);
-  let pending: StepLog[] = [];
-  let stopRequested = false;
-  const onSigint = () => { stopRequested = true; log('\nstopping after this step (checkpoint follows)…'); };
-  process.on('SIGINT', onSigint);
-  try {
-    while (state.step < options.steps) {
-      const line = await trainOneStep(config, state, data, options);
-      history.push(line);
-      pending.push(line);
-      bar.tick(state.step);
-      if (!process.stderr.isTTY && !json && state.step % logEvery === 0)
-        log(`step ${line.step} bpd ${line.bpd.toFixed(4)} lr ${line.lr.toExponential(2)} |g| ${line.grad_norm.toFixed(2)} ${line.images_per_s.toFixed(1)} img/s`);
-      const outOfTime = maxMinutes !== undefined && (performance.now() - started) / 60000 >= maxMinutes;
-      if (state.step % checkpointEvery === 0 || state.step === options.steps || outOfTime || stopRequested) {
-        await appendFile(logPath, pending.map((l) => JSON.stringify(l) + '\n').join(''));
-        pending = [];
-        await save();
-        if (outOfTime || stopRequested) break;
-      }
-    }
-  } finally {
-    process.off('SIGINT', onSigint);
-    bar.end();
-  }
-  const last = history.slice(-50).filter((l) => !l.skipped);
+  await runStepLoop({
+    name: 'train', steps: options.steps, done: () => state.step, history, logPath, save, checkpointEvery, logEvery, maxMinutes, json, log,
+    step: () => trainOneStep(config, state, data, options),
+    describe: (l) => `step ${l.step} bpd ${l.bpd.toFixed(4)} lr ${l.lr.toExponential(2)} |g| ${l.grad_norm.toFixed(2)} ${l.images_per_s.toFixed(1)} img/s`,
+  });
   const summary = {
     out: outPath, steps: state.step, of: options.steps, time_s: state.timeS, skipped: state.skipped,
-    last50_bpd: last.length ? last.reduce((s, l) => s + l.bpd, 0) / last.length : null, tensors: tf.memory().numTensors,
+    last50_bpd: meanOfLast50(history, (l) => l.bpd), tensors: tf.memory().numTensors,
   };
   disposeTrainState(state);
   if (json) out(JSON.stringify(summary));
