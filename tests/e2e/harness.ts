@@ -25,20 +25,11 @@ import { encodeCheckpoint } from '../../src/lib/io/checkpoint';
 import type { BackendPreference } from '../../src/lib/runtime/protocol';
 import { Rng } from '../../src/lib/util/random';
 import { ensureTestData } from '../helpers/test-data';
+import { chromiumArgs, chromiumPath } from '../helpers/chromium';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** The flags that work headless as root (shared/docs/environment.md). */
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+export { chromiumArgs, chromiumPath };
 
 export interface OpenedPage {
   page: Page;
