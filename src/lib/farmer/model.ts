@@ -68,6 +68,9 @@ export interface ForwardAnalysis {
   logdetPerToken: tf.Tensor3D;
   /** log p(Z) [B] */
   logPrior: tf.Tensor1D;
+  /** its informative and redundant parts per token, [B, N] each in raster token order (spec §4) */
+  logPriorInformative: tf.Tensor2D;
+  logPriorRedundant: tf.Tensor2D;
   /** log p(x) [B] */
   logPx: tf.Tensor1D;
   /** [B] */
@@ -80,14 +83,17 @@ export function analyzeForward(model: FarmerModel, x: tf.Tensor4D, labels?: Int3
   const y = labelsFor(model, labels, x.shape[0]);
   return tf.tidy(() => {
     const af = afForward(model.params, model.config, patchify(x, model.config.patch_size), { labels: y, keepLatents });
-    const logPrior = priorLogProb(model.params, model.config, af.z, y).logProb;
-    const logPx = logPrior.add(af.logdet) as tf.Tensor1D;
-    return { ...af, logPrior, logPx, nllPerDim: logPx.neg().div(model.dims.pixels) as tf.Tensor1D };
+    const prior = priorLogProb(model.params, model.config, af.z, y);
+    const logPx = prior.logProb.add(af.logdet) as tf.Tensor1D;
+    return {
+      ...af, logPrior: prior.logProb, logPriorInformative: prior.informativePerToken, logPriorRedundant: prior.redundantPerToken,
+      logPx, nllPerDim: logPx.neg().div(model.dims.pixels) as tf.Tensor1D,
+    };
   });
 }
 
 export function disposeAnalysis(a: ForwardAnalysis): void {
-  tf.dispose([a.z, ...a.latents, a.logdet, a.logdetPerBlock, a.logdetPerToken, a.logPrior, a.logPx, a.nllPerDim]);
+  tf.dispose([a.z, ...a.latents, a.logdet, a.logdetPerBlock, a.logdetPerToken, a.logPrior, a.logPriorInformative, a.logPriorRedundant, a.logPx, a.nllPerDim]);
 }
 
 /** Z [B, N, d] → images [B, H, W, C] in model space: the AF inverse, or one pass of a distilled student. */

@@ -52,14 +52,19 @@ export interface PriorTerms {
   informative: tf.Tensor1D;
   /** Σ_i log G_R(zR_i) [B] */
   redundant: tf.Tensor1D;
+  /** log G_i(zI_i) [B, N] in raster token order (0 for a gaussian prior) */
+  informativePerToken: tf.Tensor2D;
+  /** log G_R(zR_i) [B, N] in raster token order (the whole token for a gaussian prior) */
+  redundantPerToken: tf.Tensor2D;
 }
 
 /** log p(Z) for Z [B, N, d] (Eq. 14 numerator without the logdet). */
 export function priorLogProb(params: Params, cfg: FarmerConfig, z: tf.Tensor3D, labels: Int32Array): PriorTerms {
   return tf.tidy(() => {
     if (cfg.prior.kind === 'gaussian') {
-      const logProb = z.square().mul(-0.5).sub(HALF_LOG_2PI).sum([1, 2]) as tf.Tensor1D;
-      return { logProb, informative: tf.zerosLike(logProb), redundant: logProb };
+      const redundantPerToken = z.square().mul(-0.5).sub(HALF_LOG_2PI).sum(2) as tf.Tensor2D;
+      const logProb = redundantPerToken.sum(1) as tf.Tensor1D;
+      return { logProb, informative: tf.zerosLike(logProb), redundant: logProb, informativePerToken: tf.zerosLike(redundantPerToken), redundantPerToken };
     }
     const p = cfg.prior;
     const { tokens: N, tokenDim: d, informative: dI, redundant: dR } = dimsOf(cfg);
@@ -75,9 +80,12 @@ export function priorLogProb(params: Params, cfg: FarmerConfig, z: tf.Tensor3D, 
     // The output at position M−1+i predicts G_{i+1}; the last one (at u_N) predicts G_R.
     const gInfo = gmmHead(params, 'ar.head_info', h.slice([0, M - 1, 0], [B, N, -1]), p.mixtures_informative, dI);
     const gRed = gmmHead(params, 'ar.head_red', h.slice([0, M + N - 1, 0], [B, 1, -1]), p.mixtures_redundant, dR);
-    const informative = gmmLogDensity(gInfo, zIordered).sum(1) as tf.Tensor1D;
-    const redundant = gmmLogDensity(gRed, zR).sum(1) as tf.Tensor1D; // G_R broadcasts over the N tokens
-    return { logProb: informative.add(redundant) as tf.Tensor1D, informative, redundant };
+    const infoOrdered = gmmLogDensity(gInfo, zIordered) as tf.Tensor2D; // [B, N] in AR order ρ
+    const informativePerToken = (flip ? tf.reverse(infoOrdered, 1) : infoOrdered) as tf.Tensor2D;
+    const redundantPerToken = gmmLogDensity(gRed, zR) as tf.Tensor2D; // G_R broadcasts over the N tokens
+    const informative = informativePerToken.sum(1) as tf.Tensor1D;
+    const redundant = redundantPerToken.sum(1) as tf.Tensor1D;
+    return { logProb: informative.add(redundant) as tf.Tensor1D, informative, redundant, informativePerToken, redundantPerToken };
   });
 }
 
