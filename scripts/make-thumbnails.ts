@@ -28,6 +28,10 @@ const plans: Record<NotebookId, { figure: string; alt: string; params: string[];
     figure: 'fid-heatmap', params: ['n=16', 'keep=0', 'table5=false'], seed: 0,
     alt: 'Heatmap of FID over mixture temperature T and Gaussian scale s, the paper\'s point outlined.',
   },
+  likelihood: {
+    figure: 'bits-map', params: ['n=128'], seed: 0,
+    alt: 'Maps of bits per dimension on the patch grid: the total, its prior part and its flow part.',
+  },
 };
 /** drawn width on the index page, px */
 const WIDTH = 240;

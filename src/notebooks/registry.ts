@@ -5,7 +5,7 @@ import type { Workbench } from '../app/workbench.svelte';
 import type { Notebook } from './shared/notebook.svelte';
 
 /** Route ids reserved for the paper's experiments (paper-notes.md). */
-export type NotebookId = 'separation' | 'logdet' | 'sensitivity';
+export type NotebookId = 'separation' | 'logdet' | 'sensitivity' | 'likelihood';
 
 export interface NotebookEntry {
   id: NotebookId;
@@ -23,4 +23,5 @@ export const notebooks: readonly NotebookEntry[] = [
   { id: 'separation', title: 'Information separation in the AF', summary: 'Noise the redundant or all channels of the latent after each AF block and see how much of the image survives.', reproduces: 'suppl. Fig. 8', load: () => import('./separation/Separation.svelte') },
   { id: 'logdet', title: 'Logdet outliers', summary: 'Measure the flow’s log-determinant of test images and samples, flag outliers robustly, and test whether a large logdet goes with blur.', reproduces: 'suppl. Fig. 9', load: () => import('./logdet/Logdet.svelte') },
   { id: 'sensitivity', title: 'Decoupled sampling: temperature and scale', summary: 'Sweep the mixture temperature T and the Gaussian scale s of unguided sampling, score each point with FID and IS, and compare FID with and without CFG.', reproduces: 'suppl. Fig. 7 and Table 5', load: () => import('./sensitivity/Sensitivity.svelte') },
+  { id: 'likelihood', title: 'Likelihood in bits per dimension', summary: 'Measure test BPD, split it into the AR prior’s informative and redundant channels and the flow’s log-determinant, map where on the image the bits go, and compare with independent-pixel baselines.', reproduces: 'suppl. Table 6', load: () => import('./likelihood/Likelihood.svelte') },
 ];

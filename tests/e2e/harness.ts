@@ -180,8 +180,12 @@ export async function startApp({ root = repoRoot, build = false }: { root?: stri
       page.on('request', (r) => startedAt.set(r, navigations));
       page.on('requestfailed', (r) => {
         const why = r.failure()?.errorText ?? '';
-        if (why === 'net::ERR_ABORTED' && navigations > (startedAt.get(r) ?? navigations)) return;
-        errors.push(`request failed: ${r.url()} ${why}`);
+        const record = () => errors.push(`request failed: ${r.url()} ${why}`);
+        if (why !== 'net::ERR_ABORTED') return record();
+        // A reload aborts what the old page (or its worker) was fetching; on a busy machine the
+        // abort can be reported just before the navigation it belongs to.
+        const navigated = () => navigations > (startedAt.get(r) ?? navigations);
+        if (!navigated()) setTimeout(() => navigated() || record(), 1000);
       });
       // The browser may already be closing (afterAll): a failed context close is not an error.
       page.on('close', () => void context.close().catch(() => {}).finally(() => contexts.delete(context)));

@@ -126,7 +126,12 @@ export interface HeatmapPanel {
  * Per-token logdet maps on the rows × cols patch grid, side by side with one shared colour scale
  * (diverging: blue < 0 < red), its key above them, all in one SVG.
  */
-export function tokenHeatmap(doc: Document, grid: { rows: number; cols: number }, panels: HeatmapPanel | readonly HeatmapPanel[], { size = 200, title = '' } = {}): SVGElement {
+export function tokenHeatmap(
+  doc: Document,
+  grid: { rows: number; cols: number },
+  panels: HeatmapPanel | readonly HeatmapPanel[],
+  { size = 200, title = '', label = 'logdet per token (nats)', unit = 'nats' } = {},
+): SVGElement {
   const list: readonly HeatmapPanel[] = Array.isArray(panels) ? panels : [panels as HeatmapPanel];
   const { rows, cols } = grid;
   const cells = list.flatMap((panel) => {
@@ -137,7 +142,7 @@ export function tokenHeatmap(doc: Document, grid: { rows: number; cols: number }
   for (const c of cells) m = Math.max(m, Math.abs(c.value));
   m = niceCeil(m);
   // quantized (8 bins, one edge at 0) so the key is drawn without a canvas (jsdom)
-  const color = { type: 'quantize', n: 8, scheme: 'BuRd', domain: [-m, m], tickFormat: '~g', label: 'logdet per token (nats)' } as const;
+  const color = { type: 'quantize', n: 8, scheme: 'BuRd', domain: [-m, m], tickFormat: '~g', label } as const;
   const cell = Math.max(4, Math.floor(size / Math.max(rows, cols)));
   const panelWidth = cols * cell, gap = 30, margin = 10, axis = 28;
   const n = list.length;
@@ -157,7 +162,7 @@ export function tokenHeatmap(doc: Document, grid: { rows: number; cols: number }
     color,
     marks: [
       Plot.cell(cells, { fx: 'panel', x: 'col', y: 'row', fill: 'value', inset: 0 }),
-      Plot.tip(cells, Plot.pointer({ fx: 'panel', x: 'col', y: 'row', title: (c) => `token ${c.token} (row ${c.row}, col ${c.col})\n${c.value.toFixed(2)} nats` })),
+      Plot.tip(cells, Plot.pointer({ fx: 'panel', x: 'col', y: 'row', title: (c) => `token ${c.token} (row ${c.row}, col ${c.col})\n${c.value.toFixed(2)} ${unit}` })),
     ],
   }) as SVGElement;
   const keyOptions = { color, width: 320, document: doc }; // `document` is read at run time, not in Plot's types
