@@ -55,7 +55,8 @@ export function termsChart(doc: Document, r: LikelihoodResult, { width = 640 } =
     y: { label: null, domain: rows.map((q) => q.term) },
     marks: [
       Plot.barX(rows, { x: 'value', y: 'term', fill: (q) => (q.term.startsWith('total') ? '#3a6ea5' : q.value < 0 ? '#6aa56a' : BAR) }),
-      Plot.text(rows, { x: 'value', y: 'term', text: (q) => q.value.toFixed(3), dx: 4, textAnchor: 'start', fontSize: 11 }),
+      Plot.text(rows.filter((q) => q.value >= 0), { x: 'value', y: 'term', text: (q) => q.value.toFixed(3), dx: 4, textAnchor: 'start', fontSize: 11 }),
+      Plot.text(rows.filter((q) => q.value < 0), { x: 'value', y: 'term', text: (q) => q.value.toFixed(3), dx: -4, textAnchor: 'end', fontSize: 11 }),
       Plot.ruleX([0]),
     ],
   }) as SVGElement;
@@ -71,7 +72,7 @@ export function bitsMap(doc: Document, r: LikelihoodResult, { size = 180 } = {})
       { label: 'prior part', values: r.perToken.prior },
       { label: 'flow part (−logdet)', values: r.perToken.flow },
     ],
-    { size, title: `Bits per dimension of each patch on the ${r.grid.rows}×${r.grid.cols} grid, mean over ${r.summary.n} test images (total = 7 + prior + flow)`, label: 'bits per dimension', unit: 'bits/dim' },
+    { size, title: `Bits/dim per patch (${r.grid.rows}×${r.grid.cols}), mean of ${r.summary.n} test images: total = 7 + prior + flow`, label: 'bits per dimension', unit: 'bits/dim' },
   );
 }
 
