@@ -32,6 +32,10 @@ const plans: Record<NotebookId, { figure: string; alt: string; params: string[];
     figure: 'bits-map', params: ['n=128'], seed: 0,
     alt: 'Maps of bits per dimension on the patch grid: the total, its prior part and its flow part.',
   },
+  redundant: {
+    figure: 'grid', params: ['n=6', 'scales=0,0.4,1,2,4'], seed: 0,
+    alt: 'A grid of samples: each row the same samples with the redundant channels\' spread scaled by s_R from 0 to 4.',
+  },
 };
 /** drawn width on the index page, px */
 const WIDTH = 240;

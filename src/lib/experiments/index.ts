@@ -18,6 +18,7 @@ const needs: Record<ExperimentId, { featureNet: boolean }> = {
   logdet: { featureNet: false },
   sensitivity: { featureNet: true },
   likelihood: { featureNet: false },
+  redundant: { featureNet: false },
 };
 
 /** Whether the dataset's feature network must be loaded before `id` runs (it is fetched only then). */
@@ -33,7 +34,7 @@ export class ExperimentUnavailableError extends Error {
 // not written yet is no import error; under tsx (the CLI) `import.meta.env` is undefined and the
 // module is imported by path.
 const bundled: Record<string, () => Promise<ExperimentModule>> | null = import.meta.env
-  ? import.meta.glob<ExperimentModule>(['./separation.ts', './logdet.ts', './sensitivity.ts', './likelihood.ts'])
+  ? import.meta.glob<ExperimentModule>(['./separation.ts', './logdet.ts', './sensitivity.ts', './likelihood.ts', './redundant.ts'])
   : null;
 
 async function importModule(id: ExperimentId): Promise<ExperimentModule | null> {

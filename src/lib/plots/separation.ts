@@ -6,8 +6,8 @@ import type { Figure } from '../experiments/types';
 import type { CurvePoint, Mode, SeparationResult } from '../experiments/separation';
 import { pngImage, type PngImage } from '../experiments/pixels';
 import { viridisSeries } from './colours';
+import { el, SVG_NS as SVG } from './svg';
 
-const SVG = 'http://www.w3.org/2000/svg';
 const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
 /** Z^k with a Unicode superscript: Z¹², etc. */
 export const latentName = (k: number): string => `Z${String(k).replace(/\d/g, (c) => SUPERSCRIPT[+c])}`;
@@ -15,13 +15,6 @@ export const latentName = (k: number): string => `Z${String(k).replace(/\d/g, (c
 
 export const modeTitle = (mode: Mode, r: Pick<SeparationResult, 'dims'>): string =>
   mode === 'partial' ? `Partial: last d_R = ${r.dims.redundant} of ${r.dims.tokenDim} channels` : `Full: all ${r.dims.tokenDim} channels`;
-
-function el<K extends keyof SVGElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
-  const node = doc.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 interface LegendItem {
   label: string;
