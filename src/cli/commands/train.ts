@@ -7,6 +7,7 @@ import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { setupBackend } from '../common';
 import { meanOfLast50, runStepLoop } from '../step-loop';
+import { curveSummary } from '../../lib/train/curve';
 import { parseConfig } from '../../lib/farmer/config';
 import { initParams, countParams } from '../../lib/farmer/params';
 import { loadDataset } from '../../lib/data/node';
@@ -24,16 +25,6 @@ export const usage = `farmer train <config.json> --dataset mnist|colored-mnist -
   a fresh optimizer; --max-minutes stops cleanly after a checkpoint.`;
 
 /** Summary of the log for the card: mean BPD per window of steps. */
-function curveSummary(lines: StepLog[], points = 50): [number, number][] {
-  if (!lines.length) return [];
-  const size = Math.max(1, Math.ceil(lines.length / points));
-  const out: [number, number][] = [];
-  for (let i = 0; i < lines.length; i += size) {
-    const w = lines.slice(i, i + size).filter((l) => !l.skipped);
-    if (w.length) out.push([w[w.length - 1].step, +(w.reduce((s, l) => s + l.bpd, 0) / w.length).toFixed(4)]);
-  }
-  return out;
-}
 
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
   const [configPath] = flags.positionals;
@@ -100,7 +91,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const save = async () => {
     const card: Card = {
       dataset, steps: state.step + (initInfo?.steps ?? 0), time_s: Math.round(state.timeS), seed: options.seed, metrics: {},
-      train: { options, skipped_steps: state.skipped, last_bpd: history.at(-1)?.bpd ?? null, curve_bpd: curveSummary(history), ...(initInfo ? { init: initInfo } : {}) },
+      train: { options, skipped_steps: state.skipped, last_bpd: history.at(-1)?.bpd ?? null, curve_bpd: curveSummary(history, (l) => l.bpd), ...(initInfo ? { init: initInfo } : {}) },
     };
     await writeBytes(outPath, await saveCheckpointAsync(config, exportParams(state), card));
     await writeBytes(statePath, await encodeTrainState(config, options, state));

@@ -9,6 +9,7 @@ import type { Params } from '../farmer/params';
 import type { FarmerModel } from '../farmer/model';
 import { distillationLoss, initStudentParams, studentConfig } from '../farmer/distill';
 import { dropLabels } from '../farmer/labels';
+import { curveSummary } from './curve';
 import { dequantizeGaussian, dequantizeUniform } from '../data/dequantize';
 import { Rng } from '../util/random';
 import { newTrainState, type TrainingData, type TrainOptions, type TrainState } from './loop';
@@ -114,13 +115,7 @@ export function studentModelParams(teacher: FarmerModel, state: TrainState): { c
   return { config: studentConfig(teacher.config), params };
 }
 
-/** Mean loss per window of steps, for the card: [[last step, mean loss], …]. */
+/** The distillation loss curve a card keeps (see curveSummary). */
 export function lossCurve(lines: DistillLog[], points = 50): [number, number][] {
-  const size = Math.max(1, Math.ceil(lines.length / points));
-  const out: [number, number][] = [];
-  for (let i = 0; i < lines.length; i += size) {
-    const w = lines.slice(i, i + size).filter((l) => !l.skipped);
-    if (w.length) out.push([w[w.length - 1].step, +(w.reduce((s, l) => s + l.loss, 0) / w.length).toPrecision(5)]);
-  }
-  return out;
+  return curveSummary(lines, (l) => l.loss, points);
 }
