@@ -3,7 +3,7 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { chromiumArgs, chromiumPath } from './tests/helpers/chromium';
+import { chromiumArgs, chromiumPath } from './tests/helpers/chromium.ts';
 
 export default defineConfig({
   test: {

@@ -1,6 +1,7 @@
 import type { CommandContext } from '../main';
 import { openModel, setupBackend } from '../common';
 import { dimsOf } from '../../lib/farmer/config';
+import { cardLines } from '../../lib/io/card-text';
 
 export const usage = `farmer info <model> [--json]
   config, parameter count and card of a .safetensors model or a zoo name`;
@@ -25,6 +26,5 @@ export async function run({ flags, json, out }: CommandContext): Promise<void> {
   out(`  ${prior}`);
   out(`  dequantization ${c.dequantization.kind}, label dropout ${c.label_dropout}`);
   out(`  ${summary.parameters.toLocaleString('en-US')} parameters in ${summary.tensors} tensors (${Object.entries(summary.dtypes).map(([k, v]) => `${v} ${k}`).join(', ')}), ${(summary.fileBytes / 1e6).toFixed(2)} MB`);
-  out(`  card: dataset ${card.dataset}, ${card.steps} steps, ${card.time_s} s, seed ${card.seed}`);
-  for (const [k, v] of Object.entries(card.metrics)) out(`    ${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+  for (const line of cardLines(card)) out(`  ${line}`);
 }
