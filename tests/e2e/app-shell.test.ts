@@ -65,7 +65,7 @@ function tinyCheckpoint(): { bytes: Buffer; parameters: number } {
     values.set(name, v);
     parameters += v.length;
   }
-  const card = { dataset: 'mnist', steps: 0, time_s: 0, seed: 3, metrics: {} };
+  const card = { dataset: 'mnist', steps: 120, time_s: 3720, seed: 3, metrics: {}, weights: 'random, for tests' };
   return { bytes: Buffer.from(encodeCheckpoint(config, values, card)), parameters };
 }
 
@@ -145,6 +145,8 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     await page.getByRole('button', { name: 'Load model tiny' }).click();
     await expect.poll(() => page.getByTestId('loaded-model').innerText()).toBe('tiny');
     expect(await page.getByTestId('model-panel').innerText()).toContain(new Intl.NumberFormat('en').format(parameters));
+    await page.getByTestId('model-card').locator('summary').click();
+    expect(await page.getByTestId('model-card').innerText()).toMatch(/card: dataset mnist, 120 steps \(1 h 02 min\), seed 3\s+weights: random, for tests/);
     expect(await page.getByRole('button', { name: 'Load model tiny' }).innerText()).toBe('Loaded');
 
     const picker = page.getByLabel('Or open a .safetensors checkpoint file');

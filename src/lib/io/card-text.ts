@@ -54,7 +54,7 @@ export function cardLines(card: Card): string[] {
     const first = num(card.distill.first_loss), last = num(card.distill.last50_loss);
     if (first !== null && last !== null) lines.push(`distillation loss ${first.toPrecision(4)} → ${last.toPrecision(4)} (mean of the last 50 steps)`);
   }
-  for (const [k, v] of Object.entries(card.metrics)) {
+  for (const [k, v] of Object.entries(isObject(card.metrics) ? card.metrics : {})) {
     if (k === 'eval' && isObject(v)) lines.push(...evalLines(v));
     else lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   }
