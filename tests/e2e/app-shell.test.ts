@@ -38,7 +38,7 @@ async function expectZooShown(page: Page): Promise<void> {
     await list.waitFor();
     for (const m of zoo.models) {
       expect(await list.innerText()).toContain(m.title);
-      await page.getByRole('button', { name: `Load model ${m.name}` }).waitFor();
+      await page.getByRole('button', { name: `Load model ${m.name}`, exact: true }).waitFor();
     }
   }
 }
