@@ -8,9 +8,8 @@ import { analyzeForward, disposeAnalysis } from '../farmer/model';
 import { dequantizeUniform } from '../data/dequantize';
 import { histogramBaseline } from '../metrics/histogram-baseline';
 import { Rng } from '../util/random';
+import { forwardBatch } from './params';
 import { SCALE_BITS, checkModel, classBits, summarize, type ImageBits, type LikelihoodParams, type LikelihoodResult } from './likelihood';
-
-const FORWARD_BATCH_PIXELS = 64 * 28 * 28; // ≈ 64 MNIST images per forward batch
 
 /** Running per-patch sums in nats over the finite images, turned into mean bits/dim on read. */
 class PatchBits {
@@ -53,7 +52,7 @@ export async function runLikelihood(model: FarmerModel, inputs: ExperimentInputs
   const { tokens: N, tokenDim: d, pixels: D } = model.dims;
   const blocks = model.config.af.blocks;
   const n = Math.min(p.n, set.n);
-  const batch = Math.max(1, Math.floor(FORWARD_BATCH_PIXELS / size));
+  const batch = forwardBatch(size);
   const x = dequantizeUniform(set.images.subarray(0, n * size), new Rng(p.seed)); // as `farmer eval --bpd`
   const images: ImageBits[] = [];
   const nonFinite: number[] = [];
@@ -65,8 +64,8 @@ export async function runLikelihood(model: FarmerModel, inputs: ExperimentInputs
     requested: n,
     prior: model.config.prior.kind,
   };
-  const snapshot = (measured: number): LikelihoodResult => ({
-    ...base, measured, images: [...images], nonFinite: [...nonFinite], summary: summarize(images), byClass: classBits(images), perToken: patches.means(), baseline: null,
+  const snapshot = (): LikelihoodResult => ({
+    ...base, images: [...images], nonFinite: [...nonFinite], summary: summarize(images), byClass: classBits(images), perToken: patches.means(), baseline: null,
   });
 
   ctx.onProgress?.(0, n, 'forward pass');
@@ -102,9 +101,9 @@ export async function runLikelihood(model: FarmerModel, inputs: ExperimentInputs
       patches.add(info, red, perToken, i, blocks);
     }
     ctx.onProgress?.(start + count, n, 'forward pass');
-    if (start + count < n) ctx.onPartial?.(snapshot(start + count));
+    if (start + count < n) ctx.onPartial?.(snapshot());
   }
-  const result = snapshot(n);
+  const result = snapshot();
   if (set.n > n) result.baseline = histogramBaseline(set.images.subarray(n * size), set.n - n, set.images, n, size);
   return result;
 }

@@ -6,6 +6,7 @@
 import type { Experiment, ExperimentContext, ExperimentInputs, Figure } from './types';
 import type { FarmerModel } from '../farmer/model';
 import type { HistogramBaseline } from '../metrics/histogram-baseline';
+import { intParam, seedParam } from './params';
 import { bpdByClass, bpdHistogram, bitsMap, termsChart } from '../plots/likelihood';
 
 export type LikelihoodParams = {
@@ -57,9 +58,8 @@ export interface LikelihoodSummary {
 export interface LikelihoodResult {
   image: { height: number; width: number; channels: number };
   grid: { rows: number; cols: number };
-  /** test images asked for, and measured so far */
+  /** test images asked for (measured so far: images plus nonFinite) */
   requested: number;
-  measured: number;
   prior: 'farmer' | 'gaussian';
   /** finite images, in index order */
   images: ImageBits[];
@@ -85,10 +85,8 @@ function defaults(model: FarmerModel): LikelihoodParams {
 function parseParams(raw: Record<string, unknown>, model: FarmerModel): LikelihoodParams {
   checkModel(model);
   const d = defaults(model);
-  const n = raw.n === undefined ? d.n : Number(raw.n);
-  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new Error(`invalid n: ${JSON.stringify(raw.n)} (an integer in [1, 100000])`);
-  const seed = raw.seed === undefined ? d.seed : Number(raw.seed);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new Error(`invalid seed: ${JSON.stringify(raw.seed)} (an integer in [0, 2³¹ − 1])`);
+  const n = intParam(raw, 'n', d.n, 1, 100_000);
+  const seed = seedParam(raw, d.seed);
   const c = raw.conditional ?? d.conditional;
   const conditional = c === true || c === 'true' ? true : c === false || c === 'false' ? false : null;
   if (conditional === null) throw new Error(`invalid conditional: ${JSON.stringify(raw.conditional)} (true or false)`);

@@ -14,15 +14,11 @@ import { laplacianVariances } from '../metrics/blur';
 import { modifiedZOutliers, type OutlierRule } from '../metrics/robust';
 import { spearman } from '../metrics/rank';
 import { imageDataUrl } from '../plots/logdet';
+import { forwardBatch } from './params';
 import { checkModel, type ImagePoint, type LogdetParams, type LogdetResult, type Source, type SourceResult } from './logdet';
 
-const FORWARD_BATCH_PIXELS = 64 * 28 * 28; // ≈ 64 MNIST images per forward batch
 const SAMPLE_BATCH = 16;
 const PERMUTATIONS = 2000;
-
-function forwardBatch(model: FarmerModel): number {
-  return Math.max(1, Math.floor(FORWARD_BATCH_PIXELS / model.dims.pixels));
-}
 
 /** Labels the model takes for these dataset labels: none for an unconditional model. */
 function testLabels(model: FarmerModel, set: LabelledSet, start: number, count: number): Int32Array | null {
@@ -121,7 +117,7 @@ export async function runLogdet(model: FarmerModel, inputs: ExperimentInputs, p:
   const { tokens: N } = model.dims;
   const n = model.config.af.blocks;
   const nTest = Math.min(p.nTest, set.n);
-  const fb = forwardBatch(model);
+  const fb = forwardBatch(model.dims.pixels);
   const testBatches = Math.ceil(nTest / fb);
   const sampleBatches = Math.ceil(p.nSamples / SAMPLE_BATCH);
   const perSampleBatch = N + n + 1; // AR steps, AF blocks, forward pass

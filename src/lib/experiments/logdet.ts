@@ -7,6 +7,7 @@
 import type { Experiment, ExperimentContext, ExperimentInputs, Figure } from './types';
 import type { FarmerModel } from '../farmer/model';
 import { describeRule, type OutlierRule } from '../metrics/robust';
+import { intParam, numParam, seedParam } from './params';
 import type { Correlation } from '../metrics/rank';
 import { blurScatter, imageGallery, logdetHistogram, perBlockHistogram, tokenHeatmap } from '../plots/logdet';
 
@@ -78,18 +79,6 @@ export function checkModel(model: FarmerModel): void {
   if (model.config.student) throw new Error('the logdet notebook needs a model with a forward pass; a distilled student has none (use its teacher)');
 }
 
-function intParam(raw: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
-  const v = raw[key] === undefined ? fallback : Number(raw[key]);
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`invalid ${key}: ${JSON.stringify(raw[key])} (an integer in [${min}, ${max}])`);
-  return v;
-}
-
-function numParam(raw: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
-  const v = raw[key] === undefined ? fallback : Number(raw[key]);
-  if (!Number.isFinite(v) || v <= min || v > max) throw new Error(`invalid ${key}: ${JSON.stringify(raw[key])} (a number in (${min}, ${max}])`);
-  return v;
-}
-
 function defaults(model: FarmerModel): LogdetParams {
   void model;
   return { nTest: 256, nSamples: 32, T: 1, s: 1, seed: 0, threshold: 3.5 };
@@ -103,7 +92,7 @@ function parseParams(raw: Record<string, unknown>, model: FarmerModel): LogdetPa
     nSamples: intParam(raw, 'nSamples', d.nSamples, 0, 10_000),
     T: numParam(raw, 'T', d.T, 0, 100),
     s: numParam(raw, 's', d.s, 0, 100),
-    seed: intParam(raw, 'seed', d.seed, 0, 2 ** 31 - 1),
+    seed: seedParam(raw, d.seed),
     threshold: numParam(raw, 'threshold', d.threshold, 0, 1000),
   };
   if (p.nTest + p.nSamples < 1) throw new Error('invalid nTest: nTest and nSamples are both 0 (nothing to measure)');

@@ -28,3 +28,17 @@ export interface PngImage {
 export function pngImage(image: Image): PngImage {
   return { href: `data:image/png;base64,${bytesToBase64(encodePng(image))}`, width: image.width, height: image.height };
 }
+
+/**
+ * Copies an 8-bit image [H, W, C] (C 1 or 3) into an opaque region of a gray+alpha (C = 1) or RGBA
+ * (C = 3) canvas `width` pixels wide, top-left at (x0, y0): how the grid figures tile their images.
+ */
+export function placeImage(canvas: Uint8Array, width: number, src: ArrayLike<number>, H: number, W: number, C: number, x0: number, y0: number): void {
+  const out = C === 1 ? 2 : 4;
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const o = ((y0 + y) * width + x0 + x) * out, i = (y * W + x) * C;
+      for (let c = 0; c < C; c++) canvas[o + c] = src[i + c];
+      canvas[o + out - 1] = 255;
+    }
+}

@@ -12,7 +12,7 @@ import { nullLabels } from '../farmer/labels';
 import { modelToPixels } from '../data/dequantize';
 import { colourError, edgeCorrelation, foregroundMask, ssim, type Pixels } from '../metrics/structure';
 import { Rng } from '../util/random';
-import { pngImage } from './pixels';
+import { placeImage, pngImage } from './pixels';
 import { checkModel, rowScales, type RedundantParams, type RedundantResult, type ScaleRow } from './redundant';
 
 /** z⁰ + s·(z¹ − z⁰) on the redundant channels (the informative ones are equal in both). */
@@ -27,16 +27,10 @@ function tile(images: Uint8Array, rows: number, cols: number, H: number, W: numb
   const gap = 1, out = C === 1 ? 2 : 4;
   const width = cols * (W + gap) - gap, height = rows * (H + gap) - gap;
   const data = new Uint8Array(width * height * out);
+  const size = H * W * C;
   for (let r = 0; r < rows; r++)
-    for (let c = 0; c < cols; c++) {
-      const src = ((r * cols + c) * H * W) * C;
-      for (let y = 0; y < H; y++)
-        for (let x = 0; x < W; x++) {
-          const o = ((r * (H + gap) + y) * width + c * (W + gap) + x) * out, i = src + (y * W + x) * C;
-          for (let k = 0; k < C; k++) data[o + k] = images[i + k];
-          data[o + out - 1] = 255;
-        }
-    }
+    for (let c = 0; c < cols; c++)
+      placeImage(data, width, images.subarray((r * cols + c) * size, (r * cols + c + 1) * size), H, W, C, c * (W + gap), r * (H + gap));
   return pngImage({ data, height, width, channels: out });
 }
 

@@ -7,6 +7,7 @@
 import type { Experiment, ExperimentContext, ExperimentInputs, Figure } from './types';
 import type { FarmerModel } from '../farmer/model';
 import type { PngImage } from './pixels';
+import { intParam, numParam, seedParam } from './params';
 import { redundantGrid, structureCurves } from '../plots/redundant';
 
 export type RedundantParams = {
@@ -72,16 +73,13 @@ function parseParams(raw: Record<string, unknown>, model: FarmerModel): Redundan
   checkModel(model);
   const d = defaults(model);
   const scales = parseScales(String(raw.scales ?? d.scales)).join(',');
-  const n = raw.n === undefined ? d.n : Number(raw.n);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`invalid n: ${JSON.stringify(raw.n)} (an integer in [1, 64])`);
-  const num = (key: 'T' | 's') => {
-    const v = raw[key] === undefined ? d[key] : Number(raw[key]);
-    if (!Number.isFinite(v) || v <= 0 || v > 100) throw new Error(`invalid ${key}: ${JSON.stringify(raw[key])} (a number in (0, 100])`);
-    return v;
+  return {
+    scales,
+    n: intParam(raw, 'n', d.n, 1, 64),
+    T: numParam(raw, 'T', d.T, 0, 100),
+    s: numParam(raw, 's', d.s, 0, 100),
+    seed: seedParam(raw, d.seed),
   };
-  const seed = raw.seed === undefined ? d.seed : Number(raw.seed);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new Error(`invalid seed: ${JSON.stringify(raw.seed)} (an integer in [0, 2³¹ − 1])`);
-  return { scales, n, T: num('T'), s: num('s'), seed };
 }
 
 /** The rows a run decodes: the asked scales plus the reference s_R = 1. */

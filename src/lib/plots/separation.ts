@@ -4,7 +4,7 @@
 import * as Plot from '@observablehq/plot';
 import type { Figure } from '../experiments/types';
 import type { CurvePoint, Mode, SeparationResult } from '../experiments/separation';
-import { pngImage, type PngImage } from '../experiments/pixels';
+import { placeImage, pngImage, type PngImage } from '../experiments/pixels';
 import { viridisSeries } from './colours';
 import { el, SVG_NS as SVG } from './svg';
 
@@ -89,14 +89,7 @@ export function gridPng(r: GridSource): PngImage {
   const { colX, rowY, width, height } = gridLayout(r);
   const out = C === 1 ? 2 : 4; // gray+alpha or RGBA
   const data = new Uint8Array(width * height * out);
-  const put = (src: Uint8Array, x0: number, y0: number) => {
-    for (let y = 0; y < H; y++)
-      for (let x = 0; x < W; x++) {
-        const o = ((y0 + y) * width + x0 + x) * out, i = (y * W + x) * C;
-        for (let c = 0; c < C; c++) data[o + c] = src[i + c];
-        data[o + out - 1] = 255;
-      }
-  };
+  const put = (src: Uint8Array, x0: number, y0: number) => placeImage(data, width, src, H, W, C, x0, y0);
   for (let row = 0; row < r.depths.length; row++) {
     put(r.clean, 0, rowY(row));
     for (let mi = 0; mi < M; mi++)
