@@ -36,6 +36,10 @@ const plans: Record<NotebookId, { figure: string; alt: string; params: string[];
     figure: 'grid', params: ['n=6', 'scales=0,0.4,1,2,4'], seed: 0,
     alt: 'A grid of samples: each row the same samples with the redundant channels\' spread scaled by s_R from 0 to 4.',
   },
+  guidance: {
+    figure: 'samples', params: ['n=20', 'keep=10', 'weights=0,2.5', 'batch=20'], seed: 0,
+    alt: 'Rows of samples, one per guidance setting (unguided, naive CFG, resampling CFG), each column asking for one digit.',
+  },
 };
 /** drawn width on the index page, px */
 const WIDTH = 240;

@@ -5,7 +5,7 @@ import type { Workbench } from '../app/workbench.svelte';
 import type { Notebook } from './shared/notebook.svelte';
 
 /** Route ids reserved for the paper's experiments (paper-notes.md). */
-export type NotebookId = 'separation' | 'logdet' | 'sensitivity' | 'likelihood' | 'redundant';
+export type NotebookId = 'separation' | 'logdet' | 'sensitivity' | 'likelihood' | 'redundant' | 'guidance';
 
 export interface NotebookEntry {
   id: NotebookId;
@@ -25,4 +25,5 @@ export const notebooks: readonly NotebookEntry[] = [
   { id: 'sensitivity', title: 'Decoupled sampling: temperature and scale', summary: 'Sweep the mixture temperature T and the Gaussian scale s of unguided sampling, score each point with FID and IS, and compare FID with and without CFG.', reproduces: 'suppl. Fig. 7 and Table 5', load: () => import('./sensitivity/Sensitivity.svelte') },
   { id: 'likelihood', title: 'Likelihood in bits per dimension', summary: 'Measure test BPD, split it into the AR prior’s informative and redundant channels and the flow’s log-determinant, map where on the image the bits go, and compare with independent-pixel baselines.', reproduces: 'suppl. Table 6', load: () => import('./likelihood/Likelihood.svelte') },
   { id: 'redundant', title: 'Redundant variance', summary: 'Draw the same samples with the redundant GMM’s spread scaled from 0 to 4 and see what the redundant channels carry: structure, colour or detail.', reproduces: 'v2 Fig. 7', load: () => import('./redundant/Redundant.svelte') },
+  { id: 'guidance', title: 'Guidance: naive and resampling CFG', summary: 'Guide the GMM tokens towards a class at several weights w with JetFormer’s naive rejection CFG and FARMER’s resampling CFG, and score each setting with FID, IS and how often a classifier reads the asked class.', reproduces: 'Algorithm 1, ablation Table 2', load: () => import('./guidance/Guidance.svelte') },
 ];

@@ -118,7 +118,7 @@ describe('reproduce (in-process, fake experiment)', () => {
   it('refuses unknown experiments and parameters, a seed through --param, invalid values and datasets it has no test split for', async () => {
     const o = { model: ckpt, out: join(dir, 'out2'), params: [] as string[], backend: 'cpu' };
     const message = (p: Promise<unknown>) => p.then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`);
-    expect(await message(reproduce({ ...o, experiment: 'nope' }, deps([])))).toBe('UsageError: unknown experiment "nope" (one of separation, logdet, sensitivity, likelihood, redundant)');
+    expect(await message(reproduce({ ...o, experiment: 'nope' }, deps([])))).toBe('UsageError: unknown experiment "nope" (one of separation, logdet, sensitivity, likelihood, redundant, guidance)');
     expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['x=1'] }, deps([])))).toBe(
       'UsageError: logdet has no parameter "x" (it takes n, scale, mode, flag)',
     );

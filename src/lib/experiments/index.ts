@@ -19,6 +19,7 @@ const needs: Record<ExperimentId, { featureNet: boolean }> = {
   sensitivity: { featureNet: true },
   likelihood: { featureNet: false },
   redundant: { featureNet: false },
+  guidance: { featureNet: true },
 };
 
 /** Whether the dataset's feature network must be loaded before `id` runs (it is fetched only then). */
@@ -34,7 +35,7 @@ export class ExperimentUnavailableError extends Error {
 // not written yet is no import error; under tsx (the CLI) `import.meta.env` is undefined and the
 // module is imported by path.
 const bundled: Record<string, () => Promise<ExperimentModule>> | null = import.meta.env
-  ? import.meta.glob<ExperimentModule>(['./separation.ts', './logdet.ts', './sensitivity.ts', './likelihood.ts', './redundant.ts'])
+  ? import.meta.glob<ExperimentModule>(['./separation.ts', './logdet.ts', './sensitivity.ts', './likelihood.ts', './redundant.ts', './guidance.ts'])
   : null;
 
 async function importModule(id: ExperimentId): Promise<ExperimentModule | null> {

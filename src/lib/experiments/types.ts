@@ -4,10 +4,10 @@ import type { FarmerModel } from '../farmer/model';
 import type { LabelledSet } from '../data/binfile';
 import type { FeatureNet } from '../metrics/features';
 
-export type ExperimentId = 'separation' | 'logdet' | 'sensitivity' | 'likelihood' | 'redundant';
+export type ExperimentId = 'separation' | 'logdet' | 'sensitivity' | 'likelihood' | 'redundant' | 'guidance';
 
 /** Every experiment id, in the order the index page lists them. */
-export const experimentIds = ['separation', 'logdet', 'sensitivity', 'likelihood', 'redundant'] as const satisfies readonly ExperimentId[];
+export const experimentIds = ['separation', 'logdet', 'sensitivity', 'likelihood', 'redundant', 'guidance'] as const satisfies readonly ExperimentId[];
 
 export function isExperimentId(v: unknown): v is ExperimentId {
   return typeof v === 'string' && (experimentIds as readonly string[]).includes(v);

@@ -1,0 +1,116 @@
+// The tensor work of the guidance experiment (guidance.ts): samples at every (method, w) with the
+// same seeds and labels, their features, FID, IS and class agreement; each row's first samples
+// are encoded as one PNG strip here (in the worker), so the page only places it.
+import type { FarmerModel } from '../farmer/model';
+import { sample } from '../farmer/sampling';
+import { FEATURE_DIM } from '../metrics/classifier';
+import { accuracy, computeFeatures, type FeatureNet } from '../metrics/features';
+import { featureNetName } from '../metrics/evaluate-model';
+import { featureStats, frechetDistance, type GaussianStats } from '../metrics/fid';
+import { inceptionScore } from '../metrics/inception';
+import { imageGrid } from '../io/png';
+import { modelToPixels } from '../data/dequantize';
+import { batchSeed } from './sensitivity-grid';
+import { pngImage } from './pixels';
+import { throwIfAborted, type ExperimentContext, type ExperimentInputs } from './types';
+import { checkModel, planRows, type GuidanceParams, type GuidanceResult, type GuidanceRow, type RowMethod } from './guidance';
+
+/** Labels of a run: sample i asks for class i mod K. */
+export function runLabels(n: number, classes: number, start = 0): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => (start + i) % classes);
+}
+
+async function runRow(
+  model: FarmerModel, net: FeatureNet, real: GaussianStats, p: GuidanceParams, setting: { method: RowMethod; w: number },
+  onBatch: (count: number) => void, signal?: AbortSignal,
+): Promise<GuidanceRow> {
+  const t0 = performance.now();
+  const K = model.config.num_classes, size = model.dims.pixels;
+  const { height: H, width: W, channels: C } = model.config.image;
+  const all = new Uint8Array(p.n * size);
+  const finiteRows: number[] = [];
+  let fallbacks = 0;
+  for (let start = 0; start < p.n; start += p.batch) {
+    throwIfAborted(signal);
+    const count = Math.min(p.batch, p.n - start);
+    const r = await sample(model, {
+      n: count, seed: batchSeed(p.seed, start), labels: runLabels(count, K, start),
+      cfg: setting.method === 'none' ? undefined : { method: setting.method, w: setting.w },
+      signal,
+    });
+    try {
+      all.set(modelToPixels((await r.images.data()) as Float32Array, model.config.dequantization), start * size);
+    } finally {
+      r.images.dispose();
+      r.z.dispose();
+    }
+    r.finite.forEach((ok, i) => ok && finiteRows.push(start + i));
+    fallbacks += r.cfgFallbacks;
+    onBatch(count);
+  }
+  throwIfAborted(signal);
+  const finite = finiteRows.length;
+  const pixels = new Uint8Array(finite * size);
+  finiteRows.forEach((row, i) => pixels.set(all.subarray(row * size, (row + 1) * size), i * size));
+  let fid: number | null = null, is: number | null = null, agree: number | null = null;
+  if (finite >= 1) {
+    const feats = await computeFeatures(net, pixels, finite);
+    if (finite >= 2) fid = frechetDistance(real, featureStats(feats.features, finite, FEATURE_DIM, 'generated features'));
+    const [head, classes] = Object.entries(net.classifier.spec.heads)[0];
+    is = inceptionScore(feats.probs[head], finite, classes).mean;
+    agree = accuracy(feats.probs[head], finiteRows.map((row) => row % K), classes);
+  }
+  // the first `keep` samples whatever they hold, so a column asks for the same class in every row
+  const kept = Math.min(p.keep, p.n);
+  return {
+    method: setting.method, w: setting.w, n: p.n, finite, nonFinite: p.n - finite, fid, is, accuracy: agree,
+    fallbacks, guidedDims: setting.method === 'naive' ? p.n * model.dims.tokens * model.dims.tokenDim : 0,
+    seconds: (performance.now() - t0) / 1000,
+    kept,
+    picture: kept > 0 ? pngImage(imageGrid(all.subarray(0, kept * size), kept, H, W, C, kept, 1, 0)) : null,
+  };
+}
+
+export async function runGuidance(model: FarmerModel, inputs: ExperimentInputs, p: GuidanceParams, ctx: ExperimentContext = {}): Promise<GuidanceResult> {
+  checkModel(model);
+  const { height, width, channels } = model.config.image;
+  const net = inputs.featureNet;
+  if (!net) throw new Error("the guidance experiment needs the dataset's feature network (FID, IS, class agreement)");
+  const spec = net.classifier.spec, test = inputs.testSet;
+  if (spec.height !== height || spec.width !== width || spec.channels !== channels)
+    throw new Error(`the feature network takes ${spec.height}×${spec.width}×${spec.channels} images; the model makes ${height}×${width}×${channels}`);
+  if (test.height !== height || test.width !== width || test.channels !== channels)
+    throw new Error(`test images are ${test.height}×${test.width}×${test.channels}; the model makes ${height}×${width}×${channels}`);
+  if (p.n > test.n) throw new Error(`invalid n: ${p.n} is more than the ${test.n} test images`);
+  const [, headClasses] = Object.entries(spec.heads)[0];
+  if (headClasses !== model.config.num_classes)
+    throw new Error(`the feature network's first head has ${headClasses} classes; the model has ${model.config.num_classes}`);
+
+  const plan = planRows(p);
+  const name = featureNetName(net);
+  let result: GuidanceResult = {
+    featureNet: name,
+    fidLabel: `FID (${name} features, not Inception)`,
+    isLabel: `IS (${name} class probabilities, not Inception)`,
+    n: p.n, seed: p.seed, classes: model.config.num_classes,
+    image: { height, width, channels },
+    plan,
+    rows: plan.map(() => null),
+  };
+  ctx.onPartial?.(result);
+
+  // a guided sample runs the AR prior on twice the rows: count it twice
+  const total = plan.reduce((a, q) => a + (q.method === 'none' ? 1 : 2), 0) * p.n;
+  let done = 0;
+  ctx.onProgress?.(0, total, 'test-image features');
+  const realF = await computeFeatures(net, test.images.subarray(0, p.n * model.dims.pixels), p.n);
+  const real = featureStats(realF.features, p.n, FEATURE_DIM, 'test-image features');
+  for (const [i, setting] of plan.entries()) {
+    const weight = setting.method === 'none' ? 1 : 2;
+    const label = setting.method === 'none' ? 'unguided' : `${setting.method} CFG, w = ${setting.w}`;
+    const row = await runRow(model, net, real, p, setting, (count) => ctx.onProgress?.((done += weight * count), total, label), ctx.signal);
+    result = { ...result, rows: result.rows.map((q, j) => (j === i ? row : q)) };
+    ctx.onPartial?.(result);
+  }
+  return result;
+}
