@@ -15,7 +15,7 @@ import { notebooks, type NotebookId } from '../src/notebooks/registry';
 import type { Thumbnails } from '../src/notebooks/thumbnails';
 
 /** Which figure stands for each notebook, what it shows (alt text), and the small parameters that make it. */
-const plans: Record<NotebookId, { figure: string; alt: string; params: string[]; seed: number }> = {
+const plans: Record<NotebookId, { figure: string; alt: string; params: string[]; seed: number; model?: string }> = {
   separation: {
     figure: 'grid', params: ['images=1', 'levels=5'], seed: 0,
     alt: 'The separation grid: one test digit decoded from the latent after each AF block with 0 to 100% noise, Partial (redundant channels only) beside Full (all channels).',
@@ -39,6 +39,10 @@ const plans: Record<NotebookId, { figure: string; alt: string; params: string[];
   guidance: {
     figure: 'samples', params: ['n=20', 'keep=10', 'weights=0,2.5', 'batch=20'], seed: 0,
     alt: 'Rows of samples, one per guidance setting (unguided, naive CFG, resampling CFG), each column asking for one digit.',
+  },
+  distill: {
+    figure: 'pairs', model: 'mnist-farmer-student', params: ['n=16', 'keep=8', 'repeats=1'], seed: 0,
+    alt: 'The same latents decoded by the teacher\'s AF inverse and by the one-step student, with their difference.',
   },
 };
 /** drawn width on the index page, px */
@@ -72,12 +76,16 @@ for (const { id } of notebooks) {
   const tmp = mkdtempSync(join(tmpdir(), `thumb-${id}-`));
   try {
     const t0 = performance.now();
-    const summary = await reproduce({ experiment: id, model: args.model!, out: tmp, seed: plan.seed, params: plan.params, backend: 'wasm' });
+    const model = plan.model ?? args.model!;
+    const summary = await reproduce({ experiment: id, model, out: tmp, seed: plan.seed, params: plan.params, backend: 'wasm' });
     const svg = shrink(readFileSync(join(tmp, `${id}-${slug(plan.figure)}.svg`), 'utf8'));
     writeFileSync(join(outDir, `${id}.svg`), svg);
-    if (made.sha256 && made.sha256 !== summary.model.hash) throw new Error(`${args.model} changed while the thumbnails were made`);
-    made.sha256 = summary.model.hash;
-    made.notebooks[id] = { file: `thumbnails/${id}.svg`, figure: plan.figure, alt: plan.alt, seed: plan.seed, params: Object.fromEntries(plan.params.map((p) => p.split('='))) };
+    const own = plan.model ? { model: plan.model, sha256: summary.model.hash } : {};
+    if (!plan.model) {
+      if (made.sha256 && made.sha256 !== summary.model.hash) throw new Error(`${args.model} changed while the thumbnails were made`);
+      made.sha256 = summary.model.hash;
+    }
+    made.notebooks[id] = { file: `thumbnails/${id}.svg`, figure: plan.figure, alt: plan.alt, seed: plan.seed, params: Object.fromEntries(plan.params.map((p) => p.split('='))), ...own };
     console.log(`${id}: ${plan.figure}, ${(svg.length / 1024).toFixed(1)} KB, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

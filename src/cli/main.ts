@@ -32,7 +32,7 @@ const usage = `usage: farmer <command> [options]   (every command takes --json a
   train <config.json> --dataset <name> --out <model> [--resume] [--steps] [--batch]
   eval <model> --dataset <name> --split test [--bpd] [--fid] [--is] [--pr] [--n N]
   metrics fid a.npy b.npy      Fréchet distance of two float32 [n, f] feature arrays
-  reproduce <separation|logdet|sensitivity|likelihood|redundant|guidance> --model <model> --out <dir> [--seed S] [--param key=value …]
+  reproduce <separation|logdet|sensitivity|likelihood|redundant|guidance|distill> --model <model> --out <dir> [--seed S] [--param key=value …]
   distill <teacher> --out <student>  one-step student (Algorithm 2)
   zoo add|update <model file>  register a trained model in static/models/index.json
   bench [--json]`;

@@ -5,7 +5,7 @@ import type { Workbench } from '../app/workbench.svelte';
 import type { Notebook } from './shared/notebook.svelte';
 
 /** Route ids reserved for the paper's experiments (paper-notes.md). */
-export type NotebookId = 'separation' | 'logdet' | 'sensitivity' | 'likelihood' | 'redundant' | 'guidance';
+export type NotebookId = 'separation' | 'logdet' | 'sensitivity' | 'likelihood' | 'redundant' | 'guidance' | 'distill';
 
 export interface NotebookEntry {
   id: NotebookId;
@@ -26,4 +26,5 @@ export const notebooks: readonly NotebookEntry[] = [
   { id: 'likelihood', title: 'Likelihood in bits per dimension', summary: 'Measure test BPD, split it into the AR prior’s informative and redundant channels and the flow’s log-determinant, map where on the image the bits go, and compare with independent-pixel baselines.', reproduces: 'suppl. Table 6', load: () => import('./likelihood/Likelihood.svelte') },
   { id: 'redundant', title: 'Redundant variance', summary: 'Draw the same samples with the redundant GMM’s spread scaled from 0 to 4 and see what the redundant channels carry: structure, colour or detail.', reproduces: 'v2 Fig. 7', load: () => import('./redundant/Redundant.svelte') },
   { id: 'guidance', title: 'Guidance: naive and resampling CFG', summary: 'Guide the GMM tokens towards a class at several weights w with JetFormer’s naive rejection CFG and FARMER’s resampling CFG, and score each setting with FID, IS and how often a classifier reads the asked class.', reproduces: 'Algorithm 1, ablation Table 2', load: () => import('./guidance/Guidance.svelte') },
+  { id: 'distill', title: 'One-step distillation', summary: 'Decode the same latents with the teacher’s sequential AF inverse and the distilled student’s one pass per block: how close the images are, FID and IS of both, and how much faster the student is.', reproduces: 'Algorithm 2', load: () => import('./distill/Distill.svelte') },
 ];

@@ -13,6 +13,9 @@ export interface Thumbnail {
   seed: number;
   /** the `--param` values it was made with */
   params: Record<string, string>;
+  /** the zoo model, when not the one named for all (a notebook that needs another kind, e.g. a student) */
+  model?: string;
+  sha256?: string;
 }
 
 export interface Thumbnails {

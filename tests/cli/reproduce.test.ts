@@ -54,6 +54,8 @@ function deps(seen: { inputs?: ExperimentInputs }[]): ReproduceDeps {
   return {
     loadExperiment: async () => fakeExperiment(seen),
     needsFeatureNet: () => false,
+    needsTeacher: () => false,
+    loadTeacher: () => Promise.reject(new Error('no teacher in this test')),
     loadTestSet: (name) => (name === 'mnist' ? testSet : Promise.reject(new Error('no')) as never),
     loadFeatureNet: () => {
       throw new Error('not needed');
@@ -118,7 +120,7 @@ describe('reproduce (in-process, fake experiment)', () => {
   it('refuses unknown experiments and parameters, a seed through --param, invalid values and datasets it has no test split for', async () => {
     const o = { model: ckpt, out: join(dir, 'out2'), params: [] as string[], backend: 'cpu' };
     const message = (p: Promise<unknown>) => p.then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`);
-    expect(await message(reproduce({ ...o, experiment: 'nope' }, deps([])))).toBe('UsageError: unknown experiment "nope" (one of separation, logdet, sensitivity, likelihood, redundant, guidance)');
+    expect(await message(reproduce({ ...o, experiment: 'nope' }, deps([])))).toBe('UsageError: unknown experiment "nope" (one of separation, logdet, sensitivity, likelihood, redundant, guidance, distill)');
     expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['x=1'] }, deps([])))).toBe(
       'UsageError: logdet has no parameter "x" (it takes n, scale, mode, flag)',
     );
@@ -190,5 +192,19 @@ describe('farmer reproduce (command line, real experiments)', () => {
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ experiment: 'sensitivity', seed: 2, params: { n: 4, table5: false } });
     for (const f of summary.files.slice(1)) expect(() => new JSDOM(readFileSync(f, 'utf8'), { contentType: 'image/svg+xml' }), f).not.toThrow();
+  });
+
+  it.skipIf(!written('distill') || !featureNet)('distill on the zoo student, with the teacher its card names found in the zoo by hash', async () => {
+    const out = join(dir, 'distill');
+    const r = await farmer('reproduce', 'distill', '--model', 'mnist-farmer-student', '--out', out, '--seed', '1',
+      ...['n=4', 'keep=2', 'repeats=1'].flatMap((p) => ['--param', p]), '--backend', 'cpu', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const data = JSON.parse(readFileSync(join(out, 'distill.json'), 'utf8')).data;
+    expect(data.agreement).toHaveLength(4);
+    expect(data.reading[0]).toMatch(/^AF inverse per image on cpu/);
+    // a teacher loaded in the student's place is refused with one message
+    const wrong = await farmer('reproduce', 'distill', '--model', 'mnist-farmer', '--out', out, '--backend', 'cpu');
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/load a student \(e\.g\. mnist-farmer-student\), not a teacher/);
   });
 });

@@ -57,7 +57,7 @@ function setup(overrides: Partial<WorkerDeps> = {}, card: Record<string, unknown
       model: { name } as never,
       dispose: () => disposed.push(name),
     }),
-    experiments: { load: async () => fakeExperiment(runs, gate), needsFeatureNet: (id) => id === 'sensitivity' },
+    experiments: { load: async () => fakeExperiment(runs, gate), needsFeatureNet: (id) => id === 'sensitivity', needsTeacher: () => false },
     loadTestSet: async () => (calls.testSet++, testSet(7)),
     loadFeatureNet: async () => (calls.featureNet++, { classifier: {} as never, card: {} } satisfies FeatureNet),
     ...overrides,
@@ -167,7 +167,7 @@ describe('runExperiment', () => {
   });
 
   it('reports an experiment module that is not written yet as not-found', async () => {
-    const h = setup({ experiments: { load: () => Promise.reject(new Error('experiment "logdet" is not available yet')), needsFeatureNet: () => false } });
+    const h = setup({ experiments: { load: () => Promise.reject(new Error('experiment "logdet" is not available yet')), needsFeatureNet: () => false, needsTeacher: () => false } });
     await load(h);
     expect(await failure(run(h))).toEqual(['not-found', 'experiment "logdet" is not available yet']);
   });
@@ -231,6 +231,69 @@ describe('parseRequest runExperiment', () => {
     expect(bad({ ...ok, seed: 1.5 })).toMatch(/seed must be an integer/);
     expect(bad({ ...ok, image: { pixels: [1], height: 1, width: 1, channels: 1 } })).toMatch(/Uint8Array/);
     expect(bad({ ...ok, image: { pixels: new Uint8Array(3), height: 2, width: 2, channels: 1 } })).toMatch(/3 values, not 2×2×1/);
+  });
+});
+
+describe('runExperiment with a teacher (the distillation notebook)', () => {
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  const teacherBytes = new Uint8Array([7, 7, 7, 7]);
+  const studentCard = (hash = sha(teacherBytes)) => ({ dataset: 'mnist', teacher: { name: 'teach.safetensors', sha256: hash } });
+  /** A zoo of two files served by a fake fetch; the teacher entry may carry its sha256. */
+  function zoo(files: Record<string, Uint8Array>, entries: { name: string; file: string; sha256?: string }[]) {
+    const fetched: string[] = [];
+    const deps: Partial<WorkerDeps> = {
+      fetch: (async (url: string) => {
+        fetched.push(String(url));
+        if (String(url).endsWith('index.json')) return new Response(JSON.stringify({ entries }), { headers: { 'content-type': 'application/json' } });
+        const file = Object.keys(files).find((f) => String(url).endsWith(`/models/${f}`));
+        return file ? new Response(files[file]) : new Response('', { status: 404 });
+      }) as typeof fetch,
+      readZooIndex: (raw) => (raw as { entries: typeof entries }).entries.map((e) => ({ summary: { name: e.name, title: e.name, dataset: 'mnist', description: '' }, file: e.file, sha256: e.sha256 })),
+      experiments: { load: async () => fakeExperiment(runsOf.runs), needsFeatureNet: () => false, needsTeacher: (id) => id === 'distill' },
+    };
+    const runsOf = { runs: [] as { inputs?: ExperimentInputs; model?: unknown }[] };
+    return { deps, fetched, runsOf };
+  }
+
+  it('fetches the teacher the card names once, checks its hash, and hands it to the experiment', async () => {
+    const z = zoo({ 'other.safetensors': new Uint8Array([1]), 'teach.safetensors': teacherBytes }, [
+      { name: 'other', file: 'other.safetensors' },
+      { name: 'teach', file: 'teach.safetensors' },
+    ]);
+    const h = setup(z.deps, studentCard());
+    await load(h, 'student');
+    await run(h, { experiment: 'distill' });
+    await run(h, { experiment: 'distill' });
+    expect(z.runsOf.runs.map((r) => r.inputs!.teacher)).toEqual([{ name: 'teach' }, { name: 'teach' }]);
+    expect(z.fetched.filter((u) => u.endsWith('teach.safetensors'))).toHaveLength(1);
+    await run(h, { experiment: 'logdet' });
+    expect(z.runsOf.runs[2].inputs!.teacher).toBeUndefined();
+  });
+
+  it('finds the teacher by the sha256 the index records, whatever its name', async () => {
+    const z = zoo({ 'renamed.safetensors': teacherBytes }, [{ name: 'renamed', file: 'renamed.safetensors', sha256: sha(teacherBytes) }]);
+    const h = setup(z.deps, studentCard());
+    await load(h, 'student');
+    await run(h, { experiment: 'distill' });
+    expect(z.runsOf.runs[0].inputs!.teacher).toEqual({ name: 'renamed' });
+  });
+
+  it('refuses a teacher whose bytes are not the recorded file, a teacher not in the zoo, and a model that is no student', async () => {
+    const z = zoo({ 'teach.safetensors': new Uint8Array([9]) }, [{ name: 'teach', file: 'teach.safetensors' }]);
+    const h = setup(z.deps, studentCard());
+    await load(h, 'student');
+    const [code, message] = await failure(run(h, { experiment: 'distill' }));
+    expect(code).toBe('malformed');
+    expect(message).toMatch(/^teach in http:\/\/app\.test\/models\/index\.json \(sha256 [0-9a-f]{12}…\) is not the file this student was distilled from \(sha256 [0-9a-f]{12}…\)/);
+    const missing = setup(zoo({}, [{ name: 'other', file: 'other.safetensors' }]).deps, studentCard());
+    await load(missing, 'student');
+    expect(await failure(run(missing, { experiment: 'distill' }))).toEqual(['not-found', `this student's teacher teach.safetensors (sha256 ${sha(teacherBytes).slice(0, 12)}…) is not in http://app.test/models/index.json`]);
+    const plain = setup(zoo({}, []).deps, { dataset: 'mnist' });
+    await load(plain, 'teacher-like');
+    const [c2, m2] = await failure(run(plain, { experiment: 'distill' }));
+    expect(c2).toBe('bad-request');
+    expect(m2).toMatch(/^teacher-like: this model's card names no teacher/);
+    expect(plain.disposed).toEqual([]);
   });
 });
 

@@ -10,11 +10,12 @@ import type { LabelledSet } from '../../lib/data/binfile';
 import { datasets } from '../../lib/data/datasets';
 import { loadDataset } from '../../lib/data/node';
 import { figureSvg, jsonText, slug } from '../../lib/experiments/export';
-import { experimentIds, isExperimentId, loadExperiment, needsFeatureNet, type AnyExperiment } from '../../lib/experiments/index';
+import { experimentIds, isExperimentId, loadExperiment, needsFeatureNet, needsTeacher, type AnyExperiment } from '../../lib/experiments/index';
 import type { ExperimentContext, ExperimentId } from '../../lib/experiments/types';
-import { makeModel } from '../../lib/farmer/model';
-import { loadCheckpoint } from '../../lib/io/checkpoint';
-import { readModelFile } from '../../lib/io/node-files';
+import { makeModel, type FarmerModel } from '../../lib/farmer/model';
+import { loadCheckpoint, type Card } from '../../lib/io/checkpoint';
+import { readModelFile, readZooIndex } from '../../lib/io/node-files';
+import { checkTeacherHash, findTeacher, teacherNotFound, teacherOf } from '../../lib/io/teacher';
 import type { FeatureNet } from '../../lib/metrics/features';
 import { loadFeatureNet } from '../../lib/metrics/features-node';
 import type { ParamValue } from '../../lib/runtime/protocol';
@@ -33,6 +34,21 @@ export interface ReproduceDeps {
   /** the dataset's test split */
   loadTestSet(dataset: string): LabelledSet;
   loadFeatureNet(dataset: string): FeatureNet;
+  needsTeacher(id: ExperimentId): boolean;
+  /** the zoo file a student's card names as its teacher, checked against the recorded sha256 */
+  loadTeacher(card: Card): Promise<FarmerModel>;
+}
+
+/** The teacher of a student from static/models, by the sha256 (else the name) its card records. */
+export async function loadZooTeacher(card: Card): Promise<FarmerModel> {
+  const ref = teacherOf(card);
+  const index = await readZooIndex();
+  const entry = index ? findTeacher(index.models, ref) : null;
+  if (!entry) throw new Error(teacherNotFound(ref, 'static/models/index.json'));
+  const file = await readModelFile(entry.name);
+  checkTeacherHash(ref, `${entry.name} (${file.source})`, await sha256Hex(file.bytes));
+  const { config, params } = loadCheckpoint(file.bytes, file.source);
+  return makeModel(config, params);
 }
 
 export const nodeDeps: ReproduceDeps = {
@@ -40,6 +56,8 @@ export const nodeDeps: ReproduceDeps = {
   needsFeatureNet,
   loadTestSet: (name) => loadDataset(name, 'test'),
   loadFeatureNet,
+  needsTeacher,
+  loadTeacher: loadZooTeacher,
 };
 
 export interface ReproduceOptions {
@@ -91,6 +109,7 @@ export async function reproduce(o: ReproduceOptions, deps: ReproduceDeps = nodeD
   const hash = await sha256Hex(file.bytes);
   const { config, card, params: weights } = loadCheckpoint(file.bytes, file.source);
   const model = makeModel(config, weights);
+  let teacher: FarmerModel | null = null;
   try {
     const experiment = await deps.loadExperiment(id);
     const defaults = experiment.defaults(model) as Record<string, ParamValue>;
@@ -107,9 +126,11 @@ export async function reproduce(o: ReproduceOptions, deps: ReproduceDeps = nodeD
     }
     if (!(card.dataset in datasets))
       throw new Error(`${file.source} was trained on "${card.dataset}"; experiments need one of ${Object.keys(datasets).join(', ')}`);
+    if (deps.needsTeacher(id)) teacher = await deps.loadTeacher(card);
     const inputs = {
       testSet: deps.loadTestSet(card.dataset),
       featureNet: deps.needsFeatureNet(id) ? deps.loadFeatureNet(card.dataset) : undefined,
+      teacher: teacher ?? undefined,
     };
     const start = performance.now();
     const result = await experiment.run(model, inputs, params, { onProgress: o.onProgress });
@@ -139,6 +160,7 @@ export async function reproduce(o: ReproduceOptions, deps: ReproduceDeps = nodeD
     return summary;
   } finally {
     disposeModel(model);
+    if (teacher) disposeModel(teacher);
   }
 }
 

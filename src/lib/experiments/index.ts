@@ -13,18 +13,24 @@ interface ExperimentModule {
 }
 
 /** What each experiment reads besides the model and the test split. */
-const needs: Record<ExperimentId, { featureNet: boolean }> = {
+const needs: Record<ExperimentId, { featureNet: boolean; teacher?: boolean }> = {
   separation: { featureNet: false },
   logdet: { featureNet: false },
   sensitivity: { featureNet: true },
   likelihood: { featureNet: false },
   redundant: { featureNet: false },
   guidance: { featureNet: true },
+  distill: { featureNet: true, teacher: true },
 };
 
 /** Whether the dataset's feature network must be loaded before `id` runs (it is fetched only then). */
 export function needsFeatureNet(id: ExperimentId): boolean {
   return needs[id].featureNet;
+}
+
+/** Whether `id` compares a distilled student (the loaded model) with the teacher its card names. */
+export function needsTeacher(id: ExperimentId): boolean {
+  return needs[id].teacher === true;
 }
 
 export class ExperimentUnavailableError extends Error {
@@ -35,7 +41,7 @@ export class ExperimentUnavailableError extends Error {
 // not written yet is no import error; under tsx (the CLI) `import.meta.env` is undefined and the
 // module is imported by path.
 const bundled: Record<string, () => Promise<ExperimentModule>> | null = import.meta.env
-  ? import.meta.glob<ExperimentModule>(['./separation.ts', './logdet.ts', './sensitivity.ts', './likelihood.ts', './redundant.ts', './guidance.ts'])
+  ? import.meta.glob<ExperimentModule>(['./separation.ts', './logdet.ts', './sensitivity.ts', './likelihood.ts', './redundant.ts', './guidance.ts', './distill.ts'])
   : null;
 
 async function importModule(id: ExperimentId): Promise<ExperimentModule | null> {

@@ -4,10 +4,10 @@ import type { FarmerModel } from '../farmer/model';
 import type { LabelledSet } from '../data/binfile';
 import type { FeatureNet } from '../metrics/features';
 
-export type ExperimentId = 'separation' | 'logdet' | 'sensitivity' | 'likelihood' | 'redundant' | 'guidance';
+export type ExperimentId = 'separation' | 'logdet' | 'sensitivity' | 'likelihood' | 'redundant' | 'guidance' | 'distill';
 
 /** Every experiment id, in the order the index page lists them. */
-export const experimentIds = ['separation', 'logdet', 'sensitivity', 'likelihood', 'redundant', 'guidance'] as const satisfies readonly ExperimentId[];
+export const experimentIds = ['separation', 'logdet', 'sensitivity', 'likelihood', 'redundant', 'guidance', 'distill'] as const satisfies readonly ExperimentId[];
 
 export function isExperimentId(v: unknown): v is ExperimentId {
   return typeof v === 'string' && (experimentIds as readonly string[]).includes(v);
@@ -30,6 +30,8 @@ export interface ExperimentInputs {
   testSet: LabelledSet;
   /** the dataset's feature network, for FID/IS (sensitivity); present when the registry says the experiment needs it */
   featureNet?: FeatureNet;
+  /** the teacher of a distilled student, checked against the sha256 in the student's card; present when the registry says the experiment needs it */
+  teacher?: FarmerModel;
   /** an uploaded or drawn image, when the page passes one (otherwise pick from `testSet`) */
   image?: ImageInput;
 }

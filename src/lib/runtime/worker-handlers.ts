@@ -7,6 +7,7 @@ import type { ExperimentId } from '../experiments/types';
 import type { FarmerModel } from '../farmer/model';
 import type { FeatureNet } from '../metrics/features';
 import { sha256Hex } from '../util/hash';
+import { checkTeacherHash, findTeacher, teacherNotFound, teacherOf } from '../io/teacher';
 import { throwIfCancelled, type Handlers } from './host';
 import { RunError, type BackendPreference, type BackendReport, type LoadedModel, type ModelSummary, type ParamValue } from './protocol';
 
@@ -14,6 +15,8 @@ import { RunError, type BackendPreference, type BackendReport, type LoadedModel,
 export interface ZooEntry {
   summary: ModelSummary;
   file: string;
+  /** the file's SHA-256, when the index records it */
+  sha256?: string;
 }
 
 /** A model held by the worker: its summary (the file hash is added by the handler), the model itself, and how to free it. */
@@ -36,6 +39,8 @@ export interface WorkerDeps {
   experiments: {
     load(id: ExperimentId): Promise<AnyExperiment>;
     needsFeatureNet(id: ExperimentId): boolean;
+    /** whether `id` compares a distilled student with its teacher (fetched from the zoo) */
+    needsTeacher(id: ExperimentId): boolean;
   };
   /** the test split of a dataset, e.g. from `${base}data/<file>.bin`; called once per dataset */
   loadTestSet(dataset: DatasetName): Promise<LabelledSet>;
@@ -94,6 +99,9 @@ async function fetchFile(deps: WorkerDeps, url: string, what: string, signal: Ab
 
 export function createHandlers(deps: WorkerDeps): Handlers {
   let loaded: ModelSlot | null = null;
+  /** the teacher of a student, kept while runs use it and until another teacher is needed */
+  let teacher: Promise<ModelSlot> | null = null;
+  let teacherHash = '';
 
   const retire = (slot: ModelSlot) => {
     slot.retired = true;
@@ -148,6 +156,39 @@ export function createHandlers(deps: WorkerDeps): Handlers {
 
   const indexUrl = (override?: string) => new URL(override ?? 'models/index.json', deps.base).href;
 
+  /** The zoo file a student was distilled from, checked against the sha256 its card records. */
+  async function fetchTeacher(info: ModelHandle['info'], signal: AbortSignal): Promise<ModelSlot> {
+    let ref;
+    try {
+      ref = teacherOf(info.card);
+    } catch (e) {
+      throw new RunError('bad-request', `${info.name}: ${messageOf(e)}`);
+    }
+    if (teacher && teacherHash === ref.sha256) return teacher;
+    const load = async (): Promise<ModelSlot> => {
+      const url = indexUrl();
+      const entries = await readIndex(url, signal);
+      const entry = findTeacher(entries.map((e) => ({ ...e, name: e.summary.name })), ref);
+      if (!entry) throw new RunError('not-found', teacherNotFound(ref, url));
+      const bytes = await (await fetchFile(deps, new URL(entry.file, url).href, 'teacher checkpoint', signal)).arrayBuffer();
+      const hash = await sha256Hex(bytes);
+      try {
+        checkTeacherHash(ref, `${entry.name} in ${url}`, hash);
+      } catch (e) {
+        throw new RunError('malformed', messageOf(e));
+      }
+      return { handle: await deps.loadCheckpoint(bytes, entry.name), hash, users: 0, retired: false };
+    };
+    const previous = teacher;
+    const next = load();
+    teacher = next;
+    teacherHash = ref.sha256;
+    next.then(() => previous?.then(retire, () => undefined), () => {
+      if (teacher === next) [teacher, teacherHash] = [null, ''];
+    });
+    return next;
+  }
+
   return {
     async init({ backend }, ctx) {
       const report = await deps.selectBackend(backend);
@@ -191,6 +232,7 @@ export function createHandlers(deps: WorkerDeps): Handlers {
       if (!loaded) throw new RunError('bad-request', 'no model is loaded: load one before running an experiment');
       const slot = loaded;
       slot.users++;
+      let teacherSlot: ModelSlot | null = null;
       try {
         const start = performance.now();
         let experiment: AnyExperiment;
@@ -210,9 +252,15 @@ export function createHandlers(deps: WorkerDeps): Handlers {
           throw new RunError('bad-request', messageOf(e));
         }
         const dataset = datasetOf(info);
+        if (deps.experiments.needsTeacher(req.experiment)) {
+          progress(0, 1, 'loading the teacher');
+          teacherSlot = await untilCancelled(fetchTeacher(info, signal), signal);
+          teacherSlot.users++;
+        }
         const inputs = {
           testSet: await untilCancelled(testSet(dataset), signal),
           featureNet: deps.experiments.needsFeatureNet(req.experiment) ? await untilCancelled(featureNet(dataset), signal) : undefined,
+          teacher: teacherSlot?.handle.model,
           image: req.image,
         };
         throwIfCancelled(signal);
@@ -220,6 +268,7 @@ export function createHandlers(deps: WorkerDeps): Handlers {
         return { params, result, elapsedMs: performance.now() - start };
       } finally {
         release(slot);
+        if (teacherSlot) release(teacherSlot);
       }
     },
   };

@@ -3,7 +3,7 @@
 // experiment registry, test splits (static/data/) and feature networks (static/models/).
 /// <reference lib="webworker" />
 import { fetchTestSet } from '../data/datasets';
-import { loadExperiment, needsFeatureNet } from '../experiments/index';
+import { loadExperiment, needsFeatureNet, needsTeacher } from '../experiments/index';
 import { makeModel } from '../farmer/model';
 import { countParams, disposeParams } from '../farmer/params';
 import { CheckpointError, loadCheckpoint } from '../io/checkpoint';
@@ -22,7 +22,7 @@ const handlers = createHandlers({
   selectBackend: (preferred) => selectBackend(preferred),
   fetch: (input, init) => fetch(input, init),
   base,
-  readZooIndex: (raw) => parseZooIndex(raw).models.map(({ file, ...m }) => ({ summary: { name: m.name, title: m.title, dataset: m.dataset, description: m.description, metrics: m.metrics }, file })),
+  readZooIndex: (raw) => parseZooIndex(raw).models.map(({ file, sha256, ...m }) => ({ summary: { name: m.name, title: m.title, dataset: m.dataset, description: m.description, metrics: m.metrics }, file, sha256 })),
   async loadCheckpoint(bytes, name) {
     let loaded;
     try {
@@ -34,7 +34,7 @@ const handlers = createHandlers({
     const { config, card, params } = loaded;
     return { info: { name, parameters: countParams(params), config, card }, model: makeModel(config, params), dispose: () => disposeParams(params) };
   },
-  experiments: { load: loadExperiment, needsFeatureNet },
+  experiments: { load: loadExperiment, needsFeatureNet, needsTeacher },
   // Colored MNIST is derived here from the MNIST file: a third of the download.
   loadTestSet: (name) => fetchTestSet(name, { baseUrl: `${base}data/`, derive: true }),
   loadFeatureNet: (name) => fetchFeatureNet(name, { baseUrl: `${base}models/` }),

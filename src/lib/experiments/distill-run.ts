@@ -1,0 +1,153 @@
+// The tensor work of the distillation experiment (distill.ts): one set of latents from the AR prior
+// the student file shares with its teacher, decoded by both, timed, compared and scored.
+import * as tf from '@tensorflow/tfjs';
+import type { FarmerConfig } from '../farmer/config';
+import type { FarmerModel } from '../farmer/model';
+import { decodeLatents } from '../farmer/model';
+import { finiteRows, sampleLatents } from '../farmer/sampling';
+import { modelToPixels } from '../data/dequantize';
+import { FEATURE_DIM } from '../metrics/classifier';
+import { computeFeatures, type FeatureNet } from '../metrics/features';
+import { featureNetName } from '../metrics/evaluate-model';
+import { featureStats, frechetDistance, type GaussianStats } from '../metrics/fid';
+import { inceptionScore } from '../metrics/inception';
+import { ssim, type Pixels } from '../metrics/structure';
+import { imageGrid } from '../io/png';
+import { Rng } from '../util/random';
+import { pngImage } from './pixels';
+import { runLabels } from './guidance-run';
+import { throwIfAborted, type ExperimentContext, type ExperimentInputs } from './types';
+import { checkModel, type DecoderScore, type DistillParams, type DistillResult, type ImageAgreement } from './distill';
+
+/** The configuration without the student mark, keys sorted: equal for a student and its teacher. */
+function architecture(c: FarmerConfig): string {
+  const sorted = (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v;
+  const { student, ...rest } = c;
+  void student;
+  return JSON.stringify(sorted(rest));
+}
+
+/** Mean absolute error, PSNR (peak 255) and SSIM of two uint8 images of one shape. */
+export function imageAgreement(a: Pixels, b: Pixels): ImageAgreement {
+  let abs = 0, sq = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    const d = a.data[i] - b.data[i];
+    abs += Math.abs(d);
+    sq += d * d;
+  }
+  const mse = sq / a.data.length;
+  return { mae: abs / a.data.length, psnr: mse === 0 ? null : 10 * Math.log10((255 * 255) / mse), ssim: ssim(a, b) };
+}
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function score(net: FeatureNet, real: GaussianStats, pixels: Uint8Array, finite: boolean[], size: number): Promise<DecoderScore> {
+  const rows = finite.flatMap((ok, i) => (ok ? [i] : []));
+  const kept = new Uint8Array(rows.length * size);
+  rows.forEach((row, i) => kept.set(pixels.subarray(row * size, (row + 1) * size), i * size));
+  if (rows.length === 0) return { finite: 0, fid: null, is: null };
+  const f = await computeFeatures(net, kept, rows.length);
+  const [head, classes] = Object.entries(net.classifier.spec.heads)[0];
+  return {
+    finite: rows.length,
+    fid: rows.length >= 2 ? frechetDistance(real, featureStats(f.features, rows.length, FEATURE_DIM, 'generated features')) : null,
+    is: inceptionScore(f.probs[head], rows.length, classes).mean,
+  };
+}
+
+export async function runDistill(student: FarmerModel, inputs: ExperimentInputs, p: DistillParams, ctx: ExperimentContext = {}): Promise<DistillResult> {
+  checkModel(student);
+  const teacher = inputs.teacher;
+  if (!teacher) throw new Error("the distillation experiment needs the student's teacher (the zoo file its card names)");
+  if (teacher.config.student) throw new Error('the teacher given is itself a student');
+  if (architecture(teacher.config) !== architecture(student.config)) throw new Error("the teacher's configuration differs from the student's: it is not this student's teacher");
+  const net = inputs.featureNet;
+  if (!net) throw new Error("the distillation experiment needs the dataset's feature network (FID, IS)");
+  const { height: H, width: W, channels: C } = student.config.image;
+  const test = inputs.testSet;
+  if (test.height !== H || test.width !== W || test.channels !== C) throw new Error(`test images are ${test.height}×${test.width}×${test.channels}; the model makes ${H}×${W}×${C}`);
+  if (p.n > test.n) throw new Error(`invalid n: ${p.n} is more than the ${test.n} test images`);
+  const { tokens: N, tokenDim: d, pixels: size } = student.dims;
+  const K = student.config.num_classes;
+  const labels = K > 0 ? runLabels(p.n, K) : null;
+  const total = 1 + 2 * p.repeats + 1;
+  let done = 0;
+  const step = (label: string) => ctx.onProgress?.(++done, total, label);
+
+  ctx.onProgress?.(0, total, 'AR prior');
+  const t0 = performance.now();
+  const { z } = await sampleLatents(student, { n: p.n, seed: p.seed, labels, signal: ctx.signal }, new Rng(p.seed));
+  const arSeconds = (performance.now() - t0) / 1000;
+  step('AR prior');
+
+  const zt = tf.tensor3d(z, [p.n, N, d]);
+  const opts = labels ? { labels } : {};
+  const decode = async (model: FarmerModel) => {
+    const start = performance.now();
+    const images = decodeLatents(model, zt, opts);
+    try {
+      const values = (await images.data()) as Float32Array;
+      const seconds = (performance.now() - start) / 1000;
+      return { seconds, finite: await finiteRows(images), pixels: modelToPixels(values, model.config.dequantization) };
+    } finally {
+      images.dispose();
+    }
+  };
+  const teacherRuns: number[] = [], studentRuns: number[] = [];
+  let outT!: Awaited<ReturnType<typeof decode>>, outS!: Awaited<ReturnType<typeof decode>>;
+  try {
+    // alternate the two, so that warm-up and a busy machine weigh on both alike
+    for (let r = 0; r < p.repeats; r++) {
+      throwIfAborted(ctx.signal);
+      outT = await decode(teacher);
+      teacherRuns.push(outT.seconds / p.n);
+      step(`teacher AF inverse ${r + 1}/${p.repeats}`);
+      throwIfAborted(ctx.signal);
+      outS = await decode(student);
+      studentRuns.push(outS.seconds / p.n);
+      step(`student pass ${r + 1}/${p.repeats}`);
+    }
+  } finally {
+    zt.dispose();
+  }
+
+  const image = (px: Uint8Array, i: number): Pixels => ({ data: px.subarray(i * size, (i + 1) * size), height: H, width: W, channels: C });
+  const agreement = Array.from({ length: p.n }, (_, i) => (outT.finite[i] && outS.finite[i] ? imageAgreement(image(outS.pixels, i), image(outT.pixels, i)) : null));
+
+  throwIfAborted(ctx.signal);
+  const realF = await computeFeatures(net, test.images.subarray(0, p.n * size), p.n);
+  const real = featureStats(realF.features, p.n, FEATURE_DIM, 'test-image features');
+  const teacherScore = await score(net, real, outT.pixels, outT.finite, size);
+  const studentScore = await score(net, real, outS.pixels, outS.finite, size);
+  step('FID and IS');
+
+  const kept = Math.min(p.keep, p.n);
+  const strip = (px: Uint8Array) => pngImage(imageGrid(px.subarray(0, kept * size), kept, H, W, C, kept, 1, 0));
+  const difference = new Uint8Array(kept * size);
+  for (let i = 0; i < difference.length; i++) difference[i] = Math.min(255, 4 * Math.abs(outS.pixels[i] - outT.pixels[i]));
+  const name = featureNetName(net);
+  return {
+    n: p.n, seed: p.seed, classes: K,
+    image: { height: H, width: W, channels: C },
+    blocks: student.config.af.blocks, tokens: N,
+    featureNet: name,
+    fidLabel: `FID (${name} features, not Inception)`,
+    isLabel: `IS (${name} class probabilities, not Inception)`,
+    agreement,
+    teacher: teacherScore,
+    student: studentScore,
+    timing: {
+      arPerImage: arSeconds / p.n,
+      teacherInversePerImage: median(teacherRuns),
+      studentInversePerImage: median(studentRuns),
+      teacherRuns, studentRuns,
+      backend: tf.getBackend(),
+    },
+    kept,
+    pictures: kept > 0 ? { teacher: strip(outT.pixels), student: strip(outS.pixels), difference: strip(difference) } : null,
+  };
+}
