@@ -6,15 +6,14 @@ import type { FarmerModel } from '../farmer/model';
 import { decodeLatents } from '../farmer/model';
 import { finiteRows, sampleLatents } from '../farmer/sampling';
 import { modelToPixels } from '../data/dequantize';
-import { FEATURE_DIM } from '../metrics/classifier';
-import { computeFeatures, type FeatureNet } from '../metrics/features';
+import type { FeatureNet } from '../metrics/features';
 import { featureNetName } from '../metrics/evaluate-model';
-import { featureStats, frechetDistance, type GaussianStats } from '../metrics/fid';
-import { inceptionScore } from '../metrics/inception';
+import type { GaussianStats } from '../metrics/fid';
 import { ssim, type Pixels } from '../metrics/structure';
 import { imageGrid } from '../io/png';
 import { Rng } from '../util/random';
 import { pngImage } from './pixels';
+import { referenceStats, scoreImages, scoringInputs } from './sample-scores';
 import { runLabels } from './guidance-run';
 import { throwIfAborted, type ExperimentContext, type ExperimentInputs } from './types';
 import { checkModel, type DecoderScore, type DistillParams, type DistillResult, type ImageAgreement } from './distill';
@@ -49,14 +48,8 @@ async function score(net: FeatureNet, real: GaussianStats, pixels: Uint8Array, f
   const rows = finite.flatMap((ok, i) => (ok ? [i] : []));
   const kept = new Uint8Array(rows.length * size);
   rows.forEach((row, i) => kept.set(pixels.subarray(row * size, (row + 1) * size), i * size));
-  if (rows.length === 0) return { finite: 0, fid: null, is: null };
-  const f = await computeFeatures(net, kept, rows.length);
-  const [head, classes] = Object.entries(net.classifier.spec.heads)[0];
-  return {
-    finite: rows.length,
-    fid: rows.length >= 2 ? frechetDistance(real, featureStats(f.features, rows.length, FEATURE_DIM, 'generated features')) : null,
-    is: inceptionScore(f.probs[head], rows.length, classes).mean,
-  };
+  const { fid, is } = await scoreImages(net, real, kept, rows.length);
+  return { finite: rows.length, fid, is };
 }
 
 export async function runDistill(student: FarmerModel, inputs: ExperimentInputs, p: DistillParams, ctx: ExperimentContext = {}): Promise<DistillResult> {
@@ -65,12 +58,8 @@ export async function runDistill(student: FarmerModel, inputs: ExperimentInputs,
   if (!teacher) throw new Error("the distillation experiment needs the student's teacher (the zoo file its card names)");
   if (teacher.config.student) throw new Error('the teacher given is itself a student');
   if (architecture(teacher.config) !== architecture(student.config)) throw new Error("the teacher's configuration differs from the student's: it is not this student's teacher");
-  const net = inputs.featureNet;
-  if (!net) throw new Error("the distillation experiment needs the dataset's feature network (FID, IS)");
+  const { net, test } = scoringInputs(student, inputs, p.n, 'distillation');
   const { height: H, width: W, channels: C } = student.config.image;
-  const test = inputs.testSet;
-  if (test.height !== H || test.width !== W || test.channels !== C) throw new Error(`test images are ${test.height}×${test.width}×${test.channels}; the model makes ${H}×${W}×${C}`);
-  if (p.n > test.n) throw new Error(`invalid n: ${p.n} is more than the ${test.n} test images`);
   const { tokens: N, tokenDim: d, pixels: size } = student.dims;
   const K = student.config.num_classes;
   const labels = K > 0 ? runLabels(p.n, K) : null;
@@ -119,8 +108,7 @@ export async function runDistill(student: FarmerModel, inputs: ExperimentInputs,
   const agreement = Array.from({ length: p.n }, (_, i) => (outT.finite[i] && outS.finite[i] ? imageAgreement(image(outS.pixels, i), image(outT.pixels, i)) : null));
 
   throwIfAborted(ctx.signal);
-  const realF = await computeFeatures(net, test.images.subarray(0, p.n * size), p.n);
-  const real = featureStats(realF.features, p.n, FEATURE_DIM, 'test-image features');
+  const real = await referenceStats(net, test, p.n);
   const teacherScore = await score(net, real, outT.pixels, outT.finite, size);
   const studentScore = await score(net, real, outS.pixels, outS.finite, size);
   step('FID and IS');

@@ -3,15 +3,14 @@
 // are encoded as one PNG strip here (in the worker), so the page only places it.
 import type { FarmerModel } from '../farmer/model';
 import { sample } from '../farmer/sampling';
-import { FEATURE_DIM } from '../metrics/classifier';
-import { accuracy, computeFeatures, type FeatureNet } from '../metrics/features';
+import { accuracy, type FeatureNet } from '../metrics/features';
 import { featureNetName } from '../metrics/evaluate-model';
-import { featureStats, frechetDistance, type GaussianStats } from '../metrics/fid';
-import { inceptionScore } from '../metrics/inception';
+import type { GaussianStats } from '../metrics/fid';
 import { imageGrid } from '../io/png';
 import { modelToPixels } from '../data/dequantize';
 import { batchSeed } from './sensitivity-grid';
 import { pngImage } from './pixels';
+import { referenceStats, scoreImages, scoringInputs } from './sample-scores';
 import { throwIfAborted, type ExperimentContext, type ExperimentInputs } from './types';
 import { checkModel, planRows, type GuidanceParams, type GuidanceResult, type GuidanceRow, type RowMethod } from './guidance';
 
@@ -52,14 +51,8 @@ async function runRow(
   const finite = finiteRows.length;
   const pixels = new Uint8Array(finite * size);
   finiteRows.forEach((row, i) => pixels.set(all.subarray(row * size, (row + 1) * size), i * size));
-  let fid: number | null = null, is: number | null = null, agree: number | null = null;
-  if (finite >= 1) {
-    const feats = await computeFeatures(net, pixels, finite);
-    if (finite >= 2) fid = frechetDistance(real, featureStats(feats.features, finite, FEATURE_DIM, 'generated features'));
-    const [head, classes] = Object.entries(net.classifier.spec.heads)[0];
-    is = inceptionScore(feats.probs[head], finite, classes).mean;
-    agree = accuracy(feats.probs[head], finiteRows.map((row) => row % K), classes);
-  }
+  const { fid, is, probs, classes } = await scoreImages(net, real, pixels, finite);
+  const agree = finite > 0 ? accuracy(probs, finiteRows.map((row) => row % K), classes) : null;
   // the first `keep` samples whatever they hold, so a column asks for the same class in every row
   const kept = Math.min(p.keep, p.n);
   return {
@@ -74,15 +67,8 @@ async function runRow(
 export async function runGuidance(model: FarmerModel, inputs: ExperimentInputs, p: GuidanceParams, ctx: ExperimentContext = {}): Promise<GuidanceResult> {
   checkModel(model);
   const { height, width, channels } = model.config.image;
-  const net = inputs.featureNet;
-  if (!net) throw new Error("the guidance experiment needs the dataset's feature network (FID, IS, class agreement)");
-  const spec = net.classifier.spec, test = inputs.testSet;
-  if (spec.height !== height || spec.width !== width || spec.channels !== channels)
-    throw new Error(`the feature network takes ${spec.height}×${spec.width}×${spec.channels} images; the model makes ${height}×${width}×${channels}`);
-  if (test.height !== height || test.width !== width || test.channels !== channels)
-    throw new Error(`test images are ${test.height}×${test.width}×${test.channels}; the model makes ${height}×${width}×${channels}`);
-  if (p.n > test.n) throw new Error(`invalid n: ${p.n} is more than the ${test.n} test images`);
-  const [, headClasses] = Object.entries(spec.heads)[0];
+  const { net, test } = scoringInputs(model, inputs, p.n, 'guidance');
+  const [, headClasses] = Object.entries(net.classifier.spec.heads)[0];
   if (headClasses !== model.config.num_classes)
     throw new Error(`the feature network's first head has ${headClasses} classes; the model has ${model.config.num_classes}`);
 
@@ -103,8 +89,7 @@ export async function runGuidance(model: FarmerModel, inputs: ExperimentInputs, 
   const total = plan.reduce((a, q) => a + (q.method === 'none' ? 1 : 2), 0) * p.n;
   let done = 0;
   ctx.onProgress?.(0, total, 'test-image features');
-  const realF = await computeFeatures(net, test.images.subarray(0, p.n * model.dims.pixels), p.n);
-  const real = featureStats(realF.features, p.n, FEATURE_DIM, 'test-image features');
+  const real = await referenceStats(net, test, p.n);
   for (const [i, setting] of plan.entries()) {
     const weight = setting.method === 'none' ? 1 : 2;
     const label = setting.method === 'none' ? 'unguided' : `${setting.method} CFG, w = ${setting.w}`;

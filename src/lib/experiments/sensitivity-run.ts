@@ -5,13 +5,12 @@ import type { FarmerModel } from '../farmer/model';
 import { sample } from '../farmer/sampling';
 import { TABLE6_W, type ResamplingParams } from '../farmer/guidance-preset';
 import { nullLabels } from '../farmer/labels';
-import { FEATURE_DIM } from '../metrics/classifier';
-import { computeFeatures, type FeatureNet } from '../metrics/features';
-import { featureStats, frechetDistance, type GaussianStats } from '../metrics/fid';
-import { inceptionScore } from '../metrics/inception';
+import type { FeatureNet } from '../metrics/features';
+import type { GaussianStats } from '../metrics/fid';
 import { modelToPixels } from '../data/dequantize';
 import { throwIfAborted, type ExperimentContext, type ExperimentInputs } from './types';
 import { bytesToBase64 } from './pixels';
+import { referenceStats, scoreImages, scoringInputs } from './sample-scores';
 import {
   DECOUPLED_POINT, DEFAULT_POINT, applyPartial, batchSeed, findCell, parseList, pointSeed,
   type PointMetrics, type SensitivityCell, type SensitivityPartial, type SensitivityResult, type Table5, type Table5Entry,
@@ -60,13 +59,7 @@ async function runPoint(
   }
   throwIfAborted(signal);
   const pixels = kept.slice(0, finite * size);
-  let fid: number | null = null, is: number | null = null;
-  if (finite >= 1) {
-    const f = await computeFeatures(net, pixels, finite);
-    if (finite >= 2) fid = frechetDistance(real, featureStats(f.features, finite, FEATURE_DIM, 'generated features'));
-    const [head, classes] = Object.entries(net.classifier.spec.heads)[0];
-    is = inceptionScore(f.probs[head], finite, classes).mean;
-  }
+  const { fid, is } = await scoreImages(net, real, pixels, finite);
   return { fid, is, n: p.n, finite, nonFinite: p.n - finite, seed, seconds: (performance.now() - t0) / 1000, pixels };
 }
 
@@ -77,14 +70,7 @@ function metricsOf(o: PointMetrics): PointMetrics {
 export async function runSensitivity(model: FarmerModel, inputs: ExperimentInputs, p: SensitivityParams, ctx: ExperimentContext = {}): Promise<SensitivityResult> {
   const { signal } = ctx;
   const { height, width, channels } = model.config.image;
-  const net = inputs.featureNet;
-  if (!net) throw new Error("the sensitivity experiment needs the dataset's feature network (FID and IS)");
-  const spec = net.classifier.spec, test = inputs.testSet;
-  if (spec.height !== height || spec.width !== width || spec.channels !== channels)
-    throw new Error(`the feature network takes ${spec.height}×${spec.width}×${spec.channels} images; the model makes ${height}×${width}×${channels}`);
-  if (test.height !== height || test.width !== width || test.channels !== channels)
-    throw new Error(`test images are ${test.height}×${test.width}×${test.channels}; the model makes ${height}×${width}×${channels}`);
-  if (p.n > test.n) throw new Error(`invalid n: ${p.n} is more than the ${test.n} test images`);
+  const { net, test } = scoringInputs(model, inputs, p.n, 'sensitivity');
   const T = parseList(p.T, 'T'), s = parseList(p.s, 's');
   const plan = runPlan(p, model);
   const C = model.config.num_classes, size = model.dims.pixels;
@@ -130,8 +116,7 @@ export async function runSensitivity(model: FarmerModel, inputs: ExperimentInput
     ctx.onProgress?.(done, total, label);
   };
   ctx.onProgress?.(0, total, 'test-image features');
-  const realF = await computeFeatures(net, test.images.subarray(0, p.n * size), p.n);
-  const real = featureStats(realF.features, p.n, FEATURE_DIM, 'test-image features');
+  const real = await referenceStats(net, test, p.n);
 
   for (let iT = 0; iT < T.length; iT++)
     for (let iS = 0; iS < s.length; iS++) {
