@@ -7,8 +7,10 @@ import { progressBar } from './common';
 export interface StepLoop<L extends { step: number; skipped: boolean }> {
   /** progress-bar label */
   name: string;
-  /** the step to stop at */
+  /** the last step of the schedule */
   steps: number;
+  /** stop (with a checkpoint) after this step, before the schedule ends: an equal-budget cut of a longer schedule */
+  stopAt?: number;
   /** steps already done (a resumed run) */
   done: () => number;
   /** one step; returns its log line */
@@ -34,7 +36,8 @@ export async function runStepLoop<L extends { step: number; skipped: boolean }>(
   const onSigint = () => { stopRequested = true; o.log('\nstopping after this step (checkpoint follows)…'); };
   process.on('SIGINT', onSigint);
   try {
-    while (o.done() < o.steps) {
+    const last = Math.min(o.steps, o.stopAt ?? Infinity);
+    while (o.done() < last) {
       const line = await o.step();
       o.history.push(line);
       pending.push(line);
@@ -42,7 +45,7 @@ export async function runStepLoop<L extends { step: number; skipped: boolean }>(
       bar.tick(step);
       if (!process.stderr.isTTY && !o.json && step % o.logEvery === 0) o.log(o.describe(line));
       const outOfTime = o.maxMinutes !== undefined && (performance.now() - started) / 60000 >= o.maxMinutes;
-      if (step % o.checkpointEvery === 0 || step === o.steps || outOfTime || stopRequested) {
+      if (step % o.checkpointEvery === 0 || step === last || outOfTime || stopRequested) {
         await appendFile(o.logPath, pending.map((l) => JSON.stringify(l) + '\n').join(''));
         pending = [];
         await o.save();

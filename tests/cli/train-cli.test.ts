@@ -34,6 +34,19 @@ describe('farmer train', () => {
     const card = readCheckpoint(readFileSync(out)).card;
     expect(card).toMatchObject({ dataset: 'mnist', steps: 3 });
 
+    // --stop-at: a cut of a longer schedule, at the learning rates of that schedule
+    const cut = join(dir, 'cut.safetensors');
+    const part = await farmer('train', cfgPath, '--out', cut, '--steps', '5', '--stop-at', '3', ...common.filter((a) => a !== '2' && a !== '--checkpoint-every'));
+    expect(part.code, part.stderr).toBe(0);
+    expect(JSON.parse(part.stdout)).toMatchObject({ steps: 3, of: 5 });
+    const cutLog = readFileSync(`${cut}.log.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(cutLog.map((l) => l.step)).toEqual([1, 2, 3]);
+    const full = join(dir, 'full.safetensors');
+    expect((await farmer('train', cfgPath, '--out', full, '--steps', '5', ...common)).code).toBe(0);
+    const fullLog = readFileSync(`${full}.log.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(cutLog.map((l) => l.lr)).toEqual(fullLog.slice(0, 3).map((l) => l.lr));
+    expect(cutLog.map((l) => l.loss)).toEqual(fullLog.slice(0, 3).map((l) => l.loss));
+
     const cont = join(dir, 'c.safetensors');
     const c = await farmer('train', cfgPath, '--out', cont, '--init', out, '--steps', '1', ...common);
     expect(c.code, c.stderr).toBe(0);

@@ -18,11 +18,12 @@ import { loadModel, readBytes, writeBytes } from '../../lib/io/node-files';
 
 export const usage = `farmer train <config.json> --dataset mnist|colored-mnist --out model.safetensors [--resume | --init model]
         [--steps N] [--batch B] [--lr 1e-3] [--lr-min 1e-5] [--warmup 200] [--weight-decay 0.03]
-        [--clip 1] [--ema 0.999] [--seed S] [--checkpoint-every 200] [--log-every 10] [--max-minutes M]
+        [--clip 1] [--ema 0.999] [--seed S] [--checkpoint-every 200] [--log-every 10] [--max-minutes M] [--stop-at N]
   writes <out> (EMA weights + card), <out>.state.safetensors (resumable: weights, AdamW, EMA) and
   <out>.log.jsonl (one line per step: loss, nll_per_dim, logdet_per_dim, bpd, lr, grad_norm, images_per_s).
   --resume continues from <out>.state.safetensors exactly; --init <model> starts from trained weights with
-  a fresh optimizer; --max-minutes stops cleanly after a checkpoint.`;
+  a fresh optimizer; --max-minutes stops cleanly after a checkpoint; --stop-at N stops after step N of the
+  --steps schedule (a baseline cut at another run's step count, same learning rates up to there).`;
 
 /** Summary of the log for the card: mean BPD per window of steps. */
 
@@ -43,6 +44,8 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   opt('clip', 'clip'); opt('ema', 'ema'); opt('seed', 'seed');
   const checkpointEvery = num('checkpoint-every', 200), logEvery = num('log-every', 10);
   const maxMinutes = flags.num('max-minutes');
+  const stopAt = flags.int('stop-at');
+  if (stopAt !== undefined && stopAt < 1) throw new UsageError(`--stop-at must be a positive step number, got ${stopAt}`);
   const report = await setupBackend(flags);
   flags.finish();
   if (!configPath && !resume) throw new UsageError('missing <config.json>');
@@ -97,7 +100,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     await writeBytes(statePath, await encodeTrainState(config, options, state));
   };
   await runStepLoop({
-    name: 'train', steps: options.steps, done: () => state.step, history, logPath, save, checkpointEvery, logEvery, maxMinutes, json, log,
+    name: 'train', steps: options.steps, stopAt, done: () => state.step, history, logPath, save, checkpointEvery, logEvery, maxMinutes, json, log,
     step: () => trainOneStep(config, state, data, options),
     describe: (l) => `step ${l.step} bpd ${l.bpd.toFixed(4)} lr ${l.lr.toExponential(2)} |g| ${l.grad_norm.toFixed(2)} ${l.images_per_s.toFixed(1)} img/s`,
   });
