@@ -7,7 +7,7 @@ import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeResult, experiment, meanAgreement, speedups, type DistillParams, type DistillResult } from '../../src/lib/experiments/distill';
 import { imageAgreement } from '../../src/lib/experiments/distill-run';
-import { runLabels } from '../../src/lib/experiments/guidance-run';
+import { cyclingLabels } from '../../src/lib/farmer/labels';
 import { checkTeacherHash, findTeacher, teacherOf } from '../../src/lib/io/teacher';
 import { modelToPixels } from '../../src/lib/data/dequantize';
 import type { LabelledSet } from '../../src/lib/data/binfile';
@@ -52,7 +52,7 @@ describe('distillation experiment', () => {
   beforeAll(async () => {
     result = await experiment.run(student, { testSet, featureNet: net, teacher }, params());
     // the reference: latents from the teacher's own prior (the student carries a copy), decoded by each
-    const labels = runLabels(N, 3);
+    const labels = cyclingLabels(N, 3);
     const { z } = await sampleLatents(teacher, { n: N, seed: 4, labels }, new Rng(4));
     const zt = tf.tensor3d(z, [N, 16, 4]);
     const decodeWith = async (m: FarmerModel) => {

@@ -6,7 +6,7 @@ import { JSDOM } from 'jsdom';
 import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeRows, experiment, parseWeights, planRows, type GuidanceParams, type GuidanceResult } from '../../src/lib/experiments/guidance';
-import { runLabels } from '../../src/lib/experiments/guidance-run';
+import { cyclingLabels } from '../../src/lib/farmer/labels';
 import { batchSeed } from '../../src/lib/experiments/sensitivity-grid';
 import { modelToPixels } from '../../src/lib/data/dequantize';
 import type { LabelledSet } from '../../src/lib/data/binfile';
@@ -46,7 +46,7 @@ async function direct(method: 'none' | CfgMethod, w: number) {
   let fallbacks = 0;
   for (let start = 0; start < N; start += BATCH) {
     const count = Math.min(BATCH, N - start);
-    const r = await sample(model, { n: count, seed: batchSeed(5, start), labels: runLabels(count, 3, start), cfg: method === 'none' ? undefined : { method, w } });
+    const r = await sample(model, { n: count, seed: batchSeed(5, start), labels: cyclingLabels(count, 3, start), cfg: method === 'none' ? undefined : { method, w } });
     pixels.push(...modelToPixels((await r.images.data()) as Float32Array, model.config.dequantization));
     finite.push(...r.finite);
     fallbacks += r.cfgFallbacks;

@@ -1,10 +1,11 @@
 // The tensor work of the distillation experiment (distill.ts): one set of latents from the AR prior
 // the student file shares with its teacher, decoded by both, timed, compared and scored.
 import * as tf from '@tensorflow/tfjs';
-import type { FarmerConfig } from '../farmer/config';
+import { studentConfig } from '../farmer/distill';
 import type { FarmerModel } from '../farmer/model';
 import { decodeLatents } from '../farmer/model';
-import { finiteRows, sampleLatents } from '../farmer/sampling';
+import { finiteRowsOf, sampleLatents } from '../farmer/sampling';
+import { cyclingLabels } from '../farmer/labels';
 import { modelToPixels } from '../data/dequantize';
 import type { FeatureNet } from '../metrics/features';
 import { featureNetName } from '../metrics/evaluate-model';
@@ -14,18 +15,8 @@ import { imageGrid } from '../io/png';
 import { Rng } from '../util/random';
 import { pngImage } from './pixels';
 import { referenceStats, scoreImages, scoringInputs } from './sample-scores';
-import { runLabels } from './guidance-run';
 import { throwIfAborted, type ExperimentContext, type ExperimentInputs } from './types';
 import { checkModel, type DecoderScore, type DistillParams, type DistillResult, type ImageAgreement } from './distill';
-
-/** The configuration without the student mark, keys sorted: equal for a student and its teacher. */
-function architecture(c: FarmerConfig): string {
-  const sorted = (v: unknown): unknown =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v;
-  const { student, ...rest } = c;
-  void student;
-  return JSON.stringify(sorted(rest));
-}
 
 /** Mean absolute error, PSNR (peak 255) and SSIM of two uint8 images of one shape. */
 export function imageAgreement(a: Pixels, b: Pixels): ImageAgreement {
@@ -57,12 +48,12 @@ export async function runDistill(student: FarmerModel, inputs: ExperimentInputs,
   const teacher = inputs.teacher;
   if (!teacher) throw new Error("the distillation experiment needs the student's teacher (the zoo file its card names)");
   if (teacher.config.student) throw new Error('the teacher given is itself a student');
-  if (architecture(teacher.config) !== architecture(student.config)) throw new Error("the teacher's configuration differs from the student's: it is not this student's teacher");
+  if (JSON.stringify(studentConfig(teacher.config)) !== JSON.stringify(student.config)) throw new Error("the teacher's configuration differs from the student's: it is not this student's teacher");
   const { net, test } = scoringInputs(student, inputs, p.n, 'distillation');
   const { height: H, width: W, channels: C } = student.config.image;
   const { tokens: N, tokenDim: d, pixels: size } = student.dims;
   const K = student.config.num_classes;
-  const labels = K > 0 ? runLabels(p.n, K) : null;
+  const labels = K > 0 ? cyclingLabels(p.n, K) : null;
   const total = 1 + 2 * p.repeats + 1;
   let done = 0;
   const step = (label: string) => ctx.onProgress?.(++done, total, label);
@@ -81,7 +72,7 @@ export async function runDistill(student: FarmerModel, inputs: ExperimentInputs,
     try {
       const values = (await images.data()) as Float32Array;
       const seconds = (performance.now() - start) / 1000;
-      return { seconds, finite: await finiteRows(images), pixels: modelToPixels(values, model.config.dequantization) };
+      return { seconds, finite: finiteRowsOf(values, p.n), pixels: modelToPixels(values, model.config.dequantization) };
     } finally {
       images.dispose();
     }

@@ -3,6 +3,7 @@
 // are encoded as one PNG strip here (in the worker), so the page only places it.
 import type { FarmerModel } from '../farmer/model';
 import { sample } from '../farmer/sampling';
+import { cyclingLabels } from '../farmer/labels';
 import { accuracy, type FeatureNet } from '../metrics/features';
 import { featureNetName } from '../metrics/evaluate-model';
 import type { GaussianStats } from '../metrics/fid';
@@ -13,11 +14,6 @@ import { pngImage } from './pixels';
 import { referenceStats, scoreImages, scoringInputs } from './sample-scores';
 import { throwIfAborted, type ExperimentContext, type ExperimentInputs } from './types';
 import { checkModel, planRows, type GuidanceParams, type GuidanceResult, type GuidanceRow, type RowMethod } from './guidance';
-
-/** Labels of a run: sample i asks for class i mod K. */
-export function runLabels(n: number, classes: number, start = 0): Int32Array {
-  return Int32Array.from({ length: n }, (_, i) => (start + i) % classes);
-}
 
 async function runRow(
   model: FarmerModel, net: FeatureNet, real: GaussianStats, p: GuidanceParams, setting: { method: RowMethod; w: number },
@@ -33,7 +29,7 @@ async function runRow(
     throwIfAborted(signal);
     const count = Math.min(p.batch, p.n - start);
     const r = await sample(model, {
-      n: count, seed: batchSeed(p.seed, start), labels: runLabels(count, K, start),
+      n: count, seed: batchSeed(p.seed, start), labels: cyclingLabels(count, K, start),
       cfg: setting.method === 'none' ? undefined : { method: setting.method, w: setting.w },
       signal,
     });

@@ -7,6 +7,7 @@ import type { FarmerModel } from '../farmer/model';
 import { analyzeForward, disposeAnalysis } from '../farmer/model';
 import { sample } from '../farmer/sampling';
 import type { LabelledSet } from '../data/binfile';
+import { cyclingLabels } from '../farmer/labels';
 import { dequantizeGaussian, dequantizeUniform } from '../data/dequantize';
 import { modelToPixels } from '../data/dequantize';
 import { Rng } from '../util/random';
@@ -31,7 +32,7 @@ function testLabels(model: FarmerModel, set: LabelledSet, start: number, count: 
 
 function sampleLabels(model: FarmerModel, start: number, count: number): Int32Array | null {
   const K = model.config.num_classes;
-  return K === 0 ? null : Int32Array.from({ length: count }, (_, i) => (start + i) % K);
+  return K === 0 ? null : cyclingLabels(count, K, start);
 }
 
 /** Model-space inputs for test images as the model was trained: uniform noise, or gaussian at σ_min. */

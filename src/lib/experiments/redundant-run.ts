@@ -7,8 +7,8 @@ import type { ExperimentContext, ExperimentInputs } from './types';
 import { throwIfAborted } from './types';
 import type { FarmerModel } from '../farmer/model';
 import { decodeLatents } from '../farmer/model';
-import { finiteRows, sampleLatents } from '../farmer/sampling';
-import { nullLabels } from '../farmer/labels';
+import { finiteRowsOf, sampleLatents } from '../farmer/sampling';
+import { cyclingLabels, nullLabels } from '../farmer/labels';
 import { modelToPixels } from '../data/dequantize';
 import { colourError, edgeCorrelation, foregroundMask, ssim, type Pixels } from '../metrics/structure';
 import { Rng } from '../util/random';
@@ -42,7 +42,7 @@ export async function runRedundant(model: FarmerModel, inputs: ExperimentInputs,
   const { height: H, width: W, channels: C } = model.config.image;
   const { tokens: N, tokenDim: d, informative: dI, redundant: dR } = model.dims;
   const K = model.config.num_classes;
-  const labels = K > 0 ? Int32Array.from({ length: p.n }, (_, i) => i % K) : null;
+  const labels = K > 0 ? cyclingLabels(p.n, K) : null;
   const scales = rowScales(p);
   const total = 2 * N + scales.length;
   let done = 0;
@@ -68,8 +68,9 @@ export async function runRedundant(model: FarmerModel, inputs: ExperimentInputs,
       z.dispose();
     }
     try {
-      finite.push(await finiteRows(images));
-      pixels.set(modelToPixels(await images.data(), model.config.dequantization), row * p.n * size);
+      const values = await images.data();
+      finite.push(finiteRowsOf(values, p.n));
+      pixels.set(modelToPixels(values, model.config.dequantization), row * p.n * size);
     } finally {
       images.dispose();
     }

@@ -4,7 +4,7 @@
 import type { FarmerModel } from '../farmer/model';
 import { sample } from '../farmer/sampling';
 import { TABLE6_W, type ResamplingParams } from '../farmer/guidance-preset';
-import { nullLabels } from '../farmer/labels';
+import { cyclingLabels, nullLabels } from '../farmer/labels';
 import type { FeatureNet } from '../metrics/features';
 import type { GaussianStats } from '../metrics/fid';
 import { modelToPixels } from '../data/dequantize';
@@ -42,7 +42,7 @@ async function runPoint(
   for (let start = 0; start < p.n; start += p.batch) {
     throwIfAborted(signal);
     const count = Math.min(p.batch, p.n - start);
-    const labels = C > 0 ? Int32Array.from({ length: count }, (_, i) => (start + i) % C) : nullLabels(count);
+    const labels = C > 0 ? cyclingLabels(count, C, start) : nullLabels(count);
     const r = await sample(model, {
       n: count, seed: batchSeed(seed, start), labels, T: spec.T, s: spec.s,
       cfg: spec.cfg ? { method: 'resampling', w: TABLE6_W, params: spec.cfg } : undefined,

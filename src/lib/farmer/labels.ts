@@ -10,6 +10,11 @@ export function nullLabels(B: number): Int32Array {
   return new Int32Array(B).fill(NULL_LABEL);
 }
 
+/** Labels cycling through the classes: sample i of a run asks for class (start + i) mod numClasses. */
+export function cyclingLabels(n: number, numClasses: number, start = 0): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => (start + i) % numClasses);
+}
+
 export function checkLabels(labels: Int32Array, numClasses: number, batch: number): void {
   if (labels.length !== batch) throw new Error(`labels: expected ${batch} labels, got ${labels.length}`);
   if (numClasses === 0 && labels.some((y) => y !== NULL_LABEL))

@@ -111,8 +111,11 @@ export async function sampleLatents(model: FarmerModel, o: SampleOptions, rng: R
 
 /** Per sample, whether every value is finite. */
 export async function finiteRows(x: tf.Tensor): Promise<boolean[]> {
-  const B = x.shape[0];
-  const data = await x.data();
+  return finiteRowsOf(await x.data(), x.shape[0]);
+}
+
+/** The same for values already downloaded: `B` samples of equal size, row-major. */
+export function finiteRowsOf(data: ArrayLike<number>, B: number): boolean[] {
   const per = data.length / B;
   const ok: boolean[] = [];
   for (let b = 0; b < B; b++) {

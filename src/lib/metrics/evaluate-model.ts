@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { FarmerModel } from '../farmer/model';
 import { analyzeForward, bitsPerDim, disposeAnalysis } from '../farmer/model';
 import { sample, type CfgMethod } from '../farmer/sampling';
+import { cyclingLabels } from '../farmer/labels';
 import type { Dequantization } from '../farmer/config';
 import { dequantizeUniform, modelToPixels } from '../data/dequantize';
 import { Rng } from '../util/random';
@@ -174,7 +175,7 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
     const r = await sample(model, {
       n: count,
       seed: seed + start, // as `farmer sample`: the chunk starting at sample i uses seed + i
-      labels: C > 0 ? Int32Array.from({ length: count }, (_, i) => (start + i) % C) : null,
+      labels: C > 0 ? cyclingLabels(count, C, start) : null,
       T, s, TRed, sRed,
       cfg: w === null ? undefined : { method, w },
       signal: o.signal,
