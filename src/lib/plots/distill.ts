@@ -3,33 +3,24 @@
 import * as Plot from '@observablehq/plot';
 import type { DistillResult } from '../experiments/distill';
 import { speedups } from '../experiments/distill';
-import { el, SVG_NS } from './svg';
+import { labelledStrips } from './strips';
 
 const TEACHER = '#3a6ea5', STUDENT = '#d1495b';
 
 /** Three rows — teacher, student, 4·|student − teacher| — over the same first samples. */
 export function distillPairs(r: DistillResult, doc: Document, { scale }: { scale?: number } = {}): SVGSVGElement {
   const pics = r.pictures!;
-  const { height: H, width: W } = r.image;
-  const s = scale ?? Math.max(2, Math.round(56 / W));
-  const left = 150, top = 22, rowH = (H + 2) * s + 6;
-  const rows = [
-    { label: 'teacher (AF inverse)', pic: pics.teacher },
-    { label: 'student (one pass)', pic: pics.student },
-    { label: '|student − teacher| ×4', pic: pics.difference },
-  ];
-  const width = left + Math.max(pics.teacher.width * s, 320) + 8, height = top + rows.length * rowH + 20;
-  const svg = el(doc, 'svg', { xmlns: SVG_NS, width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
-  svg.append(el(doc, 'title', {}, 'The same latents decoded by the teacher and by the one-step student'));
-  for (let c = 0; c < r.kept; c++)
-    svg.append(el(doc, 'text', { x: left + s + (c * (W + 1) + W / 2) * s, y: top - 6, 'text-anchor': 'middle', 'fill-opacity': 0.8 }, r.classes > 0 ? `y = ${c % r.classes}` : `#${c}`));
-  for (const [i, row] of rows.entries()) {
-    const y = top + i * rowH;
-    svg.append(el(doc, 'text', { x: left - 8, y: y + (H * s) / 2 + 4, 'text-anchor': 'end' }, row.label));
-    svg.append(el(doc, 'image', { href: row.pic.href, x: left, y, width: row.pic.width * s, height: row.pic.height * s, preserveAspectRatio: 'none', style: 'image-rendering: pixelated' }));
-  }
-  svg.append(el(doc, 'text', { x: left, y: height - 5, 'fill-opacity': 0.7 }, 'one set of latents from the shared AR prior; NaN/Inf drawn black'));
-  return svg;
+  return labelledStrips(doc, {
+    title: 'The same latents decoded by the teacher and by the one-step student',
+    footnote: 'one set of latents from the shared AR prior; NaN/Inf drawn black',
+    columns: Array.from({ length: r.kept }, (_, c) => (r.classes > 0 ? `y = ${c % r.classes}` : `#${c}`)),
+    rows: [
+      { label: 'teacher (AF inverse)', picture: pics.teacher },
+      { label: 'student (one pass)', picture: pics.student },
+      { label: '|student − teacher| ×4', picture: pics.difference },
+    ],
+    image: r.image, left: 150, scale,
+  });
 }
 
 /** Milliseconds per image of the AF inverse and of whole sampling, teacher against student. */

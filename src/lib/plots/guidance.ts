@@ -3,31 +3,23 @@
 import * as Plot from '@observablehq/plot';
 import type { GuidanceResult, GuidanceRow } from '../experiments/guidance';
 import { rowName } from '../experiments/guidance';
-import { el, SVG_NS } from './svg';
+import { labelledStrips } from './strips';
 
 const COLOURS = { naive: '#d1495b', resampling: '#3a6ea5' } as const;
 
 /** Rows the settings, columns the first samples (asked class on top); rows not computed yet say so. */
 export function guidanceGrid(r: GuidanceResult, doc: Document, { scale }: { scale?: number } = {}): SVGSVGElement {
-  const { height: H, width: W } = r.image;
-  const s = scale ?? Math.max(2, Math.round(56 / W));
   const kept = Math.max(0, ...r.rows.map((q) => q?.kept ?? 0));
-  const left = 120, top = 22, rowH = (H + 2) * s + 6;
-  const width = left + Math.max((kept * (W + 1) + 1) * s, 320) + 8, height = top + r.plan.length * rowH + 20;
-  const svg = el(doc, 'svg', { xmlns: SVG_NS, width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
-  svg.append(el(doc, 'title', {}, 'Samples at each guidance setting, same seeds and labels in every row'));
-  for (let c = 0; c < kept; c++)
-    svg.append(el(doc, 'text', { x: left + 1 * s + (c * (W + 1) + W / 2) * s, y: top - 6, 'text-anchor': 'middle', 'fill-opacity': 0.8 }, `y = ${c % r.classes}`));
-  for (const [i, setting] of r.plan.entries()) {
-    const row: GuidanceRow | null = r.rows[i];
-    const y = top + i * rowH;
-    svg.append(el(doc, 'text', { x: left - 8, y: y + (H * s) / 2 + 4, 'text-anchor': 'end' }, rowName(setting)));
-    if (row?.picture)
-      svg.append(el(doc, 'image', { href: row.picture.href, x: left, y, width: row.picture.width * s, height: row.picture.height * s, preserveAspectRatio: 'none', style: 'image-rendering: pixelated' }));
-    else svg.append(el(doc, 'text', { x: left, y: y + (H * s) / 2 + 4, 'fill-opacity': 0.6 }, row ? 'no samples kept' : 'not computed yet'));
-  }
-  svg.append(el(doc, 'text', { x: left, y: height - 5, 'fill-opacity': 0.7 }, 'same seed in every row; NaN/Inf samples are drawn black'));
-  return svg;
+  return labelledStrips(doc, {
+    title: 'Samples at each guidance setting, same seeds and labels in every row',
+    footnote: 'same seed in every row; NaN/Inf samples are drawn black',
+    columns: Array.from({ length: kept }, (_, c) => `y = ${c % r.classes}`),
+    rows: r.plan.map((setting, i) => {
+      const row: GuidanceRow | null = r.rows[i];
+      return { label: rowName(setting), picture: row?.picture ?? null, missing: row ? 'no samples kept' : 'not computed yet' };
+    }),
+    image: r.image, left: 120, scale,
+  });
 }
 
 export type GuidanceMetric = 'fid' | 'is' | 'accuracy';
