@@ -19,6 +19,9 @@ export const usage = `farmer eval <model> --dataset mnist|colored-mnist [--split
   --fid --is --pr  n samples (labels cycling 0..C−1 for conditional models; chunk i seeded seed + i)
           against the first n test images, features of the dataset's feature network
           (static/models/features-<dataset>.safetensors, or --features). Not Inception features.
+          With --is also: the share of samples the network classifies with top probability ≥ 0.9
+          (beside the same share of the test images), and for conditional models the share it
+          reads as the label the sample was drawn for (class agreement).
   No metric flag: every metric that applies. Samples with NaN/Inf are left out and counted.`;
 
 export const booleanFlags = ['bpd-labels'];
@@ -58,6 +61,8 @@ function printText(r: EvalResult, out: (l: string) => void, log: (l: string) => 
   if (r.is) row(r.is.label, r.is.value.toFixed(3), `± ${r.is.std.toFixed(3)}, ${r.is.n_fake} samples`);
   if (r.precision) row(r.precision.label, r.precision.value.toFixed(4), `${r.precision.n_fake} samples vs ${r.precision.n_real} test images`);
   if (r.recall) row(r.recall.label, r.recall.value.toFixed(4), `${r.recall.n_fake} samples vs ${r.recall.n_real} test images`);
+  if (r.confident) row(r.confident.label, r.confident.value.toFixed(4), `${r.confident.n_fake} samples; test images ${r.confident.test_value.toFixed(4)}`);
+  if (r.class_agreement) row(r.class_agreement.label, r.class_agreement.value.toFixed(4), `${r.class_agreement.n_fake} samples`);
   for (const note of r.notes) log(`note: ${note}`);
 }
 
@@ -136,7 +141,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     out(JSON.stringify({
       model: source, dataset, split, backend: report.active, n, n_bpd: bpd ? nBpd : null, seed, batch,
       feature_net: net ? { name: featureName, file: netFile, inception: false } : null,
-      bpd: r.bpd, sampling: r.sampling, fid: r.fid, is: r.is, precision: r.precision, recall: r.recall, notes: r.notes, seconds,
+      bpd: r.bpd, sampling: r.sampling, fid: r.fid, is: r.is, precision: r.precision, recall: r.recall, confident: r.confident, class_agreement: r.class_agreement, notes: r.notes, seconds,
     }));
     return;
   }

@@ -111,6 +111,10 @@ export interface EvalResult {
   is: (LabelledValue & { std: number }) | null;
   precision: (LabelledValue & { k: number }) | null;
   recall: (LabelledValue & { k: number }) | null;
+  /** with IS: share of samples the feature network classifies with top probability ≥ threshold; `test_value` is the same share of the n test images */
+  confident: (LabelledValue & { threshold: number; test_value: number }) | null;
+  /** with IS, conditional models: share of samples classified as the label they were drawn for */
+  class_agreement: LabelledValue | null;
   /** why a requested sample metric is null (e.g. too few finite samples) */
   notes: string[];
 }
@@ -157,8 +161,8 @@ export async function testBpd(model: FarmerModel, test: TestSet, o: EvalOptions)
   };
 }
 
-/** n samples as uint8 pixels, finite ones only, with labels cycling over the classes. */
-export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<{ pixels: Uint8Array; report: SamplingReport }> {
+/** n samples as uint8 pixels, finite ones only, with labels cycling over the classes (`labels`: those of the kept samples, null for unconditional models). */
+export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<{ pixels: Uint8Array; labels: Int32Array | null; report: SamplingReport }> {
   const { n, seed = 0, batch = 64, sampling = {} } = o;
   const C = model.config.num_classes;
   const T = sampling.T ?? 1, s = sampling.s ?? 1, TRed = sampling.TRed ?? T, sRed = sampling.sRed ?? s;
@@ -192,8 +196,11 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
     o.onProgress?.('sample', start + count, n);
   }
   const seconds = (performance.now() - t0) / 1000;
+  const badSet = new Set(bad);
+  const keptLabels = C > 0 ? Int32Array.from(Array.from({ length: n }, (_, i) => i).filter((i) => !badSet.has(i)), (i) => i % C) : null;
   return {
     pixels: kept.subarray(0, finite * size),
+    labels: keptLabels,
     report: {
       n, finite, non_finite: bad.length, non_finite_indices: bad, seconds, images_per_s: n / seconds,
       labels: C > 0 ? `cycling 0..${C - 1}` : 'null',
@@ -220,7 +227,7 @@ export async function evaluateModel(model: FarmerModel, test: TestSet, net: Feat
   if (wantSamples && !net) throw new Error('FID, IS and precision/recall need a feature network');
   if (o.bpd && model.config.student)
     throw new Error('a distilled student has no likelihood: evaluate BPD on its teacher');
-  const result: EvalResult = { n, bpd: null, sampling: null, fid: null, is: null, precision: null, recall: null, notes: [] };
+  const result: EvalResult = { n, bpd: null, sampling: null, fid: null, is: null, precision: null, recall: null, confident: null, class_agreement: null, notes: [] };
   if (o.bpd) result.bpd = await testBpd(model, test, { ...o, n: nBpd });
   if (!wantSamples) return result;
 
@@ -228,7 +235,7 @@ export async function evaluateModel(model: FarmerModel, test: TestSet, net: Feat
   if (spec.height !== H || spec.width !== W || spec.channels !== C)
     throw new Error(`the feature network takes ${spec.height}×${spec.width}×${spec.channels} images; the model makes ${H}×${W}×${C}`);
   const name = o.featureName ?? featureNetName(net!);
-  const { pixels, report } = await samplePixels(model, o);
+  const { pixels, labels, report } = await samplePixels(model, o);
   result.sampling = report;
   const m = report.finite;
   const real = test.images.subarray(0, n * H * W * C);
@@ -239,11 +246,13 @@ export async function evaluateModel(model: FarmerModel, test: TestSet, net: Feat
   if (fid && Math.min(n, m) < 1000) result.notes.push(`FID from ${Math.min(n, m)} images is biased upward (it falls as n grows): compare models only at the same n`);
   if (!fid && !is && !pr) return result;
   o.onProgress?.('features', 0, 1);
-  const r = await imageMetrics(net!, real, n, pixels, m, { fid, is, pr, k, batchSize: o.batch ?? 250 });
+  const r = await imageMetrics(net!, real, n, pixels, m, { fid, is, pr, k, batchSize: o.batch ?? 250, fakeLabels: labels ?? undefined });
   o.onProgress?.('features', 1, 1);
   if (r.fid !== undefined) result.fid = { value: r.fid, label: `FID (${name} features, not Inception)`, n_real: n, n_fake: m };
   if (r.inception) result.is = { value: r.inception.mean, std: r.inception.std, label: `IS (${name} class probabilities, not Inception)`, n_fake: m };
   if (r.precision !== undefined) result.precision = { value: r.precision, k, label: `precision (${name} features, k = ${k})`, n_real: n, n_fake: m };
+  if (r.confident) result.confident = { value: r.confident.fake, test_value: r.confident.real, threshold: r.confident.threshold, label: `confidently classified (${name}, top probability ≥ ${r.confident.threshold})`, n_real: n, n_fake: m };
+  if (r.agreement !== undefined) result.class_agreement = { value: r.agreement, label: `class agreement (${name} reads the label asked)`, n_fake: m };
   if (r.recall !== undefined) result.recall = { value: r.recall, k, label: `recall (${name} features, k = ${k})`, n_real: n, n_fake: m };
   return result;
 }

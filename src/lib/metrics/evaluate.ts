@@ -1,6 +1,6 @@
 // Image-set metrics in one call (browser and Node): FID, Inception Score and precision/recall of
 // generated images against real ones, all through one dataset's feature network.
-import { computeFeatures, type FeatureNet } from './features';
+import { accuracy, computeFeatures, type FeatureNet } from './features';
 import { FEATURE_DIM } from './classifier';
 import { featureStats, frechetDistance, type GaussianStats } from './fid';
 import { inceptionScore, type InceptionScore } from './inception';
@@ -17,6 +17,10 @@ export interface ImageMetricsOptions {
   batchSize?: number;
   /** precomputed statistics of the real features (skips their FID statistics) */
   realStats?: GaussianStats;
+  /** the class each generated image was asked for: adds their class agreement (with `is`) */
+  fakeLabels?: ArrayLike<number>;
+  /** top-class probability from which an image counts as confidently classified; default 0.9 */
+  confidence?: number;
 }
 
 export interface ImageMetrics {
@@ -27,6 +31,22 @@ export interface ImageMetrics {
   inception?: InceptionScore;
   precision?: number;
   recall?: number;
+  /** with `is`: share of images whose top class probability (first head) is ≥ `confidence`, generated and real */
+  confident?: { fake: number; real: number; threshold: number };
+  /** with `is` and `fakeLabels`: share of generated images classified as the class they were asked for */
+  agreement?: number;
+}
+
+/** Share of probability rows [n, k] whose largest entry is ≥ threshold. */
+export function confidentShare(probs: Float32Array, k: number, threshold: number): number {
+  const n = probs.length / k;
+  let hits = 0;
+  for (let i = 0; i < n; i++) {
+    let top = 0;
+    for (let j = 0; j < k; j++) top = Math.max(top, probs[i * k + j]);
+    if (top >= threshold) hits++;
+  }
+  return n ? hits / n : NaN;
 }
 
 /** Real and generated images are uint8 [n, H, W, C] in the network's shape. */
@@ -34,11 +54,11 @@ export async function imageMetrics(
   net: FeatureNet,
   real: Uint8Array, nReal: number,
   fake: Uint8Array, nFake: number,
-  { fid = true, is = true, pr = true, k = 3, splits = 1, batchSize, realStats }: ImageMetricsOptions = {},
+  { fid = true, is = true, pr = true, k = 3, splits = 1, batchSize, realStats, fakeLabels, confidence = 0.9 }: ImageMetricsOptions = {},
 ): Promise<ImageMetrics> {
   const out: ImageMetrics = { n_real: nReal, n_fake: nFake };
   const fakeF = await computeFeatures(net, fake, nFake, { batchSize });
-  const needReal = pr || (fid && !realStats);
+  const needReal = pr || is || (fid && !realStats);
   const realF = needReal ? await computeFeatures(net, real, nReal, { batchSize }) : null;
   if (fid) {
     const rs = realStats ?? featureStats(realF!.features, nReal, FEATURE_DIM, 'real features');
@@ -47,6 +67,11 @@ export async function imageMetrics(
   if (is) {
     const [head, classes] = Object.entries(net.classifier.spec.heads)[0];
     out.inception = inceptionScore(fakeF.probs[head], nFake, classes, { splits });
+    out.confident = { fake: confidentShare(fakeF.probs[head], classes, confidence), real: confidentShare(realF!.probs[head], classes, confidence), threshold: confidence };
+    if (fakeLabels) {
+      if (fakeLabels.length !== nFake) throw new Error(`fakeLabels has ${fakeLabels.length} labels for ${nFake} generated images`);
+      out.agreement = accuracy(fakeF.probs[head], fakeLabels, classes);
+    }
   }
   if (pr) Object.assign(out, await precisionRecall(realF!.features, nReal, fakeF.features, nFake, FEATURE_DIM, { k }));
   return out;
