@@ -70,6 +70,18 @@ describe('farmer eval', () => {
     }
   });
 
+  it('--sample-labels null draws a conditional model\'s samples with the null label: no class agreement', async () => {
+    const r = await farmer('eval', ckpt, '--dataset', 'mnist', '--n', '16', '--is', '--sample-labels', 'null', '--features', features, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.sampling.labels).toBe('null');
+    expect(j.class_agreement).toBeNull();
+    expect(j.confident.n_fake).toBe(j.sampling.finite);
+    const c = JSON.parse((await farmer('eval', ckpt, '--dataset', 'mnist', '--n', '16', '--is', '--features', features, '--json')).stdout);
+    expect(c.sampling.labels).toBe('cycling 0..9');
+    expect(c.class_agreement.n_fake).toBe(c.sampling.finite);
+  });
+
   it('prints a table for people; an unconditional model is evaluated without labels', async () => {
     const r = await farmer('eval', uncond, '--dataset', 'mnist', '--n', '8', '--n-bpd', '12', '--bpd');
     expect(r.code, r.stderr).toBe(0);
@@ -83,6 +95,8 @@ describe('farmer eval', () => {
       [['eval', ckpt, '--dataset', 'mnist', '--bpd', '--n-bpd', '10001'], /--n-bpd 10001 is more than the 10000 images of mnist\/test/, 2],
       [['eval', join(dir, 'missing.safetensors'), '--dataset', 'mnist'], /model file not found/, 1],
       [['eval', ckpt, '--dataset', 'mnist', '--fid', '--features', join(dir, 'nope.safetensors')], /no usable feature network for mnist/, 1],
+      [['eval', ckpt, '--dataset', 'mnist', '--is', '--sample-labels', 'some'], /--sample-labels must be cycling or null/, 2],
+      [['eval', ckpt, '--dataset', 'mnist', '--is', '--sample-labels', 'null', '--cfg', '2'], /--cfg needs class labels/, 2],
     ];
     const results = await Promise.all(cases.map(([args]) => farmer(...args)));
     for (const [i, [args, message, code]] of cases.entries()) {

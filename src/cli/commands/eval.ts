@@ -12,7 +12,7 @@ import type { CfgMethod } from '../../lib/farmer/sampling';
 
 export const usage = `farmer eval <model> --dataset mnist|colored-mnist [--split test] [--bpd] [--fid] [--is] [--pr]
         [--n 1000] [--n-bpd n] [--seed S] [--batch 64] [--bpd-labels] [--k 3] [--features net.safetensors]
-        [--T t --s s --T-red t --s-red s] [--cfg w --cfg-method naive|resampling] [--json]
+        [--T t --s s --T-red t --s-red s] [--cfg w --cfg-method naive|resampling] [--sample-labels cycling|null] [--json]
   --bpd   mean of (L + ln 128)/ln 2 over the first n test images, uniformly dequantized with
           Rng(seed) in order (as \`farmer forward --images --seed\`); the null label unless
           --bpd-labels (then log p(x|y) with the test labels); --n-bpd sets that count apart from n
@@ -22,6 +22,7 @@ export const usage = `farmer eval <model> --dataset mnist|colored-mnist [--split
           With --is also: the share of samples the network classifies with top probability ≥ 0.9
           (beside the same share of the test images), and for conditional models the share it
           reads as the label the sample was drawn for (class agreement).
+  --sample-labels null  samples of a conditional model drawn with the null label (no class agreement)
   No metric flag: every metric that applies. Samples with NaN/Inf are left out and counted.`;
 
 export const booleanFlags = ['bpd-labels'];
@@ -78,6 +79,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const TRed = flags.num('T-red', T), sRed = flags.num('s-red', s);
   const w = flags.num('cfg');
   const method = flags.str('cfg-method', 'resampling');
+  const sampleLabels = flags.str('sample-labels', 'cycling');
   const report = await setupBackend(flags);
   flags.finish();
   if (flags.positionals.length > 1) throw new UsageError(`unexpected argument "${flags.positionals[1]}"`);
@@ -93,6 +95,8 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   if (k < 1) throw new UsageError('--k must be ≥ 1');
   for (const [name, v] of [['T', T], ['s', s], ['T-red', TRed], ['s-red', sRed]] as const)
     if (!(v > 0)) throw new UsageError(`--${name} must be > 0`);
+  if (sampleLabels !== 'cycling' && sampleLabels !== 'null') throw new UsageError(`--sample-labels must be cycling or null, got "${sampleLabels}"`);
+  if (sampleLabels === 'null' && w !== undefined) throw new UsageError('--cfg needs class labels: drop --sample-labels null');
   if (method !== 'naive' && method !== 'resampling') throw new UsageError(`--cfg-method must be naive or resampling, got "${method}"`);
 
   const { model, source } = await openModel(arg);
@@ -130,7 +134,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   try {
     r = await evaluateModel(model, test, net, {
       bpd, fid, is, pr, n, nBpd, seed, batch, k, bpdWithLabels, featureName: featureName ?? undefined,
-      sampling: { T, s, TRed, sRed, cfg: w, cfgMethod: method as CfgMethod },
+      sampling: { T, s, TRed, sRed, cfg: w, cfgMethod: method as CfgMethod, labels: sampleLabels as 'cycling' | 'null' },
       onProgress: bars.onProgress,
     });
   } finally {

@@ -33,6 +33,8 @@ export interface SamplingSettings {
   cfg?: number;
   /** default resampling */
   cfgMethod?: CfgMethod;
+  /** conditional models: labels cycling 0..C−1 (default) or the null label for every sample */
+  labels?: 'cycling' | 'null';
 }
 
 export type EvalPhase = 'bpd' | 'sample' | 'features';
@@ -167,7 +169,9 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
   const C = model.config.num_classes;
   const T = sampling.T ?? 1, s = sampling.s ?? 1, TRed = sampling.TRed ?? T, sRed = sampling.sRed ?? s;
   const w = sampling.cfg ?? null, method = sampling.cfgMethod ?? 'resampling';
+  const cycling = C > 0 && sampling.labels !== 'null';
   if (w !== null && C === 0) throw new Error('classifier-free guidance needs a class-conditional model (num_classes > 0)');
+  if (w !== null && !cycling) throw new Error('classifier-free guidance needs class labels, not the null label');
   const size = model.dims.pixels;
   const kept = new Uint8Array(n * size);
   const bad: number[] = [];
@@ -179,7 +183,7 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
     const r = await sample(model, {
       n: count,
       seed: seed + start, // as `farmer sample`: the chunk starting at sample i uses seed + i
-      labels: C > 0 ? cyclingLabels(count, C, start) : null,
+      labels: cycling ? cyclingLabels(count, C, start) : null,
       T, s, TRed, sRed,
       cfg: w === null ? undefined : { method, w },
       signal: o.signal,
@@ -197,13 +201,13 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
   }
   const seconds = (performance.now() - t0) / 1000;
   const badSet = new Set(bad);
-  const keptLabels = C > 0 ? Int32Array.from(Array.from({ length: n }, (_, i) => i).filter((i) => !badSet.has(i)), (i) => i % C) : null;
+  const keptLabels = cycling ? Int32Array.from(Array.from({ length: n }, (_, i) => i).filter((i) => !badSet.has(i)), (i) => i % C) : null;
   return {
     pixels: kept.subarray(0, finite * size),
     labels: keptLabels,
     report: {
       n, finite, non_finite: bad.length, non_finite_indices: bad, seconds, images_per_s: n / seconds,
-      labels: C > 0 ? `cycling 0..${C - 1}` : 'null',
+      labels: cycling ? `cycling 0..${C - 1}` : 'null',
       T, s, T_red: TRed, s_red: sRed, cfg: w, cfg_method: w === null ? null : method, cfg_fallbacks: fallbacks,
     },
   };
