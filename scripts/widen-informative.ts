@@ -5,6 +5,7 @@
 // informative component, and ar.proj_in gets zero columns for them, so the starting likelihood is
 // that of the model with G_R cut to that component. Output: <out> and <out>.json for
 // `farmer train <out>.json --init <out>`.
+// With dI equal to the model's d_I it only cuts G_R to that component.
 // Run: npx tsx scripts/widen-informative.ts <model.safetensors> <out.safetensors> <component> <dI>
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readCheckpoint, encodeCheckpoint } from '../src/lib/io/checkpoint';

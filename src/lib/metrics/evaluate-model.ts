@@ -174,6 +174,7 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
   if (w !== null && !cycling) throw new Error('classifier-free guidance needs class labels, not the null label');
   const size = model.dims.pixels;
   const kept = new Uint8Array(n * size);
+  const keptLabels = cycling ? new Int32Array(n) : null;
   const bad: number[] = [];
   let finite = 0, fallbacks = 0;
   const t0 = performance.now();
@@ -195,16 +196,15 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
     r.finite.forEach((ok, i) => {
       if (!ok) return void bad.push(start + i);
       kept.set(px.subarray(i * size, (i + 1) * size), finite * size);
+      if (keptLabels) keptLabels[finite] = (start + i) % C;
       finite++;
     });
     o.onProgress?.('sample', start + count, n);
   }
   const seconds = (performance.now() - t0) / 1000;
-  const badSet = new Set(bad);
-  const keptLabels = cycling ? Int32Array.from(Array.from({ length: n }, (_, i) => i).filter((i) => !badSet.has(i)), (i) => i % C) : null;
   return {
     pixels: kept.subarray(0, finite * size),
-    labels: keptLabels,
+    labels: keptLabels?.subarray(0, finite) ?? null,
     report: {
       n, finite, non_finite: bad.length, non_finite_indices: bad, seconds, images_per_s: n / seconds,
       labels: cycling ? `cycling 0..${C - 1}` : 'null',
@@ -255,8 +255,8 @@ export async function evaluateModel(model: FarmerModel, test: TestSet, net: Feat
   if (r.fid !== undefined) result.fid = { value: r.fid, label: `FID (${name} features, not Inception)`, n_real: n, n_fake: m };
   if (r.inception) result.is = { value: r.inception.mean, std: r.inception.std, label: `IS (${name} class probabilities, not Inception)`, n_fake: m };
   if (r.precision !== undefined) result.precision = { value: r.precision, k, label: `precision (${name} features, k = ${k})`, n_real: n, n_fake: m };
+  if (r.recall !== undefined) result.recall = { value: r.recall, k, label: `recall (${name} features, k = ${k})`, n_real: n, n_fake: m };
   if (r.confident) result.confident = { value: r.confident.fake, test_value: r.confident.real, threshold: r.confident.threshold, label: `confidently classified (${name}, top probability ≥ ${r.confident.threshold})`, n_real: n, n_fake: m };
   if (r.agreement !== undefined) result.class_agreement = { value: r.agreement, label: `class agreement (${name} reads the label asked)`, n_fake: m };
-  if (r.recall !== undefined) result.recall = { value: r.recall, k, label: `recall (${name} features, k = ${k})`, n_real: n, n_fake: m };
   return result;
 }

@@ -1,6 +1,6 @@
 // Image-set metrics in one call (browser and Node): FID, Inception Score and precision/recall of
 // generated images against real ones, all through one dataset's feature network.
-import { accuracy, computeFeatures, type FeatureNet } from './features';
+import { accuracy, argmaxRows, computeFeatures, type FeatureNet } from './features';
 import { FEATURE_DIM } from './classifier';
 import { featureStats, frechetDistance, type GaussianStats } from './fid';
 import { inceptionScore, type InceptionScore } from './inception';
@@ -39,14 +39,10 @@ export interface ImageMetrics {
 
 /** Share of probability rows [n, k] whose largest entry is ≥ threshold. */
 export function confidentShare(probs: Float32Array, k: number, threshold: number): number {
-  const n = probs.length / k;
+  const top = argmaxRows(probs, k);
   let hits = 0;
-  for (let i = 0; i < n; i++) {
-    let top = 0;
-    for (let j = 0; j < k; j++) top = Math.max(top, probs[i * k + j]);
-    if (top >= threshold) hits++;
-  }
-  return n ? hits / n : NaN;
+  top.forEach((j, i) => { if (probs[i * k + j] >= threshold) hits++; });
+  return top.length ? hits / top.length : NaN;
 }
 
 /** Real and generated images are uint8 [n, H, W, C] in the network's shape. */
