@@ -29,7 +29,9 @@ export async function trainStep(vars: Map<string, tf.Variable>, lossFn: () => tf
     const g = grads[list[i].name];
     if (g) byName.set(n, g);
   });
-  const normT = tf.tidy(() => tf.addN([...byName.values()].map((g) => g.square().sum())).sqrt());
+  // A chain of adds, not tf.addN: WebGPU's AddN binds one storage buffer per input, and a
+  // model's ~175 gradients exceed the per-stage limit (8 on some adapters).
+  const normT = tf.tidy(() => [...byName.values()].map((g) => g.square().sum()).reduce((a, b) => a.add(b)).sqrt());
   const [loss, gradNorm] = [(await value.data())[0], (await normT.data())[0]];
   value.dispose();
   normT.dispose();
