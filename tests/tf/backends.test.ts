@@ -98,15 +98,24 @@ describe('the Transformer stack across backends', () => {
   });
 
   const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
-  it.skipIf(!existsSync(icd))('webgpu through Dawn (a child process with the Vulkan environment) equals cpu within 1e-4', async () => {
+  it.skipIf(!existsSync(icd))('webgpu through Dawn (a child process with the Vulkan environment) equals cpu within 1e-4, and so do two training steps', async () => {
     const script = fileURLToPath(new URL('./webgpu-node.script.ts', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
       env: { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: icd },
-      timeout: 90_000,
+      timeout: 150_000,
     });
     const out = JSON.parse(stdout.trim().split('\n').at(-1)!);
     expect(out.report.active).toBe('webgpu');
     expect(out.report.attempts[0].reason).toMatch(/^verified on adapter /);
     expect(maxAbsDiff(out.webgpu, out.cpu)).toBeLessThanOrEqual(1e-4);
+    // Training: more parameter tensors than one WebGPU shader may bind (a sum of all the
+    // gradient norms in one tf.addN once invalidated every step there: loss 0, no update).
+    expect(out.webgpuTrain.parameterTensors).toBeGreaterThan(out.maxStorageBuffers);
+    for (const [g, c] of out.webgpuTrain.logs.map((l: object, i: number) => [l, out.cpuTrain.logs[i]])) {
+      expect(g.skipped).toBe(false);
+      expect(Math.abs(g.loss - c.loss)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(c.loss)));
+      expect(Math.abs(g.grad_norm - c.grad_norm)).toBeLessThanOrEqual(1e-3 * c.grad_norm);
+    }
+    expect(maxAbsDiff(out.webgpuTrain.trained, out.cpuTrain.trained)).toBeLessThanOrEqual(1e-4);
   });
 });
