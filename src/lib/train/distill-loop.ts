@@ -9,6 +9,7 @@ import type { Params } from '../farmer/params';
 import type { FarmerModel } from '../farmer/model';
 import { distillationLoss, initStudentParams, studentConfig } from '../farmer/distill';
 import { dropLabels } from '../farmer/labels';
+import { updateEma } from './flat';
 import { curveSummary } from './curve';
 import { dequantizeGaussian, dequantizeUniform } from '../data/dequantize';
 import { Rng } from '../util/random';
@@ -91,11 +92,7 @@ export async function distillOneStep(teacher: FarmerModel, state: TrainState, da
   const r = await trainStep(state.vars, () => distillationLoss(teacher, state.vars, xb, labels, rng), state.optimizer, lr, o.clip);
   xb.dispose();
   if (r.applied && state.ema) {
-    for (const [n, v] of state.vars) {
-      const old = state.ema.get(n)!;
-      state.ema.set(n, tf.keep(tf.tidy(() => old.mul(o.ema).add(v.mul(1 - o.ema)))));
-      old.dispose();
-    }
+    updateEma(state.ema, state.vars, o.ema);
   }
   if (!r.applied) state.skipped++;
   state.step++;

@@ -7,6 +7,7 @@ import type { Params } from '../farmer/params';
 import { makeModel, type FarmerModel } from '../farmer/model';
 import { analyzeForward } from '../farmer/model';
 import { dropLabels } from '../farmer/labels';
+import { updateEma } from './flat';
 import { dequantizeGaussian, dequantizeUniform, gaussianSigma } from '../data/dequantize';
 import { Rng } from '../util/random';
 import { AdamW } from './adamw';
@@ -119,12 +120,7 @@ export async function trainOneStep(cfg: FarmerConfig, state: TrainState, data: T
   const logdetPerDim = (await logdet!.data())[0];
   logdet!.dispose();
   if (r.applied && state.ema) {
-    const decay = emaDecay(o.ema, t);
-    for (const [n, v] of state.vars) {
-      const old = state.ema.get(n)!;
-      state.ema.set(n, tf.keep(tf.tidy(() => old.mul(decay).add(v.mul(1 - decay)))));
-      old.dispose();
-    }
+    updateEma(state.ema, state.vars, emaDecay(o.ema, t));
   }
   if (!r.applied) state.skipped++;
   state.step++;

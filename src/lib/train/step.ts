@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../farmer/params';
 import type { AdamW } from './adamw';
+import { flatten, layoutOf } from './flat';
 
 /** Trainable copies of the weights (unnamed: tfjs variable names are global). */
 export function toVariables(params: Params): Map<string, tf.Variable> {
@@ -29,22 +30,21 @@ export async function trainStep(vars: Map<string, tf.Variable>, lossFn: () => tf
     const g = grads[list[i].name];
     if (g) byName.set(n, g);
   });
-  // A chain of adds, not tf.addN: WebGPU's AddN binds one storage buffer per input, and a
-  // model's ~175 gradients exceed the per-stage limit (8 on some adapters).
-  const normT = tf.tidy(() => [...byName.values()].map((g) => g.square().sum()).reduce((a, b) => a.add(b)).sqrt());
+  // One flat vector: the norm, the clipping and AdamW are a few dozen kernels (flat.ts).
+  const layout = layoutOf(byName);
+  const flat = flatten(layout, byName);
+  for (const g of byName.values()) g.dispose();
+  const normT = tf.tidy(() => flat.square().sum().sqrt());
   const [loss, gradNorm] = [(await value.data())[0], (await normT.data())[0]];
   value.dispose();
   normT.dispose();
   const applied = Number.isFinite(loss) && Number.isFinite(gradNorm);
   if (applied) {
     const scale = clip > 0 && gradNorm > clip ? clip / gradNorm : 1;
-    if (scale !== 1)
-      for (const [n, g] of byName) {
-        byName.set(n, tf.mul(g, scale));
-        g.dispose();
-      }
-    optimizer.apply(vars, byName, lr);
+    const g = scale !== 1 ? tf.mul(flat, scale) as tf.Tensor1D : flat;
+    optimizer.applyFlat(vars, layout, g, lr);
+    if (g !== flat) g.dispose();
   }
-  for (const g of byName.values()) g.dispose();
+  flat.dispose();
   return { loss, gradNorm, applied };
 }
