@@ -19,8 +19,10 @@ export const booleanFlags = ['engine-only'];
 export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--backend wasm|cpu|webgpu] [--json]
   on the reference configuration of spec §7: forward images/s, training-step images/s with the
   stock and the explicit-transpose BatchMatMul gradient, AF inverse images/s with and without the
-  KV cache; then (unless --engine-only) training images/s for each configs/*.json, sampling images/s
-  of a teacher and its one-step student, and FID time for 10k × feature-dim features.
+  KV cache, and the kernels one training step runs (Reshape and Identity not counted: what a
+  dispatch-bound backend such as WebGPU pays for); then (unless --engine-only) training images/s
+  for each configs/*.json, sampling images/s of a teacher and its one-step student, and FID time
+  for 10k × feature-dim features.
   Each figure is the median of R timed runs after one warm-up run.`;
 
 
@@ -43,16 +45,25 @@ async function benchForward(model: FarmerModel, B: number, reps: number): Promis
   return t;
 }
 
-async function benchTrainStep(model: FarmerModel, B: number, reps: number, fast: boolean): Promise<Timing> {
+/** Kernels that do work: Reshape and Identity only relabel a tensor's buffer. */
+function countWorkKernels(kernels: { name: string }[]): number {
+  return kernels.filter((k) => k.name !== 'Reshape' && k.name !== 'Identity').length;
+}
+
+async function benchTrainStep(model: FarmerModel, B: number, reps: number, fast: boolean): Promise<Timing & { kernels: number }> {
   useFastMatMulGradient(fast);
   const vars = toVariables(model.params);
   const trainable = makeModel(model.config, vars);
   const opt = new AdamW({ weightDecay: 0.03 });
   const { x, labels } = randomInputs(model.config, B, 2);
   try {
-    return await timeIt(async () => {
+    const step = async () => {
       await trainStep(vars, () => trainingLoss(trainable, x, labels), opt, 1e-4);
-    }, reps, B);
+    };
+    const timing = await timeIt(step, reps, B);
+    // what a dispatch-bound backend (WebGPU) pays for, per step
+    const kernels = countWorkKernels((await tf.profile(step)).kernels);
+    return { ...timing, kernels };
   } finally {
     useFastMatMulGradient(true);
     x.dispose();
@@ -89,7 +100,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const trainStock = await benchTrainStep(model, batch, reps, false);
   say(`  train step, stock  ${trainStock.images_per_s.toFixed(2)} images/s`);
   const trainFast = await benchTrainStep(model, batch, reps, true);
-  say(`  train step, fixed  ${trainFast.images_per_s.toFixed(2)} images/s`);
+  say(`  train step, fixed  ${trainFast.images_per_s.toFixed(2)} images/s, ${trainFast.kernels} kernels a step`);
   const invBatch = Math.max(1, batch >> 1);
   const invCached = await benchInverse(model, invBatch, reps, true);
   say(`  inverse, cached    ${invCached.images_per_s.toFixed(2)} images/s`);
