@@ -49,9 +49,9 @@ export class AdamW {
     const unknown = layout.names.find((n) => !vars.has(n));
     if (unknown) throw new Error(`gradient for unknown variable ${unknown}`);
     const { m, v, w } = tf.tidy(() => {
-      const moment = (state: Map<string, tf.Tensor>) => tf.concat(layout.names.map((n, i) => state.get(n)?.reshape([-1]) ?? tf.zeros([layout.sizes[i]])));
-      const m = moment(this.state.m).mul(this.beta1).add(g.mul(1 - this.beta1));
-      const v = moment(this.state.v).mul(this.beta2).add(g.square().mul(1 - this.beta2));
+      // moments start at zero, for every variable on the first step
+      const m = flatten(layout, this.state.m, true).mul(this.beta1).add(g.mul(1 - this.beta1));
+      const v = flatten(layout, this.state.v, true).mul(this.beta2).add(g.square().mul(1 - this.beta2));
       const update = m.div(c1).div(v.div(c2).sqrt().add(this.eps));
       // decoupled decay on matrices only: w·(1 − lr·λ) there, w elsewhere
       const keep = this.decayMask(layout).mul(-lr * this.weightDecay).add(1);

@@ -17,12 +17,13 @@ export function layoutOf(tensors: Map<string, tf.Tensor>): FlatLayout {
   return { names, shapes, sizes: shapes.map((s) => s.reduce((a, b) => a * b, 1)) };
 }
 
-/** [Σ sizes]: the tensors of `layout`, taken by name from `tensors`, one after another. */
-export function flatten(layout: FlatLayout, tensors: Map<string, tf.Tensor>): tf.Tensor1D {
-  return tf.tidy(() => tf.concat(layout.names.map((n) => {
+/** [Σ sizes]: the tensors of `layout`, taken by name from `tensors`, one after another; a missing one is an error, or zeros if `zerosForMissing`. */
+export function flatten(layout: FlatLayout, tensors: Map<string, tf.Tensor>, zerosForMissing = false): tf.Tensor1D {
+  return tf.tidy(() => tf.concat(layout.names.map((n, i) => {
     const t = tensors.get(n);
-    if (!t) throw new Error(`flatten: no tensor ${n}`);
-    return t.reshape([-1]);
+    if (t) return t.reshape([-1]);
+    if (zerosForMissing) return tf.zeros([layout.sizes[i]]);
+    throw new Error(`flatten: no tensor ${n}`);
   })) as tf.Tensor1D);
 }
 
