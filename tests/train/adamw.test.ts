@@ -1,6 +1,6 @@
-// AdamW, the gradient norm and the EMA now run over one flat vector (flat.ts); checked against a
-// float64 loop over every entry, written from the update rules (Loshchilov & Hutter; spec's
-// training section), for a matrix (decayed), a bias and a 1-D table (not decayed).
+// AdamW, the gradient norm and the EMA, tensor by tensor (wasm, cpu) and over one flat vector
+// (GPU backends, flat.ts); both checked against a float64 loop over every entry, written from the
+// update rules (Loshchilov & Hutter), for a matrix (decayed), a bias and a 1-D table (not decayed).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdamW } from '../../src/lib/train/adamw';
@@ -38,7 +38,10 @@ describe('flat AdamW', () => {
     });
   });
 
-  it('three clipped steps equal a float64 loop over every entry (moments, bias correction, decoupled decay on matrices)', async () => {
+  it.each([
+    { mode: 'tensor by tensor', flat: false },
+    { mode: 'as one flat vector', flat: true },
+  ])('three clipped steps, $mode, equal a float64 loop over every entry (moments, bias correction, decoupled decay on matrices)', async ({ flat }) => {
     const rng = new Rng(3);
     const w0 = randomMap(rng);
     const grads = [randomMap(rng), randomMap(rng), randomMap(rng)].map((g) => new Map([...g].map(([n, v]) => [n, v.map((x) => 3 * x)])));
@@ -50,7 +53,7 @@ describe('flat AdamW', () => {
     const norms: number[] = [];
     for (let t = 0; t < 3; t++) {
       // loss = Σ g·w has gradient g for every variable
-      const r = await trainStep(vars, () => tf.addN([...vars].map(([n, v]) => v.mul(tf.tensor(Float32Array.from(grads[t].get(n)!), shapes[n])).sum())) as tf.Scalar, opt, lrs[t], clip);
+      const r = await trainStep(vars, () => tf.addN([...vars].map(([n, v]) => v.mul(tf.tensor(Float32Array.from(grads[t].get(n)!), shapes[n])).sum())) as tf.Scalar, opt, lrs[t], clip, flat);
       norms.push(r.gradNorm);
     }
 
@@ -84,13 +87,13 @@ describe('flat AdamW', () => {
     for (const v of vars.values()) v.dispose();
   });
 
-  it('updateEma: decay·ema + (1 − decay)·w per entry, without leaking tensors', () => {
+  it.each([false, true])('updateEma (flat: %s): decay·ema + (1 − decay)·w per entry, without leaking tensors', (flat) => {
     const rng = new Rng(5);
     const e0 = randomMap(rng), w0 = randomMap(rng);
     const ema = new Map([...e0].map(([n, v]) => [n, tf.tensor(Float32Array.from(v), shapes[n])]));
     const vars = new Map([...w0].map(([n, v]) => [n, tf.tensor(Float32Array.from(v), shapes[n])]));
     const before = tf.memory().numTensors;
-    updateEma(ema, vars, 0.99);
+    updateEma(ema, vars, 0.99, flat);
     expect(tf.memory().numTensors).toBe(before);
     for (const [n, e] of e0) {
       const want = e.map((x, i) => 0.99 * x + 0.01 * w0.get(n)![i]);

@@ -1,6 +1,6 @@
 // AdamW (Loshchilov & Hutter): Adam moments with weight decay applied to the weights directly.
 import * as tf from '@tensorflow/tfjs';
-import { flatten, layoutOf, unflatten, type FlatLayout } from './flat';
+import { flatten, unflatten, type FlatLayout } from './flat';
 
 export interface AdamWOptions {
   beta1?: number;
@@ -31,17 +31,35 @@ export class AdamW {
     this.weightDecay = weightDecay;
   }
 
-  /** One update of every variable that has a gradient, at learning rate lr. */
+  /** One update of every variable that has a gradient, at learning rate lr, tensor by tensor. */
   apply(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
-    const layout = layoutOf(grads);
-    const g = flatten(layout, grads);
-    this.applyFlat(vars, layout, g, lr);
-    g.dispose();
+    const t = ++this.state.step;
+    const c1 = 1 - this.beta1 ** t, c2 = 1 - this.beta2 ** t;
+    for (const [name, g] of grads) {
+      const w = vars.get(name);
+      if (!w) throw new Error(`gradient for unknown variable ${name}`);
+      const m0 = this.state.m.get(name), v0 = this.state.v.get(name);
+      const [m, v] = tf.tidy(() => [
+        (m0 ?? tf.zerosLike(g)).mul(this.beta1).add(g.mul(1 - this.beta1)),
+        (v0 ?? tf.zerosLike(g)).mul(this.beta2).add(g.square().mul(1 - this.beta2)),
+      ]);
+      m0?.dispose();
+      v0?.dispose();
+      this.state.m.set(name, m);
+      this.state.v.set(name, v);
+      const decay = w.rank >= 2 ? this.weightDecay : 0;
+      const next = tf.tidy(() => {
+        const update = m.div(c1).div(v.div(c2).sqrt().add(this.eps));
+        return w.mul(1 - lr * decay).sub(update.mul(lr));
+      });
+      w.assign(next);
+      next.dispose();
+    }
   }
 
   /**
-   * The same update with the gradients as one flat vector in `layout` order (see flat.ts): the
-   * moments and weights are updated as flat vectors too, then split back per variable.
+   * The same update with the gradients as one flat vector in `layout` order, for GPU backends
+   * (flat.ts): moments and weights are updated as flat vectors too, then split back per variable.
    */
   applyFlat(vars: Map<string, tf.Variable>, layout: FlatLayout, g: tf.Tensor1D, lr: number): void {
     const t = ++this.state.step;

@@ -1,7 +1,9 @@
 // Many parameter-shaped tensors as one flat vector and back. An optimizer step over one vector
 // is a few dozen kernels instead of a dozen per parameter tensor: on WebGPU, where tfjs is bound
-// by kernel dispatch, the per-tensor AdamW, EMA and gradient norm were 40 % of a training step's
-// ~9,200 kernels (README, Benchmarks).
+// by kernel dispatch, the per-tensor AdamW, EMA and gradient norm were over half of a training
+// step's kernels (README, Benchmarks). On wasm and cpu a kernel is cheap but every Slice copies
+// its whole input first, so splitting the vector back costs more than it saves (a training step
+// 1.3 s → 3.2 s): there the update stays per tensor.
 import * as tf from '@tensorflow/tfjs';
 
 /** Which tensors, in which order, with which shapes. */
@@ -32,8 +34,21 @@ export function unflatten(layout: FlatLayout, flat: tf.Tensor1D): tf.Tensor[] {
   return tf.tidy(() => tf.split(flat, layout.sizes).map((part, i) => part.reshape(layout.shapes[i])));
 }
 
-/** ema ← decay·ema + (1 − decay)·vars for every tensor of `ema`, as one flat update. */
-export function updateEma(ema: Map<string, tf.Tensor>, vars: Map<string, tf.Tensor>, decay: number): void {
+/** Whether the active backend should update parameters as one flat vector (GPU backends). */
+export function flatUpdates(): boolean {
+  const b = tf.getBackend();
+  return b === 'webgpu' || b === 'webgl';
+}
+
+/** ema ← decay·ema + (1 − decay)·vars for every tensor of `ema`, flat where flatUpdates(). */
+export function updateEma(ema: Map<string, tf.Tensor>, vars: Map<string, tf.Tensor>, decay: number, flat = flatUpdates()): void {
+  if (!flat) {
+    for (const [n, old] of ema) {
+      ema.set(n, tf.keep(tf.tidy(() => old.mul(decay).add(vars.get(n)!.mul(1 - decay)))));
+      old.dispose();
+    }
+    return;
+  }
   const layout = layoutOf(ema);
   const next = tf.tidy(() => unflatten(layout, flatten(layout, ema).mul(decay).add(flatten(layout, vars).mul(1 - decay)) as tf.Tensor1D));
   layout.names.forEach((n, i) => {
