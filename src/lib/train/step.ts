@@ -33,41 +33,36 @@ export async function trainStep(vars: Map<string, tf.Variable>, lossFn: () => tf
     const g = grads[list[i].name];
     if (g) byName.set(n, g);
   });
-  const result = flat ? await applyFlat(vars, byName, value, optimizer, lr, clip) : await applyPerTensor(vars, byName, value, optimizer, lr, clip);
+  let result: StepResult;
+  if (flat) {
+    // one flat vector: norm, clipping and AdamW in a few dozen kernels (flat.ts)
+    const layout = layoutOf(byName);
+    const g = flatten(layout, byName);
+    result = await clipAndApply(value, tf.tidy(() => g.square().sum().sqrt()), clip, (scale) => {
+      const scaled = scale === 1 ? g : (tf.mul(g, scale) as tf.Tensor1D);
+      optimizer.applyFlat(vars, layout, scaled, lr);
+      if (scaled !== g) scaled.dispose();
+    });
+    g.dispose();
+  } else {
+    // tensor by tensor; the norm is a chain of adds (a tf.addN of ~175 inputs exceeds WebGPU's buffer limit)
+    const normT = tf.tidy(() => [...byName.values()].map((g) => g.square().sum()).reduce((a, b) => a.add(b)).sqrt());
+    result = await clipAndApply(value, normT, clip, (scale) => {
+      const scaled = scale === 1 ? byName : new Map([...byName].map(([n, g]) => [n, tf.mul(g, scale)]));
+      optimizer.apply(vars, scaled, lr);
+      if (scaled !== byName) for (const g of scaled.values()) g.dispose();
+    });
+  }
   for (const g of byName.values()) g.dispose();
   value.dispose();
   return result;
 }
 
-/** Norm, clipping and AdamW tensor by tensor; the norm is a chain of adds (a tf.addN of ~175 inputs exceeds WebGPU's buffer limit). */
-async function applyPerTensor(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, value: tf.Scalar, optimizer: AdamW, lr: number, clip: number): Promise<StepResult> {
-  const normT = tf.tidy(() => [...grads.values()].map((g) => g.square().sum()).reduce((a, b) => a.add(b)).sqrt());
+/** Reads the loss and the global norm; applies `update` with the clipping scale only when both are finite. */
+async function clipAndApply(value: tf.Scalar, normT: tf.Tensor, clip: number, update: (scale: number) => void): Promise<StepResult> {
   const [loss, gradNorm] = [(await value.data())[0], (await normT.data())[0]];
   normT.dispose();
   const applied = Number.isFinite(loss) && Number.isFinite(gradNorm);
-  if (applied) {
-    const scale = clip > 0 && gradNorm > clip ? clip / gradNorm : 1;
-    const scaled = scale === 1 ? grads : new Map([...grads].map(([n, g]) => [n, tf.mul(g, scale)]));
-    optimizer.apply(vars, scaled, lr);
-    if (scaled !== grads) for (const g of scaled.values()) g.dispose();
-  }
-  return { loss, gradNorm, applied };
-}
-
-/** The same on one flat vector: norm, clipping and AdamW in a few dozen kernels (flat.ts). */
-async function applyFlat(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, value: tf.Scalar, optimizer: AdamW, lr: number, clip: number): Promise<StepResult> {
-  const layout = layoutOf(grads);
-  const flat = flatten(layout, grads);
-  const normT = tf.tidy(() => flat.square().sum().sqrt());
-  const [loss, gradNorm] = [(await value.data())[0], (await normT.data())[0]];
-  normT.dispose();
-  const applied = Number.isFinite(loss) && Number.isFinite(gradNorm);
-  if (applied) {
-    const scale = clip > 0 && gradNorm > clip ? clip / gradNorm : 1;
-    const g = scale !== 1 ? (tf.mul(flat, scale) as tf.Tensor1D) : flat;
-    optimizer.applyFlat(vars, layout, g, lr);
-    if (g !== flat) g.dispose();
-  }
-  flat.dispose();
+  if (applied) update(clip > 0 && gradNorm > clip ? clip / gradNorm : 1);
   return { loss, gradNorm, applied };
 }
