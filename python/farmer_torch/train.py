@@ -168,7 +168,9 @@ def parse_args(argv):
     ap.add_argument("config", nargs="?", help="config JSON (spec section 7); not needed with --resume")
     ap.add_argument("--dataset", required=True, choices=["mnist", "colored-mnist"])
     ap.add_argument("--out", required=True, help="model file to write (.safetensors)")
-    ap.add_argument("--steps", type=int, help="length of the schedule (required unless --resume)")
+    ap.add_argument("--steps", type=int, help="length of the schedule (required unless --resume or --minutes)")
+    ap.add_argument("--minutes", type=float, help="instead of --steps: time the first 20 steps (inside the warm-up) and "
+                    "fix --steps so the schedule ends after about this many minutes")
     ap.add_argument("--batch", type=int, help="global batch (split over the processes); default 32")
     ap.add_argument("--lr", type=float)
     ap.add_argument("--lr-min", type=float, dest="lrMin")
@@ -236,9 +238,11 @@ def main(argv=None) -> int:
             raise TrainError(f"config not found: {a.config}") from None
         except json.JSONDecodeError as e:
             raise TrainError(f"{a.config}: not valid JSON ({e})") from None
-        if not a.steps:
-            raise TrainError("missing --steps")
-        o = {**DEFAULTS, **given, "steps": a.steps}
+        if not a.steps and not a.minutes:
+            raise TrainError("missing --steps (or --minutes)")
+        o = {**DEFAULTS, **given, "steps": a.steps or 10**9}
+        if a.minutes and o["warmup"] < 20:
+            raise TrainError("--minutes needs --warmup >= 20 (the schedule is fixed after 20 timed steps)")
         model = init_weights(Farmer(config), o["seed"])
         if a.init:
             src, card = load_model(a.init)
@@ -280,7 +284,8 @@ def main(argv=None) -> int:
     n_params = sum(p.numel() for p in params)
     say(f"training {n_params:,} parameters on {a.dataset} ({len(images)} images), {device.type}"
         f"{' bf16' if bf16 else ''}, {world} process(es) x {torch.get_num_threads()} thread(s), "
-        f"batch {o['batch']}, {o['steps']} steps, torch {torch.__version__}")
+        f"batch {o['batch']}, {'steps sized by --minutes' if a.minutes and not a.resume else str(o['steps']) + ' steps'}, "
+        f"torch {torch.__version__}")
 
     history = []
     if rank == 0:
@@ -322,6 +327,7 @@ def main(argv=None) -> int:
 
     last_ckpt = time.time()
     started = time.time()
+    sizing = a.minutes is not None and not a.resume
     end = min(o["steps"], a.stop_at) if a.stop_at else o["steps"]
     log_file = open(log_path, "a") if rank == 0 else None
     window = []
@@ -362,6 +368,14 @@ def main(argv=None) -> int:
                  "images_per_s": o["batch"] / dt, "skipped": not applied}
         history.append(entry)
         window.append(entry)
+        if sizing and step == 20:
+            rate = torch.tensor([(time.time() - started) / 20])
+            if world > 1:
+                dist.broadcast(rate, 0)
+            o["steps"] = max(21, int(a.minutes * 60 / float(rate)))
+            end = min(o["steps"], a.stop_at) if a.stop_at else o["steps"]
+            sizing = False
+            say(f"--minutes {a.minutes}: {float(rate):.3f} s a step, so --steps {o['steps']}")
         if log_file:
             log_file.write(json.dumps(entry) + "\n")
         if step % a.log_every == 0 or step == end:
