@@ -310,10 +310,11 @@ def main(argv=None) -> int:
                 "world_size": world, "threads": torch.get_num_threads(), "bf16": bf16,
                 "options": o, "skipped_steps": skipped,
                 "last_bpd": history[-1]["bpd"] if history else None,
-                **({"final_sigma": final_sigma(dq)} if dq["kind"] == "gaussian" else {}),
                 **({"init": init_info} if init_info else {}),
             },
         }
+        if dq["kind"] == "gaussian":  # the sigma of the last step: the Tweedie step's (docs/model.md)
+            card["sampling"] = {"sigma": gaussian_sigma(dq, max(step - 1, 0) / o["steps"])}
         save_checkpoint(a.out, config, weights, card, f16=a.f16)
         save_state(state_path, config, o, model, opt, ema, step, time_s, skipped, {"init": init_info} if init_info else {})
 
