@@ -50,7 +50,7 @@ def tarflow_state_dict(C=3, H=8, p=2, W=32, blocks=3, layers=2, classes=4, expan
             sd[a + "mlp.main.0.bias"] = rnd(expansion * W, s=0.1)
             sd[a + "mlp.main.2.weight"] = rnd(W, expansion * W, s=0.1)
             sd[a + "mlp.main.2.bias"] = rnd(W, s=0.1)
-        sd[b + "proj_out.weight"] = rnd(2 * d if nvp else d, W, s=0.05)
+        sd[b + "proj_out.weight"] = rnd(2 * d if nvp else d, W, s=0.015)
         sd[b + "proj_out.bias"] = rnd(2 * d if nvp else d, s=0.05)
         sd[b + "attn_mask"] = torch.ones(N, N).tril()
     sd["var"] = torch.ones(N, d)
