@@ -2,17 +2,26 @@
 KV cache, N i.i.d. redundant vectors from G_R, the AF inverse, and the Tweedie step for
 Gaussian-dequantized models.
 
-The draws use torch's generator, not the engine's: the same seed gives different samples here
-and in the workbench, while the same latent gives the same image (tested).
+Classifier-free guidance (naive or resampling, guidance.py) draws each token against the null
+label. The draws use torch's generator, not the engine's: the same seed gives different samples
+here and in the workbench, while the same latent gives the same image (tested).
 """
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
 import torch
 
+from .checkpoint import CheckpointError, load_model
 from .config import final_sigma
 from .model import Farmer, split_gmm
 from .guidance import TABLE6, ResamplingParams, naive_cfg, resampling_cfg
 from .nn import make_caches, step_layers
+from .png import encode_png, image_grid
 
 
 def draw_gmm(logits, means, sigmas, T: float, s: float, g: torch.Generator) -> torch.Tensor:
@@ -201,8 +210,6 @@ def parse_cfg_params(text: str | None) -> dict:
 
 
 def _parse(argv):
-    import argparse
-
     ap = argparse.ArgumentParser(prog="python3 -m farmer_torch.sample", usage=USAGE.split("\n\n")[0],
                                  description=USAGE.split("\n\n")[1])
     ap.add_argument("model")
@@ -243,15 +250,6 @@ def settings(a, card: dict) -> dict:
 
 
 def main(argv=None) -> int:
-    import json
-    import sys
-    import time
-
-    import numpy as np
-
-    from .checkpoint import CheckpointError, load_model
-    from .png import encode_png, image_grid
-
     a = _parse(sys.argv[1:] if argv is None else argv)
     try:
         if a.threads:
@@ -339,6 +337,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    import sys
-
     sys.exit(main())
