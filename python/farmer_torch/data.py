@@ -8,7 +8,7 @@ import struct
 
 import numpy as np
 
-from .rng import Rng
+from .rng import Rng, RngBatch
 
 FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -69,11 +69,30 @@ def hsv_to_rgb(h: float, s: float, v: float) -> tuple[float, float, float]:
 
 
 def image_colors(index: int, seed: int):
+    """Foreground and background RGB of image `index` (one image; image_colors_batch draws the same)."""
     rng = Rng((seed ^ index) & 0xFFFFFFFF)
     fg_hue = rng.uniform()
     fg = hsv_to_rgb(fg_hue, 0.75 + 0.25 * rng.uniform(), 0.85 + 0.15 * rng.uniform())
     bg_hue = math.fmod(fg_hue + 1 / 3 + rng.uniform() / 3, 1)
     bg = hsv_to_rgb(bg_hue, 0.4 + 0.4 * rng.uniform(), 0.15 + 0.3 * rng.uniform())
+    return fg, bg
+
+
+def _hsv_to_rgb_batch(h, s, v) -> np.ndarray:
+    def f(n: int):
+        k = np.fmod(n + h * 6, 6)
+        return v - v * s * np.maximum(0.0, np.minimum(np.minimum(k, 4 - k), 1.0))
+
+    return np.stack([f(5), f(3), f(1)], -1)
+
+
+def image_colors_batch(indices: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """image_colors of many images at once: fg, bg [n, 3] (float64, the same values)."""
+    rng = RngBatch((np.asarray(indices, np.uint64) ^ seed) & 0xFFFFFFFF)
+    fg_hue = rng.uniform()
+    fg = _hsv_to_rgb_batch(fg_hue, 0.75 + 0.25 * rng.uniform(), 0.85 + 0.15 * rng.uniform())
+    bg_hue = np.fmod(fg_hue + 1 / 3 + rng.uniform() / 3, 1)
+    bg = _hsv_to_rgb_batch(bg_hue, 0.4 + 0.4 * rng.uniform(), 0.15 + 0.3 * rng.uniform())
     return fg, bg
 
 
@@ -84,15 +103,14 @@ def _js_round(x: np.ndarray) -> np.ndarray:
 
 
 def colorize(images: np.ndarray, seed: int, first_index: int = 0) -> np.ndarray:
-    """Grey [n, h, w, 1] -> [n, h, w, 3]: pixel = round(255 (bg (1 - m) + fg m)), m = intensity/255."""
-    n = images.shape[0]
-    fg = np.empty((n, 3))
-    bg = np.empty((n, 3))
-    for i in range(n):
-        fg[i], bg[i] = image_colors(first_index + i, seed)
-    m = images.astype(np.float64) / 255  # [n, h, w, 1]
-    out = 255 * (bg[:, None, None, :] * (1 - m) + fg[:, None, None, :] * m)
-    return _js_round(out).astype(np.uint8)
+    """Grey [n, h, w, 1] -> [n, h, w, 3]: pixel = round(255 (bg (1 - m) + fg m)), m = intensity/255,
+    through each image's table of the 256 intensities (the same float64 arithmetic per value)."""
+    n, h, w, _ = images.shape
+    fg, bg = image_colors_batch(np.arange(first_index, first_index + n), seed)
+    m = (np.arange(256, dtype=np.float64) / 255)[None, :, None]  # [1, 256, 1]
+    table = _js_round(255 * (bg[:, None, :] * (1 - m) + fg[:, None, :] * m)).astype(np.uint8)  # [n, 256, 3]
+    idx = images.reshape(n, h * w, 1).astype(np.intp)
+    return np.take_along_axis(table, np.broadcast_to(idx, (n, h * w, 3)), 1).reshape(n, h, w, 3)
 
 
 def load_dataset(name: str, split: str, data_dir: str | None = None) -> tuple[np.ndarray, np.ndarray]:

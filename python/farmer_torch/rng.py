@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 M32 = 0xFFFFFFFF
 
 
@@ -56,3 +58,35 @@ class Rng:
         r = math.sqrt(-2 * math.log(u))
         self.spare = r * math.sin(2 * math.pi * v)
         return r * math.cos(2 * math.pi * v)
+
+
+class RngBatch:
+    """Many independent Rng streams at once (numpy, one per seed), drawing what Rng draws."""
+
+    def __init__(self, seeds: np.ndarray):
+        s = np.asarray(seeds, np.uint64) & M32
+
+        def nxt():
+            nonlocal s
+            s = (s + 0x9E3779B9) & M32
+            z = ((s ^ (s >> 16)) * 0x85EBCA6B) & M32
+            z = ((z ^ (z >> 13)) * 0xC2B2AE35) & M32
+            return z ^ (z >> 16)
+
+        self.a, self.b, self.c, self.d = nxt(), nxt(), nxt(), nxt()
+        for _ in range(12):
+            self.next_u32()
+
+    def next_u32(self) -> np.ndarray:
+        t = (self.a + self.b + self.d) & M32
+        self.d = (self.d + 1) & M32
+        self.a = self.b ^ (self.b >> 9)
+        self.b = (self.c + (self.c << 3)) & M32
+        self.c = ((self.c << 21) | (self.c >> 11)) & M32
+        self.c = (self.c + t) & M32
+        return t
+
+    def uniform(self) -> np.ndarray:
+        hi = (self.next_u32() >> 5).astype(np.float64)
+        lo = (self.next_u32() >> 6).astype(np.float64)
+        return (hi * 67108864 + lo) / 9007199254740992

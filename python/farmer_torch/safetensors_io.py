@@ -1,7 +1,7 @@
 """The safetensors container: u64 little-endian header length, JSON header, byte buffer.
 
 A small reader/writer of our own (Debian has no `safetensors` package); where the package can be
-imported, the tests check this one against it.
+imported, the tests check this one against it. Reads BF16 too (as float32), as the engine does.
 """
 from __future__ import annotations
 
@@ -61,15 +61,26 @@ def parse(buf: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     body = memoryview(buf)[8 + n:]
     out: dict[str, np.ndarray] = {}
     for name, e in header.items():
-        if not isinstance(e, dict) or e.get("dtype") not in DTYPES or not isinstance(e.get("shape"), list):
+        if not isinstance(e, dict) or e.get("dtype") not in (*DTYPES, "BF16") or not isinstance(e.get("shape"), list):
             raise SafetensorsError(f"tensor {name}: bad header entry {e!r}")
-        start, end = e["data_offsets"]
+        offsets = e.get("data_offsets")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
+            raise SafetensorsError(f"tensor {name}: bad data_offsets {offsets!r}")
+        start, end = offsets
+        if e["dtype"] == "BF16":  # the upper half of a float32
+            raw = _read(body, name, start, end, e, np.dtype("<u2"))
+            out[name] = (raw.astype(np.uint32) << 16).view(np.float32)
+            continue
         dt = np.dtype(DTYPES[e["dtype"]]).newbyteorder("<")
-        count = int(np.prod(e["shape"], dtype=np.int64))
-        if end - start != count * dt.itemsize or end > len(body) or start < 0:
-            raise SafetensorsError(f"tensor {name}: offsets [{start}, {end}] do not fit shape {e['shape']} {e['dtype']}")
-        out[name] = np.frombuffer(body[start:end], dtype=dt).reshape(e["shape"]).astype(dt.newbyteorder("="))
+        out[name] = _read(body, name, start, end, e, dt).astype(dt.newbyteorder("="))
     return out, meta
+
+
+def _read(body, name: str, start: int, end: int, e: dict, dt: np.dtype) -> np.ndarray:
+    count = int(np.prod(e["shape"], dtype=np.int64))
+    if end - start != count * dt.itemsize or end > len(body) or start < 0:
+        raise SafetensorsError(f"tensor {name}: offsets [{start}, {end}] do not fit shape {e['shape']} {e['dtype']}")
+    return np.frombuffer(body[start:end], dtype=dt).reshape(e["shape"])
 
 
 def load_file(path: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:

@@ -411,9 +411,9 @@ def main(argv=None) -> int:
     return 0
 
 
-def cli() -> int:
+def cli(argv=None) -> int:
     try:
-        return main()
+        return main(argv)
     except (TrainError, ConfigError, CheckpointError, DataError, SafetensorsError) as e:
         print(f"farmer_torch.train: {e}", file=sys.stderr)
         return 1
