@@ -36,7 +36,7 @@ function setup(files: Parameters<typeof fakeFetch>[0], overrides: Partial<Worker
       model: {} as never,
       dispose: () => disposed.push(name),
     }),
-    experiments: { load: async (id) => Promise.reject(new Error(`no ${id}`)), needsFeatureNet: () => false, needsTeacher: () => false },
+    loadExperiment: async (id) => Promise.reject(new Error(`no ${id}`)),
     loadTestSet: async () => Promise.reject(new Error('no test set')),
     loadFeatureNet: async () => Promise.reject(new Error('no feature net')),
     ...overrides,

@@ -3,7 +3,7 @@
 // experiment registry, test splits (static/data/) and feature networks (static/models/).
 /// <reference lib="webworker" />
 import { fetchTestSet } from '../data/datasets';
-import { loadExperiment, needsFeatureNet, needsTeacher } from '../experiments/index';
+import { loadExperiment } from '../experiments/catalog';
 import { makeModel } from '../farmer/model';
 import { countParams, disposeParams } from '../farmer/params';
 import { CheckpointError, loadCheckpoint } from '../io/checkpoint';
@@ -34,7 +34,7 @@ const handlers = createHandlers({
     const { config, card, params } = loaded;
     return { info: { name, parameters: countParams(params), config, card }, model: makeModel(config, params), dispose: () => disposeParams(params) };
   },
-  experiments: { load: loadExperiment, needsFeatureNet, needsTeacher },
+  loadExperiment,
   // Colored MNIST is derived here from the MNIST file: a third of the download.
   loadTestSet: (name) => fetchTestSet(name, { baseUrl: `${base}data/`, derive: true }),
   loadFeatureNet: (name) => fetchFeatureNet(name, { baseUrl: `${base}models/` }),
