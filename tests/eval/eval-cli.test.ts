@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeTinyCheckpoint } from '../helpers/files';
 import { writeNpy } from '../../src/lib/io/npy';
-import { loadDataset } from '../../src/lib/data/node';
+import { loadDataset } from '../../src/node/datasets';
 import { createClassifier } from '../../src/lib/metrics/classifier';
 import { encodeFeatureNet } from '../../src/lib/metrics/features';
 import { Rng } from '../../src/lib/util/random';

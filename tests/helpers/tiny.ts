@@ -1,7 +1,8 @@
 // Tiny configurations for numerical tests: every configuration kind of the spec.
 import * as tf from '@tensorflow/tfjs';
 import { parseConfig, type FarmerConfig } from '../../src/lib/farmer/config';
-import { initParams, type Params } from '../../src/lib/farmer/params';
+import { initParams } from '../../src/lib/farmer/params';
+import { type Params } from '../../src/lib/nn/params';
 import { makeModel, type FarmerModel } from '../../src/lib/farmer/model';
 import { Rng } from '../../src/lib/util/random';
 

@@ -3,9 +3,9 @@
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { openModel, progressBar, setupBackend } from '../common';
-import { loadDataset } from '../../lib/data/node';
+import { loadDataset } from '../../node/datasets';
 import { datasetInfo } from '../../lib/data/datasets';
-import { featureNetPath, loadFeatureNetFile } from '../../lib/metrics/features-node';
+import { featureNetPath, loadFeatureNetFile } from '../../node/feature-net';
 import type { FeatureNet } from '../../lib/metrics/features';
 import { evaluateModel, featureNetName, type EvalPhase, type EvalResult } from '../../lib/metrics/evaluate-model';
 import type { CfgMethod } from '../../lib/farmer/sampling';

@@ -2,7 +2,7 @@ import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { inChunks, openModel, progressBar, setupBackend } from '../common';
 import { modelToPixels } from '../../lib/data/dequantize';
-import { writeBytes } from '../../lib/io/node-files';
+import { writeBytes } from '../../node/files';
 import { writeNpy } from '../../lib/io/npy';
 import { encodePng, imageGrid } from '../../lib/io/png';
 import { sample, type CfgMethod } from '../../lib/farmer/sampling';

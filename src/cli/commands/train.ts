@@ -9,12 +9,13 @@ import { setupBackend } from '../common';
 import { meanOfLast50, runStepLoop } from '../step-loop';
 import { curveSummary } from '../../lib/train/curve';
 import { parseConfig } from '../../lib/farmer/config';
-import { initParams, countParams } from '../../lib/farmer/params';
-import { loadDataset } from '../../lib/data/node';
+import { initParams } from '../../lib/farmer/params';
+import { countParams } from '../../lib/nn/params';
+import { loadDataset } from '../../node/datasets';
 import { defaultTrainOptions, disposeTrainState, exportParams, newTrainState, trainOneStep, type StepLog, type TrainOptions, type TrainState } from '../../lib/train/loop';
 import { decodeTrainState, encodeTrainState } from '../../lib/train/state-file';
 import { saveCheckpointAsync, type Card } from '../../lib/io/checkpoint';
-import { loadModel, readBytes, writeBytes } from '../../lib/io/node-files';
+import { loadModel, readBytes, writeBytes } from '../../node/files';
 
 export const usage = `farmer train <config.json> --dataset mnist|colored-mnist --out model.safetensors [--resume | --init model]
         [--steps N] [--batch B] [--lr 1e-3] [--lr-min 1e-5] [--warmup 200] [--weight-decay 0.03]

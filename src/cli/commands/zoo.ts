@@ -6,7 +6,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { encodeCheckpoint, readCheckpoint } from '../../lib/io/checkpoint';
-import { readBytes, readZooIndex, repoRoot } from '../../lib/io/node-files';
+import { readBytes, readZooIndex, repoRoot } from '../../node/files';
 import { parseZooIndex, type ZooEntry } from '../../lib/io/zoo';
 import type { FarmerConfig } from '../../lib/farmer/config';
 

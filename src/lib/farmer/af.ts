@@ -1,7 +1,7 @@
 // The autoregressive flow, Eqs. 8–10: n causal-Transformer affine blocks, data → latent.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from './config';
-import { param, type Params } from './params';
+import { param, type Params } from '../nn/params';
 import { linearNamed, linearSplit } from '../nn/layers';
 import { createCaches, disposeCaches, transformerStack, transformerStackStep, type StackOptions } from '../nn/transformer';
 import { classMixtureWeights } from './labels';

@@ -1,14 +1,5 @@
 // The model configuration of spec §7, its derived sizes, and its validation.
-
-/** Transformer stack shape shared by the AF blocks and the AR prior. */
-export interface TransformerConfig {
-  /** residual width W */
-  width: number;
-  /** per-head width; W / head_dim heads */
-  head_dim: number;
-  /** MLP hidden = mlp_ratio · W */
-  mlp_ratio: number;
-}
+import type { TransformerConfig } from '../nn/transformer';
 
 export interface AfConfig extends TransformerConfig {
   /** n, the number of flow blocks */

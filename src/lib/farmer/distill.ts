@@ -2,7 +2,7 @@
 // in one parallel pass per block, trained to match the teacher's forward latents.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from './config';
-import type { Params } from './params';
+import type { Params } from '../nn/params';
 import { afForward, blockAffine, blockFlips, type BlockOptions } from './af';
 import type { FarmerModel } from './model';
 import { patchify } from './patchify';

@@ -2,7 +2,7 @@
 // mixture temperature T and Gaussian scale s (supplementary §7).
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/random';
-import type { Params } from './params';
+import type { Params } from '../nn/params';
 import { linearSplit } from '../nn/layers';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);

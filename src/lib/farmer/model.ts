@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Dims, FarmerConfig } from './config';
 import { dimsOf } from './config';
-import type { Params } from './params';
+import type { Params } from '../nn/params';
 import { patchify, unpatchify } from './patchify';
 import { afForward, afInverse, type InverseOptions } from './af';
 import { priorLogProb } from './prior';

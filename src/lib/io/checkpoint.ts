@@ -2,7 +2,8 @@
 // Every malformed or mismatched file is refused with one CheckpointError naming the problem.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, parseConfig, type FarmerConfig } from '../farmer/config';
-import { paramShapes, type Params } from '../farmer/params';
+import { paramShapes } from '../farmer/params';
+import { type Params } from '../nn/params';
 import { encodeF16, parseSafetensors, readFloat32, serializeSafetensors, SafetensorsError, type TensorToWrite } from './safetensors';
 
 export const checkpointFormat = 'farmer-workbench';

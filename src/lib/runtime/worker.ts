@@ -5,7 +5,7 @@
 import { fetchTestSet } from '../data/datasets';
 import { loadExperiment, needsFeatureNet, needsTeacher } from '../experiments/index';
 import { makeModel } from '../farmer/model';
-import { countParams, disposeParams } from '../farmer/params';
+import { countParams, disposeParams } from '../nn/params';
 import { CheckpointError, loadCheckpoint } from '../io/checkpoint';
 import { parseZooIndex } from '../io/zoo';
 import { fetchFeatureNet } from '../metrics/features';

@@ -5,7 +5,7 @@
 // TrainState (src/lib/train/state-file.ts reads and writes it).
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from '../farmer/config';
-import type { Params } from '../farmer/params';
+import type { Params } from '../nn/params';
 import type { FarmerModel } from '../farmer/model';
 import { distillationLoss, initStudentParams, studentConfig } from '../farmer/distill';
 import { dropLabels } from '../farmer/labels';

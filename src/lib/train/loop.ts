@@ -3,7 +3,7 @@
 // Rng(seed, t), so a run resumed from a checkpoint continues exactly as the uninterrupted one.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from '../farmer/config';
-import type { Params } from '../farmer/params';
+import type { Params } from '../nn/params';
 import { makeModel, type FarmerModel } from '../farmer/model';
 import { analyzeForward } from '../farmer/model';
 import { dropLabels } from '../farmer/labels';
