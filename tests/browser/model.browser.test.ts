@@ -6,7 +6,7 @@ import { selectBackend, type BackendName } from '../../src/lib/tf/backend';
 import { afForward, afInverse } from '../../src/lib/farmer/af';
 import { dimsOf, parseConfig, type FarmerConfig } from '../../src/lib/farmer/config';
 import { initParams } from '../../src/lib/farmer/params';
-import { type Params } from '../../src/lib/nn/params';
+import type { Params } from '../../src/lib/nn/params';
 import { Rng } from '../../src/lib/util/random';
 import { maxAbsDiff } from '../tf/fixtures';
 

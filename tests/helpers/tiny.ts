@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseConfig, type FarmerConfig } from '../../src/lib/farmer/config';
 import { initParams } from '../../src/lib/farmer/params';
-import { type Params } from '../../src/lib/nn/params';
+import type { Params } from '../../src/lib/nn/params';
 import { makeModel, type FarmerModel } from '../../src/lib/farmer/model';
 import { Rng } from '../../src/lib/util/random';
 

@@ -17,7 +17,8 @@ import { FEATURE_DIM } from '../../lib/metrics/classifier';
 import { timeFid } from '../../lib/metrics/fid';
 import { repoRoot } from '../../node/files';
 import { Rng } from '../../lib/util/random';
-import { median, timeIt, type Timing } from '../timing';
+import { timeIt, type Timing } from '../timing';
+import { median } from '../../lib/metrics/robust';
 
 
 

@@ -9,6 +9,7 @@ import { gmmFromRow, sampleGmm } from './gmm';
 import { naiveCfg, resamplingCfg, TABLE6_PRESET, type ResamplingParams } from './guidance';
 import { checkLabels, nullLabels } from './labels';
 import { Rng } from '../util/random';
+import { throwIfAborted } from '../util/abort';
 
 export type CfgMethod = 'naive' | 'resampling';
 
@@ -46,10 +47,6 @@ export interface SampleResult {
   cfgFallbacks: number;
 }
 
-function abortCheck(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new DOMException('sampling cancelled', 'AbortError');
-}
-
 /** Draws Z [n, N, d] from the prior on the CPU. */
 export async function sampleLatents(model: FarmerModel, o: SampleOptions, rng: Rng): Promise<{ z: Float32Array; cfgFallbacks: number }> {
   const { tokens: N, tokenDim: d, informative: dI, redundant: dR } = model.dims;
@@ -76,7 +73,7 @@ export async function sampleLatents(model: FarmerModel, o: SampleOptions, rng: R
     for (let i = 0; i <= N; i++) {
       const out = (await head.data()) as Float32Array;
       head.dispose();
-      abortCheck(o.signal);
+      throwIfAborted(o.signal, 'sampling cancelled');
       if (i === N) {
         // G_R: N redundant vectors per sample
         for (let b = 0; b < B; b++) {

@@ -3,8 +3,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, parseConfig, type FarmerConfig } from '../farmer/config';
 import { paramShapes } from '../farmer/params';
-import { type Params } from '../nn/params';
-import { encodeF16, parseSafetensors, readFloat32, serializeSafetensors, SafetensorsError, type TensorToWrite } from './safetensors';
+import type { Params } from '../nn/params';
+import { parseSafetensors, readFloat32, serializeSafetensors, SafetensorsError, type TensorToWrite } from './safetensors';
+import { encodeF16 } from './float16';
 
 export const checkpointFormat = 'farmer-workbench';
 export const checkpointVersion = '1';

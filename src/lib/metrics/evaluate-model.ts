@@ -9,6 +9,7 @@ import { cyclingLabels } from '../farmer/labels';
 import type { Dequantization } from '../farmer/config';
 import { dequantizeUniform, modelToPixels } from '../data/dequantize';
 import { Rng } from '../util/random';
+import { throwIfAborted } from '../util/abort';
 import type { FeatureNet } from './features';
 import { imageMetrics } from './evaluate';
 
@@ -121,11 +122,6 @@ export interface EvalResult {
   notes: string[];
 }
 
-
-function checkAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new DOMException('evaluation cancelled', 'AbortError');
-}
-
 /** Mean BPD of the first n test images, dequantized as `farmer forward --images --seed` does. */
 export async function testBpd(model: FarmerModel, test: TestSet, o: EvalOptions): Promise<BpdResult> {
   const { n, seed = 0, batch = 64 } = o;
@@ -136,7 +132,7 @@ export async function testBpd(model: FarmerModel, test: TestSet, o: EvalOptions)
   const useLabels = conditional && !!o.bpdWithLabels;
   let sumBpd = 0, sumNll = 0, finite = 0;
   for (let start = 0; start < n; start += batch) {
-    checkAborted(o.signal);
+    throwIfAborted(o.signal, 'evaluation cancelled');
     const count = Math.min(batch, n - start);
     const labels = useLabels ? Int32Array.from({ length: count }, (_, i) => test.labels[start + i]) : null;
     const xb = tf.tensor4d(x.subarray(start * size, (start + count) * size), [count, H, W, C]);
@@ -179,7 +175,7 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
   let finite = 0, fallbacks = 0;
   const t0 = performance.now();
   for (let start = 0; start < n; start += batch) {
-    checkAborted(o.signal);
+    throwIfAborted(o.signal, 'evaluation cancelled');
     const count = Math.min(batch, n - start);
     const r = await sample(model, {
       n: count,

@@ -22,7 +22,7 @@ const handlers = createHandlers({
   selectBackend: (preferred) => selectBackend(preferred),
   fetch: (input, init) => fetch(input, init),
   base,
-  readZooIndex: (raw) => parseZooIndex(raw).models.map(({ file, sha256, ...m }) => ({ summary: { name: m.name, title: m.title, dataset: m.dataset, description: m.description, metrics: m.metrics }, file, sha256 })),
+  readZooIndex: (raw) => parseZooIndex(raw).models,
   async loadCheckpoint(bytes, name) {
     let loaded;
     try {
