@@ -105,7 +105,8 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
       dataset, steps: state.step, time_s: Math.round(state.timeS), seed: options.seed, metrics: {},
       teacher: teacherInfo,
       distill: {
-        algorithm: 'Algorithm 2 (spec §6): one-step student, s ~ U[0, 0.3]',
+        trainer: 'farmer distill', device: report.active, world_size: 1,
+        algorithm: 'Algorithm 2 (docs/model.md, "One-step distillation"): one-step student, s ~ U[0, 0.3]',
         options, skipped_steps: state.skipped,
         first_loss: history.find((l) => !l.skipped)?.loss ?? null,
         last50_loss: meanOfLast50(history, (l) => l.loss),

@@ -12,6 +12,7 @@ import { parseConfig } from '../../lib/farmer/config';
 import { initParams } from '../../lib/farmer/params';
 import { countParams } from '../../lib/nn/params';
 import { loadDataset } from '../../node/datasets';
+import { trainingSigma } from '../../lib/data/dequantize';
 import { defaultTrainOptions, disposeTrainState, exportParams, newTrainState, trainOneStep, type StepLog, type TrainOptions, type TrainState } from '../../lib/train/loop';
 import { decodeTrainState, encodeTrainState } from '../../lib/train/state-file';
 import { saveCheckpointAsync, type Card } from '../../lib/io/checkpoint';
@@ -93,9 +94,16 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   log(`training ${countParams(state.vars).toLocaleString('en-US')} parameters on ${dataset} (${data.n} images) with ${report.active}, batch ${options.batch}, ${options.steps} steps`);
 
   const save = async () => {
+    const dq = config.dequantization;
     const card: Card = {
       dataset, steps: state.step + (initInfo?.steps ?? 0), time_s: Math.round(state.timeS), seed: options.seed, metrics: {},
-      train: { options, skipped_steps: state.skipped, last_bpd: history.at(-1)?.bpd ?? null, curve_bpd: curveSummary(history, (l) => l.bpd), ...(initInfo ? { init: initInfo } : {}) },
+      // the σ of the last step trained, for the Tweedie step (sampling-settings.ts finalSigma)
+      ...(dq.kind === 'gaussian' && state.step > 0 ? { sampling: { sigma: trainingSigma(dq, (state.step - 1) / options.steps) } } : {}),
+      train: {
+        trainer: 'farmer train', device: report.active, world_size: 1,
+        options, skipped_steps: state.skipped, last_bpd: history.at(-1)?.bpd ?? null, curve_bpd: curveSummary(history, (l) => l.bpd),
+        ...(initInfo ? { init: initInfo } : {}),
+      },
     };
     await writeBytes(outPath, await saveCheckpointAsync(config, exportParams(state), card));
     await writeBytes(statePath, await encodeTrainState(config, options, state));

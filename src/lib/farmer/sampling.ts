@@ -29,8 +29,8 @@ export interface SampleOptions {
   cfg?: { method: CfgMethod; w: number; params?: Partial<ResamplingParams> };
   /** AF attention temperature, default 1 */
   attnTemp?: number;
-  /** Tweedie denoising x̂ = x + σ²∇log p(x) for gaussian-dequantized models */
-  denoise?: boolean;
+  /** σ of the Tweedie step x̂ = x + σ²∇log p(x) (gaussian-dequantized models; sampling-settings.ts finalSigma); absent or null = none */
+  denoiseSigma?: number | null;
   /** progress: steps done of total (AR tokens, then AF blocks) */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -152,10 +152,9 @@ export async function sample(model: FarmerModel, o: SampleOptions): Promise<Samp
     z.dispose();
     throw e;
   }
-  if (o.denoise) {
-    const dq = model.config.dequantization;
-    if (dq.kind !== 'gaussian') throw new Error('denoising needs a gaussian-dequantized model');
-    const clean = tweedieDenoise(model, images, labels, dq.sigma_min);
+  if (o.denoiseSigma) {
+    if (model.config.dequantization.kind !== 'gaussian') throw new Error('denoising needs a gaussian-dequantized model');
+    const clean = tweedieDenoise(model, images, labels, o.denoiseSigma);
     images.dispose();
     images = clean;
   }

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, parseConfig, type FarmerConfig } from '../farmer/config';
 import { paramShapes } from '../farmer/params';
+import { parseCardSampling } from '../farmer/sampling-settings';
 import type { Params } from '../nn/params';
 import { parseSafetensors, readFloat32, serializeSafetensors, SafetensorsError, type TensorToWrite } from './safetensors';
 import { encodeF16 } from './float16';
@@ -22,6 +23,8 @@ export interface Card {
   seed: number;
   /** evaluation results by name, e.g. `{ "bpd_test": 1.05 }` */
   metrics: Record<string, unknown>;
+  /** recommended sampling settings and the final training σ (farmer/sampling-settings.ts CardSampling), optional */
+  sampling?: unknown;
   [key: string]: unknown;
 }
 
@@ -66,6 +69,13 @@ export function parseCard(raw: unknown): Card {
   need('time_s', (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a non-negative number');
   need('seed', (v) => Number.isInteger(v), 'an integer');
   need('metrics', isObject, 'an object');
+  if ('sampling' in raw) {
+    try {
+      parseCardSampling(raw.sampling);
+    } catch (e) {
+      throw new CheckpointError((e as Error).message);
+    }
+  }
   return raw as Card;
 }
 

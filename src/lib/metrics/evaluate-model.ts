@@ -36,6 +36,8 @@ export interface SamplingSettings {
   cfgMethod?: CfgMethod;
   /** conditional models: labels cycling 0..C−1 (default) or the null label for every sample */
   labels?: 'cycling' | 'null';
+  /** σ of the Tweedie step for gaussian-dequantized models (sampling-settings.ts); null = no denoising */
+  denoiseSigma?: number | null;
 }
 
 export type EvalPhase = 'bpd' | 'sample' | 'features';
@@ -95,6 +97,8 @@ export interface SamplingReport {
   cfg: number | null;
   cfg_method: CfgMethod | null;
   cfg_fallbacks: number;
+  /** σ of the Tweedie step applied to every sample; null = none */
+  denoise_sigma: number | null;
 }
 
 export interface LabelledValue {
@@ -183,6 +187,7 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
       labels: cycling ? cyclingLabels(count, C, start) : null,
       T, s, TRed, sRed,
       cfg: w === null ? undefined : { method, w },
+      denoiseSigma: sampling.denoiseSigma,
       signal: o.signal,
     });
     const px = modelToPixels((await r.images.data()) as Float32Array, model.config.dequantization);
@@ -205,6 +210,7 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
       n, finite, non_finite: bad.length, non_finite_indices: bad, seconds, images_per_s: n / seconds,
       labels: cycling ? `cycling 0..${C - 1}` : 'null',
       T, s, T_red: TRed, s_red: sRed, cfg: w, cfg_method: w === null ? null : method, cfg_fallbacks: fallbacks,
+      denoise_sigma: sampling.denoiseSigma ?? null,
     },
   };
 }

@@ -7,7 +7,7 @@ import type { Params } from '../nn/params';
 import { bitsPerDim, lossTerms, makeModel, type FarmerModel } from '../farmer/model';
 import { dropLabels } from '../farmer/labels';
 import { updateEma } from './flat';
-import { dequantizeGaussian, dequantizeUniform, gaussianSigma } from '../data/dequantize';
+import { dequantizeGaussian, dequantizeUniform, trainingSigma } from '../data/dequantize';
 import { Rng } from '../util/random';
 import { AdamW } from './adamw';
 import { learningRate, type Schedule } from './schedule';
@@ -87,7 +87,7 @@ export function batchAt(cfg: FarmerConfig, data: TrainingData, o: TrainOptions, 
     labels[b] = data.labels[i];
   }
   const dq = cfg.dequantization;
-  const x = dq.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, gaussianSigma(t / o.steps, dq.sigma_min, dq.sigma_max), rng);
+  const x = dq.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, trainingSigma(dq, t / o.steps), rng);
   return { x, labels: cfg.num_classes > 0 ? dropLabels(labels, cfg.label_dropout, rng) : null };
 }
 
