@@ -12,7 +12,7 @@ import { reproduce } from '../src/cli/commands/reproduce';
 import { DEFAULT_MODEL, catalog, defaultModel, loadExperiment } from '../src/lib/experiments/catalog';
 import { slug } from '../src/lib/experiments/export';
 import { formatParam } from '../src/lib/experiments/params';
-import { selectBackend } from '../src/lib/tf/backend';
+import { useBackend } from '../src/node/backend';
 import type { Thumbnails } from '../src/notebooks/thumbnails';
 
 /** drawn width on the index page, px */
@@ -21,7 +21,7 @@ const WIDTH = 240;
 const { values: args } = parseArgs({ options: { model: { type: 'string', default: DEFAULT_MODEL } } });
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'static/thumbnails');
-await selectBackend('wasm', { fallback: false });
+await useBackend('wasm');
 
 /**
  * The figure as a thumbnail: drawn WIDTH px wide (its viewBox keeps the drawing), without what

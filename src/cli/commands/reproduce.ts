@@ -6,17 +6,17 @@ import { JSDOM } from 'jsdom';
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { disposeModel, progressBar, setupBackend } from '../common';
-import { loadDataset } from '../../lib/data/node';
+import { loadDataset } from '../../node/datasets';
 import { experimentIds, isExperimentId, loadExperiment } from '../../lib/experiments/catalog';
 import { figureSvg, jsonText, slug } from '../../lib/experiments/export';
-import { ParamError } from '../../lib/experiments/params';
+import { ValueError } from '../../lib/util/validate';
 import { datasetOf, gatherInputs, resolveParams, type InputSources } from '../../lib/experiments/resolve';
 import type { AnyExperiment, ExperimentContext, ExperimentId, Params } from '../../lib/experiments/types';
 import { makeModel, type FarmerModel } from '../../lib/farmer/model';
 import { loadCheckpoint, type Card } from '../../lib/io/checkpoint';
-import { readModelFile, readZooIndex } from '../../lib/io/node-files';
+import { readModelFile, readZooIndex } from '../../node/files';
 import { checkTeacherHash, findTeacher, teacherNotFound, teacherOf } from '../../lib/io/teacher';
-import { loadFeatureNet } from '../../lib/metrics/features-node';
+import { loadFeatureNet } from '../../node/feature-net';
 import { sha256Hex } from '../../lib/util/hash';
 
 export const usage = `farmer reproduce <${experimentIds.join('|')}> --model <model> --out <dir> [--seed S] [--param key=value …] [--json] [--backend cpu|wasm|webgpu]
@@ -109,7 +109,7 @@ export async function reproduce(o: ReproduceOptions, deps: ReproduceDeps = nodeD
     try {
       params = resolveParams(experiment, model, raw, o.seed);
     } catch (e) {
-      if (e instanceof ParamError) throw new UsageError(e.message);
+      if (e instanceof ValueError) throw new UsageError(e.message);
       throw e;
     }
     const dataset = datasetOf(card, file.source);

@@ -2,8 +2,11 @@
 // `defineParams` turns the declaration into `defaults(model)` and `parse(raw, model)`: raw values
 // (URL or `--param` text, a control's value, or values parsed before) become typed values once, at
 // the boundary. Lists such as "0.8, 1, 1.3" become sorted number arrays there and nowhere else.
-// Every refusal has one shape: `invalid <key>: <value> (<what is allowed>)`.
+// The checks are src/lib/util/validate.ts's, shared with the command line: one ValueError, one
+// message shape, `invalid <key>: <value> (<what is allowed>)`.
+import type { CardSampling } from '../farmer/sampling-settings';
 import type { FarmerModel } from '../farmer/model';
+import { checkChoice, checkInt, checkNumber, checkSeed, SEED_MAX, ValueError } from '../util/validate';
 
 /** A parsed parameter: what a cache key, a URL (lists joined by commas) and `--param` carry. */
 export type ParamValue = number | string | boolean | number[];
@@ -14,21 +17,17 @@ export type RawParams = Record<string, unknown>;
 /** A bound that may depend on the model (e.g. the number of AF blocks). */
 export type Bound = number | ((model: FarmerModel) => number);
 
-export class ParamError extends Error {
-  override name = 'ParamError';
-}
-
 /** `invalid <key>: <value> (<allowed>)` */
-export function invalid(key: string, raw: unknown, allowed: string): ParamError {
-  return new ParamError(`invalid ${key}: ${JSON.stringify(raw)} (${allowed})`);
+export function invalid(key: string, raw: unknown, allowed: string): ValueError {
+  return new ValueError(`invalid ${key}: ${JSON.stringify(raw)} (${allowed})`);
 }
 
 export interface ParamSpec<V extends ParamValue> {
-  /** what the value may be, for messages and usage text */
-  readonly allowed: (model: FarmerModel) => string;
   readonly default: (model: FarmerModel) => V;
-  /** raw → value; throws ParamError */
+  /** raw → value; throws ValueError */
   readonly parse: (raw: unknown, key: string, model: FarmerModel) => V;
+  /** the entry of a model card's `sampling` block that recommends this parameter's value */
+  readonly card?: keyof CardSampling;
 }
 
 const bound = (b: Bound, model: FarmerModel) => (typeof b === 'number' ? b : b(model));
@@ -43,45 +42,25 @@ function toNumber(raw: unknown): number {
 
 /** An integer in [min, max]. */
 export function integer(min: Bound, max: Bound, fallback: number | ((model: FarmerModel) => number)): ParamSpec<number> {
-  const allowed = (m: FarmerModel) => `an integer in [${bound(min, m)}, ${bound(max, m)}]`;
-  return {
-    allowed,
-    default: constant(fallback),
-    parse(raw, key, m) {
-      const v = toNumber(raw);
-      if (!Number.isInteger(v) || v < bound(min, m) || v > bound(max, m)) throw invalid(key, raw, allowed(m));
-      return v;
-    },
-  };
+  return { default: constant(fallback), parse: (raw, key, m) => checkInt(key, raw, { min: bound(min, m), max: bound(max, m) }) };
 }
 
 /** A number in (above, max]. */
 export function real(above: number, max: number, fallback: number): ParamSpec<number> {
-  const allowed = () => `a number in (${above}, ${max}]`;
-  return {
-    allowed,
-    default: () => fallback,
-    parse(raw, key) {
-      const v = toNumber(raw);
-      if (!Number.isFinite(v) || v <= above || v > max) throw invalid(key, raw, allowed());
-      return v;
-    },
-  };
+  return { default: () => fallback, parse: (raw, key) => checkNumber(key, raw, { above, max }) };
 }
 
-/** The largest seed: Rng takes 32 bits. */
-export const MAX_SEED = 2 ** 32 - 1;
-
-/** The seed of every random draw of a run: an integer in [0, 2³² − 1]. */
+/** The seed of every random draw of a run: an integer in [0, SEED_MAX]. */
 export function seed(fallback = 0): ParamSpec<number> {
-  return integer(0, MAX_SEED, fallback);
+  return { default: () => fallback, parse: (raw, key) => checkSeed(key, raw) };
 }
+
+export { SEED_MAX };
 
 /** true / false (also "true", "false", "1", "0" as a URL writes them). */
-export function flag(fallback: boolean): ParamSpec<boolean> {
+export function flag(fallback: boolean | ((model: FarmerModel) => boolean)): ParamSpec<boolean> {
   return {
-    allowed: () => 'true or false',
-    default: () => fallback,
+    default: constant(fallback),
     parse(raw, key) {
       if (raw === true || raw === 'true' || raw === '1' || raw === 1) return true;
       if (raw === false || raw === 'false' || raw === '0' || raw === 0) return false;
@@ -92,15 +71,27 @@ export function flag(fallback: boolean): ParamSpec<boolean> {
 
 /** One of a few words. */
 export function choice<const W extends string>(options: readonly W[], fallback: NoInfer<W>): ParamSpec<W> {
-  const allowed = () => options.join(', ');
-  return {
-    allowed,
-    default: () => fallback,
-    parse(raw, key) {
-      if (typeof raw !== 'string' || !options.includes(raw as W)) throw invalid(key, raw, `one of ${allowed()}`);
-      return raw as W;
+  return { default: () => fallback, parse: (raw, key) => checkChoice(key, raw, options) };
+}
+
+/** `spec`, whose starting value a model card's `sampling.<key>` recommends (src/lib/runtime/cell-params.ts). */
+export function fromCard<V extends ParamValue>(key: keyof CardSampling, spec: ParamSpec<V>): ParamSpec<V> {
+  return { ...spec, card: key };
+}
+
+/** Tweedie denoising of samples: on by default for a gaussian-dequantized model (not a student), refused for others. */
+export function denoise(): ParamSpec<boolean> {
+  const able = (m: FarmerModel) => m.config.dequantization.kind === 'gaussian' && !m.config.student;
+  const f = flag(able);
+  return fromCard('denoise', {
+    ...f,
+    parse(raw, key, m) {
+      const v = f.parse(raw, key, m);
+      if (v && !able(m))
+        throw invalid(key, raw, m.config.student ? 'a distilled student has no likelihood to denoise with' : `denoising needs a gaussian-dequantized model; this one is ${m.config.dequantization.kind}`);
+      return v;
     },
-  };
+  });
 }
 
 export interface ListBounds {
@@ -129,7 +120,6 @@ export function numberList(b: ListBounds, fallback: number[] | ((model: FarmerMo
   const inRange = (v: number, m: FarmerModel) =>
     Number.isFinite(v) && (!b.integers || Number.isInteger(v)) && (b.min === undefined || v >= b.min) && (b.above === undefined || v > b.above) && v <= bound(b.max, m);
   return {
-    allowed,
     default: constant(fallback),
     parse(raw, key, m) {
       let values: number[];
@@ -172,7 +162,7 @@ export function defineParams<S extends ParamSpecs>(specs: S, check?: (p: ParamsO
       return Object.fromEntries(keys.map((k) => [k, specs[k].default(model)])) as P;
     },
     parse(raw, model) {
-      for (const k of Object.keys(raw)) if (!(k in specs)) throw new ParamError(`unknown parameter "${k}" (this experiment takes ${keys.join(', ')})`);
+      for (const k of Object.keys(raw)) if (!(k in specs)) throw new ValueError(`unknown parameter "${k}" (this experiment takes ${keys.join(', ')})`);
       const p = Object.fromEntries(keys.map((k) => [k, raw[k] === undefined ? specs[k].default(model) : specs[k].parse(raw[k], k, model)])) as P;
       check?.(p, model);
       return p;

@@ -5,18 +5,20 @@
 import type { LabelledSet } from '../data/binfile';
 import { datasets, type DatasetName } from '../data/datasets';
 import type { FarmerModel } from '../farmer/model';
+import { cardSampling, finalSigma } from '../farmer/sampling-settings';
 import type { FeatureNet } from '../metrics/features';
-import { ParamError, type RawParams } from './params';
+import { ValueError } from '../util/validate';
+import type { RawParams } from './params';
 import type { Experiment, ExperimentInputs, ImageInput, Params } from './types';
 
 /**
  * The parameters a run uses: the raw values (missing ones take the defaults for `model`) with
- * `seed` set, parsed once. Throws ParamError for a bad value, an unknown key, or a seed given to
+ * `seed` set, parsed once. Throws ValueError for a bad value, an unknown key, or a seed given to
  * an experiment without one.
  */
 export function resolveParams<P extends Params>(e: Experiment<P, unknown>, model: FarmerModel, raw: RawParams, seed?: number): P {
   if (seed === undefined) return e.params.parse(raw, model);
-  if (!('seed' in e.params.specs)) throw new ParamError(`${e.id} takes no seed`);
+  if (!('seed' in e.params.specs)) throw new ValueError(`${e.id} takes no seed`);
   return e.params.parse({ ...raw, seed }, model);
 }
 
@@ -52,5 +54,10 @@ export async function gatherInputs(
   const teacher = e.needs.teacher ? await sources.teacher(card) : undefined;
   const testSet = await sources.testSet(dataset);
   const featureNet = e.needs.featureNet ? await sources.featureNet(dataset) : undefined;
-  return { testSet, featureNet, teacher, image };
+  return { testSet, featureNet, teacher, image, sampling: cardSampling(card) };
+}
+
+/** The σ of the Tweedie step when `denoise` is on (the card's last training σ, else the schedule's end); null when off. */
+export function denoiseSigma(model: FarmerModel, denoise: boolean, inputs: ExperimentInputs): number | null {
+  return denoise ? finalSigma(model.config.dequantization, inputs.sampling) : null;
 }

@@ -3,6 +3,7 @@
 import type { FarmerModel } from '../farmer/model';
 import type { LabelledSet } from '../data/binfile';
 import type { FeatureNet } from '../metrics/features';
+import type { CardSampling } from '../farmer/sampling-settings';
 import type { ExperimentId } from './catalog';
 import type { ParamSet, ParamValue } from './params';
 
@@ -29,6 +30,8 @@ export interface ExperimentInputs {
   teacher?: FarmerModel;
   /** an uploaded or drawn image, when the page passes one (otherwise pick from `testSet`) */
   image?: ImageInput;
+  /** the model card's sampling block (its recommended settings and the σ of its last training step) */
+  sampling?: CardSampling;
 }
 
 export interface ExperimentContext {
@@ -94,6 +97,4 @@ export interface Experiment<P extends Params, R> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyExperiment = Experiment<any, any>;
 
-export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');
-}
+export { throwIfAborted } from '../util/abort';

@@ -4,6 +4,7 @@
 // worker's and `farmer reproduce`'s), and the cache key of what a run would compute.
 import { dimsOf, type FarmerConfig } from '../farmer/config';
 import type { FarmerModel } from '../farmer/model';
+import { cardSampling, type CardSampling } from '../farmer/sampling-settings';
 import type { ParamValue, RawParams } from '../experiments/params';
 import { isSeeded, resolveParams } from '../experiments/resolve';
 import type { Experiment, ImageInput, Params } from '../experiments/types';
@@ -12,16 +13,22 @@ import { cacheKey } from './cache';
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
- * A model card's recommended sampling settings (`card.sampling`: T, s, T_R, s_R, denoise,
- * cfg_method, cfg) as raw parameters under the names experiments give them; a cell takes those
- * its experiment has. Entries of the wrong type are left out (the card is data from a file).
+ * The values a model card's `sampling` block recommends for `e`'s parameters: those whose spec
+ * names a card entry (T, s, denoise, …; src/lib/experiments/params.ts `fromCard`). A malformed
+ * block recommends nothing (the card is data from a file; `farmer info` says what is wrong).
  */
-export function recommendedSampling(card: Record<string, unknown>): Record<string, ParamValue> {
-  const block = card.sampling;
-  if (typeof block !== 'object' || block === null || Array.isArray(block)) return {};
+export function cardRecommendations(e: Experiment<Params, unknown>, card: Record<string, unknown>): Record<string, ParamValue> {
+  let sampling: CardSampling;
+  try {
+    sampling = cardSampling(card);
+  } catch {
+    return {};
+  }
   const out: Record<string, ParamValue> = {};
-  for (const [key, value] of Object.entries(block as Record<string, unknown>))
-    if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean' || typeof value === 'string') out[key] = value;
+  for (const [key, spec] of Object.entries(e.params.specs)) {
+    const value = spec.card === undefined ? undefined : sampling[spec.card];
+    if (value !== undefined) out[key] = value;
+  }
   return out;
 }
 
@@ -39,7 +46,7 @@ export interface StartingValues {
 
 /**
  * The values a cell starts from: the experiment's defaults, then `recommended` (the model card's
- * sampling settings), then `url` (text as written). The first of those layers that does not
+ * sampling settings, cardRecommendations), then `url` (text as written). The first of those layers that does not
  * parse is dropped with a notice; defaults that do not parse for this model leave no values.
  */
 export function startingValues(

@@ -8,7 +8,7 @@ import type { ParamValue } from '../../lib/experiments/params';
 import type { Cost, Experiment, Figure, ImageInput, Params } from '../../lib/experiments/types';
 import type { FarmerModel } from '../../lib/farmer/model';
 import { inFlight, initialCellState } from '../../lib/runtime/cell';
-import { parseValues, runKey, shapeOnly, startingValues, type Parsed } from '../../lib/runtime/cell-params';
+import { cardRecommendations, parseValues, runKey, shapeOnly, startingValues, type Parsed } from '../../lib/runtime/cell-params';
 import { CellRunner, type RunnerState, type Shown } from '../../lib/runtime/cell-runner';
 import { FigureDrawer, NO_FIGURES, type FigureSource, type FigureView } from '../../lib/runtime/figure-drawer';
 import type { ExperimentRequest } from '../../lib/runtime/protocol';
@@ -180,7 +180,7 @@ export class CellController<R = unknown, P extends Params = Params> {
       this.values = null;
       return;
     }
-    const start = startingValues(e, m, { recommended: this.notebook.recommended(loaded), url: this.notebook.urlParams }, this.notebook.seed);
+    const start = startingValues(e, m, { recommended: cardRecommendations(e, loaded.card), url: this.notebook.urlParams }, this.notebook.seed);
     this.values = start.values;
     this.notice = start.notice;
     // The reset above forgot the parameters' key; give it back even if the key did not change.

@@ -4,12 +4,10 @@
 // creates one per visit and hands it to the page.
 import { untrack } from 'svelte';
 import { defaultModel, isExperimentId, type ExperimentId, type ParamsOf, type ResultOf } from '../../lib/experiments/catalog';
-import { formatParam, type ParamValue } from '../../lib/experiments/params';
+import { formatParam, SEED_MAX } from '../../lib/experiments/params';
 import { reportHtml } from '../../lib/experiments/export';
 import { backendLabels } from '../../lib/runtime/backends';
 import { openResultCache, type ResultCache } from '../../lib/runtime/cache';
-import { recommendedSampling } from '../../lib/runtime/cell-params';
-import type { LoadedModel } from '../../lib/runtime/protocol';
 import type { Session } from '../../lib/runtime/session';
 import { notebookHash, parseNotebookHash, urlWithHash } from '../../lib/runtime/url-state';
 import { CellController, type CellOptions } from './cell.svelte';
@@ -66,7 +64,7 @@ export class Notebook {
     this.#history = history;
     const url = parseNotebookHash(location.hash);
     const mine = url?.notebook === info.id ? url : null;
-    this.seed = mine?.seed ?? 0;
+    this.seed = mine?.seed !== null && mine?.seed !== undefined && mine.seed <= SEED_MAX ? mine.seed : 0;
     this.urlParams = mine?.params ?? {};
     this.#requestedModel = mine?.model ?? null;
 
@@ -87,13 +85,10 @@ export class Notebook {
     return cell;
   }
 
-  /** The loaded model's recommended sampling settings (its card's `sampling` block), as parameters. */
-  recommended(loaded: LoadedModel): Record<string, ParamValue> {
-    return recommendedSampling(loaded.card);
-  }
 
+  /** Sets the seed when it is one (an integer in [0, SEED_MAX]); anything else is ignored. */
   setSeed(seed: number): void {
-    if (Number.isSafeInteger(seed) && seed >= 0) this.seed = seed;
+    if (Number.isSafeInteger(seed) && seed >= 0 && seed <= SEED_MAX) this.seed = seed;
   }
 
   /** The active backend's name for people ("WebAssembly"), or why there is none. */

@@ -1,6 +1,6 @@
 // The guidance experiment's parameters (Algorithm 1): the weights become an array here, once.
 import { TABLE6_W } from '../../farmer/guidance-preset';
-import { choice, defineParams, integer, numberList, seed, type ParamsOf } from '../params';
+import { choice, defineParams, denoise, integer, numberList, seed, type ParamsOf } from '../params';
 import { checkModel } from './result';
 
 export const DEFAULT_WEIGHTS = [0, 1, TABLE6_W, 4];
@@ -18,6 +18,8 @@ export const guidanceParams = defineParams(
     /** images per sampling call; every setting uses the same seed per batch */
     batch: integer(1, 256, 50),
     seed: seed(),
+    /** Tweedie denoising of the samples (gaussian-dequantized models) */
+    denoise: denoise(),
   },
   (_p, model) => checkModel(model),
 );

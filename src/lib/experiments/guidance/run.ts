@@ -7,6 +7,7 @@ import { accuracy, type FeatureNet } from '../../metrics/features';
 import { featureNetName } from '../../metrics/evaluate-model';
 import type { GaussianStats } from '../../metrics/fid';
 import { tileImages } from '../../plots/pixels';
+import { denoiseSigma } from '../resolve';
 import { referenceStats, scoreImages, scoringInputs } from '../scoring';
 import { throwIfAborted, type ExperimentContext, type ExperimentInputs } from '../types';
 import type { GuidanceParams } from './params';
@@ -14,7 +15,7 @@ import { checkModel, planRows, type GuidanceResult, type GuidanceRow, type RowMe
 
 async function runRow(
   model: FarmerModel, net: FeatureNet, real: GaussianStats, p: GuidanceParams, setting: { method: RowMethod; w: number },
-  onBatch: (count: number) => void, signal?: AbortSignal,
+  sigma: number | null, onBatch: (count: number) => void, signal?: AbortSignal,
 ): Promise<GuidanceRow> {
   const t0 = performance.now();
   const K = model.config.num_classes, size = model.dims.pixels;
@@ -22,6 +23,7 @@ async function runRow(
   const drawn = await sampleBatches(model, {
     n: p.n, batch: p.batch, seed: p.seed,
     cfg: setting.method === 'none' ? undefined : { method: setting.method, w: setting.w },
+    denoiseSigma: sigma,
     signal,
     onBatch: ({ count }) => onBatch(count),
   });
@@ -71,7 +73,7 @@ export async function runGuidance(model: FarmerModel, inputs: ExperimentInputs, 
   for (const [i, setting] of plan.entries()) {
     const weight = setting.method === 'none' ? 1 : 2;
     const label = setting.method === 'none' ? 'unguided' : `${setting.method} CFG, w = ${setting.w}`;
-    const row = await runRow(model, net, real, p, setting, (count) => ctx.onProgress?.((done += weight * count), total, label), ctx.signal);
+    const row = await runRow(model, net, real, p, setting, denoiseSigma(model, p.denoise, inputs), (count) => ctx.onProgress?.((done += weight * count), total, label), ctx.signal);
     result = { ...result, rows: result.rows.map((q, j) => (j === i ? row : q)) };
     ctx.onPartial?.(result);
   }

@@ -1,5 +1,6 @@
 // The likelihood experiment's parameters (suppl. Table 6).
-import { defineParams, flag, integer, seed, ParamError, type ParamsOf } from '../params';
+import { ValueError } from '../../util/validate';
+import { defineParams, flag, integer, seed, type ParamsOf } from '../params';
 import { checkModel } from './result';
 
 export const likelihoodParams = defineParams(
@@ -13,7 +14,7 @@ export const likelihoodParams = defineParams(
   },
   (p, model) => {
     checkModel(model);
-    if (p.conditional && model.config.num_classes === 0) throw new ParamError('invalid conditional: this model is unconditional (num_classes = 0)');
+    if (p.conditional && model.config.num_classes === 0) throw new ValueError('invalid conditional: this model is unconditional (num_classes = 0)');
   },
 );
 

@@ -1,5 +1,6 @@
 // The logdet experiment's parameters (suppl. Fig. 9).
-import { defineParams, integer, real, seed, ParamError, type ParamsOf } from '../params';
+import { ValueError } from '../../util/validate';
+import { defineParams, denoise, fromCard, integer, real, seed, type ParamsOf } from '../params';
 import { checkModel } from './result';
 
 export const logdetParams = defineParams(
@@ -8,10 +9,12 @@ export const logdetParams = defineParams(
     nTest: integer(0, 100_000, 256),
     /** generated samples; labels cycle through the classes */
     nSamples: integer(0, 10_000, 32),
-    /** mixture temperature T of sampling */
-    T: real(0, 100, 1),
-    /** Gaussian scale s of sampling (multiplies σ) */
-    s: real(0, 100, 1),
+    /** mixture temperature T of sampling; the model card may recommend one */
+    T: fromCard('T', real(0, 100, 1)),
+    /** Gaussian scale s of sampling (multiplies σ); the model card may recommend one */
+    s: fromCard('s', real(0, 100, 1)),
+    /** Tweedie denoising of the samples (gaussian-dequantized models) */
+    denoise: denoise(),
     /** seeds the dequantization noise, the samples and the permutation test */
     seed: seed(),
     /** |modified z| above this is an outlier; Iglewicz–Hoaglin's 3.5 */
@@ -19,7 +22,7 @@ export const logdetParams = defineParams(
   },
   (p, model) => {
     checkModel(model);
-    if (p.nTest + p.nSamples < 1) throw new ParamError('invalid nTest: nTest and nSamples are both 0 (nothing to measure)');
+    if (p.nTest + p.nSamples < 1) throw new ValueError('invalid nTest: nTest and nSamples are both 0 (nothing to measure)');
   },
 );
 

@@ -12,6 +12,7 @@ import { modifiedZOutliers, type OutlierRule } from '../../metrics/robust';
 import { spearman } from '../../metrics/rank';
 import { imageDataUrl } from '../../plots/gallery';
 import { forwardBatch } from '../params';
+import { denoiseSigma } from '../resolve';
 import type { LogdetParams } from './params';
 import { checkModel, type ImagePoint, type LogdetResult, type Source, type SourceResult } from './result';
 
@@ -152,7 +153,7 @@ export async function runLogdet(model: FarmerModel, inputs: ExperimentInputs, p:
   const samples = new SourceBuilder('sample', new Uint8Array(0), model);
   const sampleStart = done;
   const drawn = await sampleBatches(model, {
-    n: p.nSamples, batch: SAMPLE_BATCH, seed: p.seed, T: p.T, s: p.s, signal: ctx.signal,
+    n: p.nSamples, batch: SAMPLE_BATCH, seed: p.seed, T: p.T, s: p.s, denoiseSigma: denoiseSigma(model, p.denoise, inputs), signal: ctx.signal,
     onProgress: (k) => {
       done = sampleStart + k;
       progress('sampling');

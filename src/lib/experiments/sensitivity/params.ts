@@ -1,6 +1,6 @@
 // The sensitivity experiment's parameters (suppl. Fig. 7, Table 5): the T and s axes become
 // sorted number arrays here, once.
-import { defineParams, flag, integer, numberList, seed, type ParamsOf } from '../params';
+import { defineParams, denoise, flag, integer, numberList, seed, type ParamsOf } from '../params';
 
 export const DEFAULT_T = [0.8, 1, 1.3, 1.6];
 export const DEFAULT_S = [0.7, 0.9, 1];
@@ -23,6 +23,8 @@ export const sensitivityParams = defineParams({
   batch: integer(1, 1024, 50),
   /** also run Table 5: FID with / without CFG at the default and the decoupled setting */
   table5: flag(true),
+  /** Tweedie denoising of the samples (gaussian-dequantized models) */
+  denoise: denoise(),
 });
 
 export type SensitivityParams = ParamsOf<typeof sensitivityParams.specs>;

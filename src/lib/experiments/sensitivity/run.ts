@@ -9,6 +9,7 @@ import { featureNetName } from '../../metrics/evaluate-model';
 import type { GaussianStats } from '../../metrics/fid';
 import { bytesToBase64 } from '../../plots/pixels';
 import { throwIfAborted, type ExperimentContext, type ExperimentInputs } from '../types';
+import { denoiseSigma } from '../resolve';
 import { referenceStats, scoreImages, scoringInputs } from '../scoring';
 import type { SensitivityParams } from './params';
 import {
@@ -20,6 +21,8 @@ interface RunSpec {
   T: number;
   s: number;
   cfg: ResamplingParams | null;
+  /** σ of the Tweedie step; null: no denoising */
+  sigma: number | null;
 }
 
 interface RunOutput extends PointMetrics {
@@ -37,6 +40,7 @@ async function runPoint(
   const drawn = await sampleBatches(model, {
     n: p.n, batch: p.batch, seed, T: spec.T, s: spec.s,
     cfg: spec.cfg ? { method: 'resampling', w: TABLE6_W, params: spec.cfg } : undefined,
+    denoiseSigma: spec.sigma,
     signal,
     onBatch: ({ count }) => onBatch(count),
   });
@@ -56,6 +60,7 @@ export async function runSensitivity(model: FarmerModel, inputs: ExperimentInput
   const { height, width, channels } = model.config.image;
   const { net, test } = scoringInputs(model, inputs, p.n, 'sensitivity');
   const { T, s } = p;
+  const sigma = denoiseSigma(model, p.denoise, inputs);
   const plan = runPlan(p, model);
   const C = model.config.num_classes, size = model.dims.pixels;
   const name = featureNetName(net);
@@ -104,7 +109,7 @@ export async function runSensitivity(model: FarmerModel, inputs: ExperimentInput
 
   for (let iT = 0; iT < T.length; iT++)
     for (let iS = 0; iS < s.length; iS++) {
-      const out = await runPoint(model, net, real, p, { T: T[iT], s: s[iS], cfg: null }, progress(`T = ${T[iT]}, s = ${s[iS]}`), signal);
+      const out = await runPoint(model, net, real, p, { T: T[iT], s: s[iS], cfg: null, sigma }, progress(`T = ${T[iT]}, s = ${s[iS]}`), signal);
       const keep = Math.min(p.keep, out.finite);
       const kept = out.pixels.subarray(0, keep * size);
       const cell: SensitivityCell = {
@@ -120,13 +125,13 @@ export async function runSensitivity(model: FarmerModel, inputs: ExperimentInput
       let unguided: Table5Entry;
       if (at >= 0) unguided = { ...metricsOf(result.cells[at]!), cfg: null, fromGrid: true };
       else {
-        const out = await runPoint(model, net, real, p, { T: rT, s: rS, cfg: null }, progress(`Table 5, ${setting}, unguided`), signal);
+        const out = await runPoint(model, net, real, p, { T: rT, s: rS, cfg: null, sigma }, progress(`Table 5, ${setting}, unguided`), signal);
         unguided = { ...metricsOf(out), cfg: null, fromGrid: false };
       }
       emit({ kind: 'table5', row, column: 'unguided', entry: unguided });
       if (!cfgOk) continue;
       const params = cfgParams(rT, rS);
-      const out = await runPoint(model, net, real, p, { T: rT, s: rS, cfg: params }, progress(`Table 5, ${setting}, CFG`, 2), signal);
+      const out = await runPoint(model, net, real, p, { T: rT, s: rS, cfg: params, sigma }, progress(`Table 5, ${setting}, CFG`, 2), signal);
       emit({ kind: 'table5', row, column: 'guided', entry: { ...metricsOf(out), cfg: { method: 'resampling', w: TABLE6_W, params }, fromGrid: false } });
     }
   const bad = result.cells.reduce((a, c) => a + (c?.nonFinite ?? 0), 0);
