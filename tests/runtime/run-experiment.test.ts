@@ -46,6 +46,7 @@ function setup(overrides: Partial<WorkerDeps> = {}, card: Record<string, unknown
   let release = () => {};
   const deps: WorkerDeps = {
     selectBackend: async () => ({ active: 'cpu', requested: 'cpu', attempts: [] }),
+    environment: async () => ({ crossOriginIsolated: false, wasmThreads: null }),
     fetch: (async () => new Response('', { status: 404 })) as typeof fetch,
     base: 'http://app.test/',
     readZooIndex: () => [],

@@ -14,6 +14,17 @@ export type { BackendAttempt, BackendName, BackendReport };
 export type { ExperimentId, ExperimentParams, ImageInput, ParamValue };
 export type BackendPreference = BackendName | 'auto';
 
+/** Where the worker runs, as far as speed goes. */
+export interface WorkerEnvironment {
+  /** the page is cross-origin isolated (COOP/COEP headers): SharedArrayBuffer, so WebAssembly threads */
+  crossOriginIsolated: boolean;
+  /** threads the WebAssembly backend runs on; null while it is not the active backend */
+  wasmThreads: number | null;
+}
+
+/** What `init` answers: the backend selection and the environment. */
+export type WorkerReport = BackendReport & { environment: WorkerEnvironment };
+
 /** The order `auto` tries backends in (the same as backend.ts's BACKEND_ORDER). */
 export const backendNames = ['webgpu', 'webgl', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
 
@@ -71,7 +82,7 @@ export type ModelSource = { name: string } | { bytes: ArrayBuffer; name?: string
 
 /** Request type → its parameters and the value of its `result` event. */
 export interface RequestMap {
-  init: { params: { backend: BackendPreference }; result: BackendReport };
+  init: { params: { backend: BackendPreference }; result: WorkerReport };
   listModels: { params: { indexUrl?: string }; result: ZooListing };
   loadModel: { params: ModelSource; result: LoadedModel };
   runExperiment: { params: ExperimentRequest; result: ExperimentOutcome };
@@ -94,7 +105,7 @@ export type ErrorCode = 'cancelled' | 'not-found' | 'malformed' | 'bad-request' 
 export type ResultEvent = { [K in RequestType]: { type: 'result'; runId: number; request: K; value: Result<K> } }[RequestType];
 
 export type WorkerEvent =
-  | { type: 'ready'; report: BackendReport }
+  | { type: 'ready'; report: WorkerReport }
   | { type: 'progress'; runId: number; done: number; total: number; label?: string }
   /** a partial result of a running experiment (e.g. a grid filling cell by cell) */
   | { type: 'partial'; runId: number; value: unknown }

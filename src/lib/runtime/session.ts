@@ -3,11 +3,11 @@
 // this interface only, so they never import the app.
 import type { BackendRow } from './backends';
 import type { RunOptions } from './client';
-import type { BackendPreference, BackendReport, ErrorCode, ExperimentOutcome, ExperimentRequest, LoadedModel, ModelSource, ModelSummary } from './protocol';
+import type { BackendPreference, ErrorCode, ExperimentOutcome, ExperimentRequest, LoadedModel, ModelSource, ModelSummary, WorkerReport } from './protocol';
 
 export type BackendState =
   | { status: 'detecting' }
-  | { status: 'ready'; report: BackendReport; rows: BackendRow[] }
+  | { status: 'ready'; report: WorkerReport; rows: BackendRow[] }
   | { status: 'error'; message: string };
 
 export type ZooState =

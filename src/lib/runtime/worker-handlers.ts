@@ -10,7 +10,7 @@ import { sha256Hex } from '../util/hash';
 import { checkTeacherHash, findTeacher, teacherNotFound, teacherOf } from '../io/teacher';
 import type { ZooEntry } from '../io/zoo';
 import { throwIfCancelled, type Handlers } from './host';
-import { RunError, type BackendPreference, type BackendReport, type LoadedModel, type ModelSummary } from './protocol';
+import { RunError, type BackendPreference, type BackendReport, type LoadedModel, type ModelSummary, type WorkerEnvironment, type WorkerReport } from './protocol';
 
 /** What the page shows of a zoo entry. */
 function summaryOf({ name, title, dataset, description, metrics }: ZooEntry): ModelSummary {
@@ -26,6 +26,8 @@ export interface ModelHandle {
 
 export interface WorkerDeps {
   selectBackend(preferred: BackendPreference): Promise<BackendReport>;
+  /** isolation and WebAssembly threads, read after the backend is selected */
+  environment(): Promise<WorkerEnvironment>;
   fetch: typeof fetch;
   /** the app's root URL; the default index is `${base}models/index.json` */
   base: string;
@@ -173,7 +175,7 @@ export function createHandlers(deps: WorkerDeps): Handlers {
 
   return {
     async init({ backend }, ctx) {
-      const report = await deps.selectBackend(backend);
+      const report: WorkerReport = { ...(await deps.selectBackend(backend)), environment: await deps.environment() };
       ctx.emit({ type: 'ready', report });
       return report;
     },

@@ -2,6 +2,7 @@
 // worker-handlers.ts; this file wires the real backend selection, zoo index, checkpoint loader,
 // experiment registry, test splits (static/data/) and feature networks (static/models/).
 /// <reference lib="webworker" />
+import * as tf from '@tensorflow/tfjs';
 import { fetchTestSet } from '../data/datasets';
 import { loadExperiment } from '../experiments/catalog';
 import { makeModel } from '../farmer/model';
@@ -20,6 +21,10 @@ const base = new URL(import.meta.env.BASE_URL, scope.location.origin).href;
 
 const handlers = createHandlers({
   selectBackend: (preferred) => selectBackend(preferred),
+  async environment() {
+    const wasm = tf.getBackend() === 'wasm' ? await import('@tensorflow/tfjs-backend-wasm') : null;
+    return { crossOriginIsolated: scope.crossOriginIsolated === true, wasmThreads: wasm ? wasm.getThreadsCount() : null };
+  },
   fetch: (input, init) => fetch(input, init),
   base,
   readZooIndex: (raw) => parseZooIndex(raw).models,
