@@ -6,6 +6,7 @@
 // (`npm run bench:ui`), not an assertion: under load it says more about the machine.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JSDOM } from 'jsdom';
+import { encodeCheckpoint, readCheckpoint } from '../../src/lib/io/checkpoint';
 import { encodePng } from '../../src/lib/io/png';
 import { notebooks } from '../../src/notebooks/registry';
 import {
@@ -73,7 +74,9 @@ describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (
   });
 
   it('a file model, the seed, Shift+Enter, Cancel, and every export', async () => {
-    const { page, errors } = await app.openRoute('/separation');
+    // the zoo has no mnist-farmer, so the notebook opens without a model (and says so)
+    const { page, errors } = await app.openRoute('/separation', { setup: (p) => routeZooModel(p, model) });
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'opens with the zoo' }).innerText(), { timeout: 60_000 }).toMatch(/This notebook opens with the zoo's mnist-farmer, which is not in this zoo/);
     await loadModelFile(page, model);
     await waitForCell(page, 'separation');
     const cell = cellLocator(page, 'separation');
@@ -130,7 +133,7 @@ describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (
   });
 
   it('the image picker: an uploaded picture (inverted when light) and a drawing, each with a class, re-run the cell', async () => {
-    const { page, errors } = await app.openRoute('/separation?images=1&levels=2');
+    const { page, errors } = await app.openRoute('/separation?images=1&levels=2', { setup: (p) => routeZooModel(p, model) });
     await loadModelFile(page, model);
     await waitForCell(page, 'separation');
     const runs = async () => (await cellStatuses(page, 'separation')).filter((s) => s === 'running').length;
@@ -163,6 +166,28 @@ describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (
     await page.mouse.up();
     await expect.poll(runs, { timeout: 60_000 }).toBeGreaterThan(afterUpload);
     await waitForCell(page, 'separation');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+  it("a link naming no model opens the zoo's default and says which; a model card's sampling settings start the controls, the link overriding them", async () => {
+    // the default, served as the zoo's mnist-farmer, with a card recommending T = 0.7 and s = 0.8
+    const { config, card, weights } = readCheckpoint(model.bytes, 'tiny');
+    const values = new Map([...weights].map(([k, v]) => [k, v.values]));
+    const recommending = { ...model, name: 'mnist-farmer.safetensors', bytes: Buffer.from(encodeCheckpoint(config, values, { ...card, sampling: { T: 0.7, s: 0.8 } })) };
+    let { page, errors } = await app.openRoute('/logdet', { setup: (p) => routeZooModel(p, recommending) });
+    await page.getByTestId('loaded-model').getByText('mnist-farmer').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('model-picked').innerText()).toBe('No model was named in the link, so the notebook opened with the zoo\'s mnist-farmer. Pick another above.');
+    await expect.poll(() => page.evaluate(() => location.hash)).toMatch(/^#\/logdet\?model=mnist-farmer&seed=0&/);
+    expect(await page.getByLabel('Mixture temperature T').inputValue()).toBe('0.7');
+    expect(await page.getByLabel('Gaussian scale s (multiplies σ)').inputValue()).toBe('0.8');
+    expect(errors).toEqual([]);
+    await page.close();
+
+    ({ page, errors } = await app.openRoute('/logdet?model=mnist-farmer&T=1.2', { setup: (p) => routeZooModel(p, recommending) }));
+    await page.getByTestId('loaded-model').getByText('mnist-farmer').waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.getByLabel('Mixture temperature T').inputValue()).toBe('1.2');
+    expect(await page.getByLabel('Gaussian scale s (multiplies σ)').inputValue()).toBe('0.8');
+    expect(await page.getByTestId('model-picked').count()).toBe(0); // the link named it
     expect(errors).toEqual([]);
     await page.close();
   });
