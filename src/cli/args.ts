@@ -1,4 +1,5 @@
-// A small argument parser: positionals, `--flag value`, `--flag=value`, and boolean flags.
+// A small argument parser: positionals, `--flag value`, `--flag=value`, boolean flags, and `--`
+// (everything after it is a positional). `-h` is `--help`; other single-dash options do not exist.
 import { checkChoice, checkInt, checkNumber, checkSeed, type Bounds } from '../lib/util/validate';
 
 export class UsageError extends Error {
@@ -20,6 +21,15 @@ export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Pa
   const set = (name: string, v: string) => (flags.set(name, v), lists.set(name, [...(lists.get(name) ?? []), v]));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a === '-h') {
+      flags.set('help', true);
+      continue;
+    }
+    if (/^-[A-Za-z]/.test(a)) throw new UsageError(`unknown option ${a}`);
     if (!a.startsWith('--')) {
       positionals.push(a);
       continue;

@@ -122,7 +122,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     tensors_leaked: leaked,
     zoo,
   };
-  if (json) out(JSON.stringify(result, null, 2));
+  if (json) out(JSON.stringify(result));
   else {
     out(`train step speedup (fixed / stock gradient): ${result.train_step.speedup.toFixed(2)}×`);
     out(`AF inverse speedup (KV cache / none):        ${result.af_inverse.speedup.toFixed(2)}×`);
