@@ -23,6 +23,8 @@ const commands: Record<string, string> = {
   train: 'train a model from a config (Eq. 14, AdamW, EMA); resumable',
   eval: 'BPD, and FID / IS / precision–recall of samples (the dataset\'s feature network)',
   distill: 'a one-step student of a teacher (Algorithm 2)',
+  analyze: 'the analyses the README cites: label-use, redundant-content, histogram-bpd, training-curves',
+  convert: 'checkpoint surgery: widen-informative, class-conditional-af, raw-weights',
   metrics: 'fid of two feature arrays',
   reproduce: 'a notebook\'s experiment headless: JSON + SVG',
   zoo: 'register or refresh a model in static/models/index.json',

@@ -12,7 +12,7 @@ import { tempDir, writeTinyCheckpoint } from '../helpers/files';
 
 const farmer = (...args: string[]) => runFarmer(args);
 const version = JSON.parse(readFileSync('package.json', 'utf8')).version as string;
-const commands = ['info', 'forward', 'sample', 'train', 'eval', 'distill', 'metrics', 'reproduce', 'zoo', 'bench'];
+const commands = ['info', 'forward', 'sample', 'train', 'eval', 'distill', 'analyze', 'convert', 'metrics', 'reproduce', 'zoo', 'bench'];
 
 let dir: string, ckpt: string;
 beforeAll(async () => {
