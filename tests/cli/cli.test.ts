@@ -31,7 +31,7 @@ describe('farmer CLI', () => {
     expect(info.card.dataset).toBe('random');
   });
 
-  it('forward --inputs --json prints the spec §8 JSON, equal to the engine in-process', async () => {
+  it('forward --inputs --json prints one JSON object per image, equal to the engine in-process', async () => {
     const x = new Rng(4).normals(3 * 16, 0.5);
     writeFileSync(join(dir, 'x.npy'), writeNpy(x, [3, 4, 4, 1]));
     writeFileSync(join(dir, 'y.npy'), writeNpy(new Int32Array([0, -1, 2]), [3]));

@@ -1,4 +1,4 @@
-// `farmer distill`: Algorithm 2 (spec §6), the one-step student of a teacher, with AdamW, a
+// `farmer distill`: Algorithm 2 (docs/model.md, "One-step distillation"), the one-step student of a teacher, with AdamW, a
 // JSONL log and resumable state, in the same files and format as `farmer train`.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The model configuration of spec §7, its derived sizes, and its validation.
+// The model configuration (docs/model.md, "Checkpoint file"), its derived sizes, and its validation.
 import type { TransformerConfig } from '../nn/transformer';
 
 export interface AfConfig extends TransformerConfig {
@@ -53,7 +53,7 @@ export interface FarmerConfig {
   dequantization: Dequantization;
   /** probability of replacing y by the null label during training */
   label_dropout: number;
-  /** a distilled one-step student (spec §6) */
+  /** a distilled one-step student (docs/model.md, "One-step distillation") */
   student?: boolean;
 }
 
@@ -187,7 +187,7 @@ export function parameterCount(cfg: FarmerConfig): number {
   return total;
 }
 
-/** Checks every field of spec §7 and returns a normalised copy; throws ConfigError naming the field. */
+/** Checks every field and every bound, and returns a normalised copy; throws ConfigError naming the field. */
 export function parseConfig(raw: unknown): FarmerConfig {
   const c = obj(raw, 'config');
   onlyKeys(c, 'config', ['image', 'patch_size', 'num_classes', 'af', 'prior', 'dequantization', 'label_dropout', 'student']);
@@ -266,7 +266,7 @@ export function parseConfig(raw: unknown): FarmerConfig {
   return cfg;
 }
 
-/** The reference configuration of spec §7 (MNIST, class-conditional FARMER prior). */
+/** The reference configuration (configs/mnist-farmer.json: MNIST, class-conditional FARMER prior). */
 export const referenceConfig: FarmerConfig = {
   image: { height: 28, width: 28, channels: 1 },
   patch_size: 4,

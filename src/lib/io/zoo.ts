@@ -1,4 +1,4 @@
-// The model zoo index (static/models/index.json) and the resolution of a `<model>` argument (spec §8).
+// The model zoo index (static/models/index.json) and the resolution of a `<model>` argument (README, "Command line").
 // Browser-safe; Node file reading lives in src/node/files.ts.
 
 /** One pretrained model. */
