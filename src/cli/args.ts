@@ -1,6 +1,7 @@
 // A small argument parser: positionals, `--flag value`, `--flag=value`, boolean flags, and `--`
 // (everything after it is a positional). `-h` is `--help`; other single-dash options do not exist.
 import { checkChoice, checkInt, checkNumber, checkSeed, type Bounds } from '../lib/util/validate';
+import { datasets, type DatasetName } from '../lib/data/datasets';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -102,6 +103,12 @@ export class Flags {
   /** One of `choices`, `fallback` when absent. */
   choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
     return checkChoice(`--${name}`, this.str(name, fallback), choices);
+  }
+
+  /** `--dataset`: a dataset the workbench knows; required when there is no fallback. */
+  dataset(fallback?: DatasetName): DatasetName {
+    const v = fallback === undefined ? this.required('dataset') : this.str('dataset', fallback);
+    return checkChoice('--dataset', v, Object.keys(datasets) as DatasetName[]);
   }
 
   /** Every value of a repeatable flag (`--param a=1 --param b=2`), in order. */

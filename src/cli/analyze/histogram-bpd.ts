@@ -4,7 +4,6 @@ import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import type { Subcommand } from '../subcommands';
 import { histogramBaseline } from '../../lib/metrics/histogram-baseline';
-import { datasetInfo } from '../../lib/data/datasets';
 import { loadDataset } from '../../node/datasets';
 
 export const histogramBpdCommand: Subcommand = {
@@ -12,16 +11,11 @@ export const histogramBpdCommand: Subcommand = {
     bits per dimension of every pixel independent, one histogram per position or one for all
     (add-½ smoothing), fitted on the first N training images (all by default), on the first N test images`,
   async run({ flags, json, out }: CommandContext, args: string[]) {
-    const dataset = flags.str('dataset', 'mnist');
+    const dataset = flags.dataset('mnist');
     const nFit = flags.int('n-fit', undefined, { min: 1 }), nEval = flags.int('n-eval', undefined, { min: 1 });
     flags.str('backend'); // accepted by every command; this one computes in JavaScript
     flags.finish();
     if (args.length) throw new UsageError(`unexpected argument "${args[0]}"`);
-    try {
-      datasetInfo(dataset);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
     const train = loadDataset(dataset, 'train'), test = loadDataset(dataset, 'test');
     for (const [name, v, max] of [['n-fit', nFit, train.n], ['n-eval', nEval, test.n]] as const)
       if (v !== undefined && v > max) throw new UsageError(`--${name} ${v} is more than the ${max} images of the split`);

@@ -11,7 +11,6 @@ import type { Subcommand } from '../subcommands';
 import { analyzeForward, disposeAnalysis, type FarmerModel } from '../../lib/farmer/model';
 import { NULL_LABEL } from '../../lib/farmer/labels';
 import { dequantizeUniform } from '../../lib/data/dequantize';
-import { datasetInfo } from '../../lib/data/datasets';
 import { loadDataset } from '../../node/datasets';
 import { Rng } from '../../lib/util/random';
 
@@ -100,17 +99,12 @@ export const labelUseCommand: Subcommand = {
     log2 p(x | y) gains over the null label, per true class split into informative and redundant terms`,
   async run({ flags, json, out }: CommandContext, args: string[]) {
     const [arg, extra] = args;
-    const dataset = flags.str('dataset', 'mnist');
+    const dataset = flags.dataset('mnist');
     const split = flags.choice('split', ['test', 'train'] as const, 'test');
     const n = flags.int('n', 100, { min: 1 }), seed = flags.seed(), batch = flags.int('batch', 64, { min: 1 });
     const report = await setupBackend(flags);
     flags.finish();
     if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-    try {
-      datasetInfo(dataset);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
     const { model, source } = await openModel(arg);
     const data = loadDataset(dataset, split);
     if (n > data.n) throw new UsageError(`--n ${n} is more than the ${data.n} images of ${dataset}/${split}`);

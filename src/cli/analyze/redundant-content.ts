@@ -16,7 +16,6 @@ import { ArDecoder, arToken, farmerPrior } from '../../lib/farmer/prior';
 import { gmmFromRow, gmmLogDensityCpu, type Gmm } from '../../lib/farmer/gmm';
 import { nullLabels } from '../../lib/farmer/labels';
 import { dequantizeUniform } from '../../lib/data/dequantize';
-import { datasetInfo } from '../../lib/data/datasets';
 import { loadDataset } from '../../node/datasets';
 import { Rng } from '../../lib/util/random';
 
@@ -129,16 +128,11 @@ export const redundantContentCommand: Subcommand = {
     redundant channels, and which G_R component explains background and stroke patches`,
   async run({ flags, json, out }: CommandContext, args: string[]) {
     const [arg, extra] = args;
-    const dataset = flags.str('dataset', 'mnist');
+    const dataset = flags.dataset('mnist');
     const n = flags.int('n', 64, { min: 2 }), seed = flags.seed(5);
     const report = await setupBackend(flags);
     flags.finish();
     if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-    try {
-      datasetInfo(dataset);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
     const { model, source } = await openModel(arg);
     const c = model.config;
     if (c.prior.kind !== 'farmer') throw new Error(`${source} has a gaussian prior: no redundant channels`);
