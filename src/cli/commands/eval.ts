@@ -4,7 +4,6 @@ import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { openModel, progressBar, setupBackend } from '../common';
 import { loadDataset } from '../../node/datasets';
-import { datasetInfo } from '../../lib/data/datasets';
 import { featureNetPath, loadFeatureNetFile } from '../../node/feature-net';
 import type { FeatureNet } from '../../lib/metrics/features';
 import { evaluateModel, featureNetName, type EvalPhase, type EvalResult } from '../../lib/metrics/evaluate-model';
@@ -72,7 +71,7 @@ function printText(r: EvalResult, out: (l: string) => void, log: (l: string) => 
 
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
   const [arg] = flags.positionals;
-  const dataset = flags.required('dataset');
+  const dataset = flags.dataset();
   const split = flags.str('split', 'test');
   let bpd = flags.bool('bpd'), fid = flags.bool('fid'), is = flags.bool('is'), pr = flags.bool('pr');
   const atLeast1 = { min: 1 }, positive = { above: 0 };
@@ -90,11 +89,6 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   flags.finish();
   if (flags.positionals.length > 1) throw new UsageError(`unexpected argument "${flags.positionals[1]}"`);
   if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, got "${split}"`);
-  try {
-    datasetInfo(dataset);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
   if (on && off) throw new UsageError('give --denoise or --no-denoise, not both');
   if (sampleLabels === 'null' && w) throw new UsageError('--cfg needs class labels: drop --sample-labels null');
 

@@ -19,7 +19,7 @@ export function makeModel(config: FarmerConfig, params: Params): FarmerModel {
   return { config, params, dims: dimsOf(config) };
 }
 
-/** BPD = (L + ln 128)/ln 2 on the 8-bit scale, for uniformly dequantized [-1, 1] inputs (spec §1). */
+/** BPD = (L + ln 128)/ln 2 on the 8-bit scale, for uniformly dequantized [-1, 1] inputs (docs/model.md, "Likelihood and loss"). */
 export function bitsPerDim(nllPerDim: number): number {
   return (nllPerDim + Math.log(128)) / Math.LN2;
 }
@@ -89,7 +89,7 @@ export interface ForwardAnalysis {
   logdetPerToken: tf.Tensor3D;
   /** log p(Z) [B] */
   logPrior: tf.Tensor1D;
-  /** its informative and redundant parts per token, [B, N] each in raster token order (spec §4) */
+  /** its informative and redundant parts per token, [B, N] each in raster token order */
   logPriorInformative: tf.Tensor2D;
   logPriorRedundant: tf.Tensor2D;
   /** log p(x) [B] */

@@ -1,4 +1,4 @@
-// Sampling (spec §5): informative tokens one by one through the AR prior with a KV cache, then
+// Sampling (docs/model.md, "Sampling"): informative tokens one by one through the AR prior with a KV cache, then
 // N i.i.d. redundant vectors from G_R, then the AF inverse. Draws happen on the CPU from one
 // seeded Rng, so a seed gives the same samples on every backend up to float rounding.
 import * as tf from '@tensorflow/tfjs';
@@ -132,7 +132,7 @@ export function tweedieDenoise(model: FarmerModel, x: tf.Tensor4D, labels: Int32
   });
 }
 
-/** Samples n images (spec §5). */
+/** Samples n images: latents from the prior, then the flow's inverse, then the Tweedie step when asked. */
 export async function sample(model: FarmerModel, o: SampleOptions): Promise<SampleResult> {
   const rng = new Rng(o.seed);
   const { z: zData, cfgFallbacks } = await sampleLatents(model, o, rng);

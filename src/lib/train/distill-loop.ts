@@ -1,4 +1,4 @@
-// Training loop of the one-step student (Algorithm 2, spec §6), shared by `farmer distill` and a
+// Training loop of the one-step student (Algorithm 2, docs/model.md "One-step distillation"), shared by `farmer distill` and a
 // browser worker: no Node APIs. Only the student's af.* weights train; the teacher (AF and AR
 // prior) stays fixed. Step t draws its batch, dequantization noise, label dropout, s and ε from
 // Rng(seed, t), so a resumed run continues exactly as the uninterrupted one. The state is a
