@@ -16,7 +16,7 @@ export const usage = `farmer eval <model> --dataset mnist|colored-mnist [--split
   --bpd   mean of (L + ln 128)/ln 2 over the first n test images, uniformly dequantized with
           Rng(seed) in order (as \`farmer forward --images --seed\`); the null label unless
           --bpd-labels (then log p(x|y) with the test labels); --n-bpd sets that count apart from n
-  --fid --is --pr  n samples (labels cycling 0..C−1 for conditional models; chunk i seeded seed + i)
+  --fid --is --pr  n samples (labels cycling 0..C−1 for conditional models; batches of --batch seeded batchSeed(seed, start))
           against the first n test images, features of the dataset's feature network
           (static/models/features-<dataset>.safetensors, or --features). Not Inception features.
           With --is also: the share of samples the network classifies with top probability ≥ 0.9

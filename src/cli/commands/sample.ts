@@ -1,11 +1,10 @@
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
-import { inChunks, openModel, progressBar, setupBackend } from '../common';
-import { modelToPixels } from '../../lib/data/dequantize';
+import { openModel, progressBar, setupBackend } from '../common';
 import { writeBytes } from '../../node/files';
 import { writeNpy } from '../../lib/io/npy';
 import { encodePng, imageGrid } from '../../lib/io/png';
-import { sample } from '../../lib/farmer/sampling';
+import { sampleBatches, sampleSteps } from '../../lib/farmer/sample-batches';
 import { cyclingLabels } from '../../lib/farmer/labels';
 import { TABLE6_PRESET, type ResamplingParams } from '../../lib/farmer/guidance';
 import { cardSampling, resolveSampling } from '../../lib/farmer/sampling-settings';
@@ -37,6 +36,7 @@ export const usage = `farmer sample <model> --n N --out samples.npy|.png [--seed
   guided by the card's cfg unless --cfg says otherwise (--cfg 0: unguided); --sample-labels null
   draws unguided from the null label. Gaussian-dequantized models are denoised (Tweedie step with
   the σ of their last training step) unless --no-denoise.
+  Batches of --batch samples, the one starting at sample i seeded batchSeed(S, i) (as eval and the notebooks).
   .npy output is uint8 [N,H,W,C]; .png is a grid. Samples with NaN/Inf are reported, never hidden.`;
 
 export const booleanFlags = ['denoise', 'no-denoise'];
@@ -80,26 +80,15 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     !withClasses ? null : cls !== undefined ? new Int32Array(count).fill(cls) : cyclingLabels(count, c.num_classes, start);
 
   const { height: H, width: W, channels: C } = c.image;
-  const pixels = new Uint8Array(n * H * W * C);
-  const finite: boolean[] = [];
-  let fallbacks = 0;
   const bar = progressBar('sample', n);
+  const steps = sampleSteps(model);
   const t0 = performance.now();
-  await inChunks(n, batch, async (start, count) => {
-    const r = await sample(model, {
-      n: count,
-      seed: seed + start, // chunk streams: the chunk starting at sample i uses seed + i
-      labels: labelsOf(start, count),
-      T: settings.T, s: settings.s, TRed: settings.TRed, sRed: settings.sRed, attnTemp,
-      denoiseSigma: settings.denoiseSigma,
-      cfg: settings.cfg === null ? undefined : { method: settings.cfgMethod, w: settings.cfg, params: cfgParams },
-    });
-    pixels.set(modelToPixels(await r.images.data(), c.dequantization), start * H * W * C);
-    finite.push(...r.finite);
-    fallbacks += r.cfgFallbacks;
-    r.images.dispose();
-    r.z.dispose();
-    bar.tick(start + count);
+  const { pixels, finite, cfgFallbacks: fallbacks } = await sampleBatches(model, {
+    n, batch, seed, labels: labelsOf,
+    T: settings.T, s: settings.s, TRed: settings.TRed, sRed: settings.sRed, attnTemp,
+    denoiseSigma: settings.denoiseSigma,
+    cfg: settings.cfg === null ? undefined : { method: settings.cfgMethod, w: settings.cfg, params: cfgParams },
+    onProgress: (done) => bar.tick(Math.floor(done / steps)),
   });
   bar.end();
   const seconds = (performance.now() - t0) / 1000;
