@@ -10,7 +10,8 @@ import { patchify, unpatchify } from '../../src/lib/farmer/patchify';
 import { toModelSpace, toPixels } from '../../src/lib/data/dequantize';
 import type { FarmerModel } from '../../src/lib/farmer/model';
 import { Rng } from '../../src/lib/util/random';
-import { colourError, edgeCorrelation, otsuThreshold, pearson, sobelMagnitude, ssim, ssimGray } from '../../src/lib/metrics/structure';
+import { colourError, edgeCorrelation, otsuThreshold, sobelMagnitude, ssim, ssimGray } from '../../src/lib/metrics/structure';
+import { pearson } from '../../src/lib/metrics/rank';
 import { tinyModel } from '../helpers/tiny';
 
 // Every latent the experiment hands to the AF inverse, as it was handed over.
@@ -52,7 +53,7 @@ function testSet(n: number, size: number, channels: number, seed = 5): LabelledS
 const SIZE = 8;
 const gray = () => tinyModel({ size: SIZE, patch: 2, blocks: 3 }); // N = 16, d = 4, d_I = 2
 const grayData = testSet(6, SIZE, 1);
-const params = (model: FarmerModel, raw: Record<string, unknown> = {}): SeparationParams => experiment.parseParams(raw, model);
+const params = (model: FarmerModel, raw: Record<string, unknown> = {}): SeparationParams => experiment.params.parse(raw, model);
 
 function run(model: FarmerModel, set: LabelledSet, raw: Record<string, unknown> = {}, ctx = {}): Promise<SeparationResult> {
   return experiment.run(model, { testSet: set }, params(model, raw), ctx);
@@ -122,12 +123,12 @@ describe('structure metrics', () => {
     for (let i = 0; i < H; i++) expect(Array.from(g.subarray(i * W, (i + 1) * W))).toEqual([0, 0, 40, 40, 0, 0]);
   });
 
-  it('Pearson: hand case, sign, and 0 for a constant side', () => {
+  it('Pearson: hand case, sign, and NaN (undefined) for a constant side', () => {
     expect(pearson([1, 2, 3, 4], [2, 4, 6, 8])).toBeCloseTo(1, 12);
     expect(pearson([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
     // centred: x = (−1, 0, 1), y = (0, −1, 1): Σxy = 1, Σx² = 2, Σy² = 2 → r = 1/2
     expect(pearson([-1, 0, 1], [1, 0, 2])).toBeCloseTo(0.5, 12);
-    expect(pearson([1, 1, 1], [1, 2, 3])).toBe(0);
+    expect(pearson([1, 1, 1], [1, 2, 3])).toBeNaN();
   });
 
   it('Otsu splits a bimodal histogram between its modes; colour error is 0 for the same colours and the RGB distance otherwise', () => {
@@ -235,7 +236,7 @@ describe('separation experiment', () => {
     const model = tinyModel({ size: SIZE, patch: 2, blocks: 2, channels: 3, informative: 4 });
     const set = testSet(3, SIZE, 3);
     const p = params(model, { levels: '3', images: '2', depths: '2,1,2' });
-    expect(p).toEqual({ image: 0, images: 2, levels: 3, depths: 'all', seed: 0 });
+    expect(p).toEqual({ image: 0, images: 2, levels: 3, depths: [1, 2], seed: 0 });
     const r = await experiment.run(model, { testSet: set }, p);
     expect(r.curves.every((c) => c.colour !== null && Number.isFinite(c.colour))).toBe(true);
     expect(r.curves.filter((c) => c.alpha === 0).every((c) => c.colour! < 0.01)).toBe(true);
@@ -295,8 +296,9 @@ describe('separation experiment', () => {
 
   it('parses parameters, rejects bad ones, and prices a run', () => {
     const model = gray();
-    expect(experiment.defaults(model)).toEqual({ image: 0, images: 2, levels: 5, depths: 'all', seed: 0 });
-    expect(params(model, { depths: '3, 1' }).depths).toBe('1,3');
+    expect(experiment.params.defaults(model)).toEqual({ image: 0, images: 2, levels: 5, depths: [1, 2, 3], seed: 0 });
+    expect(params(model, { depths: '3, 1' }).depths).toEqual([1, 3]);
+    expect(params(model, { depths: 'all' }).depths).toEqual([1, 2, 3]);
     expect(() => params(model, { levels: 1 })).toThrow(/invalid levels/);
     expect(() => params(model, { depths: '4' })).toThrow(/invalid depths/);
     expect(() => params(model, { image: -1 })).toThrow(/invalid image/);
@@ -309,16 +311,16 @@ describe('separation experiment', () => {
 });
 
 describe('separation page logic', () => {
-  it('toggles depths, never to none, and says "all" for all', async () => {
-    const { toggleDepth } = await import('../../src/notebooks/separation/reading');
-    expect(toggleDepth('all', 3, 2)).toBe('1,3');
-    expect(toggleDepth('1,3', 3, 2)).toBe('all');
-    expect(toggleDepth('3', 3, 3)).toBe('3');
-    expect(toggleDepth('3', 3, 1)).toBe('1,3');
+  it('toggles depths, never to none', async () => {
+    const { toggleDepth } = await import('../../src/lib/experiments/separation/params');
+    expect(toggleDepth([1, 2, 3], 2)).toEqual([1, 3]);
+    expect(toggleDepth([1, 3], 2)).toEqual([1, 2, 3]);
+    expect(toggleDepth([3], 3)).toEqual([3]);
+    expect(toggleDepth([3], 1)).toEqual([1, 3]);
   });
 
   it('reads a result in words from its own numbers', async () => {
-    const { reading, readingRows } = await import('../../src/notebooks/separation/reading');
+    const { reading, readingRows } = await import('../../src/lib/experiments/separation/reading');
     const point = (depth: number, mode: 'partial' | 'full', alpha: number, edge: number) =>
       ({ depth, mode, alpha, ssim: edge, ssimSd: 0, edge, edgeSd: 0, colour: null, colourSd: null });
     // partial keeps contours more with depth; full loses them

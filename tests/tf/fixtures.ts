@@ -1,13 +1,13 @@
 // Backend-independent inputs for cross-backend checks: weights as Float32Arrays, made into
 // tensors on whichever backend is active (moving tensors off a GPU backend needs readSync).
 import * as tf from '@tensorflow/tfjs';
-import type { Params } from '../../src/lib/farmer/params';
+import type { Params } from '../../src/lib/nn/params';
 import { createCaches, disposeCaches, transformerStack, transformerStackStep, type StackOptions } from '../../src/lib/nn/transformer';
 import { Rng } from '../../src/lib/util/random';
 
 export type HostParams = Map<string, { shape: number[]; values: Float32Array }>;
 
-/** A pre-LN Transformer stack of spec §7 names under `prefix`, weights N(0, 0.3), norms around 1. */
+/** A pre-LN Transformer stack with the checkpoint's names under `prefix`, weights N(0, 0.3), norms around 1. */
 export function stackWeights(o: StackOptions, seed: number): HostParams {
   const rng = new Rng(seed);
   const W = o.shape.width;

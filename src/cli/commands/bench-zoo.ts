@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseConfig, referenceConfig, type FarmerConfig } from '../../lib/farmer/config';
-import { countParams, disposeParams, initParams } from '../../lib/farmer/params';
+import { initParams } from '../../lib/farmer/params';
+import { countParams, disposeParams } from '../../lib/nn/params';
 import { decodeLatents, makeModel, trainingLoss, type FarmerModel } from '../../lib/farmer/model';
 import { sample } from '../../lib/farmer/sampling';
 import { studentConfig } from '../../lib/farmer/distill';
@@ -14,9 +15,10 @@ import { toVariables, trainStep } from '../../lib/train/step';
 import { AdamW } from '../../lib/train/adamw';
 import { FEATURE_DIM } from '../../lib/metrics/classifier';
 import { timeFid } from '../../lib/metrics/fid';
-import { repoRoot } from '../../lib/io/node-files';
+import { repoRoot } from '../../node/files';
 import { Rng } from '../../lib/util/random';
-import { median, timeIt, type Timing } from '../timing';
+import { timeIt, type Timing } from '../timing';
+import { median } from '../../lib/metrics/robust';
 
 
 
@@ -181,5 +183,5 @@ export async function benchZoo(o: ZooBenchOptions = {}): Promise<ZooBench> {
   say?.(`  sample, student (AR + one-pass inverse)    ${ts.student.sample.images_per_s.toFixed(2)} images/s (AF inverse ${ts.student.af_inverse.images_per_s.toFixed(2)})`);
   const fid = benchFid({ n: fidN, reps });
   say?.(`  FID on ${fidN} × ${fid.dims} random features  ${fid.median_s.toFixed(2)} s`);
-  return { train, sampling: { ...ts, config: o.samplingConfig ? 'given' : 'reference (spec §7)' }, fid };
+  return { train, sampling: { ...ts, config: o.samplingConfig ? 'given' : 'reference (docs/model.md, "Checkpoint file")' }, fid };
 }

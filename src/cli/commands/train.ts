@@ -7,14 +7,17 @@ import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { setupBackend } from '../common';
 import { meanOfLast50, runStepLoop } from '../step-loop';
+import { readRunOptions } from '../run-options';
 import { curveSummary } from '../../lib/train/curve';
 import { parseConfig } from '../../lib/farmer/config';
-import { initParams, countParams } from '../../lib/farmer/params';
-import { loadDataset } from '../../lib/data/node';
+import { initParams } from '../../lib/farmer/params';
+import { countParams } from '../../lib/nn/params';
+import { loadDataset } from '../../node/datasets';
+import { trainingSigma } from '../../lib/data/dequantize';
 import { defaultTrainOptions, disposeTrainState, exportParams, newTrainState, trainOneStep, type StepLog, type TrainOptions, type TrainState } from '../../lib/train/loop';
 import { decodeTrainState, encodeTrainState } from '../../lib/train/state-file';
 import { saveCheckpointAsync, type Card } from '../../lib/io/checkpoint';
-import { loadModel, readBytes, writeBytes } from '../../lib/io/node-files';
+import { loadModel, readBytes, writeBytes } from '../../node/files';
 
 export const usage = `farmer train <config.json> --dataset mnist|colored-mnist --out model.safetensors [--resume | --init model]
         [--steps N] [--batch B] [--lr 1e-3] [--lr-min 1e-5] [--warmup 200] [--weight-decay 0.03]
@@ -25,27 +28,14 @@ export const usage = `farmer train <config.json> --dataset mnist|colored-mnist -
   a fresh optimizer; --max-minutes stops cleanly after a checkpoint; --stop-at N stops after step N of the
   --steps schedule (a baseline cut at another run's step count, same learning rates up to there).`;
 
-/** Summary of the log for the card: mean BPD per window of steps. */
-
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
   const [configPath] = flags.positionals;
-  const dataset = flags.required('dataset');
+  const dataset = flags.dataset();
   const outPath = flags.required('out');
   const resume = flags.bool('resume');
   const initFrom = flags.str('init');
-  const num = (name: string, fallback: number) => flags.num(name, fallback);
-  const given: Partial<TrainOptions> = {};
-  const steps = flags.int('steps');
-  const opt = (key: keyof TrainOptions, flag: string) => {
-    const v = flags.num(flag);
-    if (v !== undefined) (given as Record<string, number>)[key] = v;
-  };
-  opt('batch', 'batch'); opt('lr', 'lr'); opt('lrMin', 'lr-min'); opt('warmup', 'warmup'); opt('weightDecay', 'weight-decay');
-  opt('clip', 'clip'); opt('ema', 'ema'); opt('seed', 'seed');
-  const checkpointEvery = num('checkpoint-every', 200), logEvery = num('log-every', 10);
-  const maxMinutes = flags.num('max-minutes');
-  const stopAt = flags.int('stop-at');
-  if (stopAt !== undefined && stopAt < 1) throw new UsageError(`--stop-at must be a positive step number, got ${stopAt}`);
+  const { steps, given, checkpointEvery, logEvery, maxMinutes } = readRunOptions(flags);
+  const stopAt = flags.int('stop-at', undefined, { min: 1 });
   const report = await setupBackend(flags);
   flags.finish();
   if (!configPath && !resume) throw new UsageError('missing <config.json>');
@@ -92,9 +82,16 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   log(`training ${countParams(state.vars).toLocaleString('en-US')} parameters on ${dataset} (${data.n} images) with ${report.active}, batch ${options.batch}, ${options.steps} steps`);
 
   const save = async () => {
+    const dq = config.dequantization;
     const card: Card = {
       dataset, steps: state.step + (initInfo?.steps ?? 0), time_s: Math.round(state.timeS), seed: options.seed, metrics: {},
-      train: { options, skipped_steps: state.skipped, last_bpd: history.at(-1)?.bpd ?? null, curve_bpd: curveSummary(history, (l) => l.bpd), ...(initInfo ? { init: initInfo } : {}) },
+      // the σ of the last step trained, for the Tweedie step (sampling-settings.ts finalSigma)
+      ...(dq.kind === 'gaussian' && state.step > 0 ? { sampling: { sigma: trainingSigma(dq, (state.step - 1) / options.steps) } } : {}),
+      train: {
+        trainer: 'farmer train', device: report.active, world_size: 1,
+        options, skipped_steps: state.skipped, last_bpd: history.at(-1)?.bpd ?? null, curve_bpd: curveSummary(history, (l) => l.bpd),
+        ...(initInfo ? { init: initInfo } : {}),
+      },
     };
     await writeBytes(outPath, await saveCheckpointAsync(config, exportParams(state), card));
     await writeBytes(statePath, await encodeTrainState(config, options, state));

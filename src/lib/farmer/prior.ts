@@ -1,9 +1,9 @@
-// Priors on the AF latent Z (spec §4): TARFlow's standard Gaussian, or FARMER's AR Transformer
+// Priors on the AF latent Z (docs/model.md, "Priors"): TARFlow's standard Gaussian, or FARMER's AR Transformer
 // with GMM heads over the informative channels and one shared GMM for the redundant ones.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig, FarmerPrior } from './config';
 import { dimsOf } from './config';
-import { param, type Params } from './params';
+import { param, type Params } from '../nn/params';
 import { linear, linearNamed, layerNormNamed } from '../nn/layers';
 import { createCaches, disposeCaches, transformerStack, transformerStackStep, type StackOptions } from '../nn/transformer';
 import type { KVCache } from '../nn/attention';

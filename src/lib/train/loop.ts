@@ -3,12 +3,11 @@
 // Rng(seed, t), so a run resumed from a checkpoint continues exactly as the uninterrupted one.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from '../farmer/config';
-import type { Params } from '../farmer/params';
-import { makeModel, type FarmerModel } from '../farmer/model';
-import { analyzeForward } from '../farmer/model';
+import type { Params } from '../nn/params';
+import { bitsPerDim, lossTerms, makeModel, type FarmerModel } from '../farmer/model';
 import { dropLabels } from '../farmer/labels';
 import { updateEma } from './flat';
-import { dequantizeGaussian, dequantizeUniform, gaussianSigma } from '../data/dequantize';
+import { dequantizeGaussian, dequantizeUniform, trainingSigma } from '../data/dequantize';
 import { Rng } from '../util/random';
 import { AdamW } from './adamw';
 import { learningRate, type Schedule } from './schedule';
@@ -75,21 +74,35 @@ export function disposeTrainState(s: TrainState): void {
   if (s.ema) for (const t of s.ema.values()) t.dispose();
 }
 
-/** The batch of step t: indices, model-space inputs and (dropped-out) labels. */
-export function batchAt(cfg: FarmerConfig, data: TrainingData, o: TrainOptions, t: number): { x: Float32Array; labels: Int32Array | null } {
-  const rng = new Rng((o.seed * 1_000_003 + t) >>> 0);
+/** The generator of step t: everything random in the step comes from it, so a resumed run repeats the uninterrupted one. */
+export function stepRng(o: Pick<TrainOptions, 'seed'>, t: number): Rng {
+  return new Rng((o.seed * 1_000_003 + t) >>> 0);
+}
+
+/**
+ * `batch` training images drawn with replacement, in model space (gaussian dequantization at
+ * noise level `sigma`), and their labels after label dropout (null when `withLabels` is false),
+ * all from `rng` in that order.
+ */
+export function drawBatch(cfg: FarmerConfig, data: TrainingData, batch: number, rng: Rng, sigma: number, withLabels: boolean): { x: Float32Array; labels: Int32Array | null } {
   const { height, width, channels } = cfg.image;
   const D = height * width * channels;
-  const pixels = new Uint8Array(o.batch * D);
-  const labels = new Int32Array(o.batch);
-  for (let b = 0; b < o.batch; b++) {
+  const pixels = new Uint8Array(batch * D);
+  const labels = new Int32Array(batch);
+  for (let b = 0; b < batch; b++) {
     const i = rng.int(data.n);
     pixels.set(data.images.subarray(i * D, (i + 1) * D), b * D);
     labels[b] = data.labels[i];
   }
+  const x = cfg.dequantization.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, sigma, rng);
+  return { x, labels: withLabels ? dropLabels(labels, cfg.label_dropout, rng) : null };
+}
+
+/** The batch of step t: model-space inputs at the schedule's noise level and (dropped-out) labels. */
+export function batchAt(cfg: FarmerConfig, data: TrainingData, o: TrainOptions, t: number): { x: Float32Array; labels: Int32Array | null } {
   const dq = cfg.dequantization;
-  const x = dq.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, gaussianSigma(t / o.steps, dq.sigma_min, dq.sigma_max), rng);
-  return { x, labels: cfg.num_classes > 0 ? dropLabels(labels, cfg.label_dropout, rng) : null };
+  const sigma = dq.kind === 'gaussian' ? trainingSigma(dq, t / o.steps) : 0;
+  return drawBatch(cfg, data, o.batch, stepRng(o, t), sigma, cfg.num_classes > 0);
 }
 
 /**
@@ -111,10 +124,10 @@ export async function trainOneStep(cfg: FarmerConfig, state: TrainState, data: T
   let logdet: tf.Tensor | null = null;
   const lr = learningRate(o, t);
   const r = await trainStep(state.vars, () => {
-    const a = analyzeForward(model, xb, labels);
+    const terms = lossTerms(model, xb, labels);
     logdet?.dispose();
-    logdet = tf.keep(a.logdet.mean().div(model.dims.pixels));
-    return a.nllPerDim.mean() as tf.Scalar;
+    logdet = tf.keep(terms.logdetPerDim);
+    return terms.loss;
   }, state.optimizer, lr, o.clip);
   xb.dispose();
   const logdetPerDim = (await logdet!.data())[0];
@@ -128,7 +141,7 @@ export async function trainOneStep(cfg: FarmerConfig, state: TrainState, data: T
   state.timeS += seconds;
   return {
     step: state.step, loss: r.loss, nll_per_dim: r.loss, logdet_per_dim: logdetPerDim,
-    bpd: (r.loss + Math.log(128)) / Math.LN2, lr, grad_norm: r.gradNorm, images_per_s: o.batch / seconds, skipped: !r.applied,
+    bpd: bitsPerDim(r.loss), lr, grad_norm: r.gradNorm, images_per_s: o.batch / seconds, skipped: !r.applied,
   };
 }
 
