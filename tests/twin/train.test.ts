@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeNpy } from '../../src/lib/io/npy';
 import { parseConfig } from '../../src/lib/farmer/config';
 import { paramShapes } from '../../src/lib/farmer/params';
-import { loadDataset } from '../../src/lib/data/node';
+import { loadDataset } from '../../src/node/datasets';
 import { dequantizeUniform } from '../../src/lib/data/dequantize';
 import { Rng } from '../../src/lib/util/random';
 import { tempDir } from '../helpers/files';
