@@ -12,18 +12,22 @@ import { AdamW } from '../../lib/train/adamw';
 import { useFastMatMulGradient } from '../../lib/tf/matmul-grad';
 import { Rng } from '../../lib/util/random';
 import { benchZoo } from './bench-zoo';
+import { countPaths } from './bench-kernels';
 import { timeIt, type Timing } from '../timing';
 
-export const booleanFlags = ['engine-only'];
+export const booleanFlags = ['engine-only', 'kernels'];
 
-export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--backend wasm|cpu|webgpu] [--json]
+export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--kernels] [--backend wasm|cpu|webgpu] [--json]
   on the reference configuration of spec §7: forward images/s, training-step images/s with the
   stock and the explicit-transpose BatchMatMul gradient, AF inverse images/s with and without the
   KV cache, and the kernels one training step runs (Reshape and Identity not counted: what a
   dispatch-bound backend such as WebGPU pays for); then (unless --engine-only) training images/s
   for each configs/*.json, sampling images/s of a teacher and its one-step student, and FID time
   for 10k × feature-dim features.
-  Each figure is the median of R timed runs after one warm-up run.`;
+  Each figure is the median of R timed runs after one warm-up run.
+  --kernels counts instead of timing (batch default 2): the kernels per step of the cached AF inverse
+  (one block), the AR sampling step, a forward pass and a training step; on webgpu these are GPU
+  dispatches, beside the tfjs kernels (engine_kernels) that every backend reports.`;
 
 
 function randomInputs(cfg: FarmerConfig, B: number, seed: number): { x: tf.Tensor4D; labels: Int32Array } {
@@ -85,7 +89,8 @@ async function benchInverse(model: FarmerModel, B: number, reps: number, cached:
 }
 
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
-  const batch = flags.int('batch', 16), reps = flags.int('reps', 3);
+  const kernelsOnly = flags.bool('kernels');
+  const batch = flags.int('batch', kernelsOnly ? 2 : 16), reps = flags.int('reps', 3);
   const engineOnly = flags.bool('engine-only');
   const report = await setupBackend(flags);
   flags.finish();
@@ -94,6 +99,16 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const model = makeModel(cfg, initParams(cfg, { seed: 0, projOutStd: 0.02 }));
   const memBefore = tf.memory().numTensors;
   const say = (s: string) => { if (!json) log(s); };
+  if (kernelsOnly) {
+    say(`kernels on ${report.active}, reference configuration (spec §7), batch ${batch}`);
+    const counts = await countPaths(model, batch, say);
+    const leaked = tf.memory().numTensors - memBefore;
+    disposeParams(model.params);
+    const result = { backend: report.active, config: 'reference (spec §7)', batch, ...counts, tensors_leaked: leaked };
+    if (json) out(JSON.stringify(result, null, 2));
+    else out(`kernels per step: ${JSON.stringify(counts.kernels)}`);
+    return;
+  }
   say(`bench on ${report.active}, reference configuration (spec §7), batch ${batch}, median of ${reps}`);
   const forward = await benchForward(model, batch, reps);
   say(`  forward            ${forward.images_per_s.toFixed(1)} images/s`);
