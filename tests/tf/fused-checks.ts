@@ -10,6 +10,11 @@ import { layerNormGpu } from '../../src/lib/tf/webgpu/layer-norm';
 import { linearGpu } from '../../src/lib/tf/webgpu/linear-grad';
 import type { Pre } from '../../src/lib/tf/webgpu/linear';
 import { attentionGpu } from '../../src/lib/tf/webgpu/attention';
+import { mlpGpu } from '../../src/lib/tf/webgpu/mlp';
+import { attendCached, createQkvCache, writeQkv, type CacheLayer } from '../../src/lib/tf/webgpu/kv-cache';
+import { affineToken, embedToken, freshCopy } from '../../src/lib/tf/webgpu/token';
+import { assembleLatent, drawTokenInto, drawTokens } from '../../src/lib/tf/webgpu/gmm-draw';
+import { gmmFromRow, sampleGmm } from '../../src/lib/farmer/gmm';
 import { Rng } from '../../src/lib/util/random';
 
 type Host = { shape: number[]; values: Float32Array };
@@ -106,6 +111,137 @@ function checks(): Check[] {
       wrt: ['qkv'],
     });
   }
+  out.push(...sequentialChecks(rng));
+  return out;
+}
+
+/** An Rng that hands out given numbers, so the CPU sampler draws with the GPU kernel's noise. */
+class ScriptedRng extends Rng {
+  private i = 0;
+  constructor(private readonly numbers: Float32Array) {
+    super(0);
+  }
+  override uniform(): number {
+    return this.numbers[this.i++];
+  }
+  override normal(): number {
+    return this.numbers[this.i++];
+  }
+}
+
+/** The decode-time kernels: KV cache, MLP row kernel, token embedding and update, GMM draws. */
+function sequentialChecks(rng: Rng): Check[] {
+  const out: Check[] = [];
+  const [B, W, hidden, heads] = [2, 16, 40, 2];
+  const mlp = {
+    h: host(rng, [B, 5, W], 1.5),
+    gamma: host(rng, [W], 0.3, 1), beta: host(rng, [W], 0.3),
+    w1: host(rng, [hidden, W], 0.4), b1: host(rng, [hidden], 0.3),
+    w2: host(rng, [W, hidden], 0.3), b2: host(rng, [W], 0.3),
+  };
+  out.push({
+    name: 'MLP row kernel (LN + fc1 + GELU + fc2 + residual)',
+    inputs: mlp,
+    reference: (t) => t.h.add(linear(gelu(linear(layerNorm(t.h, t.gamma, t.beta), t.w1, t.b1)), t.w2, t.b2)),
+    fused: (t) => mlpGpu(t.h, { gamma: t.gamma, beta: t.beta, w1: t.w1, b1: t.b1, w2: t.w2, b2: t.b2 }),
+    wrt: Object.keys(mlp),
+  });
+  // a prefix of 3 tokens at once, then one at a time, against full causal attention
+  const T = 6, cap = 8, scale = 1 / (Math.sqrt(W / heads) * 1.3);
+  const layer = {
+    h: host(rng, [B, T, W], 1.5),
+    gamma: host(rng, [W], 0.3, 1), beta: host(rng, [W], 0.3),
+    qkvWeight: host(rng, [3 * W, W], 0.4), qkvBias: host(rng, [3 * W], 0.3),
+    outWeight: host(rng, [W, W], 0.3), outBias: host(rng, [W], 0.3),
+  };
+  out.push({
+    name: 'KV cache: LN + qkv into the cache, then cached attention + out + residual, 3 tokens then 1 by 1',
+    inputs: layer,
+    reference: (t) => {
+      const qkv = linear(layerNorm(t.h, t.gamma, t.beta), t.qkvWeight, t.qkvBias);
+      return t.h.add(linear(attentionReference(qkv, heads, true, scale), t.outWeight, t.outBias));
+    },
+    fused: (t) => {
+      let cache = createQkvCache(B, cap, W);
+      const steps: tf.Tensor[] = [];
+      for (const [pos, n] of [[0, 3], [3, 1], [4, 1], [5, 1]]) {
+        const h = t.h.slice([0, pos, 0], [B, n, W]);
+        const next = writeQkv(cache, h, t as unknown as CacheLayer, pos);
+        cache.dispose();
+        cache = next;
+        steps.push(attendCached(cache, h, t as unknown as CacheLayer, pos, heads, scale));
+      }
+      cache.dispose();
+      return tf.concat(steps, 1);
+    },
+  });
+  const [S, din, P] = [5, 3, 7];
+  out.push({
+    name: 'token embedding read from a token buffer',
+    inputs: { src: host(rng, [B, S, din]), weight: host(rng, [W, din], 0.5), bias: host(rng, [W]), pos: host(rng, [P, W]), extra: host(rng, [B, W]) },
+    reference: (t) => linear(t.src.slice([0, 3, 0], [B, 1, din]), t.weight, t.bias).add(t.pos.slice([5, 0], [1, W])).add(t.extra.expandDims(1)),
+    fused: (t) => embedToken(t.src as tf.Tensor3D, t.weight, t.bias, t.pos as tf.Tensor2D, 3, 5, t.extra),
+  });
+  const [N, d] = [5, 3];
+  for (const clip of [0, 0.8]) {
+    out.push({
+      name: `affine token update${clip ? ', soft clip' : ''}`,
+      inputs: { h: host(rng, [B, 1, W]), weight: host(rng, [2 * d, W], 0.3), bias: host(rng, [2 * d], 0.2), z: host(rng, [B, N, d]) },
+      reference: (t) => {
+        let o = linear(t.h, t.weight, t.bias);
+        if (clip) o = tf.tanh(o.div(clip)).mul(clip);
+        const [a, b] = tf.split(o, 2, 2);
+        const token = t.z.slice([0, 2, 0], [B, 1, d]).mul(tf.exp(a)).add(b);
+        return tf.concat([t.z.slice([0, 0, 0], [B, 2, d]), token, t.z.slice([0, 3, 0], [B, N - 3, d])], 1);
+      },
+      fused: (t) => {
+        const tokens = freshCopy(t.z as tf.Tensor3D);
+        const updated = affineToken(tokens, t.h, t.weight, t.bias, t.z as tf.Tensor3D, 2, clip);
+        tokens.dispose();
+        return updated;
+      },
+    });
+  }
+  // GMM draws: K components of d_g dims; the CPU sampler draws with the same numbers
+  const [K, dg, draws, T_, s_] = [5, 3, 4, 1.3, 0.8];
+  const head = host(rng, [B, K * (1 + 2 * dg)], 1.5);
+  const noiseRow = () => Float32Array.from([rng.uniform(), ...rng.normals(dg)]);
+  const noise = Float32Array.from(Array.from({ length: B * draws }, noiseRow).flatMap((r) => [...r]));
+  const cpuDraws = (rows: number) => {
+    const z = new Float32Array(B * rows * dg);
+    for (let b = 0; b < B; b++) {
+      const g = gmmFromRow(head.values, b, K, dg);
+      for (let r = 0; r < rows; r++) sampleGmm(g, T_, s_, new ScriptedRng(noise.subarray((b * draws + r) * (1 + dg))), z, (b * rows + r) * dg);
+    }
+    return z;
+  };
+  out.push({
+    name: 'GMM draws (component pick + Gaussian), several per image',
+    inputs: { head, noise: { shape: [B, draws, 1 + dg], values: noise } },
+    reference: () => tf.tensor3d(cpuDraws(draws), [B, draws, dg]),
+    fused: (t) => drawTokens(t.head as tf.Tensor2D, t.noise, draws, { K, d: dg, T: T_, s: s_ }),
+  });
+  out.push({
+    name: 'GMM draw of one token into a token buffer',
+    inputs: { head, noise: { shape: [B * draws * (1 + dg)], values: noise }, tokens: { shape: [B, 3, dg], values: new Float32Array(B * 3 * dg).fill(7) } },
+    reference: () => {
+      const z = new Float32Array(B * 3 * dg).fill(7);
+      for (let b = 0; b < B; b++) sampleGmm(gmmFromRow(head.values, b, K, dg), T_, s_, new ScriptedRng(noise.subarray(b * (1 + dg))), z, (b * 3 + 1) * dg);
+      return tf.tensor3d(z, [B, 3, dg]);
+    },
+    fused: (t) => {
+      const tokens = freshCopy(t.tokens as tf.Tensor3D);
+      const drawn = drawTokenInto(tokens, t.head as tf.Tensor2D, t.noise as tf.Tensor1D, 0, 1, { K, d: dg, T: T_, s: s_ });
+      tokens.dispose();
+      return drawn;
+    },
+  });
+  out.push({
+    name: 'latent assembled from AR-order informative tokens and redundant ones',
+    inputs: { info: host(rng, [B, N, 2]), red: host(rng, [B, N, 3]) },
+    reference: (t) => tf.concat([tf.reverse(t.info, 1), t.red], 2),
+    fused: (t) => assembleLatent(t.info as tf.Tensor3D, t.red as tf.Tensor3D, true),
+  });
   return out;
 }
 
@@ -146,9 +282,14 @@ function compare(a: Float32Array, b: Float32Array): Comparison {
 export async function runFusedChecks(): Promise<Record<string, Comparison>> {
   const list = checks();
   const rng = new Rng(5);
+  await selectBackend('cpu');
+  // R for Σ y·R: one number per output value (sized from the reference's output)
   const weightsFor = list.map((c) => {
-    const shape = c.inputs.x?.shape ?? c.inputs.qkv.shape;
-    const n = c.name.startsWith('attention') ? shape[0] * shape[1] * (shape[2] / 3) : c.name.startsWith('layerNorm') ? shape.reduce((a, b) => a * b, 1) : (c.inputs.x.values.length / shape[shape.length - 1]) * c.inputs.weight.shape[0];
+    const t: Record<string, tf.Tensor> = {};
+    for (const [k, h] of Object.entries(c.inputs)) t[k] = tf.tensor(h.values, h.shape);
+    const y = c.reference(t);
+    const n = y.size;
+    tf.dispose([y, ...Object.values(t)]);
     return rng.normals(n);
   });
   await selectBackend('webgpu', { fallback: false });
