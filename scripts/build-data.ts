@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, openSync, readSync, statSync, writeFileSync } fro
 import { fileURLToPath } from 'node:url';
 import { encodeDatasetBin } from '../src/lib/data/binfile';
 import { datasets, type DatasetName } from '../src/lib/data/datasets';
-import { loadDataset } from '../src/lib/data/node';
+import { loadDataset } from '../src/node/datasets';
 
 /** The file exists, starts with the dataset header and has the length that header declares. */
 function complete(path: string): boolean {

@@ -2,14 +2,14 @@
 // Run: npx tsx scripts/eval-feature-net.ts --dataset mnist|colored-mnist
 import { parseArgs } from 'node:util';
 import { colorClasses, coloredMnistSeeds, HUE_CLASSES } from '../src/lib/data/colored';
-import { loadDataset } from '../src/lib/data/node';
+import { loadDataset } from '../src/node/datasets';
 import { accuracy, computeFeatures } from '../src/lib/metrics/features';
-import { loadFeatureNet } from '../src/lib/metrics/features-node';
-import { selectBackend } from '../src/lib/tf/backend';
+import { loadFeatureNet } from '../src/node/feature-net';
+import { useBackend } from '../src/node/backend';
 
 const { values: args } = parseArgs({ options: { dataset: { type: 'string', default: 'mnist' } } });
 const dataset = args.dataset!;
-await selectBackend('wasm', { fallback: false });
+await useBackend('wasm');
 const net = loadFeatureNet(dataset);
 const test = loadDataset(dataset, 'test');
 const t0 = performance.now();

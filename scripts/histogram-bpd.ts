@@ -2,7 +2,7 @@
 // training split and evaluated on the test split, to read `farmer eval --bpd` against.
 // Run: npx tsx scripts/histogram-bpd.ts --dataset mnist|colored-mnist
 import { parseArgs } from 'node:util';
-import { loadDataset } from '../src/lib/data/node';
+import { loadDataset } from '../src/node/datasets';
 import { histogramBaseline } from '../src/lib/metrics/histogram-baseline';
 
 const { values: args } = parseArgs({ options: { dataset: { type: 'string', default: 'mnist' } } });

@@ -7,11 +7,11 @@
 // Run: npx tsx scripts/label-use.ts <model> [--dataset mnist] [--split test] [--n 100]
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/tf/backend';
-import { nodeHost } from '../src/lib/tf/node-backend';
-import { loadModel } from '../src/lib/io/node-files';
+import { nodeHost } from '../src/node/backend';
+import { loadModel } from '../src/node/files';
 import { analyzeForward, disposeAnalysis, makeModel } from '../src/lib/farmer/model';
 import { NULL_LABEL } from '../src/lib/farmer/labels';
-import { loadDataset } from '../src/lib/data/node';
+import { loadDataset } from '../src/node/datasets';
 import { dequantizeUniform } from '../src/lib/data/dequantize';
 import { Rng } from '../src/lib/util/random';
 

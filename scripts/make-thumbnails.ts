@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { JSDOM } from 'jsdom';
 import { reproduce } from '../src/cli/commands/reproduce';
 import { slug } from '../src/lib/experiments/export';
-import { selectBackend } from '../src/lib/tf/backend';
+import { useBackend } from '../src/node/backend';
 import { notebooks, type NotebookId } from '../src/notebooks/registry';
 import type { Thumbnails } from '../src/notebooks/thumbnails';
 
@@ -51,7 +51,7 @@ const WIDTH = 240;
 const { values: args } = parseArgs({ options: { model: { type: 'string', default: 'mnist-farmer' } } });
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'static/thumbnails');
-await selectBackend('wasm', { fallback: false });
+await useBackend('wasm');
 
 /**
  * The figure as a thumbnail: drawn WIDTH px wide (its viewBox keeps the drawing), without what

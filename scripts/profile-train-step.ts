@@ -3,17 +3,14 @@
 // Run: npx tsx scripts/profile-train-step.ts [config.json] [batch]
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import { selectBackend } from '../src/lib/tf/backend';
-import { nodeHost } from '../src/lib/tf/node-backend';
-import { useFastMatMulGradient } from '../src/lib/tf/matmul-grad';
+import { useBackend } from '../src/node/backend';
 import { parseConfig } from '../src/lib/farmer/config';
 import { initParams } from '../src/lib/farmer/params';
 import { makeModel, trainingLoss } from '../src/lib/farmer/model';
 import { toVariables } from '../src/lib/train/step';
 import { Rng } from '../src/lib/util/random';
 
-await selectBackend('wasm', { host: nodeHost, fallback: false });
-useFastMatMulGradient(true);
+await useBackend('wasm');
 const cfg = parseConfig(JSON.parse(readFileSync(process.argv[2] ?? 'configs/mnist-farmer.json', 'utf8')));
 const vars = toVariables(initParams(cfg, { seed: 0 }));
 const model = makeModel(cfg, vars as never);

@@ -9,13 +9,13 @@
 // Run: npx tsx scripts/redundant-content.ts <model> [n]
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/tf/backend';
-import { nodeHost } from '../src/lib/tf/node-backend';
-import { loadModel } from '../src/lib/io/node-files';
+import { nodeHost } from '../src/node/backend';
+import { loadModel } from '../src/node/files';
 import { analyzeForward, decodeLatents, makeModel } from '../src/lib/farmer/model';
 import { ArDecoder, arToken, farmerPrior } from '../src/lib/farmer/prior';
 import { gmmFromRow } from '../src/lib/farmer/gmm';
 import { nullLabels } from '../src/lib/farmer/labels';
-import { loadMnist } from '../src/lib/data/mnist-node';
+import { loadMnist } from '../src/node/mnist';
 import { dequantizeUniform } from '../src/lib/data/dequantize';
 import { Rng } from '../src/lib/util/random';
 

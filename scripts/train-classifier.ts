@@ -9,11 +9,11 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledSet } from '../src/lib/data/binfile';
 import { colorClasses, coloredMnistSeeds, HUE_CLASSES } from '../src/lib/data/colored';
-import { loadDataset } from '../src/lib/data/node';
+import { loadDataset } from '../src/node/datasets';
 import { createClassifier, FEATURE_DIM, type ClassifierSpec } from '../src/lib/metrics/classifier';
 import { accuracy, computeFeatures, encodeFeatureNet, type FeatureNet } from '../src/lib/metrics/features';
 import { sliceSet } from '../src/lib/data/idx';
-import { selectBackend } from '../src/lib/tf/backend';
+import { useBackend } from '../src/node/backend';
 import { Rng } from '../src/lib/util/random';
 
 const { values: args } = parseArgs({
@@ -32,7 +32,7 @@ const dataset = args.dataset!;
 const epochs = Number(args.epochs), batch = Number(args.batch), seed = Number(args.seed), lr0 = Number(args.lr);
 const outBase = args.out ?? new URL(`../static/models/features-${dataset}`, import.meta.url).pathname;
 
-await selectBackend('wasm', { fallback: false });
+await useBackend('wasm');
 const fullTrain = loadDataset(dataset, 'train');
 const train = args['train-n'] ? { ...sliceSet(fullTrain, 0, Number(args['train-n'])), numClasses: fullTrain.numClasses } : fullTrain;
 const test = loadDataset(dataset, 'test');

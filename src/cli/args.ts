@@ -1,4 +1,5 @@
 // A small argument parser: positionals, `--flag value`, `--flag=value`, and boolean flags.
+import { checkChoice, checkInt, checkNumber, checkSeed, type Bounds } from '../lib/util/validate';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -67,22 +68,30 @@ export class Flags {
   }
 
   num(name: string): number | undefined;
-  num(name: string, fallback: number): number;
-  num(name: string, fallback?: number): number | undefined {
+  num(name: string, fallback: undefined, bounds: Bounds): number | undefined;
+  num(name: string, fallback: number, bounds?: Bounds): number;
+  num(name: string, fallback?: number, bounds: Bounds = {}): number | undefined {
     const v = this.str(name);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
-    return n;
+    return v === undefined ? fallback : checkNumber(`--${name}`, v, bounds);
   }
 
   int(name: string): number | undefined;
-  int(name: string, fallback: number): number;
-  int(name: string, fallback?: number): number | undefined {
-    const n = this.num(name);
-    if (n === undefined) return fallback;
-    if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got ${n}`);
-    return n;
+  int(name: string, fallback: undefined, bounds: Bounds): number | undefined;
+  int(name: string, fallback: number, bounds?: Bounds): number;
+  int(name: string, fallback?: number, bounds: Bounds = {}): number | undefined {
+    const v = this.str(name);
+    return v === undefined ? fallback : checkInt(`--${name}`, v, bounds);
+  }
+
+  /** `--seed` (or `name`): an integer in [0, SEED_MAX]. */
+  seed(fallback = 0, name = 'seed'): number {
+    const v = this.str(name);
+    return v === undefined ? fallback : checkSeed(`--${name}`, v);
+  }
+
+  /** One of `choices`, `fallback` when absent. */
+  choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+    return checkChoice(`--${name}`, this.str(name, fallback), choices);
   }
 
   /** Every value of a repeatable flag (`--param a=1 --param b=2`), in order. */

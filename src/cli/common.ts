@@ -1,9 +1,8 @@
 // What every engine command shares: backend choice, model loading, pixel conversion.
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, describeBackend, isBackendName, type BackendReport } from '../lib/tf/backend';
-import { nodeHost } from '../lib/tf/node-backend';
-import { useFastMatMulGradient } from '../lib/tf/matmul-grad';
-import { loadModel } from '../lib/io/node-files';
+import { isBackendName, type BackendReport } from '../lib/tf/backend';
+import { useBackend } from '../node/backend';
+import { loadModel } from '../node/files';
 import { makeModel, type FarmerModel } from '../lib/farmer/model';
 import type { Card, CheckpointSummary } from '../lib/io/checkpoint';
 import { UsageError, type Flags } from './args';
@@ -12,10 +11,7 @@ import { UsageError, type Flags } from './args';
 export async function setupBackend(flags: Flags): Promise<BackendReport> {
   const name = flags.str('backend', 'wasm');
   if (!isBackendName(name)) throw new UsageError(`--backend must be cpu, wasm or webgpu, got "${name}"`);
-  const report = await selectBackend(name, { host: nodeHost, fallback: false, allowSoftwareGpu: true });
-  if (report.active !== name) throw new Error(`backend ${name} is not available: ${describeBackend(report)}`);
-  useFastMatMulGradient(true);
-  return report;
+  return useBackend(name);
 }
 
 export interface LoadedModel {

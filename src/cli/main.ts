@@ -1,5 +1,6 @@
 // `farmer <command> …` (spec §8). Each command lives in ./commands/<name>.ts and exports `run`.
 import { parseArgs, Flags, UsageError } from './args';
+import { ValueError } from '../lib/util/validate';
 
 export interface CommandContext {
   flags: Flags;
@@ -59,9 +60,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`farmer ${name ?? ''}: ${msg}\n`);
-    if (e instanceof UsageError) process.stderr.write(`run "farmer ${known ? name + ' --help' : '--help'}" for usage\n`);
+    const usageError = e instanceof UsageError || e instanceof ValueError;
+    if (usageError) process.stderr.write(`run "farmer ${known ? name + ' --help' : '--help'}" for usage\n`);
     if (process.env.FARMER_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    return e instanceof UsageError ? 2 : 1;
+    return usageError ? 2 : 1;
   }
 }
 

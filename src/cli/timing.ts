@@ -1,4 +1,5 @@
 // Benchmark timing: medians over repeated runs after a warm-up (never timed assertions in tests).
+import { median } from '../lib/metrics/robust';
 
 export interface Timing {
   /** median seconds per run */
@@ -8,10 +9,6 @@ export interface Timing {
   images_per_s: number;
 }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Median wall time of `reps` runs after one warm-up; `fn` must have read its results back. */
 export async function timeIt(fn: () => Promise<void>, reps: number, imagesPerRun: number): Promise<Timing> {

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../../src/lib/tf/backend';
 import { afForward, afInverse } from '../../src/lib/farmer/af';
 import { dimsOf, parseConfig, type FarmerConfig } from '../../src/lib/farmer/config';
-import { initParams, type Params } from '../../src/lib/farmer/params';
+import { initParams } from '../../src/lib/farmer/params';
+import type { Params } from '../../src/lib/nn/params';
 import { Rng } from '../../src/lib/util/random';
 import { maxAbsDiff } from '../tf/fixtures';
 

@@ -82,7 +82,7 @@ describe('farmer CLI', () => {
   it('bad input exits non-zero with one clear line', async () => {
     const cases: [string[], RegExp][] = [
       [['info', join(dir, 'missing.safetensors')], /not found/],
-      [['sample', ckpt, '--n', 'x', '--out', join(dir, 'a.npy')], /--n must be a number/],
+      [['sample', ckpt, '--n', 'x', '--out', join(dir, 'a.npy')], /invalid --n: "x" \(an integer/],
       [['sample', ckpt, '--n', '2', '--out', join(dir, 'a.txt')], /--out must end in .npy or .png/],
       [['sample', ckpt, '--n', '2', '--class', '7', '--out', join(dir, 'a.npy')], /--class must be in \[0, 2\]/],
       [['forward', ckpt], /exactly one of --images and --inputs/],

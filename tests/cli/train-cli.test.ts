@@ -32,7 +32,11 @@ describe('farmer train', () => {
     expect(log.map((l) => l.step)).toEqual([1, 2, 3]);
     expect(Object.keys(log[0]).sort()).toEqual(['bpd', 'grad_norm', 'images_per_s', 'logdet_per_dim', 'loss', 'lr', 'nll_per_dim', 'skipped', 'step']);
     const card = readCheckpoint(readFileSync(out)).card;
-    expect(card).toMatchObject({ dataset: 'mnist', steps: 3 });
+    expect(card).toMatchObject({ dataset: 'mnist', steps: 3, train: { trainer: 'farmer train', device: 'wasm', world_size: 1 } });
+    expect(card.sampling).toBeUndefined(); // uniform dequantization: no training σ
+    const info = JSON.parse((await farmer('info', out, '--json')).stdout);
+    expect(info.lineage).toEqual({ trainer: 'farmer train', device: 'wasm', world_size: 1, init: null });
+    expect((await farmer('info', out)).stdout).toMatch(/^ {2}lineage: trainer farmer train, device wasm, world size 1$/m);
 
     // --stop-at: a cut of a longer schedule, at the learning rates of that schedule
     const cut = join(dir, 'cut.safetensors');
@@ -51,6 +55,17 @@ describe('farmer train', () => {
     const c = await farmer('train', cfgPath, '--out', cont, '--init', out, '--steps', '1', ...common);
     expect(c.code, c.stderr).toBe(0);
     expect(readCheckpoint(readFileSync(cont)).card).toMatchObject({ steps: 4, train: { init: { steps: 3 } } });
+
+    // gaussian dequantization: the card records the σ of the last step trained (cosine: σ(t) at t = 2/4)
+    const gaussCfg = join(dir, 'gauss.json');
+    writeFileSync(gaussCfg, JSON.stringify({ ...config, dequantization: { kind: 'gaussian', sigma_min: 0.01, sigma_max: 0.2 } }));
+    const g = join(dir, 'g.safetensors');
+    expect((await farmer('train', gaussCfg, '--out', g, '--steps', '4', '--stop-at', '3', ...common)).code).toBe(0);
+    const sigma = readCheckpoint(readFileSync(g)).card.sampling as { sigma: number };
+    expect(sigma.sigma).toBeCloseTo(0.01 + (0.19 * (1 + Math.cos(Math.PI * 0.5))) / 2, 12);
+    writeFileSync(gaussCfg, JSON.stringify({ ...config, dequantization: { kind: 'gaussian', sigma_min: 0.01, sigma_max: 0.2, schedule: 'fixed' } }));
+    expect((await farmer('train', gaussCfg, '--out', g, '--steps', '1', ...common)).code).toBe(0);
+    expect(readCheckpoint(readFileSync(g)).card.sampling).toEqual({ sigma: 0.2 });
 
     const bad = await farmer('train', cfgPath, '--out', join(dir, 'x.safetensors'), '--dataset', 'cifar', '--steps', '1');
     expect(bad.code).not.toBe(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { colorClasses, colorize, HUE_CLASSES, hsvToRgb, imageColors } from '../../src/lib/data/colored';
 import { sliceSet } from '../../src/lib/data/idx';
-import { loadMnist } from '../../src/lib/data/mnist-node';
+import { loadMnist } from '../../src/node/mnist';
 
 describe('Colored MNIST', () => {
   it('converts HSV like the textbook table', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataFormatError, imageSetFromIdx, parseIdx, sliceSet } from '../../src/lib/data/idx';
-import { loadMnist } from '../../src/lib/data/mnist-node';
+import { loadMnist } from '../../src/node/mnist';
 
 /** IDX bytes of uint8 values with the given shape */
 function idx(shape: number[], values: number[]): Uint8Array {

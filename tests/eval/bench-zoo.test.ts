@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyConfig } from '../helpers/tiny';
-import { countParams, disposeParams, initParams } from '../../src/lib/farmer/params';
+import { initParams } from '../../src/lib/farmer/params';
+import { countParams, disposeParams } from '../../src/lib/nn/params';
 import { benchFid, benchTeacherStudent, benchTrainConfigs, readConfigs } from '../../src/cli/commands/bench-zoo';
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeTinyCheckpoint } from '../helpers/files';
 import { writeNpy } from '../../src/lib/io/npy';
-import { loadDataset } from '../../src/lib/data/node';
+import { loadDataset } from '../../src/node/datasets';
 import { createClassifier } from '../../src/lib/metrics/classifier';
 import { encodeFeatureNet } from '../../src/lib/metrics/features';
 import { Rng } from '../../src/lib/util/random';
@@ -82,6 +82,17 @@ describe('farmer eval', () => {
     expect(c.class_agreement.n_fake).toBe(c.sampling.finite);
   });
 
+  it('samples with the card\'s recommended settings unless an option overrides them, as farmer sample does', async () => {
+    const { path } = writeTinyCheckpoint(dir, 'recommended.safetensors', { size: 28, patch: 7, numClasses: 10, informative: 4 }, 1, { sampling: { T: 0.9, cfg: 1.5 } });
+    const [card, given] = await Promise.all([
+      farmer('eval', path, '--dataset', 'mnist', '--n', '8', '--is', '--features', features, '--json'),
+      farmer('eval', path, '--dataset', 'mnist', '--n', '8', '--is', '--features', features, '--T', '1.1', '--cfg', '0', '--json'),
+    ]);
+    expect(card.code, card.stderr).toBe(0);
+    expect(JSON.parse(card.stdout).sampling).toMatchObject({ T: 0.9, s: 1, T_red: 0.9, cfg: 1.5, cfg_method: 'resampling', denoise_sigma: null });
+    expect(JSON.parse(given.stdout).sampling).toMatchObject({ T: 1.1, T_red: 1.1, cfg: null, cfg_method: null });
+  });
+
   it('prints a table for people; an unconditional model is evaluated without labels', async () => {
     const r = await farmer('eval', uncond, '--dataset', 'mnist', '--n', '8', '--n-bpd', '12', '--bpd');
     expect(r.code, r.stderr).toBe(0);
@@ -95,7 +106,7 @@ describe('farmer eval', () => {
       [['eval', ckpt, '--dataset', 'mnist', '--bpd', '--n-bpd', '10001'], /--n-bpd 10001 is more than the 10000 images of mnist\/test/, 2],
       [['eval', join(dir, 'missing.safetensors'), '--dataset', 'mnist'], /model file not found/, 1],
       [['eval', ckpt, '--dataset', 'mnist', '--fid', '--features', join(dir, 'nope.safetensors')], /no usable feature network for mnist/, 1],
-      [['eval', ckpt, '--dataset', 'mnist', '--is', '--sample-labels', 'some'], /--sample-labels must be cycling or null/, 2],
+      [['eval', ckpt, '--dataset', 'mnist', '--is', '--sample-labels', 'some'], /invalid --sample-labels: "some" \(one of cycling, null\)/, 2],
       [['eval', ckpt, '--dataset', 'mnist', '--is', '--sample-labels', 'null', '--cfg', '2'], /--cfg needs class labels/, 2],
     ];
     const results = await Promise.all(cases.map(([args]) => farmer(...args)));

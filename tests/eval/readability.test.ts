@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyModel } from '../helpers/tiny';
-import { loadDataset } from '../../src/lib/data/node';
+import { loadDataset } from '../../src/node/datasets';
 import { createClassifier } from '../../src/lib/metrics/classifier';
 import { computeFeatures, type FeatureNet } from '../../src/lib/metrics/features';
 import { confidentShare } from '../../src/lib/metrics/evaluate';

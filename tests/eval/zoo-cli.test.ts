@@ -76,4 +76,18 @@ describe('farmer zoo', () => {
     await expect(zoo('add', join(root, 'missing.safetensors'), '--name', 'x', '--title', 'T', '--description', 'D', '--root', root)).rejects.toThrow(/not found/);
     expect(usage).toMatch(/farmer zoo add\|update/);
   });
+
+  it('--sampling sets keys of the card\'s recommended settings, keeps the others and the file\'s float16, and refuses what the model cannot do', async () => {
+    const file = join(root, 'static', 'models', 'tiny.safetensors');
+    await zoo('update', file, '--name', 'tiny', '--f16', '--sampling', 'T=0.9,cfg=2.5,cfg_method=naive', '--root', root);
+    expect(readCheckpoint(readFileSync(file)).card.sampling).toEqual({ T: 0.9, cfg: 2.5, cfg_method: 'naive' });
+    await zoo('update', file, '--name', 'tiny', '--sampling', 's=0.8', '--root', root);
+    const { card, summary } = readCheckpoint(readFileSync(file));
+    expect(card.sampling).toEqual({ T: 0.9, cfg: 2.5, cfg_method: 'naive', s: 0.8 });
+    expect(Object.keys(summary.dtypes)).toEqual(['F16']);
+    await expect(zoo('update', file, '--name', 'tiny', '--sampling', 'denoise=true', '--root', root)).rejects.toThrow(
+      'invalid --sampling.denoise: true (denoising needs a gaussian-dequantized model; this one is uniform)',
+    );
+    await expect(zoo('update', file, '--name', 'tiny', '--sampling', 'tau=1', '--root', root)).rejects.toThrow(/unknown key "tau"/);
+  });
 });

@@ -273,7 +273,7 @@ describe('logdet experiment on a tiny random checkpoint', () => {
 
   it('runs on other spec-conformant models: RGB, Gaussian prior, unconditional, gaussian dequantization', async () => {
     const rgb = tinyModel({ prior: 'gaussian', channels: 3, size: 4, numClasses: 0 });
-    rgb.config.dequantization = { kind: 'gaussian', sigma_min: 0.005, sigma_max: 0.1 };
+    rgb.config.dequantization = { kind: 'gaussian', sigma_min: 0.005, sigma_max: 0.1, schedule: 'cosine' };
     const rng = new Rng(8);
     const set: LabelledSet = { n: 6, height: 4, width: 4, channels: 3, numClasses: 2, images: Uint8Array.from({ length: 6 * 48 }, () => rng.int(256)), labels: new Uint8Array(6) };
     const r = await experiment.run(rgb, { testSet: set }, { ...experiment.defaults(rgb), nTest: 6, nSamples: 3 });

@@ -1,7 +1,8 @@
 // Tiny configurations for numerical tests: every configuration kind of the spec.
 import * as tf from '@tensorflow/tfjs';
 import { parseConfig, type FarmerConfig } from '../../src/lib/farmer/config';
-import { initParams, type Params } from '../../src/lib/farmer/params';
+import { initParams } from '../../src/lib/farmer/params';
+import type { Params } from '../../src/lib/nn/params';
 import { makeModel, type FarmerModel } from '../../src/lib/farmer/model';
 import { Rng } from '../../src/lib/util/random';
 
@@ -17,6 +18,8 @@ export interface TinyOptions {
   channels?: number;
   patch?: number;
   informative?: number;
+  /** the config's dequantization block; default uniform */
+  dequantization?: Record<string, unknown>;
 }
 
 export function tinyConfig(o: TinyOptions = {}): FarmerConfig {
@@ -34,7 +37,7 @@ export function tinyConfig(o: TinyOptions = {}): FarmerConfig {
       mixtures_informative: o.mixtures?.[0] ?? 3, mixtures_redundant: o.mixtures?.[1] ?? 2,
       ar: { layers: 1, width: 16, head_dim: 8, mlp_ratio: 2 },
     },
-    dequantization: { kind: 'uniform' },
+    dequantization: o.dequantization ?? { kind: 'uniform' },
     label_dropout: 0.1,
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cardLines, duration } from '../../src/lib/io/card-text';
+import { cardLineage, cardLines, duration } from '../../src/lib/io/card-text';
 
 describe('cardLines', () => {
   it('reads a trained and evaluated card: steps and time, weights, curve, evaluation with its feature network and n', () => {
@@ -41,5 +41,21 @@ describe('cardLines', () => {
     expect(cardLines({ dataset: 'random', steps: 0, time_s: 0, seed: 1, metrics: {} })).toEqual(['card: dataset random, 0 steps (0 min), seed 1']);
     expect(duration(59 * 60)).toBe('59 min');
     expect(duration(61 * 60)).toBe('1 h 01 min');
+  });
+
+  it('reads the lineage a trainer records (farmer train, farmer_torch, a student) and the sampling block', () => {
+    const base = { dataset: 'mnist', steps: 10, time_s: 60, seed: 2, metrics: {} };
+    const torch = { ...base, train: { trainer: 'farmer_torch', device: 'cuda', world_size: 8, init: { source: 'static/models/mnist-farmer.safetensors', steps: 3900 } }, sampling: { T: 0.9, cfg: 2.5 } };
+    expect(cardLineage(torch)).toEqual({ trainer: 'farmer_torch', device: 'cuda', world_size: 8, init: { source: 'static/models/mnist-farmer.safetensors', steps: 3900 } });
+    expect(cardLines(torch)).toEqual([
+      'card: dataset mnist, 10 steps (1 min), seed 2',
+      'lineage: trainer farmer_torch, device cuda, world size 8, continued from static/models/mnist-farmer.safetensors (3900 steps)',
+      'sampling: T = 0.9, cfg = 2.5',
+    ]);
+    const student = { ...base, distill: { trainer: 'farmer distill', device: 'wasm', world_size: 1 } };
+    expect(cardLineage(student)).toEqual({ trainer: 'farmer distill', device: 'wasm', world_size: 1, init: null });
+    // an older card without lineage fields, and one with only an init
+    expect(cardLineage({ ...base, train: { options: {} } })).toBeNull();
+    expect(cardLines({ ...base, train: { init: { source: 'a.safetensors', steps: 5 } } })[1]).toBe('lineage: continued from a.safetensors (5 steps)');
   });
 });

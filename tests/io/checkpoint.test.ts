@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/lib/farmer/config';
-import { countParams, disposeParams, initParams, paramShapes, type Params } from '../../src/lib/farmer/params';
+import { initParams, paramShapes } from '../../src/lib/farmer/params';
+import { countParams, disposeParams, type Params } from '../../src/lib/nn/params';
 import {
   CheckpointError, loadCheckpoint, readCheckpoint, saveCheckpoint, saveCheckpointAsync,
 } from '../../src/lib/io/checkpoint';

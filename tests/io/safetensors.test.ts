@@ -3,9 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  decodeBF16, decodeF16, encodeF16, floatToF16, parseSafetensors, readTensor, SafetensorsError, serializeSafetensors,
-} from '../../src/lib/io/safetensors';
+import { parseSafetensors, readTensor, SafetensorsError, serializeSafetensors } from '../../src/lib/io/safetensors';
+import { decodeBF16, decodeF16, encodeF16, floatToF16 } from '../../src/lib/io/float16';
 import { rawFile, split } from './helpers';
 
 const hasNumpy = (() => {

@@ -2,13 +2,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { colorClasses, colorize, coloredMnistSeeds } from '../../src/lib/data/colored';
 import { sliceSet, type ImageSet } from '../../src/lib/data/idx';
-import { loadMnist } from '../../src/lib/data/mnist-node';
+import { loadMnist } from '../../src/node/mnist';
 import { FEATURE_DIM } from '../../src/lib/metrics/classifier';
 import { imageMetrics } from '../../src/lib/metrics/evaluate';
 import { featureStats } from '../../src/lib/metrics/fid';
 import { accuracy, computeFeatures } from '../../src/lib/metrics/features';
-import { loadFeatureNet } from '../../src/lib/metrics/features-node';
-import { selectBackend } from '../../src/lib/tf/backend';
+import { loadFeatureNet } from '../../src/node/feature-net';
+import { useBackend } from '../../src/node/backend';
 
 /** every `step`-th image of a set */
 function every(set: ImageSet, step: number): ImageSet {
@@ -44,7 +44,7 @@ function nearestCentroid(train: Float32Array, trainY: Uint8Array, test: Float32A
 
 describe('shipped feature networks', () => {
   beforeAll(async () => {
-    await selectBackend('wasm', { fallback: false });
+    await useBackend('wasm');
   });
 
   it('MNIST: ≥ 99.0% accuracy on 2000 test images (every 5th)', async () => {

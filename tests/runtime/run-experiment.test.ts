@@ -248,7 +248,7 @@ describe('runExperiment with a teacher (the distillation notebook)', () => {
         const file = Object.keys(files).find((f) => String(url).endsWith(`/models/${f}`));
         return file ? new Response(new Blob([files[file].slice()])) : new Response('', { status: 404 });
       }) as typeof fetch,
-      readZooIndex: (raw) => (raw as { entries: typeof entries }).entries.map((e) => ({ summary: { name: e.name, title: e.name, dataset: 'mnist', description: '' }, file: e.file, sha256: e.sha256 })),
+      readZooIndex: (raw) => (raw as { entries: typeof entries }).entries.map((e) => ({ name: e.name, title: e.name, dataset: 'mnist', description: '', file: e.file, sha256: e.sha256 })),
       experiments: { load: async () => fakeExperiment(runsOf.runs), needsFeatureNet: () => false, needsTeacher: (id) => id === 'distill' },
     };
     const runsOf = { runs: [] as { inputs?: ExperimentInputs; model?: unknown }[] };

@@ -6,7 +6,7 @@ import { RunError, type LoadedModel, type WorkerEvent } from '../../src/lib/runt
 import { createHandlers, type WorkerDeps } from '../../src/lib/runtime/worker-handlers';
 
 const base = 'http://app.test/';
-const entry = (name: string) => ({ summary: { name, title: `T ${name}`, dataset: 'mnist', description: 'd' }, file: `${name}.safetensors` });
+const entry = (name: string) => ({ name, title: `T ${name}`, dataset: 'mnist', description: 'd', file: `${name}.safetensors` });
 
 /** A fetch that serves a fixed set of URLs and records what was asked. */
 function fakeFetch(files: Record<string, { body: string | ArrayBuffer; status?: number; type?: string }>, asked: string[] = []) {

@@ -7,20 +7,20 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend, type BackendHost } from '../../src/lib/tf/backend';
-import { nodeHost } from '../../src/lib/tf/node-backend';
+import { nodeHost } from '../../src/node/backend';
 import { maxAbsDiff, runStack, stackWeights, tinyStack } from './fixtures';
 import { Rng } from '../../src/lib/util/random';
 
 describe('selectBackend in Node', () => {
   it('cpu, when asked for, is the only attempt', async () => {
-    const report = await selectBackend('cpu');
+    const report = await selectBackend('cpu', { host: nodeHost });
     expect(report).toEqual({ active: 'cpu', requested: 'cpu', attempts: [{ name: 'cpu', tried: true, ok: true, reason: 'verified on plain JavaScript' }] });
     expect(tf.getBackend()).toBe('cpu');
     expect(describeBackend(report)).toBe('cpu');
   });
 
   it('webgl falls back with the reason, never pretending', async () => {
-    const report = await selectBackend('webgl');
+    const report = await selectBackend('webgl', { host: nodeHost });
     expect(report.requested).toBe('webgl');
     expect(report.active).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
@@ -30,7 +30,7 @@ describe('selectBackend in Node', () => {
   });
 
   it('auto skips Dawn webgpu with a reason: no Vulkan driver, or a software one', async () => {
-    const report = await selectBackend('auto');
+    const report = await selectBackend('auto', { host: nodeHost });
     expect(report.active).toBe('wasm');
     expect(report.attempts.map((a) => a.name)).toEqual(['webgpu', 'webgl', 'wasm']);
     const reason = report.attempts[0].reason;
@@ -39,8 +39,12 @@ describe('selectBackend in Node', () => {
   });
 
   it('without fallback a missing backend is an error naming the reason', async () => {
-    await expect(selectBackend('webgl', { fallback: false })).rejects.toThrow(/webgl: not registered/);
+    await expect(selectBackend('webgl', { host: nodeHost, fallback: false })).rejects.toThrow(/webgl: not registered/);
     await expect(selectBackend('tpu' as 'cpu')).rejects.toThrow(/invalid backend "tpu"/);
+  });
+
+  it('asks for the Node host instead of importing src/node/ from the library', async () => {
+    await expect(selectBackend('cpu')).rejects.toThrow(/in Node, pass the host/);
   });
 
   describe('a registered backend that fails', () => {
@@ -85,10 +89,10 @@ describe('the Transformer stack across backends', () => {
   const h = new Rng(4).normals(shape[0] * shape[1] * shape[2]);
 
   it('wasm equals cpu within 1e-4, over the full sequence and token by token with the KV cache', async () => {
-    await selectBackend('cpu');
+    await selectBackend('cpu', { host: nodeHost });
     const cpu = await runStack(weights, tinyStack, h, shape);
     const cpuCached = await runStack(weights, tinyStack, h, shape, true);
-    expect((await selectBackend('wasm')).active).toBe('wasm');
+    expect((await selectBackend('wasm', { host: nodeHost })).active).toBe('wasm');
     const wasm = await runStack(weights, tinyStack, h, shape);
     const wasmCached = await runStack(weights, tinyStack, h, shape, true);
     expect(Math.max(...cpu.map(Math.abs))).toBeGreaterThan(0.5);

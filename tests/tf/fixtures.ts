@@ -1,7 +1,7 @@
 // Backend-independent inputs for cross-backend checks: weights as Float32Arrays, made into
 // tensors on whichever backend is active (moving tensors off a GPU backend needs readSync).
 import * as tf from '@tensorflow/tfjs';
-import type { Params } from '../../src/lib/farmer/params';
+import type { Params } from '../../src/lib/nn/params';
 import { createCaches, disposeCaches, transformerStack, transformerStackStep, type StackOptions } from '../../src/lib/nn/transformer';
 import { Rng } from '../../src/lib/util/random';
 

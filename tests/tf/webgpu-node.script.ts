@@ -3,6 +3,7 @@
 // stack and two training steps of a tiny FARMER on it and on cpu, and prints one JSON line.
 import * as tf from '@tensorflow/tfjs';
 import { releaseGpuBackends, selectBackend } from '../../src/lib/tf/backend';
+import { nodeHost } from '../../src/node/backend';
 import { runStack, stackWeights, tinyStack } from './fixtures';
 import { tinyConfig } from '../helpers/tiny';
 import { initParams } from '../../src/lib/farmer/params';
@@ -27,11 +28,11 @@ async function trainTiny() {
   return { parameterTensors: state.vars.size, logs: logs.map(({ loss, grad_norm, skipped }) => ({ loss, grad_norm, skipped })), trained };
 }
 
-const report = await selectBackend('webgpu', { fallback: false });
+const report = await selectBackend('webgpu', { host: nodeHost, fallback: false });
 const maxStorageBuffers = (tf.backend() as unknown as { device?: { limits: { maxStorageBuffersPerShaderStage: number } } }).device?.limits.maxStorageBuffersPerShaderStage;
 const webgpu = await runStack(weights, tinyStack, h, shape);
 const webgpuTrain = await trainTiny();
-await selectBackend('cpu');
+await selectBackend('cpu', { host: nodeHost });
 const cpu = await runStack(weights, tinyStack, h, shape);
 const cpuTrain = await trainTiny();
 releaseGpuBackends();

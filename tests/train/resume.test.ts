@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyConfig } from '../helpers/tiny';
 import { initParams } from '../../src/lib/farmer/params';
-import { disposeTrainState, newTrainState, trainOneStep, exportParams, type TrainOptions, type TrainingData } from '../../src/lib/train/loop';
+import { batchAt, disposeTrainState, newTrainState, trainOneStep, exportParams, type TrainOptions, type TrainingData } from '../../src/lib/train/loop';
+import { analyzeForward, disposeAnalysis, makeModel } from '../../src/lib/farmer/model';
 import { decodeTrainState, encodeTrainState } from '../../src/lib/train/state-file';
 import { learningRate } from '../../src/lib/train/schedule';
 import { Rng } from '../../src/lib/util/random';
@@ -38,6 +39,25 @@ describe('training', () => {
     expect(losses[5]).toBeLessThan(losses[0]);
     disposeTrainState(full);
     disposeTrainState(resumed.state);
+  });
+
+  it('logs the loss, the logdet part and the BPD of the batch it trained on, before the update', async () => {
+    const o = { ...options, ema: 0 };
+    const params = initParams(cfg, { seed: 5 });
+    const { x, labels } = batchAt(cfg, data, o, 0);
+    const xb = tf.tensor4d(x, [o.batch, 4, 4, 1]);
+    const a = analyzeForward(makeModel(cfg, params), xb, labels);
+    const [nll, logdet] = [await a.nllPerDim.data(), await a.logdet.data()];
+    const mean = (v: ArrayLike<number>) => Array.from(v).reduce((s, u) => s + u, 0) / v.length;
+    const state = newTrainState(params, o);
+    const line = await trainOneStep(cfg, state, data, o);
+    expect(line.loss).toBeCloseTo(mean(nll), 5);
+    expect(line.nll_per_dim).toBe(line.loss);
+    expect(line.logdet_per_dim).toBeCloseTo(mean(logdet) / 16, 5);
+    expect(line.bpd).toBeCloseTo((mean(nll) + Math.log(128)) / Math.log(2), 5);
+    disposeAnalysis(a);
+    tf.dispose([xb, ...params.values()]);
+    disposeTrainState(state);
   });
 
   it('warm-up rises linearly, then the cosine falls to lrMin', () => {

@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseConfig, referenceConfig, type FarmerConfig } from '../../lib/farmer/config';
-import { countParams, disposeParams, initParams } from '../../lib/farmer/params';
+import { initParams } from '../../lib/farmer/params';
+import { countParams, disposeParams } from '../../lib/nn/params';
 import { decodeLatents, makeModel, trainingLoss, type FarmerModel } from '../../lib/farmer/model';
 import { sample } from '../../lib/farmer/sampling';
 import { studentConfig } from '../../lib/farmer/distill';
@@ -14,9 +15,10 @@ import { toVariables, trainStep } from '../../lib/train/step';
 import { AdamW } from '../../lib/train/adamw';
 import { FEATURE_DIM } from '../../lib/metrics/classifier';
 import { timeFid } from '../../lib/metrics/fid';
-import { repoRoot } from '../../lib/io/node-files';
+import { repoRoot } from '../../node/files';
 import { Rng } from '../../lib/util/random';
-import { median, timeIt, type Timing } from '../timing';
+import { timeIt, type Timing } from '../timing';
+import { median } from '../../lib/metrics/robust';
 
 
 

@@ -10,11 +10,11 @@ import { UsageError } from '../args';
 import { setupBackend } from '../common';
 import { meanOfLast50, runStepLoop } from '../step-loop';
 import { loadCheckpoint, saveCheckpointAsync, type Card } from '../../lib/io/checkpoint';
-import { readBytes, readModelFile, writeBytes } from '../../lib/io/node-files';
+import { readBytes, readModelFile, writeBytes } from '../../node/files';
 import { makeModel } from '../../lib/farmer/model';
-import { countParams } from '../../lib/farmer/params';
+import { countParams } from '../../lib/nn/params';
 import { studentConfig } from '../../lib/farmer/distill';
-import { loadDataset } from '../../lib/data/node';
+import { loadDataset } from '../../node/datasets';
 import { datasetInfo } from '../../lib/data/datasets';
 import { disposeTrainState, type TrainOptions, type TrainState } from '../../lib/train/loop';
 import { decodeTrainState, encodeTrainState } from '../../lib/train/state-file';
@@ -105,7 +105,8 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
       dataset, steps: state.step, time_s: Math.round(state.timeS), seed: options.seed, metrics: {},
       teacher: teacherInfo,
       distill: {
-        algorithm: 'Algorithm 2 (spec §6): one-step student, s ~ U[0, 0.3]',
+        trainer: 'farmer distill', device: report.active, world_size: 1,
+        algorithm: 'Algorithm 2 (docs/model.md, "One-step distillation"): one-step student, s ~ U[0, 0.3]',
         options, skipped_steps: state.skipped,
         first_loss: history.find((l) => !l.skipped)?.loss ?? null,
         last50_loss: meanOfLast50(history, (l) => l.loss),

@@ -3,16 +3,17 @@
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { openModel, progressBar, setupBackend } from '../common';
-import { loadDataset } from '../../lib/data/node';
+import { loadDataset } from '../../node/datasets';
 import { datasetInfo } from '../../lib/data/datasets';
-import { featureNetPath, loadFeatureNetFile } from '../../lib/metrics/features-node';
+import { featureNetPath, loadFeatureNetFile } from '../../node/feature-net';
 import type { FeatureNet } from '../../lib/metrics/features';
 import { evaluateModel, featureNetName, type EvalPhase, type EvalResult } from '../../lib/metrics/evaluate-model';
-import type { CfgMethod } from '../../lib/farmer/sampling';
+import { cardSampling, resolveSampling } from '../../lib/farmer/sampling-settings';
 
 export const usage = `farmer eval <model> --dataset mnist|colored-mnist [--split test] [--bpd] [--fid] [--is] [--pr]
         [--n 1000] [--n-bpd n] [--seed S] [--batch 64] [--bpd-labels] [--k 3] [--features net.safetensors]
-        [--T t --s s --T-red t --s-red s] [--cfg w --cfg-method naive|resampling] [--sample-labels cycling|null] [--json]
+        [--T t --s s --T-red t --s-red s] [--cfg w --cfg-method naive|resampling] [--sample-labels cycling|null]
+        [--denoise | --no-denoise] [--json]
   --bpd   mean of (L + ln 128)/ln 2 over the first n test images, uniformly dequantized with
           Rng(seed) in order (as \`farmer forward --images --seed\`); the null label unless
           --bpd-labels (then log p(x|y) with the test labels); --n-bpd sets that count apart from n
@@ -23,9 +24,11 @@ export const usage = `farmer eval <model> --dataset mnist|colored-mnist [--split
           (beside the same share of the test images), and for conditional models the share it
           reads as the label the sample was drawn for (class agreement).
   --sample-labels null  samples of a conditional model drawn with the null label (no class agreement)
-  No metric flag: every metric that applies. Samples with NaN/Inf are left out and counted.`;
+  Sampling starts from the card's recommended settings (card.sampling), as \`farmer sample\` does;
+  every option given overrides them. No metric flag: every metric that applies. Samples with
+  NaN/Inf are left out and counted.`;
 
-export const booleanFlags = ['bpd-labels'];
+export const booleanFlags = ['bpd-labels', 'denoise', 'no-denoise'];
 
 function phaseBars(log: (l: string) => void, quiet: boolean) {
   let current: { phase: EvalPhase; bar: ReturnType<typeof progressBar> } | null = null;
@@ -72,14 +75,17 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const dataset = flags.required('dataset');
   const split = flags.str('split', 'test');
   let bpd = flags.bool('bpd'), fid = flags.bool('fid'), is = flags.bool('is'), pr = flags.bool('pr');
-  const n = flags.int('n', 1000), nBpd = flags.int('n-bpd', n), seed = flags.int('seed', 0), batch = flags.int('batch', 64), k = flags.int('k', 3);
+  const atLeast1 = { min: 1 }, positive = { above: 0 };
+  const n = flags.int('n', 1000, atLeast1), nBpd = flags.int('n-bpd', n, atLeast1), seed = flags.seed();
+  const batch = flags.int('batch', 64, atLeast1), k = flags.int('k', 3, atLeast1);
   const bpdWithLabels = flags.bool('bpd-labels');
   const featuresPath = flags.str('features');
-  const T = flags.num('T', 1), s = flags.num('s', 1);
-  const TRed = flags.num('T-red', T), sRed = flags.num('s-red', s);
-  const w = flags.num('cfg');
-  const method = flags.str('cfg-method', 'resampling');
-  const sampleLabels = flags.str('sample-labels', 'cycling');
+  const T = flags.num('T', undefined, positive), s = flags.num('s', undefined, positive);
+  const TRed = flags.num('T-red', undefined, positive), sRed = flags.num('s-red', undefined, positive);
+  const w = flags.num('cfg', undefined, { min: 0 });
+  const method = flags.str('cfg-method') === undefined ? undefined : flags.choice('cfg-method', ['naive', 'resampling'] as const, 'resampling');
+  const sampleLabels = flags.choice('sample-labels', ['cycling', 'null'] as const, 'cycling');
+  const [on, off] = [flags.bool('denoise'), flags.bool('no-denoise')];
   const report = await setupBackend(flags);
   flags.finish();
   if (flags.positionals.length > 1) throw new UsageError(`unexpected argument "${flags.positionals[1]}"`);
@@ -89,24 +95,20 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (n < 1) throw new UsageError('--n must be ≥ 1');
-  if (nBpd < 1) throw new UsageError('--n-bpd must be ≥ 1');
-  if (batch < 1) throw new UsageError('--batch must be ≥ 1');
-  if (k < 1) throw new UsageError('--k must be ≥ 1');
-  for (const [name, v] of [['T', T], ['s', s], ['T-red', TRed], ['s-red', sRed]] as const)
-    if (!(v > 0)) throw new UsageError(`--${name} must be > 0`);
-  if (sampleLabels !== 'cycling' && sampleLabels !== 'null') throw new UsageError(`--sample-labels must be cycling or null, got "${sampleLabels}"`);
-  if (sampleLabels === 'null' && w !== undefined) throw new UsageError('--cfg needs class labels: drop --sample-labels null');
-  if (method !== 'naive' && method !== 'resampling') throw new UsageError(`--cfg-method must be naive or resampling, got "${method}"`);
+  if (on && off) throw new UsageError('give --denoise or --no-denoise, not both');
+  if (sampleLabels === 'null' && w) throw new UsageError('--cfg needs class labels: drop --sample-labels null');
 
-  const { model, source } = await openModel(arg);
+  const { model, source, card } = await openModel(arg);
   const c = model.config;
+  const settings = resolveSampling(c, cardSampling(card), {
+    T, s, TRed, sRed, cfg: w, cfgMethod: method, denoise: on ? true : off ? false : undefined,
+    labels: c.num_classes > 0 && sampleLabels === 'cycling' ? 'class' : 'null',
+  });
   if (!bpd && !fid && !is && !pr) {
     bpd = !c.student;
     fid = is = pr = true;
   }
   if (bpd && c.student) throw new Error(`${source} is a distilled student: it has no likelihood, so evaluate --bpd on its teacher`);
-  if (w !== undefined && c.num_classes === 0) throw new UsageError('--cfg needs a class-conditional model; this one has num_classes = 0');
   let net: FeatureNet | null = null;
   const netFile = featuresPath ?? featureNetPath(dataset);
   if (fid || is || pr) {
@@ -134,7 +136,10 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   try {
     r = await evaluateModel(model, test, net, {
       bpd, fid, is, pr, n, nBpd, seed, batch, k, bpdWithLabels, featureName: featureName ?? undefined,
-      sampling: { T, s, TRed, sRed, cfg: w, cfgMethod: method as CfgMethod, labels: sampleLabels as 'cycling' | 'null' },
+      sampling: {
+        T: settings.T, s: settings.s, TRed: settings.TRed, sRed: settings.sRed, cfg: settings.cfg ?? undefined,
+        cfgMethod: settings.cfgMethod, labels: sampleLabels, denoiseSigma: settings.denoiseSigma,
+      },
       onProgress: bars.onProgress,
     });
   } finally {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { inChunks, openModel, setupBackend } from '../common';
-import { readNpyFile, writeBytes } from '../../lib/io/node-files';
+import { readNpyFile, writeBytes } from '../../node/files';
 import { writeNpy } from '../../lib/io/npy';
 import { analyzeForward, bitsPerDim, disposeAnalysis } from '../../lib/farmer/model';
 import { dequantizeUniform } from '../../lib/data/dequantize';

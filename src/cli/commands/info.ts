@@ -1,10 +1,11 @@
 import type { CommandContext } from '../main';
 import { openModel, setupBackend } from '../common';
 import { dimsOf } from '../../lib/farmer/config';
-import { cardLines } from '../../lib/io/card-text';
+import { cardLineage, cardLines } from '../../lib/io/card-text';
 
 export const usage = `farmer info <model> [--json]
-  config, parameter count and card of a .safetensors model or a zoo name`;
+  config, parameter count and card of a .safetensors model or a zoo name, with the card's lineage
+  (trainer, device, world size, the model it continued) and recommended sampling settings`;
 
 export async function run({ flags, json, out }: CommandContext): Promise<void> {
   const [arg] = flags.positionals;
@@ -13,7 +14,10 @@ export async function run({ flags, json, out }: CommandContext): Promise<void> {
   const { model, card, summary, source } = await openModel(arg);
   const c = model.config;
   if (json) {
-    out(JSON.stringify({ source, config: c, parameters: summary.parameters, tensors: summary.tensors, file_bytes: summary.fileBytes, dtypes: summary.dtypes, card }));
+    out(JSON.stringify({
+      source, config: c, parameters: summary.parameters, tensors: summary.tensors, file_bytes: summary.fileBytes, dtypes: summary.dtypes,
+      lineage: cardLineage(card), card,
+    }));
     return;
   }
   const d = dimsOf(c);

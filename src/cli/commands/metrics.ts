@@ -1,7 +1,7 @@
 // `farmer metrics fid a.npy b.npy [--json]`: the Fréchet distance of two float32 [n, f] feature arrays.
 import { UsageError } from '../args';
 import type { CommandContext } from '../main';
-import { readNpyFile } from '../../lib/io/node-files';
+import { readNpyFile } from '../../node/files';
 import { fid } from '../../lib/metrics/fid';
 
 export const usage = `usage: farmer metrics fid <a.npy> <b.npy> [--json]

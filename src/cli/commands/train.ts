@@ -9,12 +9,14 @@ import { setupBackend } from '../common';
 import { meanOfLast50, runStepLoop } from '../step-loop';
 import { curveSummary } from '../../lib/train/curve';
 import { parseConfig } from '../../lib/farmer/config';
-import { initParams, countParams } from '../../lib/farmer/params';
-import { loadDataset } from '../../lib/data/node';
+import { initParams } from '../../lib/farmer/params';
+import { countParams } from '../../lib/nn/params';
+import { loadDataset } from '../../node/datasets';
+import { trainingSigma } from '../../lib/data/dequantize';
 import { defaultTrainOptions, disposeTrainState, exportParams, newTrainState, trainOneStep, type StepLog, type TrainOptions, type TrainState } from '../../lib/train/loop';
 import { decodeTrainState, encodeTrainState } from '../../lib/train/state-file';
 import { saveCheckpointAsync, type Card } from '../../lib/io/checkpoint';
-import { loadModel, readBytes, writeBytes } from '../../lib/io/node-files';
+import { loadModel, readBytes, writeBytes } from '../../node/files';
 
 export const usage = `farmer train <config.json> --dataset mnist|colored-mnist --out model.safetensors [--resume | --init model]
         [--steps N] [--batch B] [--lr 1e-3] [--lr-min 1e-5] [--warmup 200] [--weight-decay 0.03]
@@ -92,9 +94,16 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   log(`training ${countParams(state.vars).toLocaleString('en-US')} parameters on ${dataset} (${data.n} images) with ${report.active}, batch ${options.batch}, ${options.steps} steps`);
 
   const save = async () => {
+    const dq = config.dequantization;
     const card: Card = {
       dataset, steps: state.step + (initInfo?.steps ?? 0), time_s: Math.round(state.timeS), seed: options.seed, metrics: {},
-      train: { options, skipped_steps: state.skipped, last_bpd: history.at(-1)?.bpd ?? null, curve_bpd: curveSummary(history, (l) => l.bpd), ...(initInfo ? { init: initInfo } : {}) },
+      // the σ of the last step trained, for the Tweedie step (sampling-settings.ts finalSigma)
+      ...(dq.kind === 'gaussian' && state.step > 0 ? { sampling: { sigma: trainingSigma(dq, (state.step - 1) / options.steps) } } : {}),
+      train: {
+        trainer: 'farmer train', device: report.active, world_size: 1,
+        options, skipped_steps: state.skipped, last_bpd: history.at(-1)?.bpd ?? null, curve_bpd: curveSummary(history, (l) => l.bpd),
+        ...(initInfo ? { init: initInfo } : {}),
+      },
     };
     await writeBytes(outPath, await saveCheckpointAsync(config, exportParams(state), card));
     await writeBytes(statePath, await encodeTrainState(config, options, state));

@@ -6,20 +6,24 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { encodeCheckpoint, readCheckpoint } from '../../lib/io/checkpoint';
-import { readBytes, readZooIndex, repoRoot } from '../../lib/io/node-files';
+import { readBytes, readZooIndex, repoRoot } from '../../node/files';
 import { parseZooIndex, type ZooEntry } from '../../lib/io/zoo';
 import type { FarmerConfig } from '../../lib/farmer/config';
+import { cardSampling, checkCardSampling, parseSamplingText, type CardSampling } from '../../lib/farmer/sampling-settings';
 
 export const booleanFlags = ['f16'];
 
 export const usage = `farmer zoo add|update <model.safetensors> --name N [--title T] [--description D] [--summary S]
-        [--metrics eval.json] [--f16] [--root DIR] [--json]
+        [--metrics eval.json] [--sampling T=0.9,s=0.8,T_R=1,s_R=1,denoise=true,cfg_method=resampling,cfg=2.5]
+        [--f16] [--root DIR] [--json]
   add: a new entry (--title and --description required); update: refresh an entry's file, bytes,
   sha256, dataset and metrics, keeping title/description/summary unless given. A file outside
   static/models/ is copied there as <name>.safetensors. Metrics: the numbers of the card's
   "metrics", overridden by --metrics (the output of \`farmer eval --json\`), which is also stored whole
   in the shipped file's card (card.metrics.eval). --f16 stores the weights as float16. --root: the checkout
-  whose static/models/ is written (default this one).`;
+  whose static/models/ is written (default this one). --sampling sets keys of the card's recommended
+  sampling settings (card.sampling; \`farmer sample\` and \`farmer eval\` start from them), keeping the others.
+  A file whose weights are all float16 stays float16.`;
 
 /** "AF 4×2 W128 + FARMER prior K16/16 (AR 4×W128)" */
 export function describeConfig(c: FarmerConfig): string {
@@ -69,6 +73,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const title = flags.str('title'), description = flags.str('description'), summary = flags.str('summary');
   const metricsPath = flags.str('metrics');
   const f16 = flags.bool('f16');
+  const samplingText = flags.str('sampling');
   const root = resolve(flags.str('root', repoRoot()));
   flags.str('backend'); // accepted by every command; this one runs no model
   flags.finish();
@@ -84,7 +89,12 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   if (action === 'update' && at < 0) throw new Error(`the zoo has no "${name}" (available: ${index.models.map((m) => m.name).join(', ') || 'none'}); use \`farmer zoo add\``);
 
   const bytes = await readBytes(modelPath, 'model file');
-  const { config, card, weights } = readCheckpoint(bytes, modelPath);
+  const { config, card, weights, summary: stored } = readCheckpoint(bytes, modelPath);
+  let sampling: CardSampling | null = null;
+  if (samplingText !== undefined) {
+    sampling = { ...cardSampling(card), ...parseSamplingText(samplingText, '--sampling') };
+    checkCardSampling(config, sampling, '--sampling');
+  }
   let metrics = cardMetrics(card.metrics);
   let parsed: Record<string, unknown> | null = null;
   if (metricsPath) {
@@ -96,13 +106,15 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     metrics = { ...metrics, ...evalMetrics(parsed!, metricsPath) };
   }
   // The shipped file's card keeps the whole evaluation (labels, N, seeds), index.json its numbers.
-  const reencode = f16 || parsed !== null;
+  const reencode = f16 || parsed !== null || sampling !== null;
+  // a file stored as float16 stays float16 when only its card changes
+  const keepF16 = Object.keys(stored.dtypes).every((d) => d === 'F16');
   const shipped = reencode
     ? encodeCheckpoint(
         config,
         new Map([...weights].map(([n, w]) => [n, w.values])),
-        { ...card, metrics: { ...card.metrics, ...(parsed ? { eval: parsed } : {}) } },
-        { dtype: f16 ? 'F16' : 'F32' },
+        { ...card, metrics: { ...card.metrics, ...(parsed ? { eval: parsed } : {}) }, ...(sampling ? { sampling } : {}) },
+        { dtype: f16 || keepF16 ? 'F16' : 'F32' },
       )
     : bytes;
 

@@ -1,12 +1,18 @@
-// Pixels ↔ model space and dequantization (spec §1). Noise comes from the seeded Rng, never from
-// tfjs random ops, so results depend on the seed alone.
-import * as tf from '@tensorflow/tfjs';
+// Pixels ↔ model space and dequantization (docs/model.md, "Pixels and dequantization"). Noise
+// comes from the seeded Rng, never from tfjs random ops, so results depend on the seed alone.
+// No tfjs here: pages may import it.
+import type { Dequantization } from '../farmer/config';
 import type { Rng } from '../util/random';
 
-/** σ(t) = σ_min + (σ_max − σ_min)·(1 + cos(π t))/2, t = training progress in [0, 1] (spec §1). */
+/** σ(t) = σ_min + (σ_max − σ_min)·(1 + cos(π t))/2, t = training progress in [0, 1]. */
 export function gaussianSigma(t: number, sigmaMin = 0.005, sigmaMax = 0.1): number {
   const p = Math.min(1, Math.max(0, t));
   return sigmaMin + ((sigmaMax - sigmaMin) * (1 + Math.cos(Math.PI * p))) / 2;
+}
+
+/** The gaussian noise level at training progress t ∈ [0, 1]: the cosine schedule, or σ_max throughout (`fixed`). */
+export function trainingSigma(dq: Extract<Dequantization, { kind: 'gaussian' }>, t: number): number {
+  return dq.schedule === 'fixed' ? dq.sigma_max : gaussianSigma(t, dq.sigma_min, dq.sigma_max);
 }
 
 /** uniform: x = (x_int + u)/128 − 1, u ~ U[0, 1) per sub-pixel. */
@@ -51,13 +57,4 @@ export function modelToPixels(x: ArrayLike<number>, dq: { kind: 'uniform' | 'gau
     out[i] = Number.isFinite(v) ? Math.min(255, Math.max(0, v)) : 0;
   }
   return out;
-}
-
-export type DequantizeOptions = { kind: 'uniform' } | { kind: 'gaussian'; sigma: number };
-
-/** Dequantizes a uint8/int32 pixel tensor of any shape into a float32 tensor of the same shape. */
-export function dequantizeTensor(pixels: tf.Tensor, options: DequantizeOptions, rng: Rng): tf.Tensor {
-  const values = pixels.dataSync();
-  const x = options.kind === 'uniform' ? dequantizeUniform(values, rng) : dequantizeGaussian(values, options.sigma, rng);
-  return tf.tensor(x, pixels.shape, 'float32');
 }

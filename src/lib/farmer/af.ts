@@ -1,7 +1,7 @@
 // The autoregressive flow, Eqs. 8–10: n causal-Transformer affine blocks, data → latent.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from './config';
-import { param, type Params } from './params';
+import { param, type Params } from '../nn/params';
 import { linearNamed, linearSplit } from '../nn/layers';
 import { createCaches, disposeCaches, transformerStack, transformerStackStep, type StackOptions } from '../nn/transformer';
 import { classMixtureWeights } from './labels';
@@ -12,7 +12,7 @@ export function blockFlips(k: number): boolean {
 }
 
 /** π along the token axis (axis 1 of [B, N, ·], axis 0 of [N, ·]). */
-function permuteTokens(x: tf.Tensor, flip: boolean, axis = 1): tf.Tensor {
+export function permuteTokens(x: tf.Tensor, flip: boolean, axis = 1): tf.Tensor {
   return flip ? tf.reverse(x, axis) : x.clone();
 }
 
@@ -39,6 +39,16 @@ function classEmbedding(params: Params, cfg: FarmerConfig, k: number, labels: In
 /** o = c·tanh(o/c) when soft_clip = c > 0 (STARFlow's clip). */
 function softClip(o: tf.Tensor, c: number): tf.Tensor {
   return c > 0 ? tf.tanh(o.div(c)).mul(c) : o;
+}
+
+/** Eq. 9: z̃ = (x̃ − b) ⊙ exp(−a). */
+function affineForward(xt: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return xt.sub(b).mul(tf.exp(a.neg()));
+}
+
+/** Its inverse, x̃ = z̃ ⊙ exp(a) + b: the teacher's token step and the student's whole pass. */
+export function affineInverse(zt: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return zt.mul(tf.exp(a)).add(b);
 }
 
 /** (a, b) from the raw block output o [B, T, 2d]. */
@@ -88,7 +98,7 @@ export function blockForward(params: Params, cfg: FarmerConfig, k: number, x: tf
     const flip = blockFlips(k);
     const xt = permuteTokens(x, flip);
     const [a, b] = blockAffine(params, cfg, k, xt, opts);
-    const zt = xt.sub(b).mul(tf.exp(a.neg()));
+    const zt = affineForward(xt, a, b);
     const perToken = permuteTokens(a.sum(2).neg(), flip) as tf.Tensor2D;
     return { z: permuteTokens(zt, flip) as tf.Tensor3D, logdet: perToken.sum(1) as tf.Tensor1D, logdetPerToken: perToken };
   });
@@ -156,7 +166,7 @@ export function blockInverse(params: Params, cfg: FarmerConfig, k: number, z: tf
       tokens.push(
         tf.tidy(() => {
           const [a, sh] = affineAt(linearNamed(params, `${b}.proj_out`, h), cfg, d);
-          return zt.slice([0, i + 1, 0], [B, 1, d]).mul(tf.exp(a)).add(sh);
+          return affineInverse(zt.slice([0, i + 1, 0], [B, 1, d]), a, sh);
         }),
       );
       h.dispose();
@@ -184,9 +194,8 @@ export function blockInverseUncached(params: Params, cfg: FarmerConfig, k: numbe
   for (let i = 0; i < N - 1; i++) {
     const next = tf.tidy(() => {
       const [a, sh] = blockAffine(params, cfg, k, xt, opts);
-      const ai = a.slice([0, i + 1, 0], [B, 1, d]);
-      const bi = sh.slice([0, i + 1, 0], [B, 1, d]);
-      const token = zt.slice([0, i + 1, 0], [B, 1, d]).mul(tf.exp(ai)).add(bi);
+      const at = (t: tf.Tensor) => t.slice([0, i + 1, 0], [B, 1, d]); // token i+1, [B, 1, d]
+      const token = affineInverse(at(zt), at(a), at(sh));
       const onehot = tf.oneHot([i + 1], N).reshape([1, N, 1]);
       return xt.add(token.mul(onehot));
     });
@@ -208,18 +217,30 @@ export interface InverseOptions extends BlockOptions {
 }
 
 /**
- * Z^{start} → X: blocks start−1 … 0 inverted in turn (f_{n−1}⁻¹ … f_0⁻¹ for a full inverse).
+ * The one inversion loop, Z^{start} → X: `invertBlock(k, ·)` for k = start−1 … 0
+ * (f_{n−1}⁻¹ … f_0⁻¹ for a full inverse); the teacher's and the student's inverse differ only in it.
+ */
+export function inverseChain(
+  z: tf.Tensor3D,
+  start: number,
+  invertBlock: (k: number, z: tf.Tensor3D) => tf.Tensor3D,
+  onBlock?: (k: number) => void,
+): tf.Tensor3D {
+  let x = z.clone();
+  for (let k = start - 1; k >= 0; k--) {
+    const next = invertBlock(k, x);
+    x.dispose();
+    x = next;
+    onBlock?.(k);
+  }
+  return x;
+}
+
+/**
+ * Z^{start} → X with the sequential block inverses, KV-cached unless `cached` is false.
  * `start` defaults to n; pass k to invert a latent taken after block k.
  */
 export function afInverse(params: Params, cfg: FarmerConfig, z: tf.Tensor3D, opts: InverseOptions = {}): tf.Tensor3D {
-  const start = opts.startBlock ?? cfg.af.blocks;
   const inv = opts.cached === false ? blockInverseUncached : blockInverse;
-  let x = z.clone();
-  for (let k = start - 1; k >= 0; k--) {
-    const next = inv(params, cfg, k, x, opts);
-    x.dispose();
-    x = next;
-    opts.onBlock?.(k);
-  }
-  return x;
+  return inverseChain(z, opts.startBlock ?? cfg.af.blocks, (k, x) => inv(params, cfg, k, x, opts), opts.onBlock);
 }

@@ -1,14 +1,5 @@
 // The model configuration of spec §7, its derived sizes, and its validation.
-
-/** Transformer stack shape shared by the AF blocks and the AR prior. */
-export interface TransformerConfig {
-  /** residual width W */
-  width: number;
-  /** per-head width; W / head_dim heads */
-  head_dim: number;
-  /** MLP hidden = mlp_ratio · W */
-  mlp_ratio: number;
-}
+import type { TransformerConfig } from '../nn/transformer';
 
 export interface AfConfig extends TransformerConfig {
   /** n, the number of flow blocks */
@@ -44,7 +35,13 @@ export type PriorConfig = GaussianPrior | FarmerPrior;
 
 export type Dequantization =
   | { kind: 'uniform' }
-  | { kind: 'gaussian'; sigma_min: number; sigma_max: number };
+  | {
+      kind: 'gaussian';
+      sigma_min: number;
+      sigma_max: number;
+      /** `cosine` anneals σ_max → σ_min over training; `fixed` trains at σ_max throughout (default cosine) */
+      schedule: 'cosine' | 'fixed';
+    };
 
 export interface FarmerConfig {
   image: { height: number; width: number; channels: number };
@@ -117,6 +114,13 @@ function bool(o: Json, key: string, path: string): boolean {
   return v;
 }
 
+function choice<T extends string>(o: Json, key: string, path: string, choices: readonly T[]): T {
+  const v = o[key];
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v))
+    throw new ConfigError(`config: ${path}.${key} must be ${choices.map((c) => `"${c}"`).join(' or ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
 function transformer(o: Json, path: string): TransformerConfig {
   const width = int(o, 'width', path, 1);
   const head_dim = int(o, 'head_dim', path, 1);
@@ -178,6 +182,7 @@ export function parseConfig(raw: unknown): FarmerConfig {
       kind: 'gaussian',
       sigma_min: dqRaw.sigma_min === undefined ? 0.005 : num(dqRaw, 'sigma_min', 'dequantization', 0),
       sigma_max: dqRaw.sigma_max === undefined ? 0.1 : num(dqRaw, 'sigma_max', 'dequantization', 0),
+      schedule: dqRaw.schedule === undefined ? 'cosine' : choice(dqRaw, 'schedule', 'dequantization', ['cosine', 'fixed']),
     };
   else throw new ConfigError(`config: dequantization.kind must be "uniform" or "gaussian", got ${JSON.stringify(dqRaw.kind)}`);
 

@@ -2,8 +2,8 @@
 // in one parallel pass per block, trained to match the teacher's forward latents.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from './config';
-import type { Params } from './params';
-import { afForward, blockAffine, blockFlips, type BlockOptions } from './af';
+import type { Params } from '../nn/params';
+import { affineInverse, afForward, blockAffine, blockFlips, inverseChain, permuteTokens, type BlockOptions } from './af';
 import type { FarmerModel } from './model';
 import { patchify } from './patchify';
 import type { Rng } from '../util/random';
@@ -20,30 +20,19 @@ export function initStudentParams(teacher: Params): Params {
   return out;
 }
 
-function flipTokens(x: tf.Tensor, flip: boolean): tf.Tensor {
-  return flip ? tf.reverse(x, 1) : x;
-}
-
 /** g_k: in block k's order, (a, b) from the bidirectional transformer on z̃, x̃ = z̃ ⊙ exp(a) + b. */
 export function studentBlock(params: Params, cfg: FarmerConfig, k: number, z: tf.Tensor3D, opts: BlockOptions = {}): tf.Tensor3D {
   return tf.tidy(() => {
     const flip = blockFlips(k);
-    const zt = flipTokens(z, flip);
+    const zt = permuteTokens(z, flip);
     const [a, b] = blockAffine(params, cfg, k, zt, { ...opts, bidirectional: true });
-    return flipTokens(zt.mul(tf.exp(a)).add(b), flip) as tf.Tensor3D;
+    return permuteTokens(affineInverse(zt, a, b), flip) as tf.Tensor3D;
   });
 }
 
 /** Z^{start} → X with g_{start−1} … g_0, one pass per block. */
 export function studentInverse(params: Params, cfg: FarmerConfig, z: tf.Tensor3D, opts: BlockOptions & { startBlock?: number; onBlock?: (k: number) => void } = {}): tf.Tensor3D {
-  let x = z.clone();
-  for (let k = (opts.startBlock ?? cfg.af.blocks) - 1; k >= 0; k--) {
-    const next = studentBlock(params, cfg, k, x, opts);
-    x.dispose();
-    x = next;
-    opts.onBlock?.(k);
-  }
-  return x;
+  return inverseChain(z, opts.startBlock ?? cfg.af.blocks, (k, x) => studentBlock(params, cfg, k, x, opts), opts.onBlock);
 }
 
 /**

@@ -2,7 +2,7 @@
 // mixture temperature T and Gaussian scale s (supplementary §7).
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/random';
-import type { Params } from './params';
+import type { Params } from '../nn/params';
 import { linearSplit } from '../nn/layers';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -142,10 +142,15 @@ export function drawComponent(g: Gmm, logitScale: number, rng: Rng): number {
 }
 
 /**
- * Decoupled draw (supplementary §7): k ~ Categorical(softmax(logits / T)), z = μ_k + s·σ_k ⊙ ε.
+ * The one token draw: k ~ Categorical(softmax(logits · logitScale)), z = μ_k + sigmaScale·σ_k ⊙ ε.
  * Writes d values into `out` at `offset`.
  */
+export function drawGmm(g: Gmm, logitScale: number, sigmaScale: number, rng: Rng, out: Float32Array | Float64Array, offset = 0): void {
+  const k = drawComponent(g, logitScale, rng);
+  for (let j = 0; j < g.d; j++) out[offset + j] = g.means[k * g.d + j] + sigmaScale * g.sigmas[k * g.d + j] * rng.normal();
+}
+
+/** Decoupled draw (supplementary §7): mixture temperature T divides the logits, Gaussian scale s multiplies σ. */
 export function sampleGmm(g: Gmm, T: number, s: number, rng: Rng, out: Float32Array, offset = 0): void {
-  const k = drawComponent(g, 1 / T, rng);
-  for (let j = 0; j < g.d; j++) out[offset + j] = g.means[k * g.d + j] + s * g.sigmas[k * g.d + j] * rng.normal();
+  drawGmm(g, 1 / T, s, rng, out, offset);
 }

@@ -1,17 +1,12 @@
 // Classifier-free guidance for GMM tokens, on the CPU side of sampling:
 // naive rejection CFG (JetFormer/GIVT) and resampling CFG (Algorithm 1, Eq. 15).
 import type { Rng } from '../util/random';
-import { drawComponent, gmmLogDensityCpu, type Gmm } from './gmm';
+import { drawComponent, drawGmm, gmmLogDensityCpu, type Gmm } from './gmm';
 import type { ResamplingParams } from './guidance-preset';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
 export { TABLE6_PRESET, TABLE6_W, type ResamplingParams } from './guidance-preset';
-
-function drawScaled(g: Gmm, logitScale: number, sigmaScale: number, rng: Rng, out: Float64Array | Float32Array, offset: number): void {
-  const k = drawComponent(g, logitScale, rng);
-  for (let j = 0; j < g.d; j++) out[offset + j] = g.means[k * g.d + j] + sigmaScale * g.sigmas[k * g.d + j] * rng.normal();
-}
 
 /**
  * Eq. 15 by sampling-importance-resampling: candidates from p_c get log-weight w·Δ, candidates
@@ -36,7 +31,7 @@ export function resamplingCfg(
   const logW = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const fromCond = i < nc;
-    drawScaled(fromCond ? cond : uncond, p.T_pi, p.T_sigma, rng, pool, i * d);
+    drawGmm(fromCond ? cond : uncond, p.T_pi, p.T_sigma, rng, pool, i * d);
     const z = pool.subarray(i * d, (i + 1) * d);
     const delta = gmmLogDensityCpu(cond, z, p.T_pi_v, p.T_sigma_v) - gmmLogDensityCpu(uncond, z, p.T_pi_v, p.T_sigma_v);
     logW[i] = p.T_s * (fromCond ? w : w + 1) * delta;

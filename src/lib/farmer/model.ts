@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Dims, FarmerConfig } from './config';
 import { dimsOf } from './config';
-import type { Params } from './params';
+import type { Params } from '../nn/params';
 import { patchify, unpatchify } from './patchify';
 import { afForward, afInverse, type InverseOptions } from './af';
 import { priorLogProb } from './prior';
@@ -39,20 +39,41 @@ function checkImages(model: FarmerModel, x: tf.Tensor): void {
     throw new Error(`images: expected [B, ${height}, ${width}, ${channels}], got [${x.shape.join(', ')}]`);
 }
 
-/** −log p(x)/(N·d) per image [B], differentiable (the training objective before the batch mean). */
-export function nllPerDim(model: FarmerModel, x: tf.Tensor4D, labels?: Int32Array | null): tf.Tensor1D {
+/** log p(x) = log p(Z) + Σ_k logdet_k and its logdet part, per image [B] each, differentiable. */
+function logLikelihood(model: FarmerModel, x: tf.Tensor4D, labels?: Int32Array | null): { logPx: tf.Tensor1D; logdet: tf.Tensor1D } {
   checkImages(model, x);
   const y = labelsFor(model, labels, x.shape[0]);
   return tf.tidy(() => {
     const { z, logdet } = afForward(model.params, model.config, patchify(x, model.config.patch_size), { labels: y });
     const prior = priorLogProb(model.params, model.config, z, y);
-    return prior.logProb.add(logdet).neg().div(model.dims.pixels) as tf.Tensor1D;
+    return { logPx: prior.logProb.add(logdet) as tf.Tensor1D, logdet };
+  });
+}
+
+/** −log p(x)/(N·d) per image [B], differentiable (the training objective before the batch mean). */
+export function nllPerDim(model: FarmerModel, x: tf.Tensor4D, labels?: Int32Array | null): tf.Tensor1D {
+  return tf.tidy(() => logLikelihood(model, x, labels).logPx.neg().div(model.dims.pixels) as tf.Tensor1D);
+}
+
+export interface LossTerms {
+  /** Eq. 14: the batch mean of −log p(x)/(N·d) */
+  loss: tf.Scalar;
+  /** the batch mean of Σ_k logdet_k/(N·d): the flow's share of −loss, for the training log */
+  logdetPerDim: tf.Scalar;
+}
+
+/** The training loss with its logdet part; the caller disposes both. */
+export function lossTerms(model: FarmerModel, x: tf.Tensor4D, labels?: Int32Array | null): LossTerms {
+  return tf.tidy(() => {
+    const { logPx, logdet } = logLikelihood(model, x, labels);
+    const D = model.dims.pixels;
+    return { loss: logPx.mean().neg().div(D) as tf.Scalar, logdetPerDim: logdet.mean().div(D) as tf.Scalar };
   });
 }
 
 /** Eq. 14: the batch mean of −log p(x)/(N·d). */
 export function trainingLoss(model: FarmerModel, x: tf.Tensor4D, labels?: Int32Array | null): tf.Scalar {
-  return tf.tidy(() => nllPerDim(model, x, labels).mean() as tf.Scalar);
+  return tf.tidy(() => lossTerms(model, x, labels).loss);
 }
 
 export interface ForwardAnalysis {

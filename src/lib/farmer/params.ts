@@ -1,17 +1,10 @@
 // The parameter layout of spec §7: names, shapes and initial values.
 import * as tf from '@tensorflow/tfjs';
-import type { FarmerConfig, TransformerConfig } from './config';
+import type { FarmerConfig } from './config';
 import { dimsOf } from './config';
+import type { Params } from '../nn/params';
+import type { TransformerConfig } from '../nn/transformer';
 import { Rng } from '../util/random';
-
-/** Model weights by spec name. Training stores tf.Variable here (a Tensor subclass). */
-export type Params = Map<string, tf.Tensor>;
-
-export function param(params: Params, name: string): tf.Tensor {
-  const t = params.get(name);
-  if (!t) throw new Error(`missing parameter ${name}`);
-  return t;
-}
 
 function transformerShapes(prefix: string, layers: number, t: TransformerConfig, out: Map<string, number[]>) {
   const W = t.width;
@@ -100,14 +93,4 @@ function headBias(cfg: FarmerConfig, name: string, rng: Rng): Float32Array {
   const out = new Float32Array(K * (1 + 2 * dg));
   out.set(rng.normals(K * dg, 0.5), K);
   return out;
-}
-
-export function countParams(params: Params): number {
-  let n = 0;
-  for (const t of params.values()) n += t.size;
-  return n;
-}
-
-export function disposeParams(params: Params): void {
-  for (const t of params.values()) t.dispose();
 }

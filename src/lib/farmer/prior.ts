@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig, FarmerPrior } from './config';
 import { dimsOf } from './config';
-import { param, type Params } from './params';
+import { param, type Params } from '../nn/params';
 import { linear, linearNamed, layerNormNamed } from '../nn/layers';
 import { createCaches, disposeCaches, transformerStack, transformerStackStep, type StackOptions } from '../nn/transformer';
 import type { KVCache } from '../nn/attention';

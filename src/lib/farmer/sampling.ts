@@ -9,6 +9,7 @@ import { gmmFromRow, sampleGmm } from './gmm';
 import { naiveCfg, resamplingCfg, TABLE6_PRESET, type ResamplingParams } from './guidance';
 import { checkLabels, nullLabels } from './labels';
 import { Rng } from '../util/random';
+import { throwIfAborted } from '../util/abort';
 
 export type CfgMethod = 'naive' | 'resampling';
 
@@ -28,8 +29,8 @@ export interface SampleOptions {
   cfg?: { method: CfgMethod; w: number; params?: Partial<ResamplingParams> };
   /** AF attention temperature, default 1 */
   attnTemp?: number;
-  /** Tweedie denoising x̂ = x + σ²∇log p(x) for gaussian-dequantized models */
-  denoise?: boolean;
+  /** σ of the Tweedie step x̂ = x + σ²∇log p(x) (gaussian-dequantized models; sampling-settings.ts finalSigma); absent or null = none */
+  denoiseSigma?: number | null;
   /** progress: steps done of total (AR tokens, then AF blocks) */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -44,10 +45,6 @@ export interface SampleResult {
   finite: boolean[];
   /** naive CFG: dimensions that fell back to the conditional draw */
   cfgFallbacks: number;
-}
-
-function abortCheck(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new DOMException('sampling cancelled', 'AbortError');
 }
 
 /** Draws Z [n, N, d] from the prior on the CPU. */
@@ -76,7 +73,7 @@ export async function sampleLatents(model: FarmerModel, o: SampleOptions, rng: R
     for (let i = 0; i <= N; i++) {
       const out = (await head.data()) as Float32Array;
       head.dispose();
-      abortCheck(o.signal);
+      throwIfAborted(o.signal, 'sampling cancelled');
       if (i === N) {
         // G_R: N redundant vectors per sample
         for (let b = 0; b < B; b++) {
@@ -155,10 +152,9 @@ export async function sample(model: FarmerModel, o: SampleOptions): Promise<Samp
     z.dispose();
     throw e;
   }
-  if (o.denoise) {
-    const dq = model.config.dequantization;
-    if (dq.kind !== 'gaussian') throw new Error('denoising needs a gaussian-dequantized model');
-    const clean = tweedieDenoise(model, images, labels, dq.sigma_min);
+  if (o.denoiseSigma) {
+    if (model.config.dequantization.kind !== 'gaussian') throw new Error('denoising needs a gaussian-dequantized model');
+    const clean = tweedieDenoise(model, images, labels, o.denoiseSigma);
     images.dispose();
     images = clean;
   }

@@ -40,15 +40,58 @@ function evalLines(e: Record<string, unknown>): string[] {
   return out;
 }
 
+/** Where a model came from: `card.train` (or `card.distill` for a student) as its trainer writes it. */
+export interface Lineage {
+  /** "farmer train", "farmer distill", "farmer_torch", … */
+  trainer: string | null;
+  /** the backend or device it trained on, e.g. "wasm", "webgpu", "cuda" */
+  device: string | null;
+  /** processes that trained it together */
+  world_size: number | null;
+  /** the weights it started from, when it continued another model */
+  init: { source: string; steps: number | null } | null;
+}
+
+/** The card's lineage, or null when it records none of it. */
+export function cardLineage(card: Card): Lineage | null {
+  const t = isObject(card.train) ? card.train : isObject(card.distill) ? card.distill : null;
+  if (!t) return null;
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  const init = isObject(t.init) && str(t.init.source) ? { source: str(t.init.source)!, steps: num(t.init.steps) } : null;
+  const lineage: Lineage = { trainer: str(t.trainer), device: str(t.device), world_size: Number.isInteger(t.world_size) ? (t.world_size as number) : null, init };
+  return Object.values(lineage).some((v) => v !== null) ? lineage : null;
+}
+
+/** "lineage: trainer farmer_torch, device cuda, world size 8, continued from mnist-farmer (3900 steps)" */
+export function lineageLine(l: Lineage): string {
+  const parts = [
+    l.trainer !== null ? `trainer ${l.trainer}` : '',
+    l.device !== null ? `device ${l.device}` : '',
+    l.world_size !== null ? `world size ${l.world_size}` : '',
+    l.init ? `continued from ${l.init.source}${l.init.steps !== null ? ` (${l.init.steps} steps)` : ''}` : '',
+  ];
+  return `lineage: ${parts.filter(Boolean).join(', ')}`;
+}
+
+/** The card's recommended sampling settings as one line, or null. */
+function samplingLine(card: Card): string | null {
+  if (!isObject(card.sampling)) return null;
+  const parts = Object.entries(card.sampling).map(([k, v]) => `${k} = ${v}`);
+  return parts.length ? `sampling: ${parts.join(', ')}` : null;
+}
+
 /** The card's lines, without the config (which `farmer info` prints from the config itself). */
 export function cardLines(card: Card): string[] {
   const lines = [`card: dataset ${card.dataset}, ${card.steps} steps (${duration(card.time_s)}), seed ${card.seed}`];
   if (typeof card.weights === 'string') lines.push(`weights: ${card.weights}`);
+  const lineage = cardLineage(card);
+  if (lineage) lines.push(lineageLine(lineage));
   if (isObject(card.train)) {
     const t = trainingLine(card.train);
     if (t) lines.push(t);
-    if (isObject(card.train.init)) lines.push(`continued from ${card.train.init.source} (${card.train.init.steps} steps)`);
   }
+  const sampling = samplingLine(card);
+  if (sampling) lines.push(sampling);
   if (isObject(card.teacher)) lines.push(`distilled from ${card.teacher.name} (sha256 ${String(card.teacher.sha256).slice(0, 12)}…, ${card.teacher.steps} steps)`);
   if (isObject(card.distill)) {
     const first = num(card.distill.first_loss), last = num(card.distill.last50_loss);

@@ -2,8 +2,11 @@
 // Every malformed or mismatched file is refused with one CheckpointError naming the problem.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, parseConfig, type FarmerConfig } from '../farmer/config';
-import { paramShapes, type Params } from '../farmer/params';
-import { encodeF16, parseSafetensors, readFloat32, serializeSafetensors, SafetensorsError, type TensorToWrite } from './safetensors';
+import { paramShapes } from '../farmer/params';
+import { parseCardSampling } from '../farmer/sampling-settings';
+import type { Params } from '../nn/params';
+import { parseSafetensors, readFloat32, serializeSafetensors, SafetensorsError, type TensorToWrite } from './safetensors';
+import { encodeF16 } from './float16';
 
 export const checkpointFormat = 'farmer-workbench';
 export const checkpointVersion = '1';
@@ -20,6 +23,8 @@ export interface Card {
   seed: number;
   /** evaluation results by name, e.g. `{ "bpd_test": 1.05 }` */
   metrics: Record<string, unknown>;
+  /** recommended sampling settings and the final training σ (farmer/sampling-settings.ts CardSampling), optional */
+  sampling?: unknown;
   [key: string]: unknown;
 }
 
@@ -64,6 +69,13 @@ export function parseCard(raw: unknown): Card {
   need('time_s', (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a non-negative number');
   need('seed', (v) => Number.isInteger(v), 'an integer');
   need('metrics', isObject, 'an object');
+  if ('sampling' in raw) {
+    try {
+      parseCardSampling(raw.sampling);
+    } catch (e) {
+      throw new CheckpointError((e as Error).message);
+    }
+  }
   return raw as Card;
 }
 

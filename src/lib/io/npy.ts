@@ -1,5 +1,6 @@
 // NumPy .npy files: read v1.0/v2.0/v3.0, write v1.0 (v2.0 when the header needs it). C order only.
 // Floats are read as float32, integers as int32 (refusing values out of range), u1/b1 as uint8.
+import { decodeF16 } from './float16';
 
 /** A decoded array. `dtype` is the file's descr normalised to little-endian or `|` form, e.g. '<f8', '|u1'. */
 export interface NpyArray {
@@ -142,10 +143,10 @@ function decode(view: DataView, count: number, { kind, size, little }: Header): 
     return out;
   }
   if (kind === 'f') {
+    if (size === 2) return decodeF16(Uint16Array.from({ length: count }, (_, i) => view.getUint16(2 * i, little)));
     const out = new Float32Array(count);
     if (size === 4) for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, little);
-    else if (size === 8) for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, little);
-    else for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(2 * i, little));
+    else for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, little);
     return out;
   }
   const out = new Int32Array(count);

@@ -1,5 +1,5 @@
 // The model zoo index (static/models/index.json) and the resolution of a `<model>` argument (spec §8).
-// Browser-safe; Node file reading lives in node-files.ts.
+// Browser-safe; Node file reading lives in src/node/files.ts.
 
 /** One pretrained model. */
 export interface ZooEntry {

@@ -9,6 +9,7 @@ import { cyclingLabels } from '../farmer/labels';
 import type { Dequantization } from '../farmer/config';
 import { dequantizeUniform, modelToPixels } from '../data/dequantize';
 import { Rng } from '../util/random';
+import { throwIfAborted } from '../util/abort';
 import type { FeatureNet } from './features';
 import { imageMetrics } from './evaluate';
 
@@ -35,6 +36,8 @@ export interface SamplingSettings {
   cfgMethod?: CfgMethod;
   /** conditional models: labels cycling 0..C−1 (default) or the null label for every sample */
   labels?: 'cycling' | 'null';
+  /** σ of the Tweedie step for gaussian-dequantized models (sampling-settings.ts); null = no denoising */
+  denoiseSigma?: number | null;
 }
 
 export type EvalPhase = 'bpd' | 'sample' | 'features';
@@ -94,6 +97,8 @@ export interface SamplingReport {
   cfg: number | null;
   cfg_method: CfgMethod | null;
   cfg_fallbacks: number;
+  /** σ of the Tweedie step applied to every sample; null = none */
+  denoise_sigma: number | null;
 }
 
 export interface LabelledValue {
@@ -121,11 +126,6 @@ export interface EvalResult {
   notes: string[];
 }
 
-
-function checkAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new DOMException('evaluation cancelled', 'AbortError');
-}
-
 /** Mean BPD of the first n test images, dequantized as `farmer forward --images --seed` does. */
 export async function testBpd(model: FarmerModel, test: TestSet, o: EvalOptions): Promise<BpdResult> {
   const { n, seed = 0, batch = 64 } = o;
@@ -136,7 +136,7 @@ export async function testBpd(model: FarmerModel, test: TestSet, o: EvalOptions)
   const useLabels = conditional && !!o.bpdWithLabels;
   let sumBpd = 0, sumNll = 0, finite = 0;
   for (let start = 0; start < n; start += batch) {
-    checkAborted(o.signal);
+    throwIfAborted(o.signal, 'evaluation cancelled');
     const count = Math.min(batch, n - start);
     const labels = useLabels ? Int32Array.from({ length: count }, (_, i) => test.labels[start + i]) : null;
     const xb = tf.tensor4d(x.subarray(start * size, (start + count) * size), [count, H, W, C]);
@@ -179,7 +179,7 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
   let finite = 0, fallbacks = 0;
   const t0 = performance.now();
   for (let start = 0; start < n; start += batch) {
-    checkAborted(o.signal);
+    throwIfAborted(o.signal, 'evaluation cancelled');
     const count = Math.min(batch, n - start);
     const r = await sample(model, {
       n: count,
@@ -187,6 +187,7 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
       labels: cycling ? cyclingLabels(count, C, start) : null,
       T, s, TRed, sRed,
       cfg: w === null ? undefined : { method, w },
+      denoiseSigma: sampling.denoiseSigma,
       signal: o.signal,
     });
     const px = modelToPixels((await r.images.data()) as Float32Array, model.config.dequantization);
@@ -209,6 +210,7 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
       n, finite, non_finite: bad.length, non_finite_indices: bad, seconds, images_per_s: n / seconds,
       labels: cycling ? `cycling 0..${C - 1}` : 'null',
       T, s, T_red: TRed, s_red: sRed, cfg: w, cfg_method: w === null ? null : method, cfg_fallbacks: fallbacks,
+      denoise_sigma: sampling.denoiseSigma ?? null,
     },
   };
 }

@@ -1,5 +1,5 @@
 // Features and class probabilities of image batches for FID / IS / precision–recall, in the
-// browser and in Node (browser-safe: bytes in; see features-node.ts for files).
+// browser and in Node (browser-safe: bytes in; see src/node/feature-net.ts for files).
 //
 // File: one safetensors file per dataset, static/models/features-<dataset>.safetensors, float32
 // tensors named as in classifier.ts (tfjs layouts), `__metadata__`: format = "farmer-features",

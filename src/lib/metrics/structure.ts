@@ -1,5 +1,6 @@
 // How much of an image's structure and colour survives a perturbation: SSIM, Sobel edge
 // correlation and foreground/background colour error, on uint8 images [H, W, C] (browser-safe).
+import { pearson } from './rank';
 
 /** A uint8 image, row-major [height, width, channels]. */
 export interface Pixels {
@@ -99,24 +100,14 @@ export function sobelMagnitude(x: Float64Array, H: number, W: number): Float64Ar
   return out;
 }
 
-/** Pearson correlation; 0 when either side is constant (no structure to share). */
-export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) (ma += a[i]), (mb += b[i]);
-  (ma /= n), (mb /= n);
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = a[i] - ma, db = b[i] - mb;
-    (sab += da * db), (saa += da * da), (sbb += db * db);
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
-}
-
-/** Shape: correlation of the Sobel edge maps of the two images' luminance (1 = same contours). */
+/**
+ * Shape: correlation of the Sobel edge maps of the two images' luminance (1 = same contours);
+ * 0 when either image has no edges at all (no structure to share).
+ */
 export function edgeCorrelation(clean: Pixels, other: Pixels): number {
   const { height: H, width: W } = clean;
-  return pearson(sobelMagnitude(luminance(clean), H, W), sobelMagnitude(luminance(other), H, W));
+  const r = pearson(sobelMagnitude(luminance(clean), H, W), sobelMagnitude(luminance(other), H, W));
+  return Number.isNaN(r) ? 0 : r;
 }
 
 /** Otsu's threshold of a [0, 255] map: the cut maximising the between-class variance. */

@@ -1,7 +1,7 @@
 // Multi-head self-attention (causal or bidirectional) with a preallocated key/value cache.
 import * as tf from '@tensorflow/tfjs';
 import { linearNamed, linearSplit } from './layers';
-import type { Params } from '../farmer/params';
+import type { Params } from './params';
 
 /** The masking constant: large and finite, never −∞ (spec §3). */
 export const MASK_VALUE = -1e9;

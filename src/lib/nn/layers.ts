@@ -1,6 +1,6 @@
 // Linear, LayerNorm, exact GELU and the Transformer MLP, over tensors of any leading shape.
 import * as tf from '@tensorflow/tfjs';
-import { param, type Params } from '../farmer/params';
+import { param, type Params } from './params';
 
 /** x·Wᵀ + b with W in PyTorch layout [out, in]; an explicit transpose keeps wasm off its slow transposed matMul. */
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {

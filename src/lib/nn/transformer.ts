@@ -2,8 +2,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { layerNormNamed, mlp } from './layers';
 import { attention, attentionStep, KVCache, type AttentionOptions } from './attention';
-import type { Params } from '../farmer/params';
-import type { TransformerConfig } from '../farmer/config';
+import type { Params } from './params';
+
+/** The shape of a Transformer stack (the AF blocks' and the AR prior's). */
+export interface TransformerConfig {
+  /** residual width W */
+  width: number;
+  /** per-head width; W / head_dim heads */
+  head_dim: number;
+  /** MLP hidden = mlp_ratio · W */
+  mlp_ratio: number;
+}
 
 export interface StackOptions {
   /** `{prefix}.layers.{j}` */

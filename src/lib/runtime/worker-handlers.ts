@@ -8,15 +8,13 @@ import type { FarmerModel } from '../farmer/model';
 import type { FeatureNet } from '../metrics/features';
 import { sha256Hex } from '../util/hash';
 import { checkTeacherHash, findTeacher, teacherNotFound, teacherOf } from '../io/teacher';
+import type { ZooEntry } from '../io/zoo';
 import { throwIfCancelled, type Handlers } from './host';
 import { RunError, type BackendPreference, type BackendReport, type LoadedModel, type ModelSummary, type ParamValue } from './protocol';
 
-/** A zoo entry: what the page shows and where its checkpoint lives (relative to the index). */
-export interface ZooEntry {
-  summary: ModelSummary;
-  file: string;
-  /** the file's SHA-256, when the index records it */
-  sha256?: string;
+/** What the page shows of a zoo entry. */
+function summaryOf({ name, title, dataset, description, metrics }: ZooEntry): ModelSummary {
+  return { name, title, dataset, description, ...(metrics ? { metrics } : {}) };
 }
 
 /** A model held by the worker: its summary (the file hash is added by the handler), the model itself, and how to free it. */
@@ -168,7 +166,7 @@ export function createHandlers(deps: WorkerDeps): Handlers {
     const load = async (): Promise<ModelSlot> => {
       const url = indexUrl();
       const entries = await readIndex(url, signal);
-      const entry = findTeacher(entries.map((e) => ({ ...e, name: e.summary.name })), ref);
+      const entry = findTeacher(entries, ref);
       if (!entry) throw new RunError('not-found', teacherNotFound(ref, url));
       const bytes = await (await fetchFile(deps, new URL(entry.file, url).href, 'teacher checkpoint', signal)).arrayBuffer();
       const hash = await sha256Hex(bytes);
@@ -198,7 +196,7 @@ export function createHandlers(deps: WorkerDeps): Handlers {
 
     async listModels(req, { signal }) {
       const url = indexUrl(req.indexUrl);
-      return { url, models: (await readIndex(url, signal)).map((e) => e.summary) };
+      return { url, models: (await readIndex(url, signal)).map(summaryOf) };
     },
 
     async loadModel(req, { signal, progress }) {
@@ -209,7 +207,7 @@ export function createHandlers(deps: WorkerDeps): Handlers {
         name = req.name ?? 'uploaded checkpoint';
       } else {
         const url = indexUrl();
-        const entry = (await readIndex(url, signal)).find((e) => e.summary.name === req.name);
+        const entry = (await readIndex(url, signal)).find((e) => e.name === req.name);
         if (!entry) throw new RunError('not-found', `no model named "${req.name}" in ${url}`);
         progress(0, 1, 'downloading');
         bytes = await (await fetchFile(deps, new URL(entry.file, url).href, 'checkpoint', signal)).arrayBuffer();

@@ -5,7 +5,7 @@
 import { fetchTestSet } from '../data/datasets';
 import { loadExperiment, needsFeatureNet, needsTeacher } from '../experiments/index';
 import { makeModel } from '../farmer/model';
-import { countParams, disposeParams } from '../farmer/params';
+import { countParams, disposeParams } from '../nn/params';
 import { CheckpointError, loadCheckpoint } from '../io/checkpoint';
 import { parseZooIndex } from '../io/zoo';
 import { fetchFeatureNet } from '../metrics/features';
@@ -22,7 +22,7 @@ const handlers = createHandlers({
   selectBackend: (preferred) => selectBackend(preferred),
   fetch: (input, init) => fetch(input, init),
   base,
-  readZooIndex: (raw) => parseZooIndex(raw).models.map(({ file, sha256, ...m }) => ({ summary: { name: m.name, title: m.title, dataset: m.dataset, description: m.description, metrics: m.metrics }, file, sha256 })),
+  readZooIndex: (raw) => parseZooIndex(raw).models,
   async loadCheckpoint(bytes, name) {
     let loaded;
     try {

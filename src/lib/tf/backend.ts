@@ -38,7 +38,7 @@ export interface GpuAdapterLike {
   isFallbackAdapter?: boolean;
 }
 
-/** What differs between a browser and Node: supplied by browser-backend.ts or node-backend.ts. */
+/** What differs between a browser and Node: supplied by browser-backend.ts or src/node/backend.ts. */
 export interface BackendHost {
   kind: 'browser' | 'node';
   /** navigator.gpu, installed first where the host must (Node: Dawn), or why there is none */
@@ -61,7 +61,7 @@ export interface SelectOptions {
   allowSoftwareGpu?: boolean;
   /** give up on a backend whose check computation has not finished by then; default 60 s */
   verifyTimeoutMs?: number;
-  /** default: detected (browser-backend.ts in a page or worker, node-backend.ts in Node) */
+  /** required in Node (src/node/backend.ts); in a page or worker, browser-backend.ts by default */
   host?: BackendHost;
 }
 
@@ -72,11 +72,8 @@ function isNode(): boolean {
 }
 
 async function detectHost(): Promise<BackendHost> {
-  if (isNode()) {
-    // Hidden from bundlers so that browser builds never pull in the `webgpu` (Dawn) package.
-    const nodeModule = './node-backend';
-    return (await import(/* @vite-ignore */ nodeModule)).nodeHost as BackendHost;
-  }
+  // Node code lives under src/node/ and is never imported from here (browser builds would pull in Dawn).
+  if (isNode()) throw new Error('in Node, pass the host: selectBackend(name, { host: nodeHost }) with nodeHost from src/node/backend.ts');
   return (await import('./browser-backend')).browserHost;
 }
 

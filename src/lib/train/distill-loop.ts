@@ -5,13 +5,13 @@
 // TrainState (src/lib/train/state-file.ts reads and writes it).
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from '../farmer/config';
-import type { Params } from '../farmer/params';
+import type { Params } from '../nn/params';
 import type { FarmerModel } from '../farmer/model';
 import { distillationLoss, initStudentParams, studentConfig } from '../farmer/distill';
 import { dropLabels } from '../farmer/labels';
 import { updateEma } from './flat';
 import { curveSummary } from './curve';
-import { dequantizeGaussian, dequantizeUniform } from '../data/dequantize';
+import { dequantizeGaussian, dequantizeUniform, trainingSigma } from '../data/dequantize';
 import { Rng } from '../util/random';
 import { newTrainState, type TrainingData, type TrainOptions, type TrainState } from './loop';
 import { learningRate } from './schedule';
@@ -60,8 +60,8 @@ export function stepRng(o: Pick<TrainOptions, 'seed'>, t: number): Rng {
 }
 
 /**
- * Step t's images in model space and labels. Gaussian-dequantized teachers see their final
- * noise level σ_min (the data they were last trained on); labels only matter to a class-conditional AF.
+ * Step t's images in model space and labels. Gaussian-dequantized teachers see the noise level at
+ * the end of their schedule (the data they were last trained on); labels only matter to a class-conditional AF.
  */
 export function distillBatch(cfg: FarmerConfig, data: TrainingData, batch: number, rng: Rng): { x: Float32Array; labels: Int32Array | null } {
   const { height, width, channels } = cfg.image;
@@ -74,7 +74,7 @@ export function distillBatch(cfg: FarmerConfig, data: TrainingData, batch: numbe
     labels[b] = data.labels[i];
   }
   const dq = cfg.dequantization;
-  const x = dq.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, dq.sigma_min, rng);
+  const x = dq.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, trainingSigma(dq, 1), rng);
   const conditional = cfg.af.class_conditional && cfg.num_classes > 0;
   return { x, labels: conditional ? dropLabels(labels, cfg.label_dropout, rng) : null };
 }

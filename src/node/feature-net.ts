@@ -1,11 +1,11 @@
-// Node-only: the shipped feature networks from static/models/.
+// The shipped feature networks from static/models/.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { decodeFeatureNet, type FeatureNet } from './features';
+import { decodeFeatureNet, type FeatureNet } from '../lib/metrics/features';
 
 /** static/models/features-<dataset>.safetensors in this checkout */
 export function featureNetPath(dataset: string): string {
-  return fileURLToPath(new URL(`../../../static/models/features-${dataset}.safetensors`, import.meta.url));
+  return fileURLToPath(new URL(`../../static/models/features-${dataset}.safetensors`, import.meta.url));
 }
 
 export function loadFeatureNetFile(path: string): FeatureNet {

@@ -1,6 +1,7 @@
 // Node's side of backend selection: WebGPU through the `webgpu` package (Dawn), no WebGL, and
 // the wasm backend finds its .wasm files by itself. Never imported by browser code.
-import type { BackendHost, GpuLike } from './backend';
+import { describeBackend, selectBackend, type BackendHost, type BackendName, type BackendReport, type GpuLike } from '../lib/tf/backend';
+import { useFastMatMulGradient } from '../lib/tf/matmul-grad';
 
 const VULKAN_ENV = {
   LD_LIBRARY_PATH: '/usr/lib/chromium',
@@ -47,3 +48,14 @@ export const nodeHost: BackendHost = {
   },
   async prepareWasm() {},
 };
+
+/**
+ * The command line's backend: `name` itself or an error naming why (never a silent fallback),
+ * with the explicit-transpose matMul gradient (matmul-grad.ts) registered.
+ */
+export async function useBackend(name: BackendName): Promise<BackendReport> {
+  const report = await selectBackend(name, { host: nodeHost, fallback: false, allowSoftwareGpu: true });
+  if (report.active !== name) throw new Error(`backend ${name} is not available: ${describeBackend(report)}`);
+  useFastMatMulGradient(true);
+  return report;
+}

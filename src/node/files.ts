@@ -1,18 +1,18 @@
-// Node-only file access for the CLI: model files by path or zoo name, .npy inputs, outputs.
+// File access for the command line: model files by path or zoo name, .npy inputs, outputs.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCheckpoint } from './checkpoint';
-import { NpyError, readNpy, type NpyArray } from './npy';
-import { isModelPath, parseZooIndex, resolveModel, ZooError, type ZooEntry, type ZooIndex } from './zoo';
+import { loadCheckpoint } from '../lib/io/checkpoint';
+import { NpyError, readNpy, type NpyArray } from '../lib/io/npy';
+import { isModelPath, parseZooIndex, resolveModel, ZooError, type ZooEntry, type ZooIndex } from '../lib/io/zoo';
 
 export class FileError extends Error {
   override name = 'FileError';
 }
 
-/** The repository root, found from this file's location (src/lib/io/). */
+/** The repository root, found from this file's location (src/node/). */
 export function repoRoot(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 }
 
 /** Reads a whole file; a missing file, a folder or a permission problem is one clear FileError. */
