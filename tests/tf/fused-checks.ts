@@ -3,7 +3,7 @@
 // from the same Float32Arrays on each. Values and gradients (of Σ y·R for a fixed random R).
 // Used by fused.test.ts (through fused-webgpu.script.ts) and tests/browser/fused.browser.test.ts.
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../src/lib/tf/backend';
+import { selectBackend, type BackendHost } from '../../src/lib/tf/backend';
 import { gelu, layerNorm, linear } from '../../src/lib/nn/layers';
 import { causalBias } from '../../src/lib/nn/attention';
 import { layerNormGpu } from '../../src/lib/tf/webgpu/layer-norm';
@@ -278,11 +278,11 @@ function compare(a: Float32Array, b: Float32Array): Comparison {
   return { diff: Number.isNaN(diff) || a.length !== b.length ? Infinity : diff, scale };
 }
 
-/** Every check's comparisons by `check: output`; leaves the cpu backend active. */
-export async function runFusedChecks(): Promise<Record<string, Comparison>> {
+/** Every check's comparisons by `check: output`; leaves the cpu backend active. `host`: Node's (Dawn), else the page's. */
+export async function runFusedChecks(host?: BackendHost): Promise<Record<string, Comparison>> {
   const list = checks();
   const rng = new Rng(5);
-  await selectBackend('cpu');
+  await selectBackend('cpu', { host });
   // R for Σ y·R: one number per output value (sized from the reference's output)
   const weightsFor = list.map((c) => {
     const t: Record<string, tf.Tensor> = {};
@@ -292,10 +292,10 @@ export async function runFusedChecks(): Promise<Record<string, Comparison>> {
     tf.dispose([y, ...Object.values(t)]);
     return rng.normals(n);
   });
-  await selectBackend('webgpu', { fallback: false });
+  await selectBackend('webgpu', { host, fallback: false });
   const gpu = [];
   for (let i = 0; i < list.length; i++) gpu.push(await evaluate(list[i], list[i].fused, weightsFor[i]));
-  await selectBackend('cpu');
+  await selectBackend('cpu', { host });
   const out: Record<string, Comparison> = {};
   for (let i = 0; i < list.length; i++) {
     const cpu = await evaluate(list[i], list[i].reference, weightsFor[i]);
