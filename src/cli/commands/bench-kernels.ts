@@ -45,7 +45,7 @@ async function inversePath(model: FarmerModel, B: number): Promise<PathCount> {
 
 /** The AR prior's token-by-token draw of Z: the prefix, then N tokens (N + 1 head outputs). */
 async function arPath(model: FarmerModel, B: number): Promise<PathCount> {
-  const total = await countKernels(() => sampleLatents(model, { n: B, seed: 4 }, new Rng(4)));
+  const total = await countKernels(() => sampleLatents(model, { n: B, seed: 4 }));
   return { total, steps: model.dims.tokens + 1 };
 }
 

@@ -11,7 +11,6 @@ import { finiteRowsOf, sampleLatents } from '../farmer/sampling';
 import { cyclingLabels, nullLabels } from '../farmer/labels';
 import { modelToPixels } from '../data/dequantize';
 import { colourError, edgeCorrelation, foregroundMask, ssim, type Pixels } from '../metrics/structure';
-import { Rng } from '../util/random';
 import { placeImage, pngImage } from './pixels';
 import { checkModel, rowScales, type RedundantParams, type RedundantResult, type ScaleRow } from './redundant';
 
@@ -48,7 +47,7 @@ export async function runRedundant(model: FarmerModel, inputs: ExperimentInputs,
   let done = 0;
   const draw = async (sRed: number) => {
     const base = done;
-    const { z } = await sampleLatents(model, { n: p.n, seed: p.seed, labels, T: p.T, s: p.s, sRed, signal: ctx.signal, onProgress: (k) => ctx.onProgress?.(Math.min(base + k, base + N), total, `AR prior, s_R = ${sRed}`) }, new Rng(p.seed));
+    const { z } = await sampleLatents(model, { n: p.n, seed: p.seed, labels, T: p.T, s: p.s, sRed, signal: ctx.signal, onProgress: (k) => ctx.onProgress?.(Math.min(base + k, base + N), total, `AR prior, s_R = ${sRed}`) });
     done = base + N;
     return z;
   };

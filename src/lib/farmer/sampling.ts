@@ -1,6 +1,8 @@
 // Sampling (spec §5): informative tokens one by one through the AR prior with a KV cache, then
-// N i.i.d. redundant vectors from G_R, then the AF inverse. Draws happen on the CPU from one
-// seeded Rng, so a seed gives the same samples on every backend up to float rounding.
+// N i.i.d. redundant vectors from G_R, then the AF inverse. Every sample draws from its own
+// seeded stream (sample b of a call: seed + b), so a seed gives the same samples on every backend
+// up to float rounding, and at every batch width. On webgpu the unguided draws run in a kernel
+// from the numbers those streams give (sampling-gpu.ts); guidance draws on the CPU.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerModel } from './model';
 import { decodeLatents, nllPerDim } from './model';
@@ -10,11 +12,14 @@ import { naiveCfg, resamplingCfg, TABLE6_PRESET, type ResamplingParams } from '.
 import { checkLabels, nullLabels } from './labels';
 import { Rng } from '../util/random';
 import { throwIfAborted } from '../util/abort';
+import { fusedAvailable } from '../tf/webgpu/program';
+import { drawLatentsGpu } from './sampling-gpu';
 
 export type CfgMethod = 'naive' | 'resampling';
 
 export interface SampleOptions {
   n: number;
+  /** sample b draws from the stream seeded seed + b: a run split into chunks, each given seed + its first index, draws what one call would */
   seed: number;
   /** per-sample labels; default the null label */
   labels?: Int32Array | null;
@@ -47,15 +52,47 @@ export interface SampleResult {
   cfgFallbacks: number;
 }
 
-/** Draws Z [n, N, d] from the prior on the CPU. */
-export async function sampleLatents(model: FarmerModel, o: SampleOptions, rng: Rng): Promise<{ z: Float32Array; cfgFallbacks: number }> {
+/** One stream per sample: sample b of a call with `seed` draws from Rng(seed + b). */
+export function sampleStreams(seed: number, n: number): Rng[] {
+  return Array.from({ length: n }, (_, b) => new Rng(seed + b));
+}
+
+/** Z [n, N, d] from the prior: on the GPU when it can (unguided, webgpu), else drawn on the CPU. */
+async function drawLatents(model: FarmerModel, o: SampleOptions): Promise<{ z: tf.Tensor3D; cfgFallbacks: number }> {
+  const { tokens: N, tokenDim: d } = model.dims;
+  const streams = sampleStreams(o.seed, o.n);
+  const guided = o.cfg !== undefined && o.cfg.w !== 0;
+  if (fusedAvailable() && model.config.prior.kind === 'farmer' && !guided) {
+    const labels = o.labels ?? nullLabels(o.n);
+    checkLabels(labels, model.config.num_classes, o.n);
+    const T = o.T ?? 1, s = o.s ?? 1;
+    const total = N + model.config.af.blocks;
+    const z = drawLatentsGpu(model, streams, { labels, T, s, TRed: o.TRed ?? T, sRed: o.sRed ?? s, signal: o.signal, onStep: (i) => o.onProgress?.(i, total) });
+    return { z, cfgFallbacks: 0 };
+  }
+  const { z, cfgFallbacks } = await drawLatentsCpu(model, o, streams);
+  return { z: tf.tensor3d(z, [o.n, N, d]), cfgFallbacks };
+}
+
+/** Draws Z [n, N, d] from the prior (spec §5), downloaded. */
+export async function sampleLatents(model: FarmerModel, o: SampleOptions): Promise<{ z: Float32Array; cfgFallbacks: number }> {
+  const { z, cfgFallbacks } = await drawLatents(model, o);
+  try {
+    return { z: (await z.data()) as Float32Array, cfgFallbacks };
+  } finally {
+    z.dispose();
+  }
+}
+
+/** The CPU sampler: one stream per sample (`streams[b]`), head outputs downloaded every step. */
+async function drawLatentsCpu(model: FarmerModel, o: SampleOptions, streams: Rng[]): Promise<{ z: Float32Array; cfgFallbacks: number }> {
   const { tokens: N, tokenDim: d, informative: dI, redundant: dR } = model.dims;
   const B = o.n;
   const T = o.T ?? 1, s = o.s ?? 1, TR = o.TRed ?? T, sR = o.sRed ?? s;
   const z = new Float32Array(B * N * d);
   const total = N + model.config.af.blocks;
   if (model.config.prior.kind === 'gaussian') {
-    for (let i = 0; i < z.length; i++) z[i] = s * rng.normal();
+    for (let b = 0; b < B; b++) for (let i = b * N * d; i < (b + 1) * N * d; i++) z[i] = s * streams[b].normal();
     return { z, cfgFallbacks: 0 };
   }
   const p = farmerPrior(model.config);
@@ -79,6 +116,7 @@ export async function sampleLatents(model: FarmerModel, o: SampleOptions, rng: R
         for (let b = 0; b < B; b++) {
           const g = gmmFromRow(out, b, p.mixtures_redundant, dR);
           const red = new Float32Array(N * dR);
+          const rng = streams[b];
           if (!guided) for (let t = 0; t < N; t++) sampleGmm(g, TR, sR, rng, red, t * dR);
           else if (o.cfg!.method === 'resampling')
             resamplingCfg(g, gmmFromRow(out, B + b, p.mixtures_redundant, dR), o.cfg!.w, resampling, rng, red, 0, N, N);
@@ -89,6 +127,7 @@ export async function sampleLatents(model: FarmerModel, o: SampleOptions, rng: R
       }
       for (let b = 0; b < B; b++) {
         const g = gmmFromRow(out, b, p.mixtures_informative, dI);
+        const rng = streams[b];
         if (!guided) sampleGmm(g, T, s, rng, token, b * dI);
         else if (o.cfg!.method === 'resampling') resamplingCfg(g, gmmFromRow(out, B + b, p.mixtures_informative, dI), o.cfg!.w, resampling, rng, token, b * dI);
         else cfgFallbacks += naiveCfg(g, gmmFromRow(out, B + b, p.mixtures_informative, dI), o.cfg!.w, rng, token, b * dI);
@@ -134,10 +173,8 @@ export function tweedieDenoise(model: FarmerModel, x: tf.Tensor4D, labels: Int32
 
 /** Samples n images (spec §5). */
 export async function sample(model: FarmerModel, o: SampleOptions): Promise<SampleResult> {
-  const rng = new Rng(o.seed);
-  const { z: zData, cfgFallbacks } = await sampleLatents(model, o, rng);
-  const { tokens: N, tokenDim: d } = model.dims;
-  const z = tf.tensor3d(zData, [o.n, N, d]);
+  const { z, cfgFallbacks } = await drawLatents(model, o);
+  const { tokens: N } = model.dims;
   const labels = o.labels ?? null;
   let done = model.config.prior.kind === 'farmer' ? N : 0;
   const total = N + model.config.af.blocks;
