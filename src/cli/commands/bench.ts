@@ -14,9 +14,10 @@ import { useFastMatMulGradient } from '../../lib/tf/matmul-grad';
 import { Rng } from '../../lib/util/random';
 import { benchZoo } from './bench-zoo';
 import { countPaths } from './bench-kernels';
+import { benchTargets, ISSUE_SIZES } from './bench-targets';
 import { timeIt, type Timing } from '../timing';
 
-export const booleanFlags = ['engine-only', 'kernels'];
+export const booleanFlags = ['engine-only', 'kernels', 'targets'];
 
 export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--kernels] [--backend wasm|cpu|webgpu] [--json]
   on the reference configuration of spec §7: forward images/s, training-step images/s with the
@@ -28,7 +29,11 @@ export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--ker
   Each figure is the median of R timed runs after one warm-up run.
   --kernels counts instead of timing (batch default 2): the kernels per step of the cached AF inverse
   (one block), the AR sampling step, a forward pass and a training step; on webgpu these are GPU
-  dispatches, beside the tfjs kernels (engine_kernels) that every backend reports.`;
+  dispatches, beside the tfjs kernels (engine_kernels) that every backend reports.
+  --targets [--n 1000] [--forward-batch 512] [--train-batch 256] [--teacher m] [--student m]
+  times what issue 14 asks of a GPU, beside its goals: teacher and student sampling images/s at n
+  (default mnist-farmer and mnist-farmer-student; random reference weights if they cannot be read),
+  forward images/s and seconds per training step at those batches.`;
 
 
 function randomInputs(cfg: FarmerConfig, B: number, seed: number): { x: tf.Tensor4D; labels: Int32Array } {
@@ -90,6 +95,7 @@ async function benchInverse(model: FarmerModel, B: number, reps: number, cached:
 }
 
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
+  if (flags.bool('targets')) return runTargets({ flags, json, out, log });
   const kernelsOnly = flags.bool('kernels');
   const batch = flags.int('batch', kernelsOnly ? 2 : 16), reps = flags.int('reps', 3);
   const engineOnly = flags.bool('engine-only');
@@ -142,4 +148,22 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     out(`train step speedup (fixed / stock gradient): ${result.train_step.speedup.toFixed(2)}×`);
     out(`AF inverse speedup (KV cache / none):        ${result.af_inverse.speedup.toFixed(2)}×`);
   }
+}
+
+async function runTargets({ flags, json, out, log }: CommandContext): Promise<void> {
+  const atLeast1 = { min: 1 };
+  const sizes = {
+    n: flags.int('n', ISSUE_SIZES.n, atLeast1),
+    forwardBatch: flags.int('forward-batch', ISSUE_SIZES.forwardBatch, atLeast1),
+    trainBatch: flags.int('train-batch', ISSUE_SIZES.trainBatch, atLeast1),
+    reps: flags.int('reps', ISSUE_SIZES.reps, atLeast1),
+  };
+  const models = { teacher: flags.str('teacher', 'mnist-farmer'), student: flags.str('student', 'mnist-farmer-student') };
+  const report = await setupBackend(flags);
+  flags.finish();
+  const say = (s: string) => { if (!json) log(s); };
+  say(`issue 14 targets on ${report.active}, median of ${sizes.reps}`);
+  const result = { backend: report.active, ...(await benchTargets(sizes, models, say)) };
+  if (json) out(JSON.stringify(result, null, 2));
+  else if (result.met) out(`met: ${JSON.stringify(result.met)}`);
 }
