@@ -1,8 +1,10 @@
 // Where a training step's time goes: kernel times of one step (gradients of Eq. 14 for every weight) of a
 // configuration on wasm, from tf.profile, after warm-up; also the step time itself (min of 4).
-// Run: npx tsx scripts/profile-train-step.ts [config.json] [batch]
+// Run: npx tsx scripts/profile-train-step.ts [--config configs/mnist-farmer.json] [--batch 32]
+// (a developer's tool, not a `farmer` command: it prints tfjs's kernel profile, nothing a model user reads)
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { useBackend } from '../src/node/backend';
 import { parseConfig } from '../src/lib/farmer/config';
 import { initParams } from '../src/lib/farmer/params';
@@ -10,13 +12,15 @@ import { makeModel, trainingLoss } from '../src/lib/farmer/model';
 import { toVariables } from '../src/lib/train/step';
 import { Rng } from '../src/lib/util/random';
 
+const { values: args } = parseArgs({ options: { config: { type: 'string', default: 'configs/mnist-farmer.json' }, batch: { type: 'string', default: '32' } } });
 await useBackend('wasm');
-const cfg = parseConfig(JSON.parse(readFileSync(process.argv[2] ?? 'configs/mnist-farmer.json', 'utf8')));
+const cfg = parseConfig(JSON.parse(readFileSync(args.config!, 'utf8')));
 const vars = toVariables(initParams(cfg, { seed: 0 }));
-const model = makeModel(cfg, vars as never);
-const B = Number(process.argv[3] ?? 32);
-const x = tf.tensor4d(new Rng(1).normals(B * 784, 0.5), [B, 28, 28, 1]);
-const labels = Int32Array.from({ length: B }, (_, i) => i % 10);
+const model = makeModel(cfg, vars);
+const B = Number(args.batch);
+const { height: H, width: W, channels: C } = cfg.image;
+const x = tf.tensor4d(new Rng(1).normals(B * H * W * C, 0.5), [B, H, W, C]);
+const labels = Int32Array.from({ length: B }, (_, i) => (cfg.num_classes > 0 ? i % cfg.num_classes : -1));
 const list = [...vars.values()];
 const lossFn = () => trainingLoss(model, x, labels);
 const step = () => { const { value, grads } = tf.variableGrads(lossFn, list); value.dataSync(); tf.dispose([value, ...Object.values(grads)]); };

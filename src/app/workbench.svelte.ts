@@ -1,42 +1,22 @@
 // The page's state: backend selection, the zoo listing and the loaded model. Components read
 // these fields and call the methods; only this module talks to the worker client.
 import type { RunOptions, WorkerClient } from '../lib/runtime/client';
+import { backendRows } from '../lib/runtime/backends';
 import {
   RunError,
   type BackendPreference,
-  type BackendReport,
-  type ErrorCode,
   type ExperimentOutcome,
   type ExperimentRequest,
-  type LoadedModel,
   type ModelSource,
-  type ModelSummary,
 } from '../lib/runtime/protocol';
 import { RunQueue } from '../lib/runtime/queue';
-import { backendRows, type BackendRow } from './backends';
+import type { BackendState, ModelState, Session, ZooState } from '../lib/runtime/session';
 
-export type BackendState =
-  | { status: 'detecting' }
-  | { status: 'ready'; report: BackendReport; rows: BackendRow[] }
-  | { status: 'error'; message: string };
-
-export type ZooState =
-  | { status: 'loading' }
-  | { status: 'ready'; url: string; models: ModelSummary[] }
-  | { status: 'error'; code: ErrorCode; message: string };
-
-export interface ModelState {
-  /** the model the worker holds; kept while another one loads or fails */
-  loaded: LoadedModel | null;
-  /** a load in progress */
-  loading: { name: string; runId: number } | null;
-  /** why the last load failed */
-  error: string | null;
-}
+export type { BackendState, ModelState, ZooState };
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-export class Workbench {
+export class Workbench implements Session {
   backend = $state.raw<BackendState>({ status: 'detecting' });
   zoo = $state.raw<ZooState>({ status: 'loading' });
   model = $state.raw<ModelState>({ loaded: null, loading: null, error: null });
@@ -83,12 +63,12 @@ export class Workbench {
     }
   }
 
-  /** Loads a zoo model or a checkpoint file; a newer load cancels an older one. */
   /** Loads a model file the user picked or dropped. */
   async loadFile(file: File): Promise<void> {
     await this.load({ bytes: await file.arrayBuffer(), name: file.name });
   }
 
+  /** Loads a zoo model or a checkpoint file; a newer load cancels an older one. */
   async load(source: ModelSource): Promise<void> {
     const version = ++this.#loadVersion;
     const previous = this.model.loading;

@@ -1,5 +1,7 @@
-// A small argument parser: positionals, `--flag value`, `--flag=value`, and boolean flags.
+// A small argument parser: positionals, `--flag value`, `--flag=value`, boolean flags, and `--`
+// (everything after it is a positional). `-h` is `--help`; other single-dash options do not exist.
 import { checkChoice, checkInt, checkNumber, checkSeed, type Bounds } from '../lib/util/validate';
+import { datasets, type DatasetName } from '../lib/data/datasets';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -20,6 +22,15 @@ export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Pa
   const set = (name: string, v: string) => (flags.set(name, v), lists.set(name, [...(lists.get(name) ?? []), v]));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a === '-h') {
+      flags.set('help', true);
+      continue;
+    }
+    if (/^-[A-Za-z]/.test(a)) throw new UsageError(`unknown option ${a}`);
     if (!a.startsWith('--')) {
       positionals.push(a);
       continue;
@@ -92,6 +103,12 @@ export class Flags {
   /** One of `choices`, `fallback` when absent. */
   choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
     return checkChoice(`--${name}`, this.str(name, fallback), choices);
+  }
+
+  /** `--dataset`: a dataset the workbench knows; required when there is no fallback. */
+  dataset(fallback?: DatasetName): DatasetName {
+    const v = fallback === undefined ? this.required('dataset') : this.str('dataset', fallback);
+    return checkChoice('--dataset', v, Object.keys(datasets) as DatasetName[]);
   }
 
   /** Every value of a repeatable flag (`--param a=1 --param b=2`), in order. */

@@ -1,10 +1,12 @@
-// `farmer <command> …` (spec §8). Each command lives in ./commands/<name>.ts and exports `run`.
+// `farmer <command> …`. Each command lives in ./commands/<name>.ts and exports `run` and `usage`.
+// Exit codes: 0 done; 1 an error (one line on stderr); 2 a usage error (the line, then the usage, on stderr).
 import { parseArgs, Flags, UsageError } from './args';
 import { ValueError } from '../lib/util/validate';
+import pkg from '../../package.json' with { type: 'json' };
 
 export interface CommandContext {
   flags: Flags;
-  /** --json: machine-readable output on stdout */
+  /** --json: machine-readable output on stdout, one line */
   json: boolean;
   /** write a line to stdout */
   out: (line: string) => void;
@@ -14,7 +16,28 @@ export interface CommandContext {
 
 type Command = { run: (ctx: CommandContext) => Promise<void>; usage: string; booleanFlags?: string[] };
 
-const commandNames = ['info', 'forward', 'sample', 'bench', 'metrics', 'train', 'eval', 'reproduce', 'distill', 'zoo'];
+const commands: Record<string, string> = {
+  info: 'config, parameter count, card and lineage of a model',
+  forward: 'per-image logdet, log prior, log p(x), NLL and BPD',
+  sample: 'samples as .npy or a .png grid (the card\'s recommended settings, unless overridden)',
+  train: 'train a model from a config (Eq. 14, AdamW, EMA); resumable',
+  eval: 'BPD, and FID / IS / precision–recall of samples (the dataset\'s feature network)',
+  distill: 'a one-step student of a teacher (Algorithm 2)',
+  analyze: 'the analyses the README cites: label-use, redundant-content, histogram-bpd, training-curves',
+  convert: 'checkpoint surgery: widen-informative, class-conditional-af, raw-weights',
+  metrics: 'fid of two feature arrays',
+  reproduce: 'a notebook\'s experiment headless: JSON + SVG',
+  zoo: 'register or refresh a model in static/models/index.json',
+  bench: 'speed of the engine',
+};
+
+const globalUsage = `farmer ${pkg.version}: FARMER Workbench's command line
+usage: farmer <command> [options] [--] [arguments]
+       farmer <command> -h | --help     that command's usage
+       farmer --version
+Every command takes --json (one line of JSON on stdout) and --backend cpu|wasm|webgpu (default wasm).
+commands:
+${Object.entries(commands).map(([name, what]) => `  ${name.padEnd(10)} ${what}`).join('\n')}`;
 
 async function loadCommand(name: string): Promise<Command> {
   try {
@@ -26,44 +49,50 @@ async function loadCommand(name: string): Promise<Command> {
   }
 }
 
-const usage = `usage: farmer <command> [options]   (every command takes --json and --backend cpu|wasm|webgpu)
-  info <model>                 config, parameter count, card
-  forward <model> (--images u8.npy | --inputs f32.npy) [--labels i.npy] [--seed S] [--latents out.npy]
-  sample <model> --n N [--T --s --T-red --s-red] [--class y --cfg w --cfg-method naive|resampling] [--seed S] --out f.npy|f.png
-  train <config.json> --dataset <name> --out <model> [--resume] [--steps] [--batch]
-  eval <model> --dataset <name> --split test [--bpd] [--fid] [--is] [--pr] [--n N]
-  metrics fid a.npy b.npy      Fréchet distance of two float32 [n, f] feature arrays
-  reproduce <separation|logdet|sensitivity|likelihood|redundant|guidance|distill> --model <model> --out <dir> [--seed S] [--param key=value …]
-  distill <teacher> --out <student>  one-step student (Algorithm 2)
-  zoo add|update <model file>  register a trained model in static/models/index.json
-  bench [--json]`;
+/** -h / --help before a `--` */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '-h' || a === '--help');
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage);
-    return name ? 0 : 2;
+  const stdout = (l: string) => process.stdout.write(l + '\n');
+  const stderr = (l: string) => process.stderr.write(l + '\n');
+  if (name === '--version' || name === '-V') {
+    stdout(pkg.version);
+    return 0;
   }
-  const known = commandNames.includes(name);
+  if (name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
+    stdout(globalUsage);
+    return 0;
+  }
+  if (name === undefined) {
+    stderr(globalUsage);
+    return 2;
+  }
+  const helpFor = name === 'help' ? rest[0] : asksForHelp(rest) ? name : null;
+  const commandName = helpFor ?? name;
+  let command: Command | null = null;
   try {
-    if (!known) throw new UsageError(`unknown command "${name}"`);
-    const command = await loadCommand(name);
-    const booleans = new Set(['json', 'resume', 'bpd', 'fid', 'is', 'pr', 'help', ...(command.booleanFlags ?? [])]);
-    const flags = new Flags(parseArgs(rest, booleans));
-    if (flags.bool('help')) {
-      console.log(command.usage);
+    if (!(commandName in commands)) throw new UsageError(`unknown command "${commandName}" (commands: ${Object.keys(commands).join(', ')})`);
+    command = await loadCommand(commandName);
+    if (helpFor !== null) {
+      stdout(`usage: ${command.usage}`);
       return 0;
     }
+    const booleans = new Set(['json', 'resume', 'bpd', 'fid', 'is', 'pr', 'help', ...(command.booleanFlags ?? [])]);
+    const flags = new Flags(parseArgs(rest, booleans));
     const json = flags.bool('json');
-    await command.run({ flags, json, out: (l) => process.stdout.write(l + '\n'), log: (l) => process.stderr.write(l + '\n') });
+    await command.run({ flags, json, out: stdout, log: stderr });
     return 0;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`farmer ${name ?? ''}: ${msg}\n`);
-    const usageError = e instanceof UsageError || e instanceof ValueError;
-    if (usageError) process.stderr.write(`run "farmer ${known ? name + ' --help' : '--help'}" for usage\n`);
-    if (process.env.FARMER_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    return usageError ? 2 : 1;
+    stderr(`farmer ${commandName}: ${msg}`);
+    if (process.env.FARMER_DEBUG && e instanceof Error) stderr(`${e.stack}`);
+    if (!(e instanceof UsageError || e instanceof ValueError)) return 1;
+    stderr(command ? `usage: ${command.usage}` : globalUsage);
+    return 2;
   }
 }
 

@@ -1,30 +1,33 @@
-// The notebooks the router knows. Each notebook is one lazily loaded page under src/notebooks/;
-// a route whose id is not registered here shows "not found".
+// The notebooks the router knows: one per experiment in src/lib/experiments/catalog.ts, in its
+// order, each a page loaded on demand. The record below must name a page for every experiment
+// id (the type checker says which is missing); a route whose id is not in the catalog shows
+// "not found".
 import type { Component } from 'svelte';
-import type { Workbench } from '../app/workbench.svelte';
+import { catalog, type ExperimentId } from '../lib/experiments/catalog';
 import type { Notebook } from './shared/notebook.svelte';
 
-/** Route ids reserved for the paper's experiments (paper-notes.md). */
-export type NotebookId = 'separation' | 'logdet' | 'sensitivity' | 'likelihood' | 'redundant' | 'guidance' | 'distill';
+type PageModule = { default: Component<{ notebook: Notebook }> };
+
+const pages: Record<ExperimentId, () => Promise<PageModule>> = {
+  separation: () => import('./separation/Separation.svelte'),
+  logdet: () => import('./logdet/Logdet.svelte'),
+  sensitivity: () => import('./sensitivity/Sensitivity.svelte'),
+  likelihood: () => import('./likelihood/Likelihood.svelte'),
+  redundant: () => import('./redundant/Redundant.svelte'),
+  guidance: () => import('./guidance/Guidance.svelte'),
+  distill: () => import('./distill/Distill.svelte'),
+};
 
 export interface NotebookEntry {
-  id: NotebookId;
+  id: ExperimentId;
   /** page heading and link text */
   title: string;
   /** one sentence for the index page */
   summary: string;
   /** the figure of the paper it reproduces, e.g. "suppl. Fig. 8" */
   reproduces: string;
-  /** the page: src/notebooks/<id>/Page.svelte, given the workbench and its Notebook (seed, cells, URL state) */
-  load: () => Promise<{ default: Component<{ workbench: Workbench; notebook: Notebook }> }>;
+  /** the page, src/notebooks/<id>/<Name>.svelte, given its Notebook (seed, cells, URL state) */
+  load: () => Promise<PageModule>;
 }
 
-export const notebooks: readonly NotebookEntry[] = [
-  { id: 'separation', title: 'Information separation in the AF', summary: 'Noise the redundant or all channels of the latent after each AF block and see how much of the image survives.', reproduces: 'suppl. Fig. 8', load: () => import('./separation/Separation.svelte') },
-  { id: 'logdet', title: 'Logdet outliers', summary: 'Measure the flow’s log-determinant of test images and samples, flag outliers robustly, and test whether a large logdet goes with blur.', reproduces: 'suppl. Fig. 9', load: () => import('./logdet/Logdet.svelte') },
-  { id: 'sensitivity', title: 'Decoupled sampling: temperature and scale', summary: 'Sweep the mixture temperature T and the Gaussian scale s of unguided sampling, score each point with FID and IS, and compare FID with and without CFG.', reproduces: 'suppl. Fig. 7 and Table 5', load: () => import('./sensitivity/Sensitivity.svelte') },
-  { id: 'likelihood', title: 'Likelihood in bits per dimension', summary: 'Measure test BPD, split it into the AR prior’s informative and redundant channels and the flow’s log-determinant, map where on the image the bits go, and compare with independent-pixel baselines.', reproduces: 'suppl. Table 6', load: () => import('./likelihood/Likelihood.svelte') },
-  { id: 'redundant', title: 'Redundant variance', summary: 'Draw the same samples with the redundant GMM’s spread scaled from 0 to 4 and see what the redundant channels carry: structure, colour or detail.', reproduces: 'v2 Fig. 7', load: () => import('./redundant/Redundant.svelte') },
-  { id: 'guidance', title: 'Guidance: naive and resampling CFG', summary: 'Guide the GMM tokens towards a class at several weights w with JetFormer’s naive rejection CFG and FARMER’s resampling CFG, and score each setting with FID, IS and how often a classifier reads the asked class.', reproduces: 'Algorithm 1, ablation Table 2', load: () => import('./guidance/Guidance.svelte') },
-  { id: 'distill', title: 'One-step distillation', summary: 'Decode the same latents with the teacher’s sequential AF inverse and the distilled student’s one pass per block: how close the images are, FID and IS of both, and how much faster the student is.', reproduces: 'Algorithm 2', load: () => import('./distill/Distill.svelte') },
-];
+export const notebooks: readonly NotebookEntry[] = catalog.map(({ id, title, summary, reproduces }) => ({ id, title, summary, reproduces, load: pages[id] }));

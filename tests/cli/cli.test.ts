@@ -9,6 +9,7 @@ import { tempDir, writeTinyCheckpoint } from '../helpers/files';
 import type { FarmerModel } from '../../src/lib/farmer/model';
 import { Rng } from '../../src/lib/util/random';
 import { runFarmer } from '../helpers/cli';
+import { rebuild } from '../io/helpers';
 
 const farmer = (...args: string[]) => runFarmer(args);
 
@@ -30,7 +31,7 @@ describe('farmer CLI', () => {
     expect(info.card.dataset).toBe('random');
   });
 
-  it('forward --inputs --json prints the spec §8 JSON, equal to the engine in-process', async () => {
+  it('forward --inputs --json prints one JSON object per image, equal to the engine in-process', async () => {
     const x = new Rng(4).normals(3 * 16, 0.5);
     writeFileSync(join(dir, 'x.npy'), writeNpy(x, [3, 4, 4, 1]));
     writeFileSync(join(dir, 'y.npy'), writeNpy(new Int32Array([0, -1, 2]), [3]));
@@ -94,6 +95,16 @@ describe('farmer CLI', () => {
     ];
     writeFileSync(join(dir, 'bad.safetensors'), new Uint8Array([1, 2, 3]));
     cases.push([['info', join(dir, 'bad.safetensors')], /bad\.safetensors/]);
+    // a crafted file whose metadata asks for 10⁹ AF blocks is refused before anything is allocated
+    const huge = rebuild(readFileSync(ckpt), (h) => {
+      const config = JSON.parse(h.__metadata__.config);
+      h.__metadata__.config = JSON.stringify({ ...config, af: { ...config.af, blocks: 1e9 } });
+    });
+    writeFileSync(join(dir, 'huge.safetensors'), huge);
+    cases.push([['forward', join(dir, 'huge.safetensors'), '--inputs', join(dir, 'x.npy')], /bad config in metadata: config: af\.blocks must be an integer in \[1, 64\], got 1000000000$/]);
+    const config = JSON.parse(JSON.stringify(model.config));
+    writeFileSync(join(dir, 'typo.json'), JSON.stringify({ ...config, af: { ...config.af, blockz: 2 } }));
+    cases.push([['train', join(dir, 'typo.json'), '--dataset', 'mnist', '--out', join(dir, 't.safetensors'), '--steps', '1'], /config: unknown key af\.blockz/]);
     const results = await Promise.all(cases.map(([args]) => farmer(...args)));
     for (const [i, [args, message]] of cases.entries()) {
       const r = results[i];

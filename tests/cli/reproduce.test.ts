@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { JSDOM } from 'jsdom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { reproduce, type ReproduceDeps } from '../../src/cli/commands/reproduce';
-import type { AnyExperiment } from '../../src/lib/experiments/index';
-import type { ExperimentInputs } from '../../src/lib/experiments/types';
+import { choice, defineParams, flag, integer, real, seed } from '../../src/lib/experiments/params';
+import type { AnyExperiment, ExperimentInputs } from '../../src/lib/experiments/types';
 import { tempDir, writeTinyCheckpoint } from '../helpers/files';
 import { runFarmer } from '../helpers/cli';
 
@@ -21,12 +21,9 @@ function fakeExperiment(seen: { inputs?: ExperimentInputs; dims?: number }[]): A
   return {
     id: 'logdet',
     title: 'Fake logdet',
-    defaults: () => ({ n: 2, scale: 1.5, mode: 'mean', flag: false, seed: 0 }),
-    parseParams(raw) {
-      const n = Number(raw.n);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`invalid n: ${JSON.stringify(raw.n)} (a positive integer)`);
-      return { n, scale: Number(raw.scale), mode: String(raw.mode), flag: raw.flag === true, seed: Number(raw.seed) };
-    },
+    params: defineParams({ n: integer(1, 1000, 2), scale: real(0, 10, 1.5), mode: choice(['mean', 'max'], 'mean'), flag: flag(false), seed: seed() }),
+    needs: { featureNet: false, teacher: false },
+    thumbnail: { figure: 'samples', alt: '', params: {}, seed: 0 },
     cost: (p) => ({ units: p.n, description: `${p.n} fake images` }),
     async run(model, inputs, p, ctx) {
       seen.push({ inputs, dims: model.dims.pixels });
@@ -53,12 +50,10 @@ function fakeExperiment(seen: { inputs?: ExperimentInputs; dims?: number }[]): A
 function deps(seen: { inputs?: ExperimentInputs }[]): ReproduceDeps {
   return {
     loadExperiment: async () => fakeExperiment(seen),
-    needsFeatureNet: () => false,
-    needsTeacher: () => false,
-    loadTeacher: () => Promise.reject(new Error('no teacher in this test')),
-    loadTestSet: (name) => (name === 'mnist' ? testSet : Promise.reject(new Error('no')) as never),
-    loadFeatureNet: () => {
-      throw new Error('not needed');
+    sources: {
+      teacher: () => Promise.reject(new Error('no teacher in this test')),
+      testSet: async (name) => (name === 'mnist' ? testSet : Promise.reject(new Error('no'))),
+      featureNet: () => Promise.reject(new Error('not needed')),
     },
   };
 }
@@ -126,15 +121,13 @@ describe('reproduce (in-process, fake experiment)', () => {
     );
     expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['n'] }, deps([])))).toBe('UsageError: --param needs key=value, got "n"');
     expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['seed=2'] }, deps([])))).toBe('UsageError: set the seed with --seed, not --param');
-    expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['n=zero'] }, deps([])))).toBe('UsageError: invalid n: null (a positive integer)');
+    expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['n=zero'] }, deps([])))).toBe('UsageError: invalid n: "zero" (an integer in [1, 1000])');
     expect(await message(reproduce({ ...o, model: randomCkpt, experiment: 'logdet' }, deps([])))).toMatch(/was trained on "random"; experiments need one of mnist, colored-mnist$/);
     expect(existsSync(join(dir, 'out2'))).toBe(false);
   });
 });
 
 const farmer = (...args: string[]) => runFarmer(args, { timeoutMs: 240_000 });
-
-const written = (id: string) => existsSync(new URL(`../../src/lib/experiments/${id}.ts`, import.meta.url));
 
 describe('farmer reproduce (command line, real experiments)', () => {
   let mnistCkpt: string;
@@ -155,7 +148,7 @@ describe('farmer reproduce (command line, real experiments)', () => {
     expect(noOut.stderr).toMatch(/missing --out/);
   });
 
-  it.skipIf(!written('logdet'))('logdet on a tiny MNIST-shaped checkpoint: JSON and SVGs, the same for the same seed', async () => {
+  it('logdet on a tiny MNIST-shaped checkpoint: JSON and SVGs, the same for the same seed', async () => {
     const outs = [join(dir, 'logdet-a'), join(dir, 'logdet-b')];
     for (const out of outs) {
       const r = await farmer('reproduce', 'logdet', '--model', mnistCkpt, '--out', out, '--seed', '3', '--param', 'nTest=4', '--param', 'nSamples=1', '--backend', 'cpu', '--json');
@@ -173,7 +166,7 @@ describe('farmer reproduce (command line, real experiments)', () => {
     expect(readFileSync(join(outs[0], 'logdet.json'), 'utf8')).toBe(readFileSync(join(outs[1], 'logdet.json'), 'utf8'));
   });
 
-  it.skipIf(!written('separation'))('separation on a tiny MNIST-shaped checkpoint', async () => {
+  it('separation on a tiny MNIST-shaped checkpoint', async () => {
     const out = join(dir, 'separation');
     const r = await farmer('reproduce', 'separation', '--model', mnistCkpt, '--out', out, '--param', 'images=1', '--param', 'levels=2', '--backend', 'cpu');
     expect(r.code).toBe(0);
@@ -184,7 +177,7 @@ describe('farmer reproduce (command line, real experiments)', () => {
   });
 
   const featureNet = existsSync(new URL('../../static/models/features-mnist.safetensors', import.meta.url));
-  it.skipIf(!written('sensitivity') || !featureNet)('sensitivity (with the MNIST feature network) on one grid point', async () => {
+  it.skipIf(!featureNet)('sensitivity (with the MNIST feature network) on one grid point', async () => {
     const out = join(dir, 'sensitivity');
     const r = await farmer('reproduce', 'sensitivity', '--model', mnistCkpt, '--out', out, '--seed', '2',
       ...['T=1', 's=1', 'n=4', 'keep=2', 'batch=4', 'table5=false'].flatMap((p) => ['--param', p]), '--backend', 'cpu', '--json');
@@ -194,7 +187,7 @@ describe('farmer reproduce (command line, real experiments)', () => {
     for (const f of summary.files.slice(1)) expect(() => new JSDOM(readFileSync(f, 'utf8'), { contentType: 'image/svg+xml' }), f).not.toThrow();
   });
 
-  it.skipIf(!written('distill') || !featureNet)('distill on the zoo student, with the teacher its card names found in the zoo by hash', async () => {
+  it.skipIf(!featureNet)('distill on the zoo student, with the teacher its card names found in the zoo by hash', async () => {
     const out = join(dir, 'distill');
     const r = await farmer('reproduce', 'distill', '--model', 'mnist-farmer-student', '--out', out, '--seed', '1',
       ...['n=4', 'keep=2', 'repeats=1'].flatMap((p) => ['--param', p]), '--backend', 'cpu', '--json');

@@ -1,5 +1,6 @@
 // `farmer sample` starts from the card's recommended settings, every option overrides them, and
-// the samples equal the engine's own sample() called in-process with the settings it reports.
+// the samples equal the engine's own sample() called in-process with the settings it reports
+// (one call of the whole run: the batch does not change the samples).
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

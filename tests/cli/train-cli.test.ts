@@ -69,6 +69,6 @@ describe('farmer train', () => {
 
     const bad = await farmer('train', cfgPath, '--out', join(dir, 'x.safetensors'), '--dataset', 'cifar', '--steps', '1');
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr.split('\n')[0]).toMatch(/unknown dataset "cifar"/);
+    expect(bad.stderr.split('\n')[0]).toMatch(/^farmer train: invalid --dataset: "cifar" \(one of mnist, colored-mnist\)$/);
   });
 });

@@ -4,7 +4,7 @@ import { Rng } from '../../src/lib/util/random';
 
 const pixels = Uint8Array.from({ length: 256 * 200 }, (_, i) => i % 256);
 
-describe('dequantization (spec §1)', () => {
+describe('dequantization (docs/model.md, "Pixels and dequantization")', () => {
   it('uniform: x = (x_int + u)/128 − 1 stays in the pixel’s bin, u has mean ½', () => {
     const x = dequantizeUniform(pixels, new Rng(1));
     let sumU = 0, minU = Infinity, maxU = -Infinity;

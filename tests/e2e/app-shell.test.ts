@@ -85,9 +85,32 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     expect(rows.wasm).toEqual(['active', expect.stringMatching(/verified/)]);
     for (const name of ['webgpu', 'webgl', 'cpu']) expect(rows[name]).toEqual(['skipped', 'not tried: ?backend=wasm was requested and works']);
     expect(await page.getByTestId('backend-summary').innerText()).toContain('forced with ?backend=wasm');
+    // the dev server sends COOP/COEP: isolated, so WebAssembly runs on as many threads as it chose
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(await page.getByTestId('backend-environment').innerText()).toMatch(new RegExp(`^The page is cross-origin isolated, so WebAssembly may use threads: it runs on \\d+ threads?\\.$`));
     await expectZooShown(page);
     expect(await page.getByTestId('loaded-model').innerText()).toBe('none loaded');
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a page served without COOP/COEP says it is not isolated and that WebAssembly runs on one thread', async () => {
+    const { page, errors } = await app.open('/?backend=wasm', {
+      setup: (p) =>
+        p.route((url) => url.pathname === '/', async (route) => {
+          const response = await route.fetch();
+          const headers = { ...response.headers() };
+          delete headers['cross-origin-opener-policy'];
+          delete headers['cross-origin-embedder-policy'];
+          await route.fulfill({ response, headers });
+        }),
+    });
+    expect(await backendReported(page)).toBe('WebAssembly');
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+    expect(await page.getByTestId('backend-environment').innerText()).toMatch(/^The page is not cross-origin isolated .* so WebAssembly runs on one thread/s);
+    // The dev server's own client (Vite, hmr off) still tries its websocket, which a rewritten,
+    // non-isolated document is refused: that noise aside, nothing failed.
+    expect(errors.filter((e) => !/websocket/i.test(e))).toEqual([]);
     await page.close();
   });
 
@@ -97,6 +120,7 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     const rows = await backendTable(page);
     expect(rows.webgpu).toEqual(['active', expect.stringMatching(/verified on adapter/)]);
     for (const name of ['webgl', 'wasm', 'cpu']) expect(rows[name][0]).toBe('skipped');
+    expect(await page.getByTestId('backend-environment').innerText()).toMatch(/cross-origin isolated.*WebAssembly is not the active backend\./s);
     await expectZooShown(page);
     expect(errors).toEqual([]);
     await page.close();

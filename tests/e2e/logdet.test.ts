@@ -1,11 +1,11 @@
 // The logdet notebook in headless Chromium: a 28×28 checkpoint named in the link loads by itself,
 // a person sets the image counts, runs the cell, reads the rule and correlations, and clicks a
 // gallery thumbnail and a scatter point to see that image, its numbers and its per-token map.
-// On WebAssembly and on WebGPU (SwiftShader), with no main-thread task over 200 ms while the cell
-// computes and its figures are drawn.
+// On WebAssembly and on WebGPU (SwiftShader). Main-thread long tasks are measured by
+// `npm run bench:ui`, not asserted here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  activeBackend, cellLocator, hasChromium, longTasks, pageTime, routeZooModel, runCell, setControl, startApp, tfjsOnMainThread, waitForCell, writeTestCheckpoint, type App,
+  activeBackend, cellLocator, hasChromium, routeZooModel, runCell, setControl, startApp, tfjsOnMainThread, waitForCell, writeTestCheckpoint, type App,
 } from './harness';
 
 describe.skipIf(!hasChromium())('logdet notebook in Chromium', () => {
@@ -28,10 +28,8 @@ describe.skipIf(!hasChromium())('logdet notebook in Chromium', () => {
     await expect.poll(() => page.evaluate(() => location.hash)).toMatch(/^#\/logdet\?model=tiny28&seed=3&.*nSamples=4.*nTest=24/);
     expect(await cell.getAttribute('data-status')).not.toBe('running'); // runs only on request
 
-    let since = await pageTime(page);
     await runCell(page, 'logdet');
     await waitForCell(page, 'logdet');
-    expect(await longTasks(page, { since })).toEqual([]);
 
     for (const name of ['logdet-histogram', 'logdet-per-block', 'token-heatmap', 'blur-scatter']) expect(await cell.locator(`[data-figure=${name}] svg`).count()).toBeGreaterThan(0);
     expect(await cell.locator('[data-figure=gallery-test] g[data-source=test]').count()).toBe(24);
@@ -65,11 +63,9 @@ describe.skipIf(!hasChromium())('logdet notebook in Chromium', () => {
     // The default image counts: drawing 256 test images and 32 samples keeps the page responsive.
     await setControl(page, 'Test images', 256);
     await setControl(page, 'Samples', 32);
-    since = await pageTime(page);
     await runCell(page, 'logdet');
     await waitForCell(page, 'logdet');
     expect(await cell.locator('[data-figure=gallery-test] g[data-source=test]').count()).toBe(64);
-    expect(await longTasks(page, { since })).toEqual([]);
     expect(await tfjsOnMainThread(page)).toBe(false);
     expect(errors).toEqual([]);
     await page.close();
@@ -83,7 +79,6 @@ describe.skipIf(!hasChromium())('logdet notebook in Chromium', () => {
     await expect.poll(() => page.getByTestId('notebook-model').innerText(), { timeout: 60_000 }).toContain('tiny28');
     await setControl(page, 'Test images', 8);
     await setControl(page, 'Samples', 2);
-    const since = await pageTime(page);
     await runCell(page, 'logdet');
     await waitForCell(page, 'logdet', 'done', { timeout: 90_000 });
 
@@ -91,7 +86,6 @@ describe.skipIf(!hasChromium())('logdet notebook in Chromium', () => {
     expect(await cell.locator('[data-figure=gallery-test] g[data-source=test]').count()).toBe(8);
     expect(await page.getByTestId('rule-test').innerText()).toMatch(/median -?\d+\.\d nats, MAD \d+\.\d\d.*\d+ of 8 flagged/);
     expect(await activeBackend(page)).toBe('WebGPU');
-    expect(await longTasks(page, { since })).toEqual([]);
     expect(await tfjsOnMainThread(page)).toBe(false);
     expect(errors).toEqual([]);
     await page.close();

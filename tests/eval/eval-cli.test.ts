@@ -102,7 +102,7 @@ describe('farmer eval', () => {
 
   it('bad arguments exit non-zero with one clear line', async () => {
     const cases: [string[], RegExp, number][] = [
-      [['eval', ckpt, '--dataset', 'cifar10', '--bpd'], /unknown dataset "cifar10"/, 2],
+      [['eval', ckpt, '--dataset', 'cifar10', '--bpd'], /invalid --dataset: "cifar10" \(one of mnist, colored-mnist\)/, 2],
       [['eval', ckpt, '--dataset', 'mnist', '--bpd', '--n-bpd', '10001'], /--n-bpd 10001 is more than the 10000 images of mnist\/test/, 2],
       [['eval', join(dir, 'missing.safetensors'), '--dataset', 'mnist'], /model file not found/, 1],
       [['eval', ckpt, '--dataset', 'mnist', '--fid', '--features', join(dir, 'nope.safetensors')], /no usable feature network for mnist/, 1],

@@ -5,8 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import { JSDOM } from 'jsdom';
 import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeResult, experiment, meanAgreement, speedups, type DistillParams, type DistillResult } from '../../src/lib/experiments/distill';
-import { imageAgreement } from '../../src/lib/experiments/distill-run';
+import { experiment, type DistillParams, type DistillResult } from '../../src/lib/experiments/distill';
+import { describeResult } from '../../src/lib/experiments/distill/reading';
+import { meanAgreement, speedups } from '../../src/lib/experiments/distill/result';
+import { imageAgreement } from '../../src/lib/experiments/distill/run';
 import { cyclingLabels } from '../../src/lib/farmer/labels';
 import { checkTeacherHash, findTeacher, teacherOf } from '../../src/lib/io/teacher';
 import { modelToPixels } from '../../src/lib/data/dequantize';
@@ -44,7 +46,7 @@ beforeAll(async () => {
 });
 
 const N = 6;
-const params = (over: Record<string, unknown> = {}): DistillParams => experiment.parseParams({ n: N, keep: 3, repeats: 3, seed: 4, ...over }, student);
+const params = (over: Record<string, unknown> = {}): DistillParams => experiment.params.parse({ n: N, keep: 3, repeats: 3, seed: 4, ...over }, student);
 
 describe('distillation experiment', () => {
   let result: DistillResult;
@@ -91,7 +93,7 @@ describe('distillation experiment', () => {
     const strip = (href: string) => decode(Buffer.from(href.replace('data:image/png;base64,', ''), 'base64'));
     const tiles = (png: ReturnType<typeof strip>) => {
       const out: number[] = [];
-      for (let i = 0; i < 3; i++) for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) out.push(png.data[(1 + y) * png.width + 1 + i * 9 + x]);
+      for (let i = 0; i < 3; i++) for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) out.push(png.data[((1 + y) * png.width + 1 + i * 9 + x) * png.channels]);
       return out;
     };
     expect(tiles(strip(result.pictures!.teacher.href))).toEqual(Array.from(teacherPx.subarray(0, 192)));
@@ -135,7 +137,7 @@ describe('distillation experiment', () => {
   });
 
   it('refuses a teacher loaded as the model, a missing or mismatched teacher, with one clear message each', async () => {
-    expect(() => experiment.parseParams({}, teacher)).toThrow(/load a student \(e\.g\. mnist-farmer-student\), not a teacher/);
+    expect(() => experiment.params.parse({}, teacher)).toThrow(/load a student \(e\.g\. mnist-farmer-student\), not a teacher/);
     expect(() => params({ repeats: 0 })).toThrow(/invalid repeats/);
     await expect(experiment.run(student, { testSet, featureNet: net }, params())).rejects.toThrow(/needs the student's teacher/);
     const other = tinyModel({ size: 8, patch: 4 });

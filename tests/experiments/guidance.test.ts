@@ -5,9 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import { JSDOM } from 'jsdom';
 import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeRows, experiment, parseWeights, planRows, type GuidanceParams, type GuidanceResult } from '../../src/lib/experiments/guidance';
+import { experiment, type GuidanceParams, type GuidanceResult } from '../../src/lib/experiments/guidance';
+import { describeRows } from '../../src/lib/experiments/guidance/reading';
+import { planRows } from '../../src/lib/experiments/guidance/result';
 import { cyclingLabels } from '../../src/lib/farmer/labels';
-import { batchSeed } from '../../src/lib/experiments/sensitivity-grid';
 import { modelToPixels } from '../../src/lib/data/dequantize';
 import type { LabelledSet } from '../../src/lib/data/binfile';
 import { createClassifier, FEATURE_DIM } from '../../src/lib/metrics/classifier';
@@ -37,7 +38,7 @@ beforeAll(async () => {
 
 const N = 6, BATCH = 4;
 function params(over: Record<string, unknown> = {}): GuidanceParams {
-  return experiment.parseParams({ weights: '1.5,0', n: N, keep: 3, batch: BATCH, seed: 5, ...over }, model);
+  return experiment.params.parse({ weights: '1.5,0', n: N, keep: 3, batch: BATCH, seed: 5, ...over }, model);
 }
 
 /** The engine's samples of one setting, batch by batch as the run draws them: pixels, finiteness, fallbacks. */
@@ -46,7 +47,7 @@ async function direct(method: 'none' | CfgMethod, w: number) {
   let fallbacks = 0;
   for (let start = 0; start < N; start += BATCH) {
     const count = Math.min(BATCH, N - start);
-    const r = await sample(model, { n: count, seed: batchSeed(5, start), labels: cyclingLabels(count, 3, start), cfg: method === 'none' ? undefined : { method, w } });
+    const r = await sample(model, { n: count, seed: 5, first: start, labels: cyclingLabels(count, 3, start), cfg: method === 'none' ? undefined : { method, w } });
     pixels.push(...modelToPixels((await r.images.data()) as Float32Array, model.config.dequantization));
     finite.push(...r.finite);
     fallbacks += r.cfgFallbacks;
@@ -100,7 +101,7 @@ describe('guidance experiment', () => {
       const png = decode(Buffer.from(row.picture!.href.replace('data:image/png;base64,', ''), 'base64'));
       expect([png.width, png.height]).toEqual([3 * 9 + 1, 10]);
       const tiles: number[] = [];
-      for (let i = 0; i < 3; i++) for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) tiles.push(png.data[(1 + y) * png.width + 1 + i * 9 + x]);
+      for (let i = 0; i < 3; i++) for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) tiles.push(png.data[((1 + y) * png.width + 1 + i * 9 + x) * png.channels]);
       expect(tiles).toEqual(Array.from(d.pixels.subarray(0, 3 * 64)));
     }
     // guidance changes the samples; the naive and resampling rows differ from each other
@@ -136,15 +137,15 @@ describe('guidance experiment', () => {
   });
 
   it('refuses what it cannot do with one clear message', async () => {
-    expect(parseWeights(' 2, 0,1,2 ')).toEqual([0, 1, 2]);
-    expect(() => parseWeights('1,-1')).toThrow(/invalid weights/);
-    expect(() => parseWeights('')).toThrow(/invalid weights/);
+    expect(params({ weights: ' 2, 0,1,2 ' }).weights).toEqual([0, 1, 2]);
+    expect(() => params({ weights: '1,-1' })).toThrow(/invalid weights/);
+    expect(() => params({ weights: '' })).toThrow(/invalid weights/);
     expect(() => params({ methods: 'both-ish' })).toThrow(/invalid methods/);
     expect(() => params({ n: 1 })).toThrow(/invalid n/);
     const gaussian = tinyModel({ prior: 'gaussian', size: 8 });
-    expect(() => experiment.parseParams({}, makeModel(gaussian.config, gaussian.params))).toThrow(/Gaussian prior \(TARFlow\) has none/);
+    expect(() => experiment.params.parse({}, makeModel(gaussian.config, gaussian.params))).toThrow(/Gaussian prior \(TARFlow\) has none/);
     const unconditional = tinyModel({ size: 8, numClasses: 0 });
-    expect(() => experiment.parseParams({}, unconditional)).toThrow(/no class labels/);
+    expect(() => experiment.params.parse({}, unconditional)).toThrow(/no class labels/);
     await expect(experiment.run(model, { testSet }, params())).rejects.toThrow(/feature network/);
     await expect(experiment.run(model, { testSet, featureNet: net }, params({ n: 30 }))).rejects.toThrow(/more than the 24 test images/);
     const controller = new AbortController();

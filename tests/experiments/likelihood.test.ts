@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { JSDOM } from 'jsdom';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { experiment, summarize, classBits, describeAgainstBaseline, type LikelihoodParams, type LikelihoodResult } from '../../src/lib/experiments/likelihood';
+import { experiment, type LikelihoodParams, type LikelihoodResult } from '../../src/lib/experiments/likelihood';
+import { describeAgainstBaseline } from '../../src/lib/experiments/likelihood/reading';
+import { classBits, summarize } from '../../src/lib/experiments/likelihood/result';
 import { bitsPerDim, makeModel, nllPerDim } from '../../src/lib/farmer/model';
 import { dequantizeUniform } from '../../src/lib/data/dequantize';
 import { histogramBaseline } from '../../src/lib/metrics/histogram-baseline';
@@ -104,9 +106,9 @@ describe('likelihood experiment on tiny random checkpoints', () => {
     const r = await experiment.run(m, { testSet: tinySet(5, 4, 3, 2) }, { n: 5, seed: 0, conditional: false });
     expect(r.summary.priorInformative).toBe(0);
     expect(r.baseline).toBeNull();
-    expect(() => experiment.parseParams({ conditional: true }, m)).toThrow(/invalid conditional: this model is unconditional/);
-    expect(() => experiment.parseParams({ n: 0 }, m)).toThrow(/invalid n/);
+    expect(() => experiment.params.parse({ conditional: true }, m)).toThrow(/invalid conditional: this model is unconditional/);
+    expect(() => experiment.params.parse({ n: 0 }, m)).toThrow(/invalid n/);
     const student = makeModel({ ...rgb.config, student: true }, rgb.params);
-    expect(() => experiment.parseParams({}, student)).toThrow(/distilled student has none/);
+    expect(() => experiment.params.parse({}, student)).toThrow(/distilled student has none/);
   });
 });

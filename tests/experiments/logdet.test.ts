@@ -4,11 +4,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { averageRanks, spearman } from '../../src/lib/metrics/rank';
 import { median, modifiedZOutliers } from '../../src/lib/metrics/robust';
 import { laplacianVariance, laplacianVariances, luminance } from '../../src/lib/metrics/blur';
-import { experiment, galleryOrder, heatmapValues, describeCorrelation, type LogdetParams, type LogdetResult } from '../../src/lib/experiments/logdet';
+import { experiment, type LogdetParams, type LogdetResult } from '../../src/lib/experiments/logdet';
+import { describeCorrelation, ruleSentence } from '../../src/lib/experiments/logdet/reading';
+import { galleryOrder, heatmapValues } from '../../src/lib/experiments/logdet/result';
 import type { LabelledSet } from '../../src/lib/data/binfile';
 import { Rng } from '../../src/lib/util/random';
 import { tinyModel } from '../helpers/tiny';
-import { defaultSelection, ruleSentence, selectionFromTarget, validSelection } from '../../src/notebooks/logdet/explore';
+import { defaultSelection, selectionFromTarget, validSelection } from '../../src/notebooks/logdet/explore';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -139,7 +141,7 @@ function tinySet(n: number, size: number, numClasses: number, seed = 5): Labelle
 describe('logdet experiment on a tiny random checkpoint', () => {
   const model = tinyModel({ size: 8, patch: 2 });
   const set = tinySet(24, 8, 3);
-  const p: LogdetParams = { ...experiment.defaults(model), nTest: 20, nSamples: 5, seed: 4 };
+  const p: LogdetParams = { ...experiment.params.defaults(model), nTest: 20, nSamples: 5, seed: 4 };
   let result: LogdetResult;
   const progress: [number, number][] = [];
   const partials: unknown[] = [];
@@ -276,19 +278,19 @@ describe('logdet experiment on a tiny random checkpoint', () => {
     rgb.config.dequantization = { kind: 'gaussian', sigma_min: 0.005, sigma_max: 0.1, schedule: 'cosine' };
     const rng = new Rng(8);
     const set: LabelledSet = { n: 6, height: 4, width: 4, channels: 3, numClasses: 2, images: Uint8Array.from({ length: 6 * 48 }, () => rng.int(256)), labels: new Uint8Array(6) };
-    const r = await experiment.run(rgb, { testSet: set }, { ...experiment.defaults(rgb), nTest: 6, nSamples: 3 });
+    const r = await experiment.run(rgb, { testSet: set }, { ...experiment.params.defaults(rgb), nTest: 6, nSamples: 3 });
     expect(r.test.points).toHaveLength(6);
     expect(r.samples.points.every((q) => q.label === -1)).toBe(true);
     expect(r.samples.thumbnails).toHaveLength(3);
     expect(r.grid).toEqual({ rows: 2, cols: 2 });
     const wrong: LabelledSet = { ...set, channels: 1, images: new Uint8Array(6 * 16) };
-    await expect(experiment.run(rgb, { testSet: wrong }, { ...experiment.defaults(rgb), nTest: 2, nSamples: 0 })).rejects.toThrow(/4×4×1 images but the model takes 4×4×3/);
+    await expect(experiment.run(rgb, { testSet: wrong }, { ...experiment.params.defaults(rgb), nTest: 2, nSamples: 0 })).rejects.toThrow(/4×4×1 images but the model takes 4×4×3/);
   });
 
   it('parses parameters and prices a run', () => {
-    expect(experiment.parseParams({ nTest: '12', T: '1.3' }, model)).toMatchObject({ nTest: 12, T: 1.3, nSamples: 32, threshold: 3.5 });
-    expect(() => experiment.parseParams({ nSamples: -1 }, model)).toThrow(/invalid nSamples/);
-    expect(() => experiment.parseParams({ s: 0 }, model)).toThrow(/invalid s/);
+    expect(experiment.params.parse({ nTest: '12', T: '1.3' }, model)).toMatchObject({ nTest: 12, T: 1.3, nSamples: 32, threshold: 3.5 });
+    expect(() => experiment.params.parse({ nSamples: -1 }, model)).toThrow(/invalid nSamples/);
+    expect(() => experiment.params.parse({ s: 0 }, model)).toThrow(/invalid s/);
     expect(experiment.cost(p, model).units).toBe(20 + 5 * 16);
   });
 });

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { JSDOM } from 'jsdom';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { experiment, parseScales, rowScales, describeRows, type RedundantParams, type RedundantResult } from '../../src/lib/experiments/redundant';
-import { latentAtScale } from '../../src/lib/experiments/redundant-run';
+import { experiment, type RedundantParams, type RedundantResult } from '../../src/lib/experiments/redundant';
+import { describeRows } from '../../src/lib/experiments/redundant/reading';
+import { rowScales } from '../../src/lib/experiments/redundant/result';
+import { latentAtScale } from '../../src/lib/experiments/redundant/run';
 import { makeModel } from '../../src/lib/farmer/model';
 import { sample, sampleLatents } from '../../src/lib/farmer/sampling';
 import { modelToPixels } from '../../src/lib/data/dequantize';
@@ -17,7 +19,7 @@ const empty = { testSet: { n: 0, height: 8, width: 8, channels: 1, images: new U
 describe('redundant-variance experiment', () => {
   const tiny = tinyModel({ size: 8, patch: 2, blocks: 2, numClasses: 3, informative: 1 });
   const model = makeModel(tiny.config, tiny.params);
-  const p: RedundantParams = { scales: '0,0.5,2', n: 4, T: 1, s: 1, seed: 11 };
+  const p: RedundantParams = { scales: [0, 0.5, 2], n: 4, T: 1, s: 1, seed: 11 };
   let result: RedundantResult;
   beforeAll(async () => {
     result = await experiment.run(model, empty, p);
@@ -68,12 +70,13 @@ describe('redundant-variance experiment', () => {
   });
 
   it('parses scales (sorted, unique, with the reference added for the run) and refuses what it cannot do', () => {
-    expect(parseScales(' 2, 0,0.4,2 ')).toEqual([0, 0.4, 2]);
-    expect(rowScales({ ...p, scales: '0,4' })).toEqual([0, 1, 4]);
-    expect(() => parseScales('0,-1')).toThrow(/invalid scales/);
-    expect(() => parseScales('')).toThrow(/invalid scales/);
-    expect(() => experiment.parseParams({ n: 0 }, model)).toThrow(/invalid n/);
+    const scales = (text: string) => experiment.params.parse({ scales: text }, model).scales;
+    expect(scales(' 2, 0,0.4,2 ')).toEqual([0, 0.4, 2]);
+    expect(rowScales([0, 4])).toEqual([0, 1, 4]);
+    expect(() => scales('0,-1')).toThrow(/invalid scales/);
+    expect(() => scales('')).toThrow(/invalid scales/);
+    expect(() => experiment.params.parse({ n: 0 }, model)).toThrow(/invalid n/);
     const gaussian = tinyModel({ prior: 'gaussian', size: 4 });
-    expect(() => experiment.parseParams({}, makeModel(gaussian.config, gaussian.params))).toThrow(/Gaussian prior \(TARFlow\) has no redundant group/);
+    expect(() => experiment.params.parse({}, makeModel(gaussian.config, gaussian.params))).toThrow(/Gaussian prior \(TARFlow\) has no redundant group/);
   });
 });

@@ -4,11 +4,14 @@ import * as tf from '@tensorflow/tfjs';
 import { JSDOM } from 'jsdom';
 import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchSeed, experiment, pointSeed, type SensitivityParams, type SensitivityResult } from '../../src/lib/experiments/sensitivity';
-import { metricFormatter, metricLines, sampleGrid } from '../../src/lib/plots/sensitivity';
+import { experiment, type SensitivityParams, type SensitivityResult } from '../../src/lib/experiments/sensitivity';
+import { metricLines, sampleGrid } from '../../src/lib/experiments/sensitivity/figures';
+import { reading } from '../../src/lib/experiments/sensitivity/reading';
+import { pointSeed } from '../../src/lib/experiments/sensitivity/result';
 import { figureSvg } from '../../src/lib/experiments/export';
-import { pickOf, reading, shownIndex, timeEstimate, WASM_SECONDS_PER_UNIT } from '../../src/notebooks/sensitivity/reading';
-import { base64ToBytes } from '../../src/lib/experiments/pixels';
+import { metricFormatter } from '../../src/lib/plots/format';
+import { base64ToBytes } from '../../src/lib/plots/pixels';
+import { pickOf, shownIndex, timeEstimate, WASM_SECONDS_PER_UNIT } from '../../src/notebooks/sensitivity/pick';
 import { modelToPixels } from '../../src/lib/data/dequantize';
 import type { LabelledSet } from '../../src/lib/data/binfile';
 import { createClassifier, FEATURE_DIM } from '../../src/lib/metrics/classifier';
@@ -37,7 +40,7 @@ beforeAll(async () => {
 });
 
 function params(over: Partial<SensitivityParams> = {}): SensitivityParams {
-  return experiment.parseParams({ T: '0.8,1.3', s: '0.9,1', n: 6, keep: 2, batch: 4, seed: 3, ...over }, model);
+  return experiment.params.parse({ T: '0.8,1.3', s: '0.9,1', n: 6, keep: 2, batch: 4, seed: 3, ...over }, model);
 }
 
 async function runCollect(p: SensitivityParams, m = model) {
@@ -94,9 +97,9 @@ describe('sensitivity experiment', () => {
     const again = await runCollect(params({ table5: false }));
     expect(tf.memory().numTensors).toBe(tensors); // no tensor left behind
     expect(numbers(again.result).cells).toEqual(numbers(full.result).cells);
-    const single = await runCollect(params({ T: '1.3', s: '0.9', table5: false }));
+    const single = await runCollect(params({ T: [1.3], s: [0.9], table5: false }));
     expect(numbers(single.result).cells[0]).toEqual(numbers(full.result).cells[2]);
-    const other = await runCollect(params({ T: '1.3', s: '0.9', table5: false, seed: 4 }));
+    const other = await runCollect(params({ T: [1.3], s: [0.9], table5: false, seed: 4 }));
     expect(other.result.cells[0]!.seed).not.toBe(full.result.cells[2]!.seed);
     expect(other.result.cells[0]!.samples).not.toBe(full.result.cells[2]!.samples);
   });
@@ -104,7 +107,7 @@ describe('sensitivity experiment', () => {
   it("computes each point's FID and IS as the metrics module does on the same finite samples", async () => {
     const n = 6;
     // s = 8 blows some samples up to NaN/Inf in this random model: they must be counted and left out
-    const { result } = await runCollect(params({ T: '1.3', s: '0.9,8', keep: n, table5: false }));
+    const { result } = await runCollect(params({ T: [1.3], s: [0.9, 8], keep: n, table5: false }));
     expect(result.cells[1]!.nonFinite).toBeGreaterThan(0);
     expect(result.notes.join(' ')).toMatch(/NaN or Inf/);
     const real = await computeFeatures(net, testSet.images.subarray(0, n * 64), n);
@@ -118,7 +121,7 @@ describe('sensitivity experiment', () => {
       let bad = 0;
       for (const [start, count] of [[0, 4], [4, 2]]) {
         const labels = Int32Array.from({ length: count }, (_, i) => (start + i) % 3);
-        const r = await sample(model, { n: count, seed: batchSeed(runSeed, start), labels, T: cell.T, s: cell.s });
+        const r = await sample(model, { n: count, seed: runSeed, first: start, labels, T: cell.T, s: cell.s });
         const x = (await r.images.data()) as Float32Array;
         r.finite.forEach((ok, i) => {
           if (ok) direct.push(...modelToPixels(x.subarray(i * 64, (i + 1) * 64), model.config.dequantization));
@@ -134,7 +137,7 @@ describe('sensitivity experiment', () => {
       expect([all.width, all.height]).toEqual([cell.pictures!.all.width, cell.pictures!.all.height]);
       const tiles: number[] = [];
       for (let i = 0; i < cell.kept; i++)
-        for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) tiles.push(all.data[(1 + y) * all.width + 1 + (i % 8) * 9 + x]);
+        for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) tiles.push(all.data[((1 + y) * all.width + 1 + (i % 8) * 9 + x) * all.channels]);
       expect(tiles).toEqual(direct);
       // FID and IS straight from the metrics module
       const fake = await computeFeatures(net, kept, cell.kept);
@@ -145,7 +148,7 @@ describe('sensitivity experiment', () => {
 
   it('shows only the unguided column for an unconditional model, and runs the missing Table 5 points', async () => {
     const uncond = tinyModel({ size: 8, patch: 2, numClasses: 0 });
-    const p = experiment.parseParams({ T: '0.8', s: '0.7', n: 4, batch: 4, keep: 1 }, uncond);
+    const p = experiment.params.parse({ T: '0.8', s: '0.7', n: 4, batch: 4, keep: 1 }, uncond);
     expect(experiment.cost(p, uncond).description).toContain('2 more unguided runs');
     const { result, partials } = await runCollect(p, uncond);
     expect(result.labels).toBe('null');
@@ -197,18 +200,18 @@ describe('sensitivity experiment', () => {
 
 describe('sensitivity parameters and cost', () => {
   it('defaults hold the paper point s = 0.9, T = 1.3 and the default T = 1, s = 1', () => {
-    const d = experiment.defaults(model);
-    expect(d.T.split(',').map(Number)).toEqual(expect.arrayContaining([1, 1.3]));
-    expect(d.s.split(',').map(Number)).toEqual(expect.arrayContaining([0.9, 1]));
-    expect(experiment.parseParams({}, model)).toEqual(d);
+    const d = experiment.params.defaults(model);
+    expect(d.T).toEqual(expect.arrayContaining([1, 1.3]));
+    expect(d.s).toEqual(expect.arrayContaining([0.9, 1]));
+    expect(experiment.params.parse({}, model)).toEqual(d);
   });
 
   it('normalises lists and rejects bad values with `invalid <name>`', () => {
-    expect(experiment.parseParams({ T: ' 1.3 0.8, 1.3', s: [1, 0.9], n: '8', table5: 'false' }, model)).toMatchObject({ T: '0.8,1.3', s: '0.9,1', n: 8, table5: false });
-    expect(() => experiment.parseParams({ T: '1,x' }, model)).toThrow(/^invalid T: "x"/);
-    expect(() => experiment.parseParams({ s: '0' }, model)).toThrow(/^invalid s/);
-    expect(() => experiment.parseParams({ n: 1 }, model)).toThrow(/^invalid n/);
-    expect(() => experiment.parseParams({ table5: 'maybe' }, model)).toThrow(/^invalid table5/);
+    expect(experiment.params.parse({ T: ' 1.3 0.8, 1.3', s: [1, 0.9], n: '8', table5: 'false' }, model)).toMatchObject({ T: [0.8, 1.3], s: [0.9, 1], n: 8, table5: false });
+    expect(() => experiment.params.parse({ T: '1,x' }, model)).toThrow(/^invalid T: "1,x"/);
+    expect(() => experiment.params.parse({ s: '0' }, model)).toThrow(/^invalid s/);
+    expect(() => experiment.params.parse({ n: 1 }, model)).toThrow(/^invalid n/);
+    expect(() => experiment.params.parse({ table5: 'maybe' }, model)).toThrow(/^invalid table5/);
   });
 
   it('costs grid points × n × tokens plus the CFG runs', () => {

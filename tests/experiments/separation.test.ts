@@ -53,7 +53,7 @@ function testSet(n: number, size: number, channels: number, seed = 5): LabelledS
 const SIZE = 8;
 const gray = () => tinyModel({ size: SIZE, patch: 2, blocks: 3 }); // N = 16, d = 4, d_I = 2
 const grayData = testSet(6, SIZE, 1);
-const params = (model: FarmerModel, raw: Record<string, unknown> = {}): SeparationParams => experiment.parseParams(raw, model);
+const params = (model: FarmerModel, raw: Record<string, unknown> = {}): SeparationParams => experiment.params.parse(raw, model);
 
 function run(model: FarmerModel, set: LabelledSet, raw: Record<string, unknown> = {}, ctx = {}): Promise<SeparationResult> {
   return experiment.run(model, { testSet: set }, params(model, raw), ctx);
@@ -236,7 +236,7 @@ describe('separation experiment', () => {
     const model = tinyModel({ size: SIZE, patch: 2, blocks: 2, channels: 3, informative: 4 });
     const set = testSet(3, SIZE, 3);
     const p = params(model, { levels: '3', images: '2', depths: '2,1,2' });
-    expect(p).toEqual({ image: 0, images: 2, levels: 3, depths: 'all', seed: 0 });
+    expect(p).toEqual({ image: 0, images: 2, levels: 3, depths: [1, 2], seed: 0 });
     const r = await experiment.run(model, { testSet: set }, p);
     expect(r.curves.every((c) => c.colour !== null && Number.isFinite(c.colour))).toBe(true);
     expect(r.curves.filter((c) => c.alpha === 0).every((c) => c.colour! < 0.01)).toBe(true);
@@ -296,8 +296,9 @@ describe('separation experiment', () => {
 
   it('parses parameters, rejects bad ones, and prices a run', () => {
     const model = gray();
-    expect(experiment.defaults(model)).toEqual({ image: 0, images: 2, levels: 5, depths: 'all', seed: 0 });
-    expect(params(model, { depths: '3, 1' }).depths).toBe('1,3');
+    expect(experiment.params.defaults(model)).toEqual({ image: 0, images: 2, levels: 5, depths: [1, 2, 3], seed: 0 });
+    expect(params(model, { depths: '3, 1' }).depths).toEqual([1, 3]);
+    expect(params(model, { depths: 'all' }).depths).toEqual([1, 2, 3]);
     expect(() => params(model, { levels: 1 })).toThrow(/invalid levels/);
     expect(() => params(model, { depths: '4' })).toThrow(/invalid depths/);
     expect(() => params(model, { image: -1 })).toThrow(/invalid image/);
@@ -310,16 +311,16 @@ describe('separation experiment', () => {
 });
 
 describe('separation page logic', () => {
-  it('toggles depths, never to none, and says "all" for all', async () => {
-    const { toggleDepth } = await import('../../src/notebooks/separation/reading');
-    expect(toggleDepth('all', 3, 2)).toBe('1,3');
-    expect(toggleDepth('1,3', 3, 2)).toBe('all');
-    expect(toggleDepth('3', 3, 3)).toBe('3');
-    expect(toggleDepth('3', 3, 1)).toBe('1,3');
+  it('toggles depths, never to none', async () => {
+    const { toggleDepth } = await import('../../src/lib/experiments/separation/params');
+    expect(toggleDepth([1, 2, 3], 2)).toEqual([1, 3]);
+    expect(toggleDepth([1, 3], 2)).toEqual([1, 2, 3]);
+    expect(toggleDepth([3], 3)).toEqual([3]);
+    expect(toggleDepth([3], 1)).toEqual([1, 3]);
   });
 
   it('reads a result in words from its own numbers', async () => {
-    const { reading, readingRows } = await import('../../src/notebooks/separation/reading');
+    const { reading, readingRows } = await import('../../src/lib/experiments/separation/reading');
     const point = (depth: number, mode: 'partial' | 'full', alpha: number, edge: number) =>
       ({ depth, mode, alpha, ssim: edge, ssimSd: 0, edge, edgeSd: 0, colour: null, colourSd: null });
     // partial keeps contours more with depth; full loses them

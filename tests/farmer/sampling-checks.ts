@@ -16,11 +16,11 @@ export interface Samples {
   images: number[];
 }
 
-/** n samples from seed in calls of `width` (each seeded with seed + its first index). */
+/** n samples of a run seeded `seed`, in calls of `width` (each told its first index). */
 async function draw(model: FarmerModel, n: number, width: number, seed: number): Promise<Samples> {
   const z: number[] = [], images: number[] = [];
   for (let start = 0; start < n; start += width) {
-    const r = await sample(model, { n: Math.min(width, n - start), seed: seed + start });
+    const r = await sample(model, { n: Math.min(width, n - start), seed, first: start });
     z.push(...(await r.z.data()));
     images.push(...(await r.images.data()));
     tf.dispose([r.z, r.images]);

@@ -244,7 +244,7 @@ beforeAll(async () => {
   await tf.ready();
 });
 
-describe('checkpoint layout (spec §7 table) matches paramShapes', () => {
+describe('checkpoint layout (the specification\'s table) matches paramShapes', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
     const cfg = parseConfig(JSON.parse(JSON.stringify(c.cfg)));
     const engine = [...paramShapes(cfg)].map(([k, s]) => `${k}:${s.join('x')}`).sort();

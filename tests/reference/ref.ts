@@ -1,8 +1,8 @@
-// Independent float64 reference of the FARMER forward pass, written from docs/farmer-spec.md only
+// Independent float64 reference of the FARMER forward pass, written from the specification only (its math is in docs/model.md)
 // (§2 patchify, §3 AF forward, §4 priors, §1 likelihood units). Plain loops, no tfjs, no engine imports.
 // Slow on purpose: every formula is spelled out the way the spec states it.
 
-/** The config JSON of spec §7 (only the fields the forward pass reads). */
+/** The config JSON (only the fields the forward pass reads). */
 export interface RefConfig {
   image: { height: number; width: number; channels: number };
   patch_size: number;
@@ -37,7 +37,7 @@ export function refDims(cfg: RefConfig) {
   return { N, d, pixels: N * d };
 }
 
-/** Tensor names and shapes written out from the table of spec §7. */
+/** Tensor names and shapes written out from the checkpoint table of the specification, independently of paramShapes. */
 export function refParamShapes(cfg: RefConfig): Map<string, number[]> {
   const { N, d } = refDims(cfg);
   const out = new Map<string, number[]>();
@@ -121,7 +121,7 @@ export function gelu(u: number): number {
   return 0.5 * u * (1 + erf(u / Math.SQRT2));
 }
 
-/** JetFormer's square-plus, stable for negative r (spec §4). */
+/** JetFormer's square-plus, stable for negative r (docs/model.md, "GMM heads"). */
 export function squarePlus(r: number): number {
   const s = Math.sqrt(r * r + 4);
   return r >= 0 ? (r + s) / 2 : 2 / (s - r);
@@ -170,7 +170,7 @@ function layerNorm(x: Mat, w: RefTensor, b: RefTensor): Mat {
   });
 }
 
-/** Causal multi-head self-attention: query i sees keys j ≤ i (spec §3). */
+/** Causal multi-head self-attention: query i sees keys j ≤ i (docs/model.md, "Transformer layers"). */
 function causalAttention(x: Mat, P: string, params: RefParams, W: number, headDim: number): Mat {
   const T = x.length;
   const qkv = linear(x, get(params, `${P}.attn.qkv.weight`), get(params, `${P}.attn.qkv.bias`));
@@ -268,7 +268,7 @@ export interface BlockOut {
   b: Mat; // permuted order
 }
 
-/** The (a, b) of block k in permuted order for permuted input xt (spec §3, with the shift). */
+/** The (a, b) of block k in permuted order for permuted input xt, with the shift (docs/model.md, "AF block forward"). */
 function blockAffine(cfg: RefConfig, params: RefParams, k: number, xt: Mat, y: number): { a: Mat; b: Mat } {
   const { N, d } = refDims(cfg);
   const P = `af.blocks.${k}`;

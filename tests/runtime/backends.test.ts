@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backendRows } from '../../src/app/backends';
+import { backendRows } from '../../src/lib/runtime/backends';
 
 describe('backend rows', () => {
   it('auto: explains the skipped, failed, active and untried backends in order', () => {

@@ -3,9 +3,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerClient, type WorkerPort } from '../../src/lib/runtime/client';
 import { createHost, throwIfCancelled, type Handlers } from '../../src/lib/runtime/host';
-import { RunError, type BackendReport, type WorkerEvent } from '../../src/lib/runtime/protocol';
+import { RunError, type WorkerReport, type WorkerEvent } from '../../src/lib/runtime/protocol';
 
-const report: BackendReport = { active: 'cpu', requested: 'cpu', attempts: [{ name: 'cpu', tried: true, ok: true, reason: 'ok' }] };
+const report: WorkerReport = { environment: { crossOriginIsolated: false, wasmThreads: null }, active: 'cpu', requested: 'cpu', attempts: [{ name: 'cpu', tried: true, ok: true, reason: 'ok' }] };
 const model = {
   name: 'm',
   parameters: 3,

@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { LabelledSet } from '../../src/lib/data/binfile';
-import type { AnyExperiment } from '../../src/lib/experiments/index';
-import { loadExperiment } from '../../src/lib/experiments/index';
-import { throwIfAborted, type ExperimentInputs } from '../../src/lib/experiments/types';
+import { checkedModule, experimentIds, loadExperiment, type ExperimentId } from '../../src/lib/experiments/catalog';
+import { defineParams, integer, seed } from '../../src/lib/experiments/params';
+import { throwIfAborted, type AnyExperiment, type ExperimentInputs } from '../../src/lib/experiments/types';
 import type { FeatureNet } from '../../src/lib/metrics/features';
 import type { RunContext } from '../../src/lib/runtime/host';
 import { parseRequest, toErrorEvent, type WorkerEvent } from '../../src/lib/runtime/protocol';
@@ -15,17 +15,14 @@ import { createHandlers, type WorkerDeps } from '../../src/lib/runtime/worker-ha
 
 const testSet = (n: number): LabelledSet => ({ n, height: 2, width: 2, channels: 1, numClasses: 10, images: new Uint8Array(n * 4), labels: new Uint8Array(n) });
 
-/** An experiment that records what it was given; `gate` holds it mid-run. */
-function fakeExperiment(log: { inputs?: ExperimentInputs; model?: unknown }[], gate?: Promise<void>): AnyExperiment {
+/** An experiment that records what it was given; `gate` holds it mid-run. Sensitivity needs the feature network, distill a teacher. */
+function fakeExperiment(id: ExperimentId, log: { inputs?: ExperimentInputs; model?: unknown }[], gate?: Promise<void>): AnyExperiment {
   return {
-    id: 'logdet',
+    id,
     title: 'fake',
-    defaults: () => ({ n: 4, seed: 0 }),
-    parseParams(raw) {
-      const n = Number(raw.n);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`invalid n: ${raw.n}`);
-      return { n, seed: Number(raw.seed) };
-    },
+    params: defineParams({ n: integer(1, 100, 4), seed: seed() }),
+    needs: { featureNet: id === 'sensitivity', teacher: id === 'distill' },
+    thumbnail: { figure: 'none', alt: '', params: {}, seed: 0 },
     cost: (p) => ({ units: p.n, description: `${p.n} things` }),
     async run(model, inputs, p, ctx) {
       log.push({ inputs, model });
@@ -49,6 +46,7 @@ function setup(overrides: Partial<WorkerDeps> = {}, card: Record<string, unknown
   let release = () => {};
   const deps: WorkerDeps = {
     selectBackend: async () => ({ active: 'cpu', requested: 'cpu', attempts: [] }),
+    environment: async () => ({ crossOriginIsolated: false, wasmThreads: null }),
     fetch: (async () => new Response('', { status: 404 })) as typeof fetch,
     base: 'http://app.test/',
     readZooIndex: () => [],
@@ -57,7 +55,7 @@ function setup(overrides: Partial<WorkerDeps> = {}, card: Record<string, unknown
       model: { name } as never,
       dispose: () => disposed.push(name),
     }),
-    experiments: { load: async () => fakeExperiment(runs, gate), needsFeatureNet: (id) => id === 'sensitivity', needsTeacher: () => false },
+    loadExperiment: async (id) => fakeExperiment(id, runs, gate),
     loadTestSet: async () => (calls.testSet++, testSet(7)),
     loadFeatureNet: async () => (calls.featureNet++, { classifier: {} as never, card: {} } satisfies FeatureNet),
     ...overrides,
@@ -145,7 +143,8 @@ describe('runExperiment', () => {
     const h = setup();
     expect(await failure(run(h))).toEqual(['bad-request', 'no model is loaded: load one before running an experiment']);
     await load(h);
-    expect(await failure(run(h, { params: { n: 0 } }))).toEqual(['bad-request', 'invalid n: 0']);
+    expect(await failure(run(h, { params: { n: 0 } }))).toEqual(['bad-request', 'invalid n: 0 (an integer in [1, 100])']);
+    expect(await failure(run(h, { params: { m: 1 } }))).toEqual(['bad-request', 'unknown parameter "m" (this experiment takes n, seed)']);
     const random = setup({}, { dataset: 'random' });
     await load(random);
     expect(await failure(run(random))).toEqual(['not-found', 'model m was trained on "random"; experiments need one of mnist, colored-mnist']);
@@ -167,9 +166,9 @@ describe('runExperiment', () => {
   });
 
   it('reports an experiment module that is not written yet as not-found', async () => {
-    const h = setup({ experiments: { load: () => Promise.reject(new Error('experiment "logdet" is not available yet')), needsFeatureNet: () => false, needsTeacher: () => false } });
+    const h = setup({ loadExperiment: () => Promise.reject(new Error('Failed to fetch dynamically imported module: logdet/index.ts')) });
     await load(h);
-    expect(await failure(run(h))).toEqual(['not-found', 'experiment "logdet" is not available yet']);
+    expect(await failure(run(h))).toEqual(['not-found', 'Failed to fetch dynamically imported module: logdet/index.ts']);
   });
 
   it('a cancelled run stops at its next check', async () => {
@@ -226,7 +225,9 @@ describe('parseRequest runExperiment', () => {
       return 'accepted';
     };
     expect(bad({ ...ok, experiment: 'nope' })).toMatch(/unknown experiment "nope"/);
-    expect(bad({ ...ok, params: { a: [1] } })).toMatch(/params.a must be a number, string or boolean/);
+    expect(bad({ ...ok, params: { a: ['1'] } })).toMatch(/params.a must be a number, string, boolean or list of numbers/);
+    expect(bad({ ...ok, params: { a: { b: 1 } } })).toMatch(/params.a must be a number, string, boolean or list of numbers/);
+    expect(parseRequest({ ...ok, params: { depths: [1, 3] } })).toMatchObject({ params: { depths: [1, 3] } });
     expect(bad({ ...ok, params: null })).toMatch(/params must be an object/);
     expect(bad({ ...ok, seed: 1.5 })).toMatch(/seed must be an integer/);
     expect(bad({ ...ok, image: { pixels: [1], height: 1, width: 1, channels: 1 } })).toMatch(/Uint8Array/);
@@ -249,7 +250,7 @@ describe('runExperiment with a teacher (the distillation notebook)', () => {
         return file ? new Response(new Blob([files[file].slice()])) : new Response('', { status: 404 });
       }) as typeof fetch,
       readZooIndex: (raw) => (raw as { entries: typeof entries }).entries.map((e) => ({ name: e.name, title: e.name, dataset: 'mnist', description: '', file: e.file, sha256: e.sha256 })),
-      experiments: { load: async () => fakeExperiment(runsOf.runs), needsFeatureNet: () => false, needsTeacher: (id) => id === 'distill' },
+      loadExperiment: async (id) => fakeExperiment(id, runsOf.runs),
     };
     const runsOf = { runs: [] as { inputs?: ExperimentInputs; model?: unknown }[] };
     return { deps, fetched, runsOf };
@@ -297,13 +298,23 @@ describe('runExperiment with a teacher (the distillation notebook)', () => {
   });
 });
 
-describe('experiment registry', () => {
-  it('rejects an unknown id, and loads each written module with the id it registers', async () => {
-    await expect(loadExperiment('nope' as never)).rejects.toThrow(/unknown experiment "nope"/);
-    for (const id of ['separation', 'logdet', 'sensitivity'] as const) {
-      const e = await loadExperiment(id).catch((e: Error) => e);
-      if (e instanceof Error) expect(e.message).toMatch(new RegExp(`experiment "${id}" is not available yet`));
-      else expect(e.id).toBe(id);
+describe('experiment catalog', () => {
+  it('loads every experiment it lists, each exporting itself under its own id with every part', async () => {
+    expect(experimentIds).toEqual(['separation', 'logdet', 'sensitivity', 'likelihood', 'redundant', 'guidance', 'distill']);
+    for (const id of experimentIds) {
+      const e = await loadExperiment(id);
+      expect(e.id).toBe(id);
+      for (const part of ['cost', 'run', 'toJSON', 'figures'] as const) expect(typeof e[part]).toBe('function');
+      expect(Object.keys(e.params.specs).length).toBeGreaterThan(0);
+      expect(e.thumbnail.figure).not.toBe('');
     }
+  });
+
+  it('rejects an unknown id, a module that fails to load, and one that exports another id', async () => {
+    await expect(loadExperiment('nope' as never)).rejects.toThrow(/unknown experiment "nope"/);
+    await expect(checkedModule('logdet', Promise.reject(new SyntaxError('Unexpected token')))).rejects.toThrow('Unexpected token');
+    const other = await loadExperiment('separation');
+    await expect(checkedModule('logdet', Promise.resolve({ experiment: other }))).rejects.toThrow(/must export `experiment` with id "logdet"/);
+    await expect(checkedModule('logdet', Promise.resolve({}))).rejects.toThrow(/must export `experiment`/);
   });
 });

@@ -24,6 +24,7 @@ function setup(files: Parameters<typeof fakeFetch>[0], overrides: Partial<Worker
   const asked: string[] = [];
   const deps: WorkerDeps = {
     selectBackend: async (preferred) => ({ active: 'cpu', requested: preferred, attempts: [{ name: 'cpu', tried: true, ok: true, reason: 'ok' }] }),
+    environment: async () => ({ crossOriginIsolated: true, wasmThreads: 4 }),
     fetch: fakeFetch(files, asked),
     base,
     readZooIndex: (raw) => {
@@ -36,7 +37,7 @@ function setup(files: Parameters<typeof fakeFetch>[0], overrides: Partial<Worker
       model: {} as never,
       dispose: () => disposed.push(name),
     }),
-    experiments: { load: async (id) => Promise.reject(new Error(`no ${id}`)), needsFeatureNet: () => false, needsTeacher: () => false },
+    loadExperiment: async (id) => Promise.reject(new Error(`no ${id}`)),
     loadTestSet: async () => Promise.reject(new Error('no test set')),
     loadFeatureNet: async () => Promise.reject(new Error('no feature net')),
     ...overrides,
@@ -155,10 +156,11 @@ describe('loadModel', () => {
 });
 
 describe('init', () => {
-  it('returns the backend report and announces it with a ready event', async () => {
+  it('returns the backend report with the environment (isolation, wasm threads) and announces it with a ready event', async () => {
     const { handlers } = setup({});
     const { ctx, events } = context();
     const report = await handlers.init({ type: 'init', runId: 1, backend: 'cpu' }, ctx);
+    expect(report).toMatchObject({ active: 'cpu', requested: 'cpu', environment: { crossOriginIsolated: true, wasmThreads: 4 } });
     expect(events).toEqual([{ type: 'ready', report }]);
   });
 });

@@ -7,7 +7,7 @@ import { Rng } from '../../src/lib/util/random';
 
 export type HostParams = Map<string, { shape: number[]; values: Float32Array }>;
 
-/** A pre-LN Transformer stack of spec §7 names under `prefix`, weights N(0, 0.3), norms around 1. */
+/** A pre-LN Transformer stack with the checkpoint's names under `prefix`, weights N(0, 0.3), norms around 1. */
 export function stackWeights(o: StackOptions, seed: number): HostParams {
   const rng = new Rng(seed);
   const W = o.shape.width;

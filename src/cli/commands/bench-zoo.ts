@@ -183,5 +183,5 @@ export async function benchZoo(o: ZooBenchOptions = {}): Promise<ZooBench> {
   say?.(`  sample, student (AR + one-pass inverse)    ${ts.student.sample.images_per_s.toFixed(2)} images/s (AF inverse ${ts.student.af_inverse.images_per_s.toFixed(2)})`);
   const fid = benchFid({ n: fidN, reps });
   say?.(`  FID on ${fidN} × ${fid.dims} random features  ${fid.median_s.toFixed(2)} s`);
-  return { train, sampling: { ...ts, config: o.samplingConfig ? 'given' : 'reference (spec §7)' }, fid };
+  return { train, sampling: { ...ts, config: o.samplingConfig ? 'given' : 'reference (docs/model.md, "Checkpoint file")' }, fid };
 }

@@ -1,4 +1,4 @@
-// Speed of the engine on the reference configuration (spec §7): medians over repeated runs.
+// Speed of the engine on the reference configuration (referenceConfig): medians over repeated runs.
 import * as tf from '@tensorflow/tfjs';
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
@@ -20,7 +20,7 @@ import { timeIt, type Timing } from '../timing';
 export const booleanFlags = ['engine-only', 'kernels', 'targets'];
 
 export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--kernels] [--backend wasm|cpu|webgpu] [--json]
-  on the reference configuration of spec §7: forward images/s, training-step images/s with the
+  on the reference configuration (configs/mnist-farmer.json): forward images/s, training-step images/s with the
   stock and the explicit-transpose BatchMatMul gradient, AF inverse images/s with and without the
   KV cache, and the kernels one training step runs (Reshape and Identity not counted: what a
   dispatch-bound backend such as WebGPU pays for); then (unless --engine-only) training images/s
@@ -107,16 +107,16 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const memBefore = tf.memory().numTensors;
   const say = (s: string) => { if (!json) log(s); };
   if (kernelsOnly) {
-    say(`kernels on ${report.active}, reference configuration (spec §7), batch ${batch}`);
+    say(`kernels on ${report.active}, reference configuration, batch ${batch}`);
     const counts = await countPaths(model, batch, say);
     const leaked = tf.memory().numTensors - memBefore;
     disposeParams(model.params);
-    const result = { backend: report.active, config: 'reference (spec §7)', batch, ...counts, tensors_leaked: leaked };
+    const result = { backend: report.active, config: 'reference (configs/mnist-farmer.json)', batch, ...counts, tensors_leaked: leaked };
     if (json) out(JSON.stringify(result, null, 2));
     else out(`kernels per step: ${JSON.stringify(counts.kernels)}`);
     return;
   }
-  say(`bench on ${report.active}, reference configuration (spec §7), batch ${batch}, median of ${reps}`);
+  say(`bench on ${report.active}, reference configuration, batch ${batch}, median of ${reps}`);
   const forward = await benchForward(model, batch, reps);
   say(`  forward            ${forward.images_per_s.toFixed(1)} images/s`);
   const trainStock = await benchTrainStep(model, batch, reps, false);
@@ -133,7 +133,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   disposeParams(model.params);
   const result = {
     backend: report.active,
-    config: 'reference (spec §7)',
+    config: 'reference (configs/mnist-farmer.json)',
     batch,
     inverse_batch: invBatch,
     reps,
@@ -143,7 +143,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     tensors_leaked: leaked,
     zoo,
   };
-  if (json) out(JSON.stringify(result, null, 2));
+  if (json) out(JSON.stringify(result));
   else {
     out(`train step speedup (fixed / stock gradient): ${result.train_step.speedup.toFixed(2)}×`);
     out(`AF inverse speedup (KV cache / none):        ${result.af_inverse.speedup.toFixed(2)}×`);

@@ -1,4 +1,4 @@
-// `farmer distill`: Algorithm 2 (spec §6), the one-step student of a teacher, with AdamW, a
+// `farmer distill`: Algorithm 2 (docs/model.md, "One-step distillation"), the one-step student of a teacher, with AdamW, a
 // JSONL log and resumable state, in the same files and format as `farmer train`.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { setupBackend } from '../common';
 import { meanOfLast50, runStepLoop } from '../step-loop';
+import { readRunOptions } from '../run-options';
 import { loadCheckpoint, saveCheckpointAsync, type Card } from '../../lib/io/checkpoint';
 import { readBytes, readModelFile, writeBytes } from '../../node/files';
 import { makeModel } from '../../lib/farmer/model';
@@ -36,25 +37,12 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const outPath = flags.required('out');
   const datasetFlag = flags.str('dataset');
   const resume = flags.bool('resume');
-  const steps = flags.int('steps');
-  const given: Partial<TrainOptions> = {};
-  const opt = (key: keyof TrainOptions, flag: string) => {
-    const v = flags.num(flag);
-    if (v !== undefined) (given as Record<string, number>)[key] = v;
-  };
-  opt('batch', 'batch'); opt('lr', 'lr'); opt('lrMin', 'lr-min'); opt('warmup', 'warmup'); opt('weightDecay', 'weight-decay');
-  opt('clip', 'clip'); opt('ema', 'ema'); opt('seed', 'seed');
-  const checkpointEvery = flags.int('checkpoint-every', 200), logEvery = flags.int('log-every', 10);
-  const maxMinutes = flags.num('max-minutes');
+  const { steps, given, checkpointEvery, logEvery, maxMinutes } = readRunOptions(flags);
   const report = await setupBackend(flags);
   flags.finish();
   if (!teacherArg) throw new UsageError('missing <teacher>: a .safetensors path or a zoo name');
   if (flags.positionals.length > 1) throw new UsageError(`unexpected argument "${flags.positionals[1]}"`);
   if (!outPath.endsWith('.safetensors')) throw new UsageError('--out must end in .safetensors');
-  if (steps !== undefined && steps < 1) throw new UsageError('--steps must be ≥ 1');
-  if (given.batch !== undefined && (!Number.isInteger(given.batch) || given.batch < 1)) throw new UsageError('--batch must be an integer ≥ 1');
-  if (checkpointEvery < 1 || logEvery < 1) throw new UsageError('--checkpoint-every and --log-every must be ≥ 1');
-  if (given.ema !== undefined && !(given.ema >= 0 && given.ema < 1)) throw new UsageError('--ema must be in [0, 1)');
 
   const file = await readModelFile(teacherArg);
   const teacherSha = sha256(file.bytes);

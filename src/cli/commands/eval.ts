@@ -4,7 +4,6 @@ import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { openModel, progressBar, setupBackend } from '../common';
 import { loadDataset } from '../../node/datasets';
-import { datasetInfo } from '../../lib/data/datasets';
 import { featureNetPath, loadFeatureNetFile } from '../../node/feature-net';
 import type { FeatureNet } from '../../lib/metrics/features';
 import { evaluateModel, featureNetName, type EvalPhase, type EvalResult } from '../../lib/metrics/evaluate-model';
@@ -17,7 +16,7 @@ export const usage = `farmer eval <model> --dataset mnist|colored-mnist [--split
   --bpd   mean of (L + ln 128)/ln 2 over the first n test images, uniformly dequantized with
           Rng(seed) in order (as \`farmer forward --images --seed\`); the null label unless
           --bpd-labels (then log p(x|y) with the test labels); --n-bpd sets that count apart from n
-  --fid --is --pr  n samples (labels cycling 0..C−1 for conditional models; chunk i seeded seed + i)
+  --fid --is --pr  n samples (labels cycling 0..C−1 for conditional models; sample i drawn from Rng(mixSeed(seed, i)) at any --batch)
           against the first n test images, features of the dataset's feature network
           (static/models/features-<dataset>.safetensors, or --features). Not Inception features.
           With --is also: the share of samples the network classifies with top probability ≥ 0.9
@@ -74,7 +73,7 @@ function printText(r: EvalResult, out: (l: string) => void, log: (l: string) => 
 
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
   const [arg] = flags.positionals;
-  const dataset = flags.required('dataset');
+  const dataset = flags.dataset();
   const split = flags.str('split', 'test');
   let bpd = flags.bool('bpd'), fid = flags.bool('fid'), is = flags.bool('is'), pr = flags.bool('pr');
   const atLeast1 = { min: 1 }, positive = { above: 0 };
@@ -92,11 +91,6 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   flags.finish();
   if (flags.positionals.length > 1) throw new UsageError(`unexpected argument "${flags.positionals[1]}"`);
   if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, got "${split}"`);
-  try {
-    datasetInfo(dataset);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
   if (on && off) throw new UsageError('give --denoise or --no-denoise, not both');
   if (sampleLabels === 'null' && w) throw new UsageError('--cfg needs class labels: drop --sample-labels null');
 

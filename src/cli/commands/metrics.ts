@@ -4,7 +4,7 @@ import type { CommandContext } from '../main';
 import { readNpyFile } from '../../node/files';
 import { fid } from '../../lib/metrics/fid';
 
-export const usage = `usage: farmer metrics fid <a.npy> <b.npy> [--json]
+export const usage = `farmer metrics fid <a.npy> <b.npy> [--json]
   Fréchet distance of two feature arrays [n, f] (float; n ≥ 2 each, the same f):
   ‖μa − μb‖² + tr Σa + tr Σb − 2 tr √(Σa^½ Σb Σa^½), covariances normalised by n − 1.
   --json   print {"fid", "n_a", "n_b", "dims"}`;

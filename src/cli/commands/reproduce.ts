@@ -6,20 +6,17 @@ import { JSDOM } from 'jsdom';
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { disposeModel, progressBar, setupBackend } from '../common';
-import type { LabelledSet } from '../../lib/data/binfile';
-import { datasets } from '../../lib/data/datasets';
 import { loadDataset } from '../../node/datasets';
+import { experimentIds, isExperimentId, loadExperiment } from '../../lib/experiments/catalog';
 import { figureSvg, jsonText, slug } from '../../lib/experiments/export';
-import { experimentIds, isExperimentId, loadExperiment, needsFeatureNet, needsTeacher, type AnyExperiment } from '../../lib/experiments/index';
-import type { ExperimentContext, ExperimentId } from '../../lib/experiments/types';
+import { ValueError } from '../../lib/util/validate';
+import { datasetOf, gatherInputs, resolveParams, type InputSources } from '../../lib/experiments/resolve';
+import type { AnyExperiment, ExperimentContext, ExperimentId, Params } from '../../lib/experiments/types';
 import { makeModel, type FarmerModel } from '../../lib/farmer/model';
 import { loadCheckpoint, type Card } from '../../lib/io/checkpoint';
 import { readModelFile, readZooIndex } from '../../node/files';
 import { checkTeacherHash, findTeacher, teacherNotFound, teacherOf } from '../../lib/io/teacher';
-import type { FeatureNet } from '../../lib/metrics/features';
 import { loadFeatureNet } from '../../node/feature-net';
-import type { ParamValue } from '../../lib/runtime/protocol';
-import { coerceParam } from '../../lib/runtime/url-state';
 import { sha256Hex } from '../../lib/util/hash';
 
 export const usage = `farmer reproduce <${experimentIds.join('|')}> --model <model> --out <dir> [--seed S] [--param key=value …] [--json] [--backend cpu|wasm|webgpu]
@@ -30,13 +27,8 @@ export const usage = `farmer reproduce <${experimentIds.join('|')}> --model <mod
 /** What `reproduce` reads besides the model file; tests pass fakes. */
 export interface ReproduceDeps {
   loadExperiment(id: ExperimentId): Promise<AnyExperiment>;
-  needsFeatureNet(id: ExperimentId): boolean;
-  /** the dataset's test split */
-  loadTestSet(dataset: string): LabelledSet;
-  loadFeatureNet(dataset: string): FeatureNet;
-  needsTeacher(id: ExperimentId): boolean;
-  /** the zoo file a student's card names as its teacher, checked against the recorded sha256 */
-  loadTeacher(card: Card): Promise<FarmerModel>;
+  /** the test split, feature network and teacher, from files */
+  sources: InputSources;
 }
 
 /** The teacher of a student from static/models, by the sha256 (else the name) its card records. */
@@ -53,11 +45,11 @@ export async function loadZooTeacher(card: Card): Promise<FarmerModel> {
 
 export const nodeDeps: ReproduceDeps = {
   loadExperiment,
-  needsFeatureNet,
-  loadTestSet: (name) => loadDataset(name, 'test'),
-  loadFeatureNet,
-  needsTeacher,
-  loadTeacher: loadZooTeacher,
+  sources: {
+    testSet: async (name) => loadDataset(name, 'test'),
+    featureNet: async (name) => loadFeatureNet(name),
+    teacher: (card) => loadZooTeacher(card as Card),
+  },
 };
 
 export interface ReproduceOptions {
@@ -80,24 +72,24 @@ export interface ReproduceSummary {
   model: { source: string; name: string; hash: string };
   seed: number | null;
   backend: string;
-  params: Record<string, ParamValue>;
+  params: Params;
   cost: string;
   elapsed_s: number;
   /** paths written: the JSON first, then the SVGs */
   files: string[];
 }
 
-/** `key=value` pairs as the types of the experiment's defaults; unknown keys are refused. */
-export function parseParamFlags(pairs: string[], defaults: Record<string, ParamValue>, id: string): Record<string, ParamValue> {
-  const out: Record<string, ParamValue> = {};
-  const known = Object.keys(defaults).filter((k) => k !== 'seed');
+/** `key=value` pairs as text, by key; keys the experiment does not take, and `seed`, are refused. */
+export function parseParamFlags(pairs: string[], known: readonly string[], id: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const keys = known.filter((k) => k !== 'seed');
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`--param needs key=value, got "${pair}"`);
-    const key = pair.slice(0, eq), text = pair.slice(eq + 1);
+    const key = pair.slice(0, eq);
     if (key === 'seed') throw new UsageError('set the seed with --seed, not --param');
-    if (!known.includes(key)) throw new UsageError(`${id} has no parameter "${key}" (it takes ${known.join(', ')})`);
-    out[key] = coerceParam(text, defaults[key]);
+    if (!keys.includes(key)) throw new UsageError(`${id} has no parameter "${key}" (it takes ${keys.join(', ')})`);
+    out[key] = pair.slice(eq + 1);
   }
   return out;
 }
@@ -109,29 +101,26 @@ export async function reproduce(o: ReproduceOptions, deps: ReproduceDeps = nodeD
   const hash = await sha256Hex(file.bytes);
   const { config, card, params: weights } = loadCheckpoint(file.bytes, file.source);
   const model = makeModel(config, weights);
-  let teacher: FarmerModel | null = null;
+  const teachers: FarmerModel[] = [];
   try {
     const experiment = await deps.loadExperiment(id);
-    const defaults = experiment.defaults(model) as Record<string, ParamValue>;
-    const raw: Record<string, ParamValue> = { ...defaults, ...parseParamFlags(o.params, defaults, id) };
-    if (o.seed !== undefined) {
-      if (!('seed' in defaults)) throw new UsageError(`${id} takes no seed`);
-      raw.seed = o.seed;
-    }
-    let params: Record<string, ParamValue>;
+    const raw = parseParamFlags(o.params, Object.keys(experiment.params.specs), id);
+    let params: Params;
     try {
-      params = experiment.parseParams(raw, model);
+      params = resolveParams(experiment, model, raw, o.seed);
     } catch (e) {
-      throw new UsageError((e as Error).message);
+      if (e instanceof ValueError) throw new UsageError(e.message);
+      throw e;
     }
-    if (!(card.dataset in datasets))
-      throw new Error(`${file.source} was trained on "${card.dataset}"; experiments need one of ${Object.keys(datasets).join(', ')}`);
-    if (deps.needsTeacher(id)) teacher = await deps.loadTeacher(card);
-    const inputs = {
-      testSet: deps.loadTestSet(card.dataset),
-      featureNet: deps.needsFeatureNet(id) ? deps.loadFeatureNet(card.dataset) : undefined,
-      teacher: teacher ?? undefined,
-    };
+    const dataset = datasetOf(card, file.source);
+    const inputs = await gatherInputs(experiment, dataset, card, {
+      ...deps.sources,
+      teacher: async (c) => {
+        const t = await deps.sources.teacher(c);
+        teachers.push(t);
+        return t;
+      },
+    });
     const start = performance.now();
     const result = await experiment.run(model, inputs, params, { onProgress: o.onProgress });
     const elapsed = (performance.now() - start) / 1000;
@@ -160,7 +149,7 @@ export async function reproduce(o: ReproduceOptions, deps: ReproduceDeps = nodeD
     return summary;
   } finally {
     disposeModel(model);
-    if (teacher) disposeModel(teacher);
+    for (const t of teachers) disposeModel(t);
   }
 }
 

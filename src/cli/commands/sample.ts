@@ -1,11 +1,10 @@
 import type { CommandContext } from '../main';
 import { UsageError } from '../args';
-import { inChunks, openModel, progressBar, setupBackend } from '../common';
-import { modelToPixels } from '../../lib/data/dequantize';
+import { openModel, progressBar, setupBackend } from '../common';
 import { writeBytes } from '../../node/files';
 import { writeNpy } from '../../lib/io/npy';
 import { encodePng, imageGrid } from '../../lib/io/png';
-import { sample } from '../../lib/farmer/sampling';
+import { sampleBatches, sampleSteps } from '../../lib/farmer/sample-batches';
 import { cyclingLabels } from '../../lib/farmer/labels';
 import { chooseWidth } from '../../lib/tf/batch-width';
 import { samplingFootprint } from '../../lib/farmer/footprint';
@@ -41,7 +40,8 @@ export const usage = `farmer sample <model> --n N --out samples.npy|.png [--seed
   the σ of their last training step) unless --no-denoise.
   .npy output is uint8 [N,H,W,C]; .png is a grid. Samples with NaN/Inf are reported, never hidden.
   --batch: samples per call; default 64, and on webgpu as many as the adapter's buffer limit and a
-  1 GiB budget allow. Sample i draws from the stream seeded S + i, so the batch never changes them.`;
+  1 GiB budget allow. Sample i draws from Rng(mixSeed(S, i)) (as eval and the notebooks), so the
+  batch never changes the samples.`;
 
 export const booleanFlags = ['denoise', 'no-denoise'];
 
@@ -85,26 +85,15 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     !withClasses ? null : cls !== undefined ? new Int32Array(count).fill(cls) : cyclingLabels(count, c.num_classes, start);
 
   const { height: H, width: W, channels: C } = c.image;
-  const pixels = new Uint8Array(n * H * W * C);
-  const finite: boolean[] = [];
-  let fallbacks = 0;
   const bar = progressBar('sample', n);
+  const steps = sampleSteps(model);
   const t0 = performance.now();
-  await inChunks(n, batch, async (start, count) => {
-    const r = await sample(model, {
-      n: count,
-      seed: seed + start, // chunk streams: the chunk starting at sample i uses seed + i
-      labels: labelsOf(start, count),
-      T: settings.T, s: settings.s, TRed: settings.TRed, sRed: settings.sRed, attnTemp,
-      denoiseSigma: settings.denoiseSigma,
-      cfg: settings.cfg === null ? undefined : { method: settings.cfgMethod, w: settings.cfg, params: cfgParams },
-    });
-    pixels.set(modelToPixels(await r.images.data(), c.dequantization), start * H * W * C);
-    finite.push(...r.finite);
-    fallbacks += r.cfgFallbacks;
-    r.images.dispose();
-    r.z.dispose();
-    bar.tick(start + count);
+  const { pixels, finite, cfgFallbacks: fallbacks } = await sampleBatches(model, {
+    n, batch, seed, labels: labelsOf,
+    T: settings.T, s: settings.s, TRed: settings.TRed, sRed: settings.sRed, attnTemp,
+    denoiseSigma: settings.denoiseSigma,
+    cfg: settings.cfg === null ? undefined : { method: settings.cfgMethod, w: settings.cfg, params: cfgParams },
+    onProgress: (done) => bar.tick(Math.floor(done / steps)),
   });
   bar.end();
   const seconds = (performance.now() - t0) / 1000;

@@ -7,6 +7,7 @@ import type { CommandContext } from '../main';
 import { UsageError } from '../args';
 import { setupBackend } from '../common';
 import { meanOfLast50, runStepLoop } from '../step-loop';
+import { readRunOptions } from '../run-options';
 import { curveSummary } from '../../lib/train/curve';
 import { parseConfig } from '../../lib/farmer/config';
 import { initParams } from '../../lib/farmer/params';
@@ -27,27 +28,14 @@ export const usage = `farmer train <config.json> --dataset mnist|colored-mnist -
   a fresh optimizer; --max-minutes stops cleanly after a checkpoint; --stop-at N stops after step N of the
   --steps schedule (a baseline cut at another run's step count, same learning rates up to there).`;
 
-/** Summary of the log for the card: mean BPD per window of steps. */
-
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
   const [configPath] = flags.positionals;
-  const dataset = flags.required('dataset');
+  const dataset = flags.dataset();
   const outPath = flags.required('out');
   const resume = flags.bool('resume');
   const initFrom = flags.str('init');
-  const num = (name: string, fallback: number) => flags.num(name, fallback);
-  const given: Partial<TrainOptions> = {};
-  const steps = flags.int('steps');
-  const opt = (key: keyof TrainOptions, flag: string) => {
-    const v = flags.num(flag);
-    if (v !== undefined) (given as Record<string, number>)[key] = v;
-  };
-  opt('batch', 'batch'); opt('lr', 'lr'); opt('lrMin', 'lr-min'); opt('warmup', 'warmup'); opt('weightDecay', 'weight-decay');
-  opt('clip', 'clip'); opt('ema', 'ema'); opt('seed', 'seed');
-  const checkpointEvery = num('checkpoint-every', 200), logEvery = num('log-every', 10);
-  const maxMinutes = flags.num('max-minutes');
-  const stopAt = flags.int('stop-at');
-  if (stopAt !== undefined && stopAt < 1) throw new UsageError(`--stop-at must be a positive step number, got ${stopAt}`);
+  const { steps, given, checkpointEvery, logEvery, maxMinutes } = readRunOptions(flags);
+  const stopAt = flags.int('stop-at', undefined, { min: 1 });
   const report = await setupBackend(flags);
   flags.finish();
   if (!configPath && !resume) throw new UsageError('missing <config.json>');

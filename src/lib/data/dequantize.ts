@@ -47,7 +47,7 @@ export function toPixels(x: ArrayLike<number>): Uint8Array {
 }
 
 /**
- * Model space → uint8 pixels, inverting a model's dequantization (spec §1): floor((x + 1)·128)
+ * Model space → uint8 pixels, inverting a model's dequantization: floor((x + 1)·128)
  * for uniform noise, round((x + 1)·127.5) for gaussian; clipped to [0, 255], non-finite → 0.
  */
 export function modelToPixels(x: ArrayLike<number>, dq: { kind: 'uniform' | 'gaussian' }): Uint8Array {

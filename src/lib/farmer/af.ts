@@ -62,7 +62,7 @@ export interface BlockOptions {
   labels?: Int32Array | null;
   /** attention temperature of the AF (TARFlow's guidance knob), default 1 */
   attnTemp?: number;
-  /** bidirectional attention: the distilled student (spec §6) */
+  /** bidirectional attention: the distilled student (docs/model.md, "One-step distillation") */
   bidirectional?: boolean;
 }
 

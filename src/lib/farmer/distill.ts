@@ -1,4 +1,4 @@
-// One-step distillation (Algorithm 2, spec §6): a bidirectional student that maps Z^{k+1} → Z^k
+// One-step distillation (Algorithm 2, docs/model.md "One-step distillation"): a bidirectional student that maps Z^{k+1} → Z^k
 // in one parallel pass per block, trained to match the teacher's forward latents.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from './config';

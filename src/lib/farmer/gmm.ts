@@ -1,4 +1,4 @@
-// Diagonal Gaussian-mixture heads (spec §4): parameter layout, log-density, and draws with
+// Diagonal Gaussian-mixture heads (docs/model.md, "GMM heads"): parameter layout, log-density, and draws with
 // mixture temperature T and Gaussian scale s (supplementary §7).
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/random';

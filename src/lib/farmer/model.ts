@@ -4,7 +4,7 @@ import type { Dims, FarmerConfig } from './config';
 import { dimsOf } from './config';
 import type { Params } from '../nn/params';
 import { patchify, unpatchify } from './patchify';
-import { afForward, afInverse, type InverseOptions } from './af';
+import { afForward, afInverse, type AfForward, type InverseOptions } from './af';
 import { priorLogProb } from './prior';
 import { studentInverse } from './distill';
 import { checkLabels, nullLabels } from './labels';
@@ -19,7 +19,7 @@ export function makeModel(config: FarmerConfig, params: Params): FarmerModel {
   return { config, params, dims: dimsOf(config) };
 }
 
-/** BPD = (L + ln 128)/ln 2 on the 8-bit scale, for uniformly dequantized [-1, 1] inputs (spec §1). */
+/** BPD = (L + ln 128)/ln 2 on the 8-bit scale, for uniformly dequantized [-1, 1] inputs (docs/model.md, "Likelihood and loss"). */
 export function bitsPerDim(nllPerDim: number): number {
   return (nllPerDim + Math.log(128)) / Math.LN2;
 }
@@ -76,20 +76,11 @@ export function trainingLoss(model: FarmerModel, x: tf.Tensor4D, labels?: Int32A
   return tf.tidy(() => lossTerms(model, x, labels).loss);
 }
 
-export interface ForwardAnalysis {
-  /** Z [B, N, d] */
-  z: tf.Tensor3D;
-  /** Z^1 … Z^n, when asked for */
-  latents: tf.Tensor3D[];
-  /** [B] */
-  logdet: tf.Tensor1D;
-  /** [B, n] */
-  logdetPerBlock: tf.Tensor2D;
-  /** [B, n, N] in raster token order */
-  logdetPerToken: tf.Tensor3D;
+/** The flow's outputs (latents, log-determinants) and the prior's, per image. */
+export interface ForwardAnalysis extends AfForward {
   /** log p(Z) [B] */
   logPrior: tf.Tensor1D;
-  /** its informative and redundant parts per token, [B, N] each in raster token order (spec §4) */
+  /** its informative and redundant parts per token, [B, N] each in raster token order */
   logPriorInformative: tf.Tensor2D;
   logPriorRedundant: tf.Tensor2D;
   /** log p(x) [B] */

@@ -1,4 +1,4 @@
-// The parameter layout of spec §7: names, shapes and initial values.
+// The parameter layout of a checkpoint (docs/model.md, "Checkpoint file"): names, shapes and initial values.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from './config';
 import { dimsOf } from './config';

@@ -1,4 +1,4 @@
-// Spec §2: [B,H,W,C] ↔ [B,N,d], tokens in raster order, channel-major inside a token
+// Patchify (docs/model.md, "Patchify"): [B,H,W,C] ↔ [B,N,d], tokens in raster order, channel-major inside a token
 // (index c·p² + r·p + s, the layout of PyTorch `unfold`).
 import * as tf from '@tensorflow/tfjs';
 

@@ -1,4 +1,4 @@
-// Priors on the AF latent Z (spec §4): TARFlow's standard Gaussian, or FARMER's AR Transformer
+// Priors on the AF latent Z (docs/model.md, "Priors"): TARFlow's standard Gaussian, or FARMER's AR Transformer
 // with GMM heads over the informative channels and one shared GMM for the redundant ones.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig, FarmerPrior } from './config';

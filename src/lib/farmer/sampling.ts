@@ -1,8 +1,9 @@
-// Sampling (spec §5): informative tokens one by one through the AR prior with a KV cache, then
-// N i.i.d. redundant vectors from G_R, then the AF inverse. Every sample draws from its own
-// seeded stream (sample b of a call: seed + b), so a seed gives the same samples on every backend
-// up to float rounding, and at every batch width. On webgpu the unguided draws run in a kernel
-// from the numbers those streams give (sampling-gpu.ts); guidance draws on the CPU.
+// Sampling (docs/model.md, "Sampling"): informative tokens one by one through the AR prior with a
+// KV cache, then N i.i.d. redundant vectors from G_R, then the AF inverse. Every sample draws from
+// its own seeded stream (sample i of a run: Rng(mixSeed(seed, i))), so a seed gives the same
+// samples on every backend up to float rounding, and at every batch width. On webgpu the unguided
+// draws run in a kernel from the numbers those streams give (sampling-gpu.ts); guidance draws on
+// the CPU.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerModel } from './model';
 import { decodeLatents, nllPerDim } from './model';
@@ -11,6 +12,7 @@ import { gmmFromRow, sampleGmm } from './gmm';
 import { naiveCfg, resamplingCfg, TABLE6_PRESET, type ResamplingParams } from './guidance';
 import { checkLabels, nullLabels } from './labels';
 import { Rng } from '../util/random';
+import { mixSeed } from '../util/seeds';
 import { throwIfAborted } from '../util/abort';
 import { fusedAvailable } from '../tf/webgpu/program';
 import { drawLatentsGpu } from './sampling-gpu';
@@ -19,8 +21,10 @@ export type CfgMethod = 'naive' | 'resampling';
 
 export interface SampleOptions {
   n: number;
-  /** sample b draws from the stream seeded seed + b: a run split into chunks, each given seed + its first index, draws what one call would */
+  /** the run's seed: sample i of the run draws from Rng(mixSeed(seed, i)) (util/seeds.ts) */
   seed: number;
+  /** the run's index of this call's first sample (batches of a run pass their start), default 0 */
+  first?: number;
   /** per-sample labels; default the null label */
   labels?: Int32Array | null;
   /** mixture temperature T (softmax(logits / T)), default 1 */
@@ -52,15 +56,15 @@ export interface SampleResult {
   cfgFallbacks: number;
 }
 
-/** One stream per sample: sample b of a call with `seed` draws from Rng(seed + b). */
-export function sampleStreams(seed: number, n: number): Rng[] {
-  return Array.from({ length: n }, (_, b) => new Rng(seed + b));
+/** One stream per sample: samples first … first + n − 1 of a run seeded `seed`. */
+export function sampleStreams(seed: number, first: number, n: number): Rng[] {
+  return Array.from({ length: n }, (_, b) => new Rng(mixSeed(seed, first + b)));
 }
 
 /** Z [n, N, d] from the prior: on the GPU when it can (unguided, webgpu), else drawn on the CPU. */
 async function drawLatents(model: FarmerModel, o: SampleOptions): Promise<{ z: tf.Tensor3D; cfgFallbacks: number }> {
   const { tokens: N, tokenDim: d } = model.dims;
-  const streams = sampleStreams(o.seed, o.n);
+  const streams = sampleStreams(o.seed, o.first ?? 0, o.n);
   const guided = o.cfg !== undefined && o.cfg.w !== 0;
   if (fusedAvailable() && model.config.prior.kind === 'farmer' && !guided) {
     const labels = o.labels ?? nullLabels(o.n);
@@ -171,7 +175,7 @@ export function tweedieDenoise(model: FarmerModel, x: tf.Tensor4D, labels: Int32
   });
 }
 
-/** Samples n images (spec §5). */
+/** Samples n images: latents from the prior, then the flow's inverse, then the Tweedie step when asked. */
 export async function sample(model: FarmerModel, o: SampleOptions): Promise<SampleResult> {
   const { z, cfgFallbacks } = await drawLatents(model, o);
   const { tokens: N } = model.dims;

@@ -1,4 +1,4 @@
-// A model card (spec §7) as a few lines for people: how it was trained, from what, and what it
+// A model card (docs/model.md, "Checkpoint file") as a few lines for people: how it was trained, from what, and what it
 // measured, with every sample metric naming its feature network and sample count.
 import type { Card } from './checkpoint';
 

@@ -1,4 +1,4 @@
-// The checkpoint file of spec §7: a safetensors file with the config and model card in its metadata.
+// The checkpoint file (docs/model.md, "Checkpoint file"): a safetensors file with the config and model card in its metadata.
 // Every malformed or mismatched file is refused with one CheckpointError naming the problem.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, parseConfig, type FarmerConfig } from '../farmer/config';
@@ -11,7 +11,7 @@ import { encodeF16 } from './float16';
 export const checkpointFormat = 'farmer-workbench';
 export const checkpointVersion = '1';
 
-/** The model card stored with the weights (spec §7); any other keys are kept as they are. */
+/** The model card stored with the weights; any other keys are kept as they are. */
 export interface Card {
   /** dataset the model was trained on, as `--dataset` names it */
   dataset: string;

@@ -1,4 +1,4 @@
-// The model zoo index (static/models/index.json) and the resolution of a `<model>` argument (spec §8).
+// The model zoo index (static/models/index.json) and the resolution of a `<model>` argument (README, "Command line").
 // Browser-safe; Node file reading lives in src/node/files.ts.
 
 /** One pretrained model. */
@@ -36,14 +36,18 @@ export class ZooError extends Error {
 export type ModelRef = { kind: 'file'; path: string } | { kind: 'zoo'; entry: ZooEntry };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const ENTRY_KEYS = ['name', 'file', 'title', 'description', 'dataset', 'bytes', 'sha256', 'metrics', 'summary'];
 
 /** Checks an index file's contents and returns a normalised copy; throws ZooError naming the bad field. */
 export function parseZooIndex(raw: unknown): ZooIndex {
   if (!isObject(raw) || !Array.isArray(raw.models)) throw new ZooError('model index: expected { "models": [...] }');
+  for (const key of Object.keys(raw)) if (key !== 'models') throw new ZooError(`model index: unknown key "${key}" (known: models)`);
   const names = new Set<string>();
   const models = raw.models.map((m, i): ZooEntry => {
     const where = `model index: models[${i}]`;
     if (!isObject(m)) throw new ZooError(`${where} is not an object`);
+    for (const key of Object.keys(m))
+      if (!ENTRY_KEYS.includes(key)) throw new ZooError(`${where}: unknown key "${key}" (known: ${ENTRY_KEYS.join(', ')})`);
     const str = (key: string): string => {
       if (typeof m[key] !== 'string' || m[key] === '') throw new ZooError(`${where}.${key} must be a non-empty string`);
       return m[key] as string;

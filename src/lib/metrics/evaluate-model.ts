@@ -6,10 +6,11 @@ import { chooseWidth } from '../tf/batch-width';
 import { forwardFootprint, samplingFootprint } from '../farmer/footprint';
 import type { FarmerModel } from '../farmer/model';
 import { analyzeForward, bitsPerDim, disposeAnalysis } from '../farmer/model';
-import { sample, type CfgMethod } from '../farmer/sampling';
+import type { CfgMethod } from '../farmer/sampling';
+import { keepFinite, sampleBatches, sampleSteps } from '../farmer/sample-batches';
 import { cyclingLabels } from '../farmer/labels';
 import type { Dequantization } from '../farmer/config';
-import { dequantizeUniform, modelToPixels } from '../data/dequantize';
+import { dequantizeUniform } from '../data/dequantize';
 import { Rng } from '../util/random';
 import { throwIfAborted } from '../util/abort';
 import type { FeatureNet } from './features';
@@ -53,7 +54,7 @@ export interface EvalOptions {
   n: number;
   /** test images for BPD when it should differ from n (the full split costs little next to sampling); default n */
   nBpd?: number;
-  /** dequantization noise (Rng(seed) over the n images in order) and sampling (seed + chunk start) */
+  /** dequantization noise (Rng(seed) over the n images in order) and sampling (sampleBatches: sample i from Rng(mixSeed(seed, i)), at any batch size) */
   seed?: number;
   /** images per forward pass / sampling call / feature batch; default: batch-width.ts chooseWidth (64, 250 for features, wider on webgpu) */
   batch?: number;
@@ -176,44 +177,26 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
   const cycling = C > 0 && sampling.labels !== 'null';
   if (w !== null && C === 0) throw new Error('classifier-free guidance needs a class-conditional model (num_classes > 0)');
   if (w !== null && !cycling) throw new Error('classifier-free guidance needs class labels, not the null label');
-  const size = model.dims.pixels;
-  const kept = new Uint8Array(n * size);
-  const keptLabels = cycling ? new Int32Array(n) : null;
-  const bad: number[] = [];
-  let finite = 0, fallbacks = 0;
+  const steps = sampleSteps(model);
   const t0 = performance.now();
-  for (let start = 0; start < n; start += batch) {
-    throwIfAborted(o.signal, 'evaluation cancelled');
-    const count = Math.min(batch, n - start);
-    const r = await sample(model, {
-      n: count,
-      seed: seed + start, // as `farmer sample`: the chunk starting at sample i uses seed + i
-      labels: cycling ? cyclingLabels(count, C, start) : null,
-      T, s, TRed, sRed,
-      cfg: w === null ? undefined : { method, w },
-      denoiseSigma: sampling.denoiseSigma,
-      signal: o.signal,
-    });
-    const px = modelToPixels((await r.images.data()) as Float32Array, model.config.dequantization);
-    r.images.dispose();
-    r.z.dispose();
-    fallbacks += r.cfgFallbacks;
-    r.finite.forEach((ok, i) => {
-      if (!ok) return void bad.push(start + i);
-      kept.set(px.subarray(i * size, (i + 1) * size), finite * size);
-      if (keptLabels) keptLabels[finite] = (start + i) % C;
-      finite++;
-    });
-    o.onProgress?.('sample', start + count, n);
-  }
+  const drawn = await sampleBatches(model, {
+    n, batch, seed, T, s, TRed, sRed,
+    labels: cycling ? (start, count) => cyclingLabels(count, C, start) : () => null,
+    cfg: w === null ? undefined : { method, w },
+    denoiseSigma: sampling.denoiseSigma,
+    signal: o.signal,
+    onProgress: (done) => o.onProgress?.('sample', Math.floor(done / steps), n),
+  });
   const seconds = (performance.now() - t0) / 1000;
+  const { pixels, rows } = keepFinite(drawn.pixels, drawn.finite);
+  const bad = drawn.finite.flatMap((ok, i) => (ok ? [] : [i]));
   return {
-    pixels: kept.subarray(0, finite * size),
-    labels: keptLabels?.subarray(0, finite) ?? null,
+    pixels,
+    labels: cycling ? Int32Array.from(rows, (i) => i % C) : null,
     report: {
-      n, finite, non_finite: bad.length, non_finite_indices: bad, seconds, images_per_s: n / seconds,
+      n, finite: rows.length, non_finite: bad.length, non_finite_indices: bad, seconds, images_per_s: n / seconds,
       labels: cycling ? `cycling 0..${C - 1}` : 'null',
-      T, s, T_red: TRed, s_red: sRed, cfg: w, cfg_method: w === null ? null : method, cfg_fallbacks: fallbacks,
+      T, s, T_red: TRed, s_red: sRed, cfg: w, cfg_method: w === null ? null : method, cfg_fallbacks: drawn.cfgFallbacks,
       denoise_sigma: sampling.denoiseSigma ?? null,
     },
   };

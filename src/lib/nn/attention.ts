@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { linearNamed, linearSplit } from './layers';
 import type { Params } from './params';
 
-/** The masking constant: large and finite, never −∞ (spec §3). */
+/** The masking constant: large and finite, never −∞ (docs/model.md, "Transformer layers"). */
 export const MASK_VALUE = -1e9;
 
 export interface AttentionOptions {

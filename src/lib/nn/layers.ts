@@ -18,7 +18,7 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Te
   });
 }
 
-/** The spec's `{name}.weight` / `{name}.bias` Linear. */
+/** The checkpoint's `{name}.weight` / `{name}.bias` Linear. */
 export function linearNamed(params: Params, name: string, x: tf.Tensor): tf.Tensor {
   return linear(x, param(params, `${name}.weight`), params.get(`${name}.bias`));
 }

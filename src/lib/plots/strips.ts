@@ -1,7 +1,7 @@
 // Rows of image strips (one PNG per row, the same samples in the columns) with a label per row and
 // per column: the sample grids of the guidance and distillation notebooks.
-import type { PngImage } from '../experiments/pixels';
-import { el, SVG_NS } from './svg';
+import type { PngImage } from './pixels';
+import { el, pixelImage, svgRoot } from './svg';
 
 export interface Strip {
   label: string;
@@ -27,14 +27,14 @@ export function labelledStrips(doc: Document, o: StripsOptions): SVGSVGElement {
   const s = o.scale ?? Math.max(2, Math.round(56 / W));
   const top = 22, rowH = (H + 2) * s + 6;
   const width = o.left + Math.max((o.columns.length * (W + 1) + 1) * s, 320) + 8, height = top + o.rows.length * rowH + 20;
-  const svg = el(doc, 'svg', { xmlns: SVG_NS, width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'font-family': 'system-ui, sans-serif', 'font-size': 11 });
+  const svg = svgRoot(doc, width, height, { role: 'img' });
   svg.append(el(doc, 'title', {}, o.title));
   o.columns.forEach((label, c) => svg.append(el(doc, 'text', { x: o.left + s + (c * (W + 1) + W / 2) * s, y: top - 6, 'text-anchor': 'middle', 'fill-opacity': 0.8 }, label)));
   for (const [i, row] of o.rows.entries()) {
     const y = top + i * rowH, mid = y + (H * s) / 2 + 4;
     svg.append(el(doc, 'text', { x: o.left - 8, y: mid, 'text-anchor': 'end' }, row.label));
     if (row.picture)
-      svg.append(el(doc, 'image', { href: row.picture.href, x: o.left, y, width: row.picture.width * s, height: row.picture.height * s, preserveAspectRatio: 'none', style: 'image-rendering: pixelated' }));
+      svg.append(pixelImage(doc, row.picture.href, o.left, y, row.picture.width * s, row.picture.height * s));
     else svg.append(el(doc, 'text', { x: o.left, y: mid, 'fill-opacity': 0.6 }, row.missing ?? ''));
   }
   svg.append(el(doc, 'text', { x: o.left, y: height - 5, 'fill-opacity': 0.7 }, o.footnote));

@@ -3,7 +3,7 @@
 // windows, old browsers, Node) every lookup misses and nothing fails.
 
 /** Bump when an experiment's numbers or result shape change, so older cached results are not shown. */
-export const CODE_VERSION = 2;
+export const CODE_VERSION = 3;
 
 export interface CacheKeyParts {
   /** SHA-256 of the model file (LoadedModel.hash) */

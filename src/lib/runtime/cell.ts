@@ -10,7 +10,8 @@ export interface Progress {
   label?: string;
 }
 
-export interface CellState<R = unknown> {
+/** `R`: a result as shown (value and parameters); `Q`: a partial result of the run in progress. */
+export interface CellState<R = unknown, Q = unknown> {
   status: CellStatus;
   /** the current run's number; starts at 0, +1 for every queued run, cancel and reset */
   version: number;
@@ -31,12 +32,12 @@ export interface CellState<R = unknown> {
   /** the last result (kept, dimmed, while a newer run is queued, running, failed or cancelled) */
   result: R | null;
   /** the newest partial result of the current run */
-  partial: unknown;
+  partial: Q | null;
   /** `result` was read from the cache rather than computed */
   cached: boolean;
 }
 
-export type CellAction<R = unknown> =
+export type CellAction<R = unknown, Q = unknown> =
   /** the page's parameters changed (or were first known) */
   | { type: 'params'; key: string }
   /** a new run is requested; it becomes the current version */
@@ -44,7 +45,7 @@ export type CellAction<R = unknown> =
   /** the current run starts computing */
   | { type: 'start'; version: number; at: number }
   | { type: 'progress'; version: number; done: number; total: number; label?: string }
-  | { type: 'partial'; version: number; value: unknown }
+  | { type: 'partial'; version: number; value: Q }
   /** run `version` finished; `key` names the parameters it used */
   | { type: 'done'; version: number; result: R; key: string; at: number }
   /** a result for `key` read from the cache; ignored while a run is in flight or the parameters moved on */
@@ -55,7 +56,7 @@ export type CellAction<R = unknown> =
   /** forgets the result (another model was loaded) */
   | { type: 'reset' };
 
-export function initialCellState<R = unknown>(): CellState<R> {
+export function initialCellState<R = unknown, Q = unknown>(): CellState<R, Q> {
   return {
     status: 'idle', version: 0, paramsKey: null, resultKey: null, progress: null, queuedAt: null, startedAt: null,
     elapsedMs: null, error: null, result: null, partial: null, cached: false,
@@ -63,16 +64,16 @@ export function initialCellState<R = unknown>(): CellState<R> {
 }
 
 /** A run is queued or running. */
-export function inFlight(s: CellState): boolean {
+export function inFlight(s: CellState<unknown, unknown>): boolean {
   return s.status === 'queued' || s.status === 'running';
 }
 
 /** What a settled cell shows: its result is for the current parameters, or not. */
-function settled<R>(s: CellState<R>): CellStatus {
+function settled<R, Q>(s: CellState<R, Q>): CellStatus {
   return s.resultKey !== null && s.resultKey === s.paramsKey ? 'done' : 'stale';
 }
 
-export function cellReducer<R>(s: CellState<R>, a: CellAction<R>): CellState<R> {
+export function cellReducer<R, Q>(s: CellState<R, Q>, a: CellAction<R, Q>): CellState<R, Q> {
   switch (a.type) {
     case 'params': {
       if (a.key === s.paramsKey) return s;
@@ -104,18 +105,18 @@ export function cellReducer<R>(s: CellState<R>, a: CellAction<R>): CellState<R> 
       if (!inFlight(s)) return s;
       return { ...s, status: 'cancelled', version: s.version + 1, partial: null, progress: null };
     case 'reset':
-      return { ...initialCellState<R>(), version: s.version + 1 };
+      return { ...initialCellState<R, Q>(), version: s.version + 1 };
   }
 }
 
 /** Time the current run has computed (running) or the last run took, ms; null if none. */
-export function elapsedMs(s: CellState, now: number): number | null {
+export function elapsedMs(s: CellState<unknown, unknown>, now: number): number | null {
   if (s.status === 'running' && s.startedAt !== null) return Math.max(0, now - s.startedAt);
   return s.status === 'queued' ? null : s.elapsedMs;
 }
 
 /** Estimated time left, ms, from the elapsed time and the progress so far; null when unknown. */
-export function etaMs(s: CellState, now: number): number | null {
+export function etaMs(s: CellState<unknown, unknown>, now: number): number | null {
   const p = s.progress;
   const elapsed = elapsedMs(s, now);
   if (s.status !== 'running' || !p || elapsed === null || p.done <= 0 || p.total <= 0 || p.done >= p.total) return null;

@@ -3,14 +3,27 @@
 // exactly one `result` or `error` event carrying that id, and may emit `progress` and `partial`
 // events before.
 // To add a compute request: add an entry to `RequestMap` and a handler in worker-handlers.ts.
-import { isExperimentId, type ExperimentId, type ImageInput } from '../experiments/types';
+import { isExperimentId, type ExperimentId } from '../experiments/catalog';
+import type { ParamValue } from '../experiments/params';
+import type { ImageInput, Params as ExperimentParams } from '../experiments/types';
 import type { FarmerConfig } from '../farmer/config';
 import type { BackendAttempt, BackendName, BackendReport } from '../tf/backend';
 
 // The backend report is src/lib/tf/backend.ts's own type (a type-only import: no tfjs here).
 export type { BackendAttempt, BackendName, BackendReport };
-export type { ExperimentId, ImageInput };
+export type { ExperimentId, ExperimentParams, ImageInput, ParamValue };
 export type BackendPreference = BackendName | 'auto';
+
+/** Where the worker runs, as far as speed goes. */
+export interface WorkerEnvironment {
+  /** the page is cross-origin isolated (COOP/COEP headers): SharedArrayBuffer, so WebAssembly threads */
+  crossOriginIsolated: boolean;
+  /** threads the WebAssembly backend runs on; null while it is not the active backend */
+  wasmThreads: number | null;
+}
+
+/** What `init` answers: the backend selection and the environment. */
+export type WorkerReport = BackendReport & { environment: WorkerEnvironment };
 
 /** The order `auto` tries backends in (the same as backend.ts's BACKEND_ORDER). */
 export const backendNames = ['webgpu', 'webgl', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
@@ -44,13 +57,10 @@ export interface LoadedModel {
   hash: string;
 }
 
-/** A parameter value: what fits in a URL, a cache key and a CLI flag. */
-export type ParamValue = number | string | boolean;
-
-/** What `runExperiment` sends: raw parameters, checked by the experiment's parseParams in the worker. */
+/** What `runExperiment` sends: parameters, resolved again by the worker (src/lib/experiments/resolve.ts). */
 export interface ExperimentRequest {
   experiment: ExperimentId;
-  /** raw parameters (missing ones take the experiment's defaults for the loaded model) */
+  /** parameters, parsed or as text (missing ones take the experiment's defaults for the loaded model) */
   params: Record<string, ParamValue>;
   /** seeds every random draw; set as the `seed` parameter of experiments that have one */
   seed?: number;
@@ -60,8 +70,8 @@ export interface ExperimentRequest {
 
 /** What a finished `runExperiment` answers. */
 export interface ExperimentOutcome {
-  /** the parameters the run used, after parseParams (every field present) */
-  params: Record<string, ParamValue>;
+  /** the parameters the run used, parsed (every field present) */
+  params: ExperimentParams;
   /** the experiment's result R (structured-cloned; typed arrays allowed) */
   result: unknown;
   /** compute time in the worker, ms (inputs included) */
@@ -72,7 +82,7 @@ export type ModelSource = { name: string } | { bytes: ArrayBuffer; name?: string
 
 /** Request type → its parameters and the value of its `result` event. */
 export interface RequestMap {
-  init: { params: { backend: BackendPreference }; result: BackendReport };
+  init: { params: { backend: BackendPreference }; result: WorkerReport };
   listModels: { params: { indexUrl?: string }; result: ZooListing };
   loadModel: { params: ModelSource; result: LoadedModel };
   runExperiment: { params: ExperimentRequest; result: ExperimentOutcome };
@@ -95,7 +105,7 @@ export type ErrorCode = 'cancelled' | 'not-found' | 'malformed' | 'bad-request' 
 export type ResultEvent = { [K in RequestType]: { type: 'result'; runId: number; request: K; value: Result<K> } }[RequestType];
 
 export type WorkerEvent =
-  | { type: 'ready'; report: BackendReport }
+  | { type: 'ready'; report: WorkerReport }
   | { type: 'progress'; runId: number; done: number; total: number; label?: string }
   /** a partial result of a running experiment (e.g. a grid filling cell by cell) */
   | { type: 'partial'; runId: number; value: unknown }
@@ -156,7 +166,8 @@ function checkExperimentRequest(m: Record<string, unknown>, bad: (why: string) =
   const params = m.params;
   if (typeof params !== 'object' || params === null || Array.isArray(params)) bad('params must be an object');
   for (const [k, v] of Object.entries(params as object))
-    if (!['number', 'string', 'boolean'].includes(typeof v)) bad(`params.${k} must be a number, string or boolean`);
+    if (!['number', 'string', 'boolean'].includes(typeof v) && !(Array.isArray(v) && v.every((x) => typeof x === 'number')))
+      bad(`params.${k} must be a number, string, boolean or list of numbers`);
   if (m.seed !== undefined && !Number.isSafeInteger(m.seed)) bad('seed must be an integer');
   if (m.image !== undefined) {
     const img = m.image as Partial<ImageInput> | null;

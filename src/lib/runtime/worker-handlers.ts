@@ -1,16 +1,16 @@
 // What the worker does for each request. The TensorFlow.js-facing pieces come in as `deps`, so
 // these handlers run in unit tests with fakes; worker.ts wires the real ones.
 import type { LabelledSet } from '../data/binfile';
-import { datasets, type DatasetName } from '../data/datasets';
-import type { AnyExperiment } from '../experiments/index';
-import type { ExperimentId } from '../experiments/types';
+import type { DatasetName } from '../data/datasets';
+import { datasetOf, gatherInputs, resolveParams } from '../experiments/resolve';
+import type { AnyExperiment, ExperimentId, Params } from '../experiments/types';
 import type { FarmerModel } from '../farmer/model';
 import type { FeatureNet } from '../metrics/features';
 import { sha256Hex } from '../util/hash';
 import { checkTeacherHash, findTeacher, teacherNotFound, teacherOf } from '../io/teacher';
 import type { ZooEntry } from '../io/zoo';
 import { throwIfCancelled, type Handlers } from './host';
-import { RunError, type BackendPreference, type BackendReport, type LoadedModel, type ModelSummary, type ParamValue } from './protocol';
+import { RunError, type BackendPreference, type BackendReport, type LoadedModel, type ModelSummary, type WorkerEnvironment, type WorkerReport } from './protocol';
 
 /** What the page shows of a zoo entry. */
 function summaryOf({ name, title, dataset, description, metrics }: ZooEntry): ModelSummary {
@@ -26,6 +26,8 @@ export interface ModelHandle {
 
 export interface WorkerDeps {
   selectBackend(preferred: BackendPreference): Promise<BackendReport>;
+  /** isolation and WebAssembly threads, read after the backend is selected */
+  environment(): Promise<WorkerEnvironment>;
   fetch: typeof fetch;
   /** the app's root URL; the default index is `${base}models/index.json` */
   base: string;
@@ -33,13 +35,8 @@ export interface WorkerDeps {
   readZooIndex(raw: unknown): ZooEntry[];
   /** parses checkpoint bytes into weights on the active backend */
   loadCheckpoint(bytes: ArrayBuffer, name: string): Promise<ModelHandle>;
-  /** the experiment registry (src/lib/experiments/index.ts) */
-  experiments: {
-    load(id: ExperimentId): Promise<AnyExperiment>;
-    needsFeatureNet(id: ExperimentId): boolean;
-    /** whether `id` compares a distilled student with its teacher (fetched from the zoo) */
-    needsTeacher(id: ExperimentId): boolean;
-  };
+  /** an experiment by id (src/lib/experiments/catalog.ts loadExperiment) */
+  loadExperiment(id: ExperimentId): Promise<AnyExperiment>;
   /** the test split of a dataset, e.g. from `${base}data/<file>.bin`; called once per dataset */
   loadTestSet(dataset: DatasetName): Promise<LabelledSet>;
   /** the dataset's feature network; called once per dataset, only when an experiment needs it */
@@ -125,17 +122,6 @@ export function createHandlers(deps: WorkerDeps): Handlers {
     }
   });
 
-  /** The dataset named by the model's card, when this app has its test split. */
-  function datasetOf(info: ModelHandle['info']): DatasetName {
-    const name = info.card.dataset;
-    if (typeof name !== 'string' || !(name in datasets))
-      throw new RunError(
-        'not-found',
-        `model ${info.name} was trained on ${typeof name === 'string' ? `"${name}"` : 'an unnamed dataset'}; experiments need one of ${Object.keys(datasets).join(', ')}`,
-      );
-    return name as DatasetName;
-  }
-
   async function readIndex(url: string, signal: AbortSignal): Promise<ZooEntry[]> {
     const text = await (await fetchFile(deps, url, 'model index', signal)).text();
     throwIfCancelled(signal);
@@ -189,7 +175,7 @@ export function createHandlers(deps: WorkerDeps): Handlers {
 
   return {
     async init({ backend }, ctx) {
-      const report = await deps.selectBackend(backend);
+      const report: WorkerReport = { ...(await deps.selectBackend(backend)), environment: await deps.environment() };
       ctx.emit({ type: 'ready', report });
       return report;
     },
@@ -230,43 +216,50 @@ export function createHandlers(deps: WorkerDeps): Handlers {
       if (!loaded) throw new RunError('bad-request', 'no model is loaded: load one before running an experiment');
       const slot = loaded;
       slot.users++;
-      let teacherSlot: ModelSlot | null = null;
+      const teachers: ModelSlot[] = [];
       try {
         const start = performance.now();
         let experiment: AnyExperiment;
         try {
-          experiment = await deps.experiments.load(req.experiment);
+          experiment = await deps.loadExperiment(req.experiment);
         } catch (e) {
           throw new RunError('not-found', messageOf(e));
         }
         throwIfCancelled(signal);
         const { model, info } = slot.handle;
-        const defaults = experiment.defaults(model) as Record<string, ParamValue>;
-        const raw = { ...defaults, ...req.params, ...(req.seed !== undefined && 'seed' in defaults ? { seed: req.seed } : {}) };
-        let params: Record<string, ParamValue>;
+        let params: Params;
         try {
-          params = experiment.parseParams(raw, model);
+          params = resolveParams(experiment, model, req.params, req.seed);
         } catch (e) {
           throw new RunError('bad-request', messageOf(e));
         }
-        const dataset = datasetOf(info);
-        if (deps.experiments.needsTeacher(req.experiment)) {
-          progress(0, 1, 'loading the teacher');
-          teacherSlot = await untilCancelled(fetchTeacher(info, signal), signal);
-          teacherSlot.users++;
+        let dataset: DatasetName;
+        try {
+          dataset = datasetOf(info.card, info.name);
+        } catch (e) {
+          throw new RunError('not-found', messageOf(e));
         }
-        const inputs = {
-          testSet: await untilCancelled(testSet(dataset), signal),
-          featureNet: deps.experiments.needsFeatureNet(req.experiment) ? await untilCancelled(featureNet(dataset), signal) : undefined,
-          teacher: teacherSlot?.handle.model,
-          image: req.image,
-        };
+        const inputs = await gatherInputs(
+          experiment, dataset, info.card,
+          {
+            testSet: (name) => untilCancelled(testSet(name), signal),
+            featureNet: (name) => untilCancelled(featureNet(name), signal),
+            teacher: async () => {
+              progress(0, 1, 'loading the teacher');
+              const t = await untilCancelled(fetchTeacher(info, signal), signal);
+              t.users++;
+              teachers.push(t);
+              return t.handle.model;
+            },
+          },
+          req.image,
+        );
         throwIfCancelled(signal);
         const result = await experiment.run(model, inputs, params, { onProgress: progress, onPartial: partial, signal });
         return { params, result, elapsedMs: performance.now() - start };
       } finally {
         release(slot);
-        if (teacherSlot) release(teacherSlot);
+        for (const t of teachers) release(t);
       }
     },
   };

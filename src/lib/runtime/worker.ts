@@ -2,8 +2,9 @@
 // worker-handlers.ts; this file wires the real backend selection, zoo index, checkpoint loader,
 // experiment registry, test splits (static/data/) and feature networks (static/models/).
 /// <reference lib="webworker" />
+import * as tf from '@tensorflow/tfjs';
 import { fetchTestSet } from '../data/datasets';
-import { loadExperiment, needsFeatureNet, needsTeacher } from '../experiments/index';
+import { loadExperiment } from '../experiments/catalog';
 import { makeModel } from '../farmer/model';
 import { countParams, disposeParams } from '../nn/params';
 import { CheckpointError, loadCheckpoint } from '../io/checkpoint';
@@ -20,6 +21,10 @@ const base = new URL(import.meta.env.BASE_URL, scope.location.origin).href;
 
 const handlers = createHandlers({
   selectBackend: (preferred) => selectBackend(preferred),
+  async environment() {
+    const wasm = tf.getBackend() === 'wasm' ? await import('@tensorflow/tfjs-backend-wasm') : null;
+    return { crossOriginIsolated: scope.crossOriginIsolated === true, wasmThreads: wasm ? wasm.getThreadsCount() : null };
+  },
   fetch: (input, init) => fetch(input, init),
   base,
   readZooIndex: (raw) => parseZooIndex(raw).models,
@@ -34,7 +39,7 @@ const handlers = createHandlers({
     const { config, card, params } = loaded;
     return { info: { name, parameters: countParams(params), config, card }, model: makeModel(config, params), dispose: () => disposeParams(params) };
   },
-  experiments: { load: loadExperiment, needsFeatureNet, needsTeacher },
+  loadExperiment,
   // Colored MNIST is derived here from the MNIST file: a third of the download.
   loadTestSet: (name) => fetchTestSet(name, { baseUrl: `${base}data/`, derive: true }),
   loadFeatureNet: (name) => fetchFeatureNet(name, { baseUrl: `${base}models/` }),

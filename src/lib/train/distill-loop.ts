@@ -1,4 +1,4 @@
-// Training loop of the one-step student (Algorithm 2, spec §6), shared by `farmer distill` and a
+// Training loop of the one-step student (Algorithm 2, docs/model.md "One-step distillation"), shared by `farmer distill` and a
 // browser worker: no Node APIs. Only the student's af.* weights train; the teacher (AF and AR
 // prior) stays fixed. Step t draws its batch, dequantization noise, label dropout, s and ε from
 // Rng(seed, t), so a resumed run continues exactly as the uninterrupted one. The state is a
@@ -8,12 +8,11 @@ import type { FarmerConfig } from '../farmer/config';
 import type { Params } from '../nn/params';
 import type { FarmerModel } from '../farmer/model';
 import { distillationLoss, initStudentParams, studentConfig } from '../farmer/distill';
-import { dropLabels } from '../farmer/labels';
 import { updateEma } from './flat';
 import { curveSummary } from './curve';
-import { dequantizeGaussian, dequantizeUniform, trainingSigma } from '../data/dequantize';
+import { trainingSigma } from '../data/dequantize';
 import { Rng } from '../util/random';
-import { newTrainState, type TrainingData, type TrainOptions, type TrainState } from './loop';
+import { drawBatch, newTrainState, stepRng, type TrainingData, type TrainOptions, type TrainState } from './loop';
 import { learningRate } from './schedule';
 import { trainStep } from './step';
 
@@ -54,29 +53,13 @@ export function newDistillState(teacher: FarmerModel, o: TrainOptions): TrainSta
   return state;
 }
 
-/** The rng of step t: the batch, then s and ε of the loss, all from it. */
-export function stepRng(o: Pick<TrainOptions, 'seed'>, t: number): Rng {
-  return new Rng((o.seed * 1_000_003 + t) >>> 0);
-}
-
 /**
  * Step t's images in model space and labels. Gaussian-dequantized teachers see the noise level at
  * the end of their schedule (the data they were last trained on); labels only matter to a class-conditional AF.
  */
 export function distillBatch(cfg: FarmerConfig, data: TrainingData, batch: number, rng: Rng): { x: Float32Array; labels: Int32Array | null } {
-  const { height, width, channels } = cfg.image;
-  const D = height * width * channels;
-  const pixels = new Uint8Array(batch * D);
-  const labels = new Int32Array(batch);
-  for (let b = 0; b < batch; b++) {
-    const i = rng.int(data.n);
-    pixels.set(data.images.subarray(i * D, (i + 1) * D), b * D);
-    labels[b] = data.labels[i];
-  }
   const dq = cfg.dequantization;
-  const x = dq.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, trainingSigma(dq, 1), rng);
-  const conditional = cfg.af.class_conditional && cfg.num_classes > 0;
-  return { x, labels: conditional ? dropLabels(labels, cfg.label_dropout, rng) : null };
+  return drawBatch(cfg, data, batch, rng, dq.kind === 'gaussian' ? trainingSigma(dq, 1) : 0, cfg.af.class_conditional && cfg.num_classes > 0);
 }
 
 /** One Algorithm 2 step with AdamW (and EMA when o.ema > 0); returns its log line. */

@@ -74,21 +74,35 @@ export function disposeTrainState(s: TrainState): void {
   if (s.ema) for (const t of s.ema.values()) t.dispose();
 }
 
-/** The batch of step t: indices, model-space inputs and (dropped-out) labels. */
-export function batchAt(cfg: FarmerConfig, data: TrainingData, o: TrainOptions, t: number): { x: Float32Array; labels: Int32Array | null } {
-  const rng = new Rng((o.seed * 1_000_003 + t) >>> 0);
+/** The generator of step t: everything random in the step comes from it, so a resumed run repeats the uninterrupted one. */
+export function stepRng(o: Pick<TrainOptions, 'seed'>, t: number): Rng {
+  return new Rng((o.seed * 1_000_003 + t) >>> 0);
+}
+
+/**
+ * `batch` training images drawn with replacement, in model space (gaussian dequantization at
+ * noise level `sigma`), and their labels after label dropout (null when `withLabels` is false),
+ * all from `rng` in that order.
+ */
+export function drawBatch(cfg: FarmerConfig, data: TrainingData, batch: number, rng: Rng, sigma: number, withLabels: boolean): { x: Float32Array; labels: Int32Array | null } {
   const { height, width, channels } = cfg.image;
   const D = height * width * channels;
-  const pixels = new Uint8Array(o.batch * D);
-  const labels = new Int32Array(o.batch);
-  for (let b = 0; b < o.batch; b++) {
+  const pixels = new Uint8Array(batch * D);
+  const labels = new Int32Array(batch);
+  for (let b = 0; b < batch; b++) {
     const i = rng.int(data.n);
     pixels.set(data.images.subarray(i * D, (i + 1) * D), b * D);
     labels[b] = data.labels[i];
   }
+  const x = cfg.dequantization.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, sigma, rng);
+  return { x, labels: withLabels ? dropLabels(labels, cfg.label_dropout, rng) : null };
+}
+
+/** The batch of step t: model-space inputs at the schedule's noise level and (dropped-out) labels. */
+export function batchAt(cfg: FarmerConfig, data: TrainingData, o: TrainOptions, t: number): { x: Float32Array; labels: Int32Array | null } {
   const dq = cfg.dequantization;
-  const x = dq.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, trainingSigma(dq, t / o.steps), rng);
-  return { x, labels: cfg.num_classes > 0 ? dropLabels(labels, cfg.label_dropout, rng) : null };
+  const sigma = dq.kind === 'gaussian' ? trainingSigma(dq, t / o.steps) : 0;
+  return drawBatch(cfg, data, o.batch, stepRng(o, t), sigma, cfg.num_classes > 0);
 }
 
 /**

@@ -1,8 +1,6 @@
-// What the logdet page shows beside the cell's figures: which image a click picked, that image's
-// numbers, and the rule and correlations in sentences. Plain functions of the result.
-import type { ImagePoint, LogdetResult, Source, SourceResult } from '../../lib/experiments/logdet';
-import { galleryOrder } from '../../lib/experiments/logdet';
-import type { HeatmapChoice } from '../../lib/experiments/logdet';
+// What the logdet page shows beside the cell's figures: which image a click picked and that
+// image's numbers. Plain functions of the result.
+import { galleryOrder, type HeatmapChoice, type ImagePoint, type LogdetResult, type Source, type SourceResult } from '../../lib/experiments/logdet/result';
 
 /** An image of the result: its source and its index there (row of that source's pixels). */
 export interface Selection {
@@ -59,22 +57,4 @@ export function validSelection(r: LogdetResult, s: Selection | null): Selection 
 /** The heatmap for a selection: that image or its source's mean, one block or the total. */
 export function heatmapChoice(r: LogdetResult, s: Selection, view: 'image' | 'mean', block: 'total' | number): HeatmapChoice {
   return { source: s.source, image: view === 'mean' ? 'mean' : pointPosition(r, s), block };
-}
-
-const f1 = (v: number) => v.toFixed(1);
-
-/** One sentence per source: the fitted rule's numbers and how many images it flags. */
-export function ruleSentence(src: SourceResult): string {
-  const what = src.source === 'test' ? 'test images' : 'samples';
-  const left = src.nonFinite.length > 0 ? ` ${src.nonFinite.length} of ${src.requested} ${what} had NaN or Inf pixels or logdet and are left out of everything.` : '';
-  const r = src.rule;
-  if (!r) return `No finite ${what} to fit the rule to.${left}`;
-  const flagged = src.points.filter((q) => q.outlier);
-  const high = flagged.filter((q) => q.z > 0).length;
-  const range = r.scale > 0 ? `outliers lie outside [${f1(r.lower)}, ${f1(r.upper)}] nats` : 'all logdets are equal, so nothing is an outlier';
-  return (
-    `${what[0].toUpperCase()}${what.slice(1)}: median ${f1(r.median)} nats, MAD ${r.mad.toFixed(2)}` +
-    `${r.scaleKind === 'mean-ad' ? ' (0, so the mean absolute deviation sets the scale)' : ''}; ${range}: ` +
-    `${flagged.length} of ${src.points.length} flagged (${high} high, ${flagged.length - high} low).${left}`
-  );
 }

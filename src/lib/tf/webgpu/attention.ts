@@ -1,6 +1,6 @@
-// Multi-head attention over a packed projection qkv [B, T, 3W] (rows [Q | K | V], heads contiguous,
-// spec §3) in one dispatch: a thread per (image, head, query) runs the softmax online over the keys
-// it may see, so the [T, T] logits never exist: o_i = Σ_j softmax_j(s·q_i·k_j) v_j, s = 1/(√hd·temp).
+// Multi-head attention over a packed projection qkv [B, T, 3W] (rows [Q | K | V], heads
+// contiguous: docs/model.md, "Transformer layers") in one dispatch: a thread per (image, head,
+// query) runs the softmax online over the keys it may see, so the [T, T] logits never exist: o_i = Σ_j softmax_j(s·q_i·k_j) v_j, s = 1/(√hd·temp).
 // Gradient in two more: per query L_i = log Σ_j e^{s q·k} and D_i = do_i·o_i, then per position t
 // dq_t = s·Σ_j P_tj (do_t·v_j − D_t) k_j,  dk_t = s·Σ_i P_it (do_i·v_t − D_i) q_i,  dv_t = Σ_i P_it do_i.
 import * as tf from '@tensorflow/tfjs';

@@ -1,5 +1,5 @@
-// The GMM draw of a token on the GPU (spec §5, supplementary §7), from a head output laid out
-// [logits K | means K·d | raw K·d] and noise drawn on the CPU by the seeded generator (one uniform
+// The GMM draw of a token on the GPU (docs/model.md, "Sampling"; supplementary §7), from a head
+// output laid out [logits K | means K·d | raw K·d] and noise drawn on the CPU by the seeded generator (one uniform
 // for the component, d normals), so the result is the CPU sampler's for the same numbers:
 // k = the first component whose cumulative softmax(logits/T) weight exceeds u; z = μ_k + s·σ_k ⊙ ε,
 // σ = max(square_plus(raw), 1e-6). And the assembly of Z from the informative tokens (in AR order)
