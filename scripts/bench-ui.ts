@@ -27,6 +27,8 @@ interface Row {
   longestMs: number;
   /** Σ (duration − 50 ms): the time input waited */
   blockingMs: number;
+  /** the longest slice of figure drawing (the drawer's performance.measure entries), ms */
+  figureSliceMs: number;
 }
 
 const app = await startApp();
@@ -46,12 +48,14 @@ try {
       await waitForCell(page, id, 'done', { timeout: 600_000 });
       const seconds = ((await pageTime(page)) - since) / 1000;
       const tasks = await longTasks(page, { since, over: 0 });
+      const slices = await page.evaluate((t0) => performance.getEntriesByType('measure').filter((m) => m.name.startsWith('figures ') && m.startTime >= t0).map((m) => m.duration), since);
       rows.push({
         notebook: id, model, seconds,
         tasks: tasks.length,
         over200: tasks.filter((t) => t.duration > 200).length,
         longestMs: Math.max(0, ...tasks.map((t) => t.duration)),
         blockingMs: tasks.reduce((a, t) => a + t.duration - 50, 0),
+        figureSliceMs: Math.round(Math.max(0, ...slices)),
       });
     } finally {
       await page.close();
@@ -64,9 +68,9 @@ try {
 if (args.json) console.log(JSON.stringify({ backend: args.backend, rows }));
 else {
   console.log(`Main-thread long tasks from Run to drawn figures (${args.backend}; tasks ≥ 50 ms, blocking = Σ(duration − 50 ms))`);
-  console.log('notebook      model                   run s  tasks  >200ms  longest ms  blocking ms');
+  console.log('notebook      model                   run s  tasks  >200ms  longest ms  blocking ms  longest figure slice ms');
   for (const r of rows)
     console.log(
-      `${r.notebook.padEnd(13)} ${r.model.padEnd(22)} ${r.seconds.toFixed(1).padStart(6)} ${String(r.tasks).padStart(6)} ${String(r.over200).padStart(7)} ${String(r.longestMs).padStart(11)} ${String(r.blockingMs).padStart(12)}`,
+      `${r.notebook.padEnd(13)} ${r.model.padEnd(22)} ${r.seconds.toFixed(1).padStart(6)} ${String(r.tasks).padStart(6)} ${String(r.over200).padStart(7)} ${String(r.longestMs).padStart(11)} ${String(r.blockingMs).padStart(12)} ${String(r.figureSliceMs).padStart(24)}`,
     );
 }

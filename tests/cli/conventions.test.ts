@@ -33,9 +33,9 @@ describe('farmer, as command lines behave', () => {
     expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 
-  it('every command prints its own usage for -h and --help, on stdout, exit 0, whatever else is given', async () => {
+  it('every command prints its own usage for -h and --help, on stdout, exit 0, whatever else is given', { timeout: 600_000 }, async () => {
     const asks = commands.map((c, i) => (i % 2 ? [c, '-h'] : [c, '--n', '--help']));
-    const results = await inBatches(asks, 6, (args) => farmer(...args));
+    const results = await inBatches(asks, 4, (args) => runFarmer(args, { timeoutMs: 180_000 }));
     results.forEach((r, i) => {
       const [command] = asks[i];
       expect(r.code, asks[i].join(' ')).toBe(0);
@@ -77,8 +77,8 @@ describe('farmer, as command lines behave', () => {
     expect(failure.stderr).toBe(`farmer info: model file not found: ${join(dir, 'missing.safetensors')}\n`);
   });
 
-  it('bench --json prints one line of JSON', async () => {
-    const r = await runFarmer(['bench', '--engine-only', '--reps', '1', '--batch', '1', '--json'], { timeoutMs: 120_000 });
+  it('bench --json prints one line of JSON', { timeout: 600_000 }, async () => {
+    const r = await runFarmer(['bench', '--engine-only', '--reps', '1', '--batch', '1', '--json'], { timeoutMs: 300_000 });
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(1);

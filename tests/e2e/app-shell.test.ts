@@ -32,7 +32,7 @@ async function backendTable(page: Page): Promise<Record<string, [string, string]
 async function expectZooShown(page: Page): Promise<void> {
   if (zoo.models.length === 0) {
     await expect.poll(() => page.getByTestId('zoo-empty').innerText()).toContain('No models in the zoo yet');
-    expect(await page.getByTestId('zoo-empty').innerText()).toContain('npx farmer train');
+    expect(await page.getByTestId('zoo-empty').innerText()).toContain('npx --no -- farmer train');
   } else {
     const list = page.getByTestId('zoo-list');
     await list.waitFor();
@@ -43,7 +43,7 @@ async function expectZooShown(page: Page): Promise<void> {
   }
 }
 
-/** A small valid checkpoint (spec §7) with seeded random weights, and its parameter count. */
+/** A small valid checkpoint (docs/model.md, "Checkpoint file") with seeded random weights, and its parameter count. */
 function tinyCheckpoint(): { bytes: Buffer; parameters: number } {
   const config = parseConfig({
     image: { height: 4, width: 4, channels: 1 },

@@ -3,6 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { JSDOM } from 'jsdom';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL, defaultModel, loadExperiment } from '../../src/lib/experiments/catalog';
 import { notebooks } from '../../src/notebooks/registry';
 import { thumbnails } from '../../src/notebooks/thumbnails';
 
@@ -29,4 +30,14 @@ describe('notebook thumbnails', () => {
       expect(doc.documentElement.getAttribute('viewBox')).toMatch(/^0 0 \d+ \d+$/);
       expect(doc.querySelector('script')).toBeNull();
     });
+
+  it("were made from each experiment's current thumbnail plan, on the model its notebook opens with", async () => {
+    for (const n of notebooks) {
+      const plan = (await loadExperiment(n.id)).thumbnail;
+      const made = thumbnails.notebooks[n.id]!;
+      expect({ figure: made.figure, alt: made.alt, seed: made.seed, params: made.params }, n.id).toEqual({ figure: plan.figure, alt: plan.alt, seed: plan.seed, params: plan.params });
+      expect(made.model ?? thumbnails.model, n.id).toBe(defaultModel(n.id));
+    }
+    expect(thumbnails.model).toBe(DEFAULT_MODEL);
+  });
 });

@@ -1,6 +1,7 @@
 // A notebook's view in the URL hash, both ways.
 import { describe, expect, it } from 'vitest';
-import { coerceParam, formatParam, notebookHash, parseNotebookHash, urlWithHash, type NotebookUrlState } from '../../src/lib/runtime/url-state';
+import { formatParam } from '../../src/lib/experiments/params';
+import { notebookHash, parseNotebookHash, urlWithHash, type NotebookUrlState } from '../../src/lib/runtime/url-state';
 import { backendFromSearch, parseRoute } from '../../src/app/router';
 
 describe('notebook URL state', () => {
@@ -38,14 +39,9 @@ describe('notebook URL state', () => {
     expect(parseRoute(parsed.hash, ['separation'])).toEqual({ page: 'notebook', id: 'separation' });
   });
 
-  it('reads URL values as the type of the parameter', () => {
-    expect(coerceParam('0.5', 1)).toBe(0.5);
-    expect(coerceParam('x', 1)).toBeNaN();
-    expect(coerceParam('', 1)).toBeNaN();
-    expect(coerceParam('true', false)).toBe(true);
-    expect(coerceParam('0', true)).toBe(false);
-    expect(coerceParam('1,2', 'all')).toBe('1,2');
+  it('writes parameters as the URL and --param read them back: lists comma-joined', () => {
     expect(formatParam(-0)).toBe('0');
     expect(formatParam(true)).toBe('true');
+    expect(formatParam([0.8, 1, 1.3])).toBe('0.8,1,1.3');
   });
 });

@@ -9,7 +9,7 @@ import { disposeModel, progressBar, setupBackend } from '../common';
 import { loadDataset } from '../../node/datasets';
 import { experimentIds, isExperimentId, loadExperiment } from '../../lib/experiments/catalog';
 import { figureSvg, jsonText, slug } from '../../lib/experiments/export';
-import { ValueError } from '../../lib/util/validate';
+import { SEED_MAX, ValueError } from '../../lib/util/validate';
 import { datasetOf, gatherInputs, resolveParams, type InputSources } from '../../lib/experiments/resolve';
 import type { AnyExperiment, ExperimentContext, ExperimentId, Params } from '../../lib/experiments/types';
 import { makeModel, type FarmerModel } from '../../lib/farmer/model';
@@ -159,8 +159,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
   const model = flags.required('model');
   const outDir = flags.required('out');
-  const seed = flags.int('seed');
-  if (seed !== undefined && seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
+  const seed = flags.int('seed', undefined, { min: 0, max: SEED_MAX });
   const params = flags.list('param');
   const report = await setupBackend(flags);
   flags.finish();

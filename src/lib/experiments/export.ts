@@ -1,9 +1,9 @@
 // Figures and data as files: standalone SVG, JSON, CSV, and a whole notebook as one
 // self-contained HTML report. String work on DOM nodes only: the same in the browser and in
 // Node with jsdom (`farmer reproduce`).
+import { el } from '../plots/svg';
 import type { Figure } from './types';
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
 const XHTML_NS = 'http://www.w3.org/1999/xhtml';
 
 /** The figure's chart: the node itself if it is an SVG, else its largest SVG (not a legend swatch). */
@@ -49,10 +49,8 @@ export function figureSvg(figure: Figure, size?: { width: number; height: number
   if (chart) return { svg: svgFile(chart), ...svgSize(chart as SVGSVGElement) };
   const { width, height } = size ?? htmlFigureSize(figure.node);
   const doc = figure.node.ownerDocument;
-  const svg = doc.createElementNS(SVG_NS, 'svg');
-  for (const [k, v] of Object.entries({ width, height, viewBox: `0 0 ${width} ${height}` })) svg.setAttribute(k, String(v));
-  const fo = doc.createElementNS(SVG_NS, 'foreignObject');
-  for (const [k, v] of Object.entries({ x: 0, y: 0, width, height })) fo.setAttribute(k, String(v));
+  const svg = el(doc, 'svg', { width, height, viewBox: `0 0 ${width} ${height}` });
+  const fo = el(doc, 'foreignObject', { x: 0, y: 0, width, height });
   const body = doc.createElementNS(XHTML_NS, 'div');
   body.setAttribute('style', 'font: 13px system-ui, sans-serif; color: #1d2430; background: #fff;');
   body.append(figure.node.cloneNode(true));

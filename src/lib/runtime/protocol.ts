@@ -30,7 +30,7 @@ export const backendNames = ['webgpu', 'webgl', 'wasm', 'cpu'] as const satisfie
 
 /** A model as the zoo page lists it. */
 export interface ModelSummary {
-  /** id for `loadModel {name}` and `npx farmer <command> <name>` */
+  /** id for `loadModel {name}` and `npx --no -- farmer <command> <name>` */
   name: string;
   title: string;
   dataset: string;

@@ -1,8 +1,6 @@
 // A notebook's view in the URL hash: `#/separation?model=mnist-farmer&seed=3&alpha=0.5`.
 // `?backend=` stays in the query string before the hash (the shell reads it at start-up).
 
-import type { ParamValue } from './protocol';
-
 export interface NotebookUrlState {
   /** the notebook's route id */
   notebook: string;
@@ -43,19 +41,4 @@ export function notebookHash({ notebook, model, seed, params }: NotebookUrlState
 /** The URL to `replaceState` to: the same path and query (`?backend=`…), a new hash. */
 export function urlWithHash(location: { pathname: string; search: string }, hash: string): string {
   return `${location.pathname}${location.search}${hash}`;
-}
-
-/** A parameter as the URL writes it. */
-export function formatParam(v: ParamValue): string {
-  return typeof v === 'number' && Object.is(v, -0) ? '0' : String(v);
-}
-
-/**
- * A URL value read as the type of the parameter's default: numbers (NaN when not one, for the
- * experiment's parseParams to refuse), booleans (`true`/`1`/`false`/`0`), strings as written.
- */
-export function coerceParam(text: string, like: ParamValue): ParamValue {
-  if (typeof like === 'number') return text.trim() === '' ? NaN : Number(text);
-  if (typeof like === 'boolean') return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : (text as never);
-  return text;
 }

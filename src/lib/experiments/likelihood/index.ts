@@ -16,7 +16,7 @@ function toJSON(r: LikelihoodResult, p: LikelihoodParams): unknown {
   return {
     experiment: 'likelihood',
     params: p,
-    dequantization: 'uniform (BPD = (L + ln 128)/ln 2, spec §1)',
+    dequantization: 'uniform (BPD = (L + ln 128)/ln 2; docs/model.md, "Likelihood and loss")',
     labels: p.conditional ? 'test labels: log p(x | y)' : 'null label: log p(x)',
     summary: {
       n: s.n, bpd: s.bpd, ci95: s.ci95,

@@ -5,7 +5,8 @@ import type { HistogramBaseline } from '../../metrics/histogram-baseline';
 
 /**
  * One image's bits per dimension and its parts, all in bits/dim:
- * bpd = log₂128 + priorInformative + priorRedundant + flow (spec §1: BPD = (L + ln 128)/ln 2).
+ * bpd = log₂128 + priorInformative + priorRedundant + flow, since BPD = (L + ln 128)/ln 2
+ * (docs/model.md, "Likelihood and loss").
  */
 export interface ImageBits {
   index: number;

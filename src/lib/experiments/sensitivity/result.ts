@@ -37,7 +37,7 @@ export interface SensitivityCell extends PointMetrics {
   kept: number;
   /** base64 of uint8 [kept, H, W, C] */
   samples: string;
-  /** the kept samples as the figures place them (plots/sensitivity samplePictures); null when none is kept */
+  /** the kept samples as the figures place them (samplePictures); null when none is kept */
   pictures: SamplePictures | null;
 }
 

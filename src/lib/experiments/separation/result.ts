@@ -51,7 +51,7 @@ export interface SeparationResult {
   clean: Uint8Array;
   /** the shown sample's reconstructions, uint8 [depth, mode, α, H, W, C] in the orders above */
   grid: Uint8Array;
-  /** `clean` and `grid` tiled into one PNG (plots/separation gridLayout), encoded in the worker */
+  /** `clean` and `grid` tiled into one PNG (grid.ts gridLayout), encoded in the worker */
   gridImage: PngImage;
   curves: CurvePoint[];
   summary: CurveSummary[];

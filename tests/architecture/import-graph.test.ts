@@ -1,4 +1,5 @@
-// No import cycles in src/. The graph is read with TypeScript's own parser: every static import and
+// No import cycles in src/, and no layer importing one above it (docs/architecture.md, "Layers").
+// The graph is read with TypeScript's own parser: every static import and
 // re-export, and every dynamic import(), of a relative module is an edge; `import type` and
 // `export type` are not (they are erased), but `import { type A }` is (verbatimModuleSyntax keeps
 // the import). Svelte components count through their <script> blocks. The detector is checked on
@@ -41,9 +42,14 @@ function resolveImport(from: string, spec: string): string | null {
   return null;
 }
 
+/** file → the files it imports at run time */
+function importGraph(root: string): Map<string, string[]> {
+  return new Map(files(root).map((f) => [f, runtimeImports(f).flatMap((s) => resolveImport(f, s) ?? [])]));
+}
+
 /** Every cycle's files, one per strongly connected component with more than one file (or a self-import). */
 export function importCycles(root: string): string[][] {
-  const graph = new Map(files(root).map((f) => [f, runtimeImports(f).flatMap((s) => resolveImport(f, s) ?? [])]));
+  const graph = importGraph(root);
   const index = new Map<string, number>(), low = new Map<string, number>(), stack: string[] = [], onStack = new Set<string>();
   const cycles: string[][] = [];
   let counter = 0;
@@ -87,9 +93,26 @@ describe('import graph', () => {
     expect(importCycles(dir).sort()).toEqual([['a.ts', 'b.ts', 'c.ts'], ['f.ts', 'g.ts']]);
   });
 
+  const root = join(import.meta.dirname, '../../src');
+
   it('src/ has no import cycles', () => {
-    const root = join(import.meta.dirname, '../../src');
     expect(files(root).length).toBeGreaterThan(100);
     expect(importCycles(root)).toEqual([]);
+  });
+
+  it('no layer imports one above it: engine < figures < experiments < runtime < notebook pages < app', () => {
+    const engine = ['lib/util', 'lib/nn', 'lib/tf', 'lib/farmer', 'lib/data', 'lib/io', 'lib/metrics', 'lib/train'];
+    const order = [engine, ['lib/plots'], ['lib/experiments'], ['lib/runtime'], ['notebooks'], ['app']];
+    const rank = (file: string) => order.findIndex((dirs) => dirs.some((d) => file.startsWith(`${d}/`)));
+    const upward: string[] = [];
+    for (const [file, imports] of importGraph(root)) {
+      const from = relative(root, file), r = rank(from);
+      if (r < 0) continue; // src/node and src/cli sit outside the page's layers
+      for (const target of imports) {
+        const to = relative(root, target);
+        if (rank(to) > r) upward.push(`${from} → ${to}`);
+      }
+    }
+    expect(upward).toEqual([]);
   });
 });
