@@ -46,6 +46,8 @@ export interface SamplingChecks {
   /** by backend: 8 samples in one call, and in four calls of 2 */
   wide: Record<string, Samples>;
   narrow: Record<string, Samples>;
+  /** by backend: 4 samples with labels of a class-conditional AF with soft clipping (the embedding's extra row, the clipped update) */
+  conditional: Record<string, Samples>;
   /** webgpu: measured and estimated bytes per image */
   footprint: { forward: { measured: number; estimate: number }; sampling: { measured: number; estimate: number } };
 }
@@ -54,13 +56,19 @@ export async function runSamplingChecks(host?: BackendHost): Promise<SamplingChe
   await selectBackend('cpu', { host });
   const reference = tinyModel({ blocks: 3 }, 7);
   const values = new Map([...reference.params].map(([n, t]) => [n, t.dataSync() as Float32Array]));
-  const wide: Record<string, Samples> = {}, narrow: Record<string, Samples> = {};
+  const conditionalModel = tinyModel({ blocks: 2, classConditionalAf: true, softClip: 1.5 }, 8);
+  const conditionalValues = new Map([...conditionalModel.params].map(([n, t]) => [n, t.dataSync() as Float32Array]));
+  const wide: Record<string, Samples> = {}, narrow: Record<string, Samples> = {}, conditional: Record<string, Samples> = {};
   let footprint: SamplingChecks['footprint'] | null = null;
   for (const name of ['webgpu', 'cpu'] as BackendName[]) {
     await selectBackend(name, { host, fallback: false });
     const model = onActive(reference, values);
     wide[name] = await draw(model, 8, 8, 3);
     narrow[name] = await draw(model, 8, 2, 3);
+    const cond = onActive(conditionalModel, conditionalValues);
+    const r = await sample(cond, { n: 4, seed: 5, labels: Int32Array.from([0, 1, 2, -1]) });
+    conditional[name] = { z: [...(await r.z.data())], images: [...(await r.images.data())] };
+    tf.dispose([r.z, r.images, ...cond.params.values()]);
     if (name === 'webgpu') {
       const forward = await peakPerImage(async (B) => {
         const x = randomImages(model.config, B);
@@ -80,9 +88,9 @@ export async function runSamplingChecks(host?: BackendHost): Promise<SamplingChe
     }
     tf.dispose([...model.params.values()]);
   }
-  tf.dispose([...reference.params.values()]);
+  tf.dispose([...reference.params.values(), ...conditionalModel.params.values()]);
   await selectBackend('cpu', { host });
-  return { wide, narrow, footprint: footprint! };
+  return { wide, narrow, conditional, footprint: footprint! };
 }
 
 /** The assertions, for tests/farmer/sampling-gpu.test.ts and tests/browser/sampling.browser.test.ts. */
@@ -95,6 +103,8 @@ export function expectSameSamples(c: SamplingChecks): void {
   expect(Math.max(...c.wide.cpu.z.map(Math.abs))).toBeGreaterThan(0.5);
   expect(maxAbsDiff(c.wide.webgpu.z, c.wide.cpu.z), 'z, webgpu vs cpu').toBeLessThanOrEqual(1e-4);
   expect(maxAbsDiff(c.wide.webgpu.images, c.wide.cpu.images), 'images, webgpu vs cpu').toBeLessThanOrEqual(1e-3);
+  expect(maxAbsDiff(c.conditional.webgpu.images, c.conditional.cpu.images), 'class-conditional AF, soft clip: images').toBeLessThanOrEqual(1e-3);
+  expect(Math.max(...c.conditional.cpu.images.map(Math.abs))).toBeGreaterThan(0.5);
   for (const kind of ['forward', 'sampling'] as const) {
     expect(c.footprint[kind].measured, kind).toBeGreaterThan(0);
     expect(c.footprint[kind].estimate, kind).toBeGreaterThanOrEqual(c.footprint[kind].measured);
