@@ -24,7 +24,7 @@ async function backendReported(page: Page): Promise<string> {
 /** Each backend's row in the table: [status, why]. */
 async function backendTable(page: Page): Promise<Record<string, [string, string]>> {
   const rows: Record<string, [string, string]> = {};
-  for (const row of await page.locator('table.backends tbody tr').all())
+  for (const row of await page.locator('table.backends:not([data-testid=timing-table]) tbody tr').all())
     rows[(await row.getAttribute('data-backend'))!] = [(await row.getAttribute('data-state'))!, (await row.locator('.reason').innerText()).trim()];
   return rows;
 }
@@ -182,6 +182,42 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     await picker.setInputFiles({ name: 'mine.safetensors', mimeType: 'application/octet-stream', buffer: bytes });
     await expect.poll(() => page.getByTestId('loaded-model').innerText()).toBe('mine.safetensors');
     expect(await page.getByTestId('model-error').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('without ?backend= times a loaded model on each backend that works, shows the times and the choice, and reuses them on the next visit', async () => {
+    const { bytes } = tinyCheckpoint();
+    const listing = { models: [{ name: 'tiny', file: 'tiny.safetensors', title: 'Tiny test model', dataset: 'mnist', description: 'Random weights.' }] };
+    const { page, errors } = await app.open('/', {
+      setup: async (p) => {
+        await p.context().route('**/models/index.json', (r) => r.fulfill({ json: listing }));
+        await p.context().route('**/models/tiny.safetensors', (r) => r.fulfill({ body: bytes, contentType: 'application/octet-stream' }));
+      },
+    });
+    await backendReported(page);
+    expect(await page.getByTestId('backend-timings').innerText()).toContain('Once a model is loaded');
+    const loadAndRead = async () => {
+      await page.getByRole('button', { name: 'Load model tiny' }).click();
+      await page.getByTestId('backend-choice').waitFor({ timeout: 60_000 });
+      const rows: Record<string, string[]> = {};
+      for (const row of await page.getByTestId('timing-table').locator('tbody tr').all())
+        rows[(await row.getAttribute('data-timing'))!] = (await row.locator('td').allInnerTexts()).map((t) => t.trim());
+      return { choice: await page.getByTestId('backend-choice').innerText(), rows };
+    };
+    // headless Chromium's WebGPU and WebGL adapters are software ones, skipped under auto: WebAssembly alone is timed
+    const first = await loadAndRead();
+    expect(first.choice).toMatch(/For tiny: forward passes on WebAssembly, sampling on WebAssembly \(timed just now/);
+    expect(Object.keys(first.rows)).toEqual(['wasm']);
+    const [forward, step, runs] = first.rows.wasm;
+    expect(Number(forward)).toBeGreaterThan(0);
+    expect(Number(step)).toBeGreaterThan(0);
+    expect(runs).toBe('forward passes, sampling');
+    await page.reload();
+    await backendReported(page);
+    const second = await loadAndRead();
+    expect(second.choice).toMatch(/kept in this browser/);
+    expect(second.rows.wasm.slice(0, 2)).toEqual(first.rows.wasm.slice(0, 2));
     expect(errors).toEqual([]);
     await page.close();
   });

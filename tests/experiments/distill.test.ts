@@ -55,7 +55,7 @@ describe('distillation experiment', () => {
     result = await experiment.run(student, { testSet, featureNet: net, teacher }, params());
     // the reference: latents from the teacher's own prior (the student carries a copy), decoded by each
     const labels = cyclingLabels(N, 3);
-    const { z } = await sampleLatents(teacher, { n: N, seed: 4, labels }, new Rng(4));
+    const { z } = await sampleLatents(teacher, { n: N, seed: 4, labels });
     const zt = tf.tensor3d(z, [N, 16, 4]);
     const decodeWith = async (m: FarmerModel) => {
       const x = decodeLatents(m, zt, { labels });

@@ -9,7 +9,6 @@ import { experiment, type GuidanceParams, type GuidanceResult } from '../../src/
 import { describeRows } from '../../src/lib/experiments/guidance/reading';
 import { planRows } from '../../src/lib/experiments/guidance/result';
 import { cyclingLabels } from '../../src/lib/farmer/labels';
-import { batchSeed } from '../../src/lib/util/seeds';
 import { modelToPixels } from '../../src/lib/data/dequantize';
 import type { LabelledSet } from '../../src/lib/data/binfile';
 import { createClassifier, FEATURE_DIM } from '../../src/lib/metrics/classifier';
@@ -48,7 +47,7 @@ async function direct(method: 'none' | CfgMethod, w: number) {
   let fallbacks = 0;
   for (let start = 0; start < N; start += BATCH) {
     const count = Math.min(BATCH, N - start);
-    const r = await sample(model, { n: count, seed: batchSeed(5, start), labels: cyclingLabels(count, 3, start), cfg: method === 'none' ? undefined : { method, w } });
+    const r = await sample(model, { n: count, seed: 5, first: start, labels: cyclingLabels(count, 3, start), cfg: method === 'none' ? undefined : { method, w } });
     pixels.push(...modelToPixels((await r.images.data()) as Float32Array, model.config.dequantization));
     finite.push(...r.finite);
     fallbacks += r.cfgFallbacks;

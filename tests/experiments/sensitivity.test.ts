@@ -11,7 +11,6 @@ import { pointSeed } from '../../src/lib/experiments/sensitivity/result';
 import { figureSvg } from '../../src/lib/experiments/export';
 import { metricFormatter } from '../../src/lib/plots/format';
 import { base64ToBytes } from '../../src/lib/plots/pixels';
-import { batchSeed } from '../../src/lib/util/seeds';
 import { pickOf, shownIndex, timeEstimate, WASM_SECONDS_PER_UNIT } from '../../src/notebooks/sensitivity/pick';
 import { modelToPixels } from '../../src/lib/data/dequantize';
 import type { LabelledSet } from '../../src/lib/data/binfile';
@@ -122,7 +121,7 @@ describe('sensitivity experiment', () => {
       let bad = 0;
       for (const [start, count] of [[0, 4], [4, 2]]) {
         const labels = Int32Array.from({ length: count }, (_, i) => (start + i) % 3);
-        const r = await sample(model, { n: count, seed: batchSeed(runSeed, start), labels, T: cell.T, s: cell.s });
+        const r = await sample(model, { n: count, seed: runSeed, first: start, labels, T: cell.T, s: cell.s });
         const x = (await r.images.data()) as Float32Array;
         r.finite.forEach((ok, i) => {
           if (ok) direct.push(...modelToPixels(x.subarray(i * 64, (i + 1) * 64), model.config.dequantization));

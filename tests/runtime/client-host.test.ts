@@ -12,6 +12,7 @@ const model = {
   config: {} as never,
   card: {},
   hash: '00',
+  backends: null,
 };
 
 /** Resolves when `release` is called; lets a test hold a handler mid-run. */

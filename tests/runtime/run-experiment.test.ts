@@ -11,6 +11,7 @@ import { throwIfAborted, type AnyExperiment, type ExperimentInputs } from '../..
 import type { FeatureNet } from '../../src/lib/metrics/features';
 import type { RunContext } from '../../src/lib/runtime/host';
 import { parseRequest, toErrorEvent, type WorkerEvent } from '../../src/lib/runtime/protocol';
+import { memoryStore } from '../../src/lib/runtime/backend-choice';
 import { createHandlers, type WorkerDeps } from '../../src/lib/runtime/worker-handlers';
 
 const testSet = (n: number): LabelledSet => ({ n, height: 2, width: 2, channels: 1, numClasses: 10, images: new Uint8Array(n * 4), labels: new Uint8Array(n) });
@@ -46,6 +47,10 @@ function setup(overrides: Partial<WorkerDeps> = {}, card: Record<string, unknown
   let release = () => {};
   const deps: WorkerDeps = {
     selectBackend: async () => ({ active: 'cpu', requested: 'cpu', attempts: [] }),
+    useBackend: async () => true,
+    probe: async () => ({ forwardMs: 1, sampleStepMs: 1 }),
+    machine: async () => 'test machine',
+    timings: memoryStore(),
     environment: async () => ({ crossOriginIsolated: false, wasmThreads: null }),
     fetch: (async () => new Response('', { status: 404 })) as typeof fetch,
     base: 'http://app.test/',

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunContext } from '../../src/lib/runtime/host';
 import { RunError, type LoadedModel, type WorkerEvent } from '../../src/lib/runtime/protocol';
+import { memoryStore } from '../../src/lib/runtime/backend-choice';
 import { createHandlers, type WorkerDeps } from '../../src/lib/runtime/worker-handlers';
 
 const base = 'http://app.test/';
@@ -24,6 +25,10 @@ function setup(files: Parameters<typeof fakeFetch>[0], overrides: Partial<Worker
   const asked: string[] = [];
   const deps: WorkerDeps = {
     selectBackend: async (preferred) => ({ active: 'cpu', requested: preferred, attempts: [{ name: 'cpu', tried: true, ok: true, reason: 'ok' }] }),
+    useBackend: async () => true,
+    probe: async () => ({ forwardMs: 1, sampleStepMs: 1 }),
+    machine: async () => 'test machine',
+    timings: memoryStore(),
     environment: async () => ({ crossOriginIsolated: true, wasmThreads: 4 }),
     fetch: fakeFetch(files, asked),
     base,
@@ -33,7 +38,7 @@ function setup(files: Parameters<typeof fakeFetch>[0], overrides: Partial<Worker
       return models.map((m: { name: string }) => entry(m.name));
     },
     loadCheckpoint: async (bytes, name) => ({
-      info: { name, parameters: bytes.byteLength, config: {} as never, card: {} } satisfies Omit<LoadedModel, 'hash'>,
+      info: { name, parameters: bytes.byteLength, config: {} as never, card: {} } satisfies Omit<LoadedModel, 'hash' | 'backends'>,
       model: {} as never,
       dispose: () => disposed.push(name),
     }),

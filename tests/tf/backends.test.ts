@@ -102,7 +102,7 @@ describe('the Transformer stack across backends', () => {
   });
 
   const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
-  it.skipIf(!existsSync(icd))('webgpu through Dawn (a child process with the Vulkan environment) equals cpu within 1e-4, and so do two training steps', async () => {
+  it.skipIf(!existsSync(icd))('webgpu through Dawn (a child process with the Vulkan environment) equals cpu within 1e-4, whole and KV-cached, and so do two training steps', async () => {
     const script = fileURLToPath(new URL('./webgpu-node.script.ts', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
       env: { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: icd },
@@ -112,6 +112,7 @@ describe('the Transformer stack across backends', () => {
     expect(out.report.active).toBe('webgpu');
     expect(out.report.attempts[0].reason).toMatch(/^verified on adapter /);
     expect(maxAbsDiff(out.webgpu, out.cpu)).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(out.webgpuCached, out.cpu)).toBeLessThanOrEqual(1e-4);
     // Training: more parameter tensors than one WebGPU shader may bind (a sum of all the
     // gradient norms in one tf.addN once invalidated every step there: loss 0, no update).
     expect(out.webgpuTrain.parameterTensors).toBeGreaterThan(out.maxStorageBuffers);

@@ -1,6 +1,6 @@
 // Run by backends.test.ts in a child process started with the Vulkan environment that Dawn
 // needs (it must be set before the process starts): selects webgpu in Node, runs the tiny
-// stack and two training steps of a tiny FARMER on it and on cpu, and prints one JSON line.
+// stack (over the whole sequence and token by token through the fused KV cache) and two training steps of a tiny FARMER on it and on cpu, and prints one JSON line.
 import * as tf from '@tensorflow/tfjs';
 import { releaseGpuBackends, selectBackend } from '../../src/lib/tf/backend';
 import { nodeHost } from '../../src/node/backend';
@@ -31,9 +31,10 @@ async function trainTiny() {
 const report = await selectBackend('webgpu', { host: nodeHost, fallback: false });
 const maxStorageBuffers = (tf.backend() as unknown as { device?: { limits: { maxStorageBuffersPerShaderStage: number } } }).device?.limits.maxStorageBuffersPerShaderStage;
 const webgpu = await runStack(weights, tinyStack, h, shape);
+const webgpuCached = await runStack(weights, tinyStack, h, shape, true);
 const webgpuTrain = await trainTiny();
 await selectBackend('cpu', { host: nodeHost });
 const cpu = await runStack(weights, tinyStack, h, shape);
 const cpuTrain = await trainTiny();
 releaseGpuBackends();
-console.log(JSON.stringify({ report, maxStorageBuffers, webgpu: [...webgpu], cpu: [...cpu], webgpuTrain, cpuTrain }));
+console.log(JSON.stringify({ report, maxStorageBuffers, webgpu: [...webgpu], webgpuCached: [...webgpuCached], cpu: [...cpu], webgpuTrain, cpuTrain }));

@@ -7,6 +7,7 @@ import { batchAt, disposeTrainState, newTrainState, trainOneStep, exportParams, 
 import { analyzeForward, disposeAnalysis, makeModel } from '../../src/lib/farmer/model';
 import { decodeTrainState, encodeTrainState } from '../../src/lib/train/state-file';
 import { learningRate } from '../../src/lib/train/schedule';
+import { forceFlatUpdates } from '../../src/lib/train/flat';
 import { Rng } from '../../src/lib/util/random';
 
 beforeAll(async () => {
@@ -19,7 +20,11 @@ describe('training', () => {
   const data: TrainingData = { n: 40, images: Uint8Array.from({ length: 40 * 16 }, () => rng.int(256)), labels: Uint8Array.from({ length: 40 }, () => rng.int(3)) };
   const options: TrainOptions = { steps: 6, batch: 4, seed: 3, lr: 3e-3, lrMin: 1e-4, warmup: 2, weightDecay: 0.03, clip: 1, ema: 0.9 };
 
-  it('resumes exactly: weights, AdamW moments and EMA', async () => {
+  it.each([
+    { mode: 'per-tensor moments (wasm, cpu)', flat: false },
+    { mode: 'flat moments between checkpoints (GPU backends)', flat: true },
+  ])('resumes exactly: weights, AdamW moments and EMA, $mode', async ({ flat }) => {
+    forceFlatUpdates(flat);
     const full = newTrainState(initParams(cfg, { seed: 5 }), options);
     const losses: number[] = [];
     for (let i = 0; i < 6; i++) losses.push((await trainOneStep(cfg, full, data, options)).loss);
@@ -39,6 +44,7 @@ describe('training', () => {
     expect(losses[5]).toBeLessThan(losses[0]);
     disposeTrainState(full);
     disposeTrainState(resumed.state);
+    forceFlatUpdates(null);
   });
 
   it('logs the loss, the logdet part and the BPD of the batch it trained on, before the update', async () => {

@@ -13,18 +13,27 @@ import { AdamW } from '../../lib/train/adamw';
 import { useFastMatMulGradient } from '../../lib/tf/matmul-grad';
 import { Rng } from '../../lib/util/random';
 import { benchZoo } from './bench-zoo';
+import { countPaths } from './bench-kernels';
+import { benchTargets, ISSUE_SIZES } from './bench-targets';
 import { timeIt, type Timing } from '../timing';
 
-export const booleanFlags = ['engine-only'];
+export const booleanFlags = ['engine-only', 'kernels', 'targets'];
 
-export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--backend wasm|cpu|webgpu] [--json]
+export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--kernels] [--backend wasm|cpu|webgpu] [--json]
   on the reference configuration (configs/mnist-farmer.json): forward images/s, training-step images/s with the
   stock and the explicit-transpose BatchMatMul gradient, AF inverse images/s with and without the
   KV cache, and the kernels one training step runs (Reshape and Identity not counted: what a
   dispatch-bound backend such as WebGPU pays for); then (unless --engine-only) training images/s
   for each configs/*.json, sampling images/s of a teacher and its one-step student, and FID time
   for 10k × feature-dim features.
-  Each figure is the median of R timed runs after one warm-up run.`;
+  Each figure is the median of R timed runs after one warm-up run.
+  --kernels counts instead of timing (batch default 2): the kernels per step of the cached AF inverse
+  (one block), the AR sampling step, a forward pass and a training step; on webgpu these are GPU
+  dispatches, beside the tfjs kernels (engine_kernels) that every backend reports.
+  --targets [--n 1000] [--forward-batch 512] [--train-batch 256] [--teacher m] [--student m]
+  times what issue 14 asks of a GPU, beside its goals: teacher and student sampling images/s at n
+  (default mnist-farmer and mnist-farmer-student; random reference weights if they cannot be read),
+  forward images/s and seconds per training step at those batches.`;
 
 
 function randomInputs(cfg: FarmerConfig, B: number, seed: number): { x: tf.Tensor4D; labels: Int32Array } {
@@ -86,7 +95,9 @@ async function benchInverse(model: FarmerModel, B: number, reps: number, cached:
 }
 
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
-  const batch = flags.int('batch', 16), reps = flags.int('reps', 3);
+  if (flags.bool('targets')) return runTargets({ flags, json, out, log });
+  const kernelsOnly = flags.bool('kernels');
+  const batch = flags.int('batch', kernelsOnly ? 2 : 16), reps = flags.int('reps', 3);
   const engineOnly = flags.bool('engine-only');
   const report = await setupBackend(flags);
   flags.finish();
@@ -95,6 +106,16 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const model = makeModel(cfg, initParams(cfg, { seed: 0, projOutStd: 0.02 }));
   const memBefore = tf.memory().numTensors;
   const say = (s: string) => { if (!json) log(s); };
+  if (kernelsOnly) {
+    say(`kernels on ${report.active}, reference configuration, batch ${batch}`);
+    const counts = await countPaths(model, batch, say);
+    const leaked = tf.memory().numTensors - memBefore;
+    disposeParams(model.params);
+    const result = { backend: report.active, config: 'reference (configs/mnist-farmer.json)', batch, ...counts, tensors_leaked: leaked };
+    if (json) out(JSON.stringify(result, null, 2));
+    else out(`kernels per step: ${JSON.stringify(counts.kernels)}`);
+    return;
+  }
   say(`bench on ${report.active}, reference configuration, batch ${batch}, median of ${reps}`);
   const forward = await benchForward(model, batch, reps);
   say(`  forward            ${forward.images_per_s.toFixed(1)} images/s`);
@@ -127,4 +148,22 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     out(`train step speedup (fixed / stock gradient): ${result.train_step.speedup.toFixed(2)}×`);
     out(`AF inverse speedup (KV cache / none):        ${result.af_inverse.speedup.toFixed(2)}×`);
   }
+}
+
+async function runTargets({ flags, json, out, log }: CommandContext): Promise<void> {
+  const atLeast1 = { min: 1 };
+  const sizes = {
+    n: flags.int('n', ISSUE_SIZES.n, atLeast1),
+    forwardBatch: flags.int('forward-batch', ISSUE_SIZES.forwardBatch, atLeast1),
+    trainBatch: flags.int('train-batch', ISSUE_SIZES.trainBatch, atLeast1),
+    reps: flags.int('reps', ISSUE_SIZES.reps, atLeast1),
+  };
+  const models = { teacher: flags.str('teacher', 'mnist-farmer'), student: flags.str('student', 'mnist-farmer-student') };
+  const report = await setupBackend(flags);
+  flags.finish();
+  const say = (s: string) => { if (!json) log(s); };
+  say(`issue 14 targets on ${report.active}, median of ${sizes.reps}`);
+  const result = { backend: report.active, ...(await benchTargets(sizes, models, say)) };
+  if (json) out(JSON.stringify(result, null, 2));
+  else if (result.met) out(`met: ${JSON.stringify(result.met)}`);
 }

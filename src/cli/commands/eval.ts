@@ -10,19 +10,21 @@ import { evaluateModel, featureNetName, type EvalPhase, type EvalResult } from '
 import { cardSampling, resolveSampling } from '../../lib/farmer/sampling-settings';
 
 export const usage = `farmer eval <model> --dataset mnist|colored-mnist [--split test] [--bpd] [--fid] [--is] [--pr]
-        [--n 1000] [--n-bpd n] [--seed S] [--batch 64] [--bpd-labels] [--k 3] [--features net.safetensors]
+        [--n 1000] [--n-bpd n] [--seed S] [--batch B] [--bpd-labels] [--k 3] [--features net.safetensors]
         [--T t --s s --T-red t --s-red s] [--cfg w --cfg-method naive|resampling] [--sample-labels cycling|null]
         [--denoise | --no-denoise] [--json]
   --bpd   mean of (L + ln 128)/ln 2 over the first n test images, uniformly dequantized with
           Rng(seed) in order (as \`farmer forward --images --seed\`); the null label unless
           --bpd-labels (then log p(x|y) with the test labels); --n-bpd sets that count apart from n
-  --fid --is --pr  n samples (labels cycling 0..C−1 for conditional models; batches of --batch seeded batchSeed(seed, start))
+  --fid --is --pr  n samples (labels cycling 0..C−1 for conditional models; sample i drawn from Rng(mixSeed(seed, i)) at any --batch)
           against the first n test images, features of the dataset's feature network
           (static/models/features-<dataset>.safetensors, or --features). Not Inception features.
           With --is also: the share of samples the network classifies with top probability ≥ 0.9
           (beside the same share of the test images), and for conditional models the share it
           reads as the label the sample was drawn for (class agreement).
   --sample-labels null  samples of a conditional model drawn with the null label (no class agreement)
+  --batch  images per forward pass, sampling call and feature batch; default 64 (features 250), and
+          on webgpu as many as the adapter's buffer limit and a 1 GiB budget allow (same results)
   Sampling starts from the card's recommended settings (card.sampling), as \`farmer sample\` does;
   every option given overrides them. No metric flag: every metric that applies. Samples with
   NaN/Inf are left out and counted.`;
@@ -76,7 +78,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   let bpd = flags.bool('bpd'), fid = flags.bool('fid'), is = flags.bool('is'), pr = flags.bool('pr');
   const atLeast1 = { min: 1 }, positive = { above: 0 };
   const n = flags.int('n', 1000, atLeast1), nBpd = flags.int('n-bpd', n, atLeast1), seed = flags.seed();
-  const batch = flags.int('batch', 64, atLeast1), k = flags.int('k', 3, atLeast1);
+  const batch = flags.int('batch', undefined, atLeast1), k = flags.int('k', 3, atLeast1);
   const bpdWithLabels = flags.bool('bpd-labels');
   const featuresPath = flags.str('features');
   const T = flags.num('T', undefined, positive), s = flags.num('s', undefined, positive);
@@ -142,7 +144,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const seconds = (performance.now() - t0) / 1000;
   if (json) {
     out(JSON.stringify({
-      model: source, dataset, split, backend: report.active, n, n_bpd: bpd ? nBpd : null, seed, batch,
+      model: source, dataset, split, backend: report.active, n, n_bpd: bpd ? nBpd : null, seed, batch: batch ?? 'auto',
       feature_net: net ? { name: featureName, file: netFile, inception: false } : null,
       bpd: r.bpd, sampling: r.sampling, fid: r.fid, is: r.is, precision: r.precision, recall: r.recall, confident: r.confident, class_agreement: r.class_agreement, notes: r.notes, seconds,
     }));

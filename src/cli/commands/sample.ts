@@ -6,6 +6,8 @@ import { writeNpy } from '../../lib/io/npy';
 import { encodePng, imageGrid } from '../../lib/io/png';
 import { sampleBatches, sampleSteps } from '../../lib/farmer/sample-batches';
 import { cyclingLabels } from '../../lib/farmer/labels';
+import { chooseWidth } from '../../lib/tf/batch-width';
+import { samplingFootprint } from '../../lib/farmer/footprint';
 import { TABLE6_PRESET, type ResamplingParams } from '../../lib/farmer/guidance';
 import { cardSampling, resolveSampling } from '../../lib/farmer/sampling-settings';
 
@@ -36,8 +38,10 @@ export const usage = `farmer sample <model> --n N --out samples.npy|.png [--seed
   guided by the card's cfg unless --cfg says otherwise (--cfg 0: unguided); --sample-labels null
   draws unguided from the null label. Gaussian-dequantized models are denoised (Tweedie step with
   the σ of their last training step) unless --no-denoise.
-  Batches of --batch samples, the one starting at sample i seeded batchSeed(S, i) (as eval and the notebooks).
-  .npy output is uint8 [N,H,W,C]; .png is a grid. Samples with NaN/Inf are reported, never hidden.`;
+  .npy output is uint8 [N,H,W,C]; .png is a grid. Samples with NaN/Inf are reported, never hidden.
+  --batch: samples per call; default 64, and on webgpu as many as the adapter's buffer limit and a
+  1 GiB budget allow. Sample i draws from Rng(mixSeed(S, i)) (as eval and the notebooks), so the
+  batch never changes the samples.`;
 
 export const booleanFlags = ['denoise', 'no-denoise'];
 
@@ -47,7 +51,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   if (n === undefined) throw new UsageError('missing --n');
   const outPath = flags.required('out');
   const seed = flags.seed();
-  const batch = flags.int('batch', 64, { min: 1 });
+  const batchFlag = flags.int('batch', undefined, { min: 1 });
   const positive = { above: 0 };
   const T = flags.num('T', undefined, positive), s = flags.num('s', undefined, positive);
   const TRed = flags.num('T-red', undefined, positive), sRed = flags.num('s-red', undefined, positive);
@@ -76,6 +80,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   });
   if (Object.keys(cfgParams).length && (settings.cfg === null || settings.cfgMethod !== 'resampling'))
     throw new UsageError('--cfg-params needs resampling guidance (--cfg w, or a card that recommends it)');
+  const batch = batchFlag ?? chooseWidth(n, 64, samplingFootprint(c, settings.denoiseSigma !== null));
   const labelsOf = (start: number, count: number) =>
     !withClasses ? null : cls !== undefined ? new Int32Array(count).fill(cls) : cyclingLabels(count, c.num_classes, start);
 
@@ -98,7 +103,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const guided = settings.cfg !== null;
   if (json) {
     out(JSON.stringify({
-      out: outPath, n, seed, backend: report.active, T: settings.T, s: settings.s, T_red: settings.TRed, s_red: settings.sRed,
+      out: outPath, n, seed, batch, backend: report.active, T: settings.T, s: settings.s, T_red: settings.TRed, s_red: settings.sRed,
       labels, class: cls ?? null, cfg: settings.cfg, cfg_method: guided ? settings.cfgMethod : null,
       cfg_params: guided && settings.cfgMethod === 'resampling' ? { ...TABLE6_PRESET, ...cfgParams } : null,
       denoise_sigma: settings.denoiseSigma, card_sampling: card.sampling ?? null, non_finite: bad, cfg_fallbacks: fallbacks, seconds,

@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from './config';
 import { param, type Params } from '../nn/params';
 import { linearNamed, linearSplit } from '../nn/layers';
-import { createCaches, disposeCaches, transformerStack, transformerStackStep, type StackOptions } from '../nn/transformer';
+import { createCaches, disposeCaches, fusedCaches, transformerStack, transformerStackStep, type StackOptions } from '../nn/transformer';
+import { invertTokensGpu } from './af-gpu';
 import { classMixtureWeights } from './labels';
 
 /** Block k reads tokens in identity order when k is even and reversed when k is odd. */
@@ -150,10 +151,25 @@ export function blockInverse(params: Params, cfg: FarmerConfig, k: number, z: tf
   const flip = blockFlips(k);
   const b = `af.blocks.${k}`;
   const so = stackOptions(cfg, k, true, opts.attnTemp);
-  const zt = permuteTokens(z, flip);
+  const zt = permuteTokens(z, flip) as tf.Tensor3D;
   const pos = permuteTokens(param(params, `${b}.pos_embed`), flip, 0);
   const ey = classEmbedding(params, cfg, k, opts.labels ?? null, B);
   const caches = createCaches(B, N, so);
+  if (fusedCaches(caches)) {
+    // webgpu: eight dispatches a token step (af-gpu.ts)
+    try {
+      const blk = { prefix: b, stack: so, zt, pos: pos as tf.Tensor2D, ey: ey ? (ey.reshape([B, -1]) as tf.Tensor2D) : null, softClip: cfg.af.soft_clip };
+      const xt = invertTokensGpu(params, blk, caches);
+      blk.ey?.dispose();
+      if (!flip) return xt;
+      const x = permuteTokens(xt, flip) as tf.Tensor3D;
+      xt.dispose();
+      return x;
+    } finally {
+      disposeCaches(caches);
+      tf.dispose([zt, pos, ...(ey ? [ey] : [])]);
+    }
+  }
   const tokens: tf.Tensor[] = [zt.slice([0, 0, 0], [B, 1, d])];
   try {
     for (let i = 0; i < N - 1; i++) {

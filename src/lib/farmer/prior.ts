@@ -4,9 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig, FarmerPrior } from './config';
 import { dimsOf } from './config';
 import { param, type Params } from '../nn/params';
-import { linear, linearNamed, layerNormNamed } from '../nn/layers';
-import { createCaches, disposeCaches, transformerStack, transformerStackStep, type StackOptions } from '../nn/transformer';
-import type { KVCache } from '../nn/attention';
+import { linear, linearAfterNorm, linearNamed, layerNormNamed } from '../nn/layers';
+import { createCaches, disposeCaches, fusedCaches, transformerStack, transformerStackStep, type LayerCache, type StackOptions } from '../nn/transformer';
+import { embedToken } from '../tf/webgpu/token';
 import { gmmHead, gmmLogDensity } from './gmm';
 import { nullRowOneHot } from './labels';
 
@@ -95,7 +95,7 @@ export function priorLogProb(params: Params, cfg: FarmerConfig, z: tf.Tensor3D, 
  * as a CPU array [B, K(1 + 2d_g)].
  */
 export class ArDecoder {
-  private caches: KVCache[];
+  private caches: LayerCache[];
   private fed = 0;
   private readonly pos: tf.Tensor;
   readonly tokens: number;
@@ -111,8 +111,8 @@ export class ArDecoder {
   private headAtLast(h: tf.Tensor, head: 'ar.head_info' | 'ar.head_red'): tf.Tensor2D {
     return tf.tidy(() => {
       const T = h.shape[1] as number;
-      const last = layerNormNamed(this.params, 'ar.norm', h.slice([0, T - 1, 0], [this.batch, 1, -1]));
-      return linearNamed(this.params, head, last).reshape([this.batch, -1]) as tf.Tensor2D;
+      const last = T === 1 ? h : h.slice([0, T - 1, 0], [this.batch, 1, -1]);
+      return linearAfterNorm(this.params, 'ar.norm', head, last).reshape([this.batch, -1]) as tf.Tensor2D;
     });
   }
 
@@ -128,8 +128,24 @@ export class ArDecoder {
 
   /** Feeds informative token i (AR order) [B, d_I]; returns the head output for G_{i+2}, or G_R after the last token. */
   feed(zI: tf.Tensor2D): tf.Tensor2D {
+    const tokens = zI.expandDims(1) as tf.Tensor3D;
+    try {
+      return this.feedFrom(tokens, 0);
+    } finally {
+      tokens.dispose();
+    }
+  }
+
+  /**
+   * Feeds the next informative token, row `row` of a token buffer [B, S, d_I] (the GPU sampler
+   * draws into one); returns the head output as feed does.
+   */
+  feedFrom(tokens: tf.Tensor3D, row: number): tf.Tensor2D {
     const i = this.fed++;
-    const u = tf.tidy(() => linear(zI.expandDims(1), param(this.params, 'ar.proj_in.weight'), param(this.params, 'ar.proj_in.bias')).add(this.pos.slice([i, 0], [1, -1])));
+    const [w, b] = [param(this.params, 'ar.proj_in.weight'), param(this.params, 'ar.proj_in.bias')];
+    const u = fusedCaches(this.caches)
+      ? embedToken(tokens, w, b, this.pos as tf.Tensor2D, row, i) // one dispatch, read in place
+      : tf.tidy(() => linear(tokens.shape[1] === 1 ? tokens : tokens.slice([0, row, 0], [this.batch, 1, -1]), w, b).add(this.pos.slice([i, 0], [1, -1])));
     const h = transformerStackStep(this.params, u, this.caches, arStack(this.cfg));
     u.dispose();
     const out = this.headAtLast(h, i === this.tokens - 1 ? 'ar.head_red' : 'ar.head_info');

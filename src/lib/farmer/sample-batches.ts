@@ -1,15 +1,12 @@
 // Sampling n images in batches and keeping the finite ones: what every experiment that scores or
-// shows samples does. One seed scheme: the batch starting at sample i draws from
-// Rng(batchSeed(seed, i)) (a hash, util/seeds.ts), so a run's samples depend on (seed, batch
-// size) only, and seeds 0 and 64 do not share batches as they would with seed + i.
+// shows samples does. One seed scheme: sample i of a run draws from Rng(mixSeed(seed, i)) (a hash,
+// util/seeds.ts; sampling.ts), so a run's samples depend on the seed only, never on the batch
+// size (GPU backends batch wider: tf/batch-width.ts), and seeds 0 and 64 share no samples.
 import type * as tf from '@tensorflow/tfjs';
 import type { FarmerModel } from './model';
 import { sample, type SampleOptions } from './sampling';
 import { cyclingLabels } from './labels';
 import { modelToPixels } from '../data/dequantize';
-import { batchSeed } from '../util/seeds';
-
-export { batchSeed };
 
 /** Sequential steps of drawing one batch: AR tokens (FARMER prior), then AF inverse blocks. */
 export function sampleSteps(model: FarmerModel): number {
@@ -18,7 +15,7 @@ export function sampleSteps(model: FarmerModel): number {
 
 export interface BatchOptions extends Omit<SampleOptions, 'n' | 'seed' | 'labels' | 'onProgress'> {
   n: number;
-  /** images per sample() call; part of the seed scheme (another batch size draws other samples) */
+  /** images per sample() call; it does not change the samples */
   batch: number;
   seed: number;
   /** labels of samples start … start + count − 1; default: cycling over the classes (conditional models), else the null label */
@@ -53,7 +50,7 @@ export async function sampleBatches(model: FarmerModel, o: BatchOptions): Promis
     const count = Math.min(batch, n - start);
     const y = labelsOf ? labelsOf(start, count) : K > 0 ? cyclingLabels(count, K, start) : null;
     if (labels && y) labels.set(y, start);
-    const r = await sample(model, { ...rest, n: count, seed: batchSeed(seed, start), labels: y, onProgress: (k) => onProgress?.(start * steps + count * k, n * steps) });
+    const r = await sample(model, { ...rest, n: count, seed, first: start, labels: y, onProgress: (k) => onProgress?.(start * steps + count * k, n * steps) });
     try {
       pixels.set(modelToPixels((await r.images.data()) as Float32Array, model.config.dequantization), start * size);
       await onBatch?.({ start, count, images: r.images, finite: r.finite, labels: y });

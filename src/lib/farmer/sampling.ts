@@ -1,6 +1,9 @@
-// Sampling (docs/model.md, "Sampling"): informative tokens one by one through the AR prior with a KV cache, then
-// N i.i.d. redundant vectors from G_R, then the AF inverse. Draws happen on the CPU from one
-// seeded Rng, so a seed gives the same samples on every backend up to float rounding.
+// Sampling (docs/model.md, "Sampling"): informative tokens one by one through the AR prior with a
+// KV cache, then N i.i.d. redundant vectors from G_R, then the AF inverse. Every sample draws from
+// its own seeded stream (sample i of a run: Rng(mixSeed(seed, i))), so a seed gives the same
+// samples on every backend up to float rounding, and at every batch width. On webgpu the unguided
+// draws run in a kernel from the numbers those streams give (sampling-gpu.ts); guidance draws on
+// the CPU.
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerModel } from './model';
 import { decodeLatents, nllPerDim } from './model';
@@ -9,13 +12,19 @@ import { gmmFromRow, sampleGmm } from './gmm';
 import { naiveCfg, resamplingCfg, TABLE6_PRESET, type ResamplingParams } from './guidance';
 import { checkLabels, nullLabels } from './labels';
 import { Rng } from '../util/random';
+import { mixSeed } from '../util/seeds';
 import { throwIfAborted } from '../util/abort';
+import { fusedAvailable } from '../tf/webgpu/program';
+import { drawLatentsGpu } from './sampling-gpu';
 
 export type CfgMethod = 'naive' | 'resampling';
 
 export interface SampleOptions {
   n: number;
+  /** the run's seed: sample i of the run draws from Rng(mixSeed(seed, i)) (util/seeds.ts) */
   seed: number;
+  /** the run's index of this call's first sample (batches of a run pass their start), default 0 */
+  first?: number;
   /** per-sample labels; default the null label */
   labels?: Int32Array | null;
   /** mixture temperature T (softmax(logits / T)), default 1 */
@@ -47,15 +56,47 @@ export interface SampleResult {
   cfgFallbacks: number;
 }
 
-/** Draws Z [n, N, d] from the prior on the CPU. */
-export async function sampleLatents(model: FarmerModel, o: SampleOptions, rng: Rng): Promise<{ z: Float32Array; cfgFallbacks: number }> {
+/** One stream per sample: samples first … first + n − 1 of a run seeded `seed`. */
+export function sampleStreams(seed: number, first: number, n: number): Rng[] {
+  return Array.from({ length: n }, (_, b) => new Rng(mixSeed(seed, first + b)));
+}
+
+/** Z [n, N, d] from the prior: on the GPU when it can (unguided, webgpu), else drawn on the CPU. */
+async function drawLatents(model: FarmerModel, o: SampleOptions): Promise<{ z: tf.Tensor3D; cfgFallbacks: number }> {
+  const { tokens: N, tokenDim: d } = model.dims;
+  const streams = sampleStreams(o.seed, o.first ?? 0, o.n);
+  const guided = o.cfg !== undefined && o.cfg.w !== 0;
+  if (fusedAvailable() && model.config.prior.kind === 'farmer' && !guided) {
+    const labels = o.labels ?? nullLabels(o.n);
+    checkLabels(labels, model.config.num_classes, o.n);
+    const T = o.T ?? 1, s = o.s ?? 1;
+    const total = N + model.config.af.blocks;
+    const z = drawLatentsGpu(model, streams, { labels, T, s, TRed: o.TRed ?? T, sRed: o.sRed ?? s, signal: o.signal, onStep: (i) => o.onProgress?.(i, total) });
+    return { z, cfgFallbacks: 0 };
+  }
+  const { z, cfgFallbacks } = await drawLatentsCpu(model, o, streams);
+  return { z: tf.tensor3d(z, [o.n, N, d]), cfgFallbacks };
+}
+
+/** Draws Z [n, N, d] from the prior (spec §5), downloaded. */
+export async function sampleLatents(model: FarmerModel, o: SampleOptions): Promise<{ z: Float32Array; cfgFallbacks: number }> {
+  const { z, cfgFallbacks } = await drawLatents(model, o);
+  try {
+    return { z: (await z.data()) as Float32Array, cfgFallbacks };
+  } finally {
+    z.dispose();
+  }
+}
+
+/** The CPU sampler: one stream per sample (`streams[b]`), head outputs downloaded every step. */
+async function drawLatentsCpu(model: FarmerModel, o: SampleOptions, streams: Rng[]): Promise<{ z: Float32Array; cfgFallbacks: number }> {
   const { tokens: N, tokenDim: d, informative: dI, redundant: dR } = model.dims;
   const B = o.n;
   const T = o.T ?? 1, s = o.s ?? 1, TR = o.TRed ?? T, sR = o.sRed ?? s;
   const z = new Float32Array(B * N * d);
   const total = N + model.config.af.blocks;
   if (model.config.prior.kind === 'gaussian') {
-    for (let i = 0; i < z.length; i++) z[i] = s * rng.normal();
+    for (let b = 0; b < B; b++) for (let i = b * N * d; i < (b + 1) * N * d; i++) z[i] = s * streams[b].normal();
     return { z, cfgFallbacks: 0 };
   }
   const p = farmerPrior(model.config);
@@ -79,6 +120,7 @@ export async function sampleLatents(model: FarmerModel, o: SampleOptions, rng: R
         for (let b = 0; b < B; b++) {
           const g = gmmFromRow(out, b, p.mixtures_redundant, dR);
           const red = new Float32Array(N * dR);
+          const rng = streams[b];
           if (!guided) for (let t = 0; t < N; t++) sampleGmm(g, TR, sR, rng, red, t * dR);
           else if (o.cfg!.method === 'resampling')
             resamplingCfg(g, gmmFromRow(out, B + b, p.mixtures_redundant, dR), o.cfg!.w, resampling, rng, red, 0, N, N);
@@ -89,6 +131,7 @@ export async function sampleLatents(model: FarmerModel, o: SampleOptions, rng: R
       }
       for (let b = 0; b < B; b++) {
         const g = gmmFromRow(out, b, p.mixtures_informative, dI);
+        const rng = streams[b];
         if (!guided) sampleGmm(g, T, s, rng, token, b * dI);
         else if (o.cfg!.method === 'resampling') resamplingCfg(g, gmmFromRow(out, B + b, p.mixtures_informative, dI), o.cfg!.w, resampling, rng, token, b * dI);
         else cfgFallbacks += naiveCfg(g, gmmFromRow(out, B + b, p.mixtures_informative, dI), o.cfg!.w, rng, token, b * dI);
@@ -134,10 +177,8 @@ export function tweedieDenoise(model: FarmerModel, x: tf.Tensor4D, labels: Int32
 
 /** Samples n images: latents from the prior, then the flow's inverse, then the Tweedie step when asked. */
 export async function sample(model: FarmerModel, o: SampleOptions): Promise<SampleResult> {
-  const rng = new Rng(o.seed);
-  const { z: zData, cfgFallbacks } = await sampleLatents(model, o, rng);
-  const { tokens: N, tokenDim: d } = model.dims;
-  const z = tf.tensor3d(zData, [o.n, N, d]);
+  const { z, cfgFallbacks } = await drawLatents(model, o);
+  const { tokens: N } = model.dims;
   const labels = o.labels ?? null;
   let done = model.config.prior.kind === 'farmer' ? N : 0;
   const total = N + model.config.af.blocks;

@@ -2,6 +2,8 @@
 // test images, and FID / IS / precision–recall of samples against test images through the
 // dataset's feature network. Samples holding NaN or Inf are left out of the metrics and counted.
 import * as tf from '@tensorflow/tfjs';
+import { chooseWidth } from '../tf/batch-width';
+import { forwardFootprint, samplingFootprint } from '../farmer/footprint';
 import type { FarmerModel } from '../farmer/model';
 import { analyzeForward, bitsPerDim, disposeAnalysis } from '../farmer/model';
 import type { CfgMethod } from '../farmer/sampling';
@@ -52,9 +54,9 @@ export interface EvalOptions {
   n: number;
   /** test images for BPD when it should differ from n (the full split costs little next to sampling); default n */
   nBpd?: number;
-  /** dequantization noise (Rng(seed) over the n images in order) and sampling (sampleBatches: the batch at sample i from batchSeed(seed, i)) */
+  /** dequantization noise (Rng(seed) over the n images in order) and sampling (sampleBatches: sample i from Rng(mixSeed(seed, i)), at any batch size) */
   seed?: number;
-  /** images per forward pass / sampling call */
+  /** images per forward pass / sampling call / feature batch; default: batch-width.ts chooseWidth (64, 250 for features, wider on webgpu) */
   batch?: number;
   /** BPD with the test labels (log p(x|y)) instead of the null label (log p(x)); default false */
   bpdWithLabels?: boolean;
@@ -129,7 +131,8 @@ export interface EvalResult {
 
 /** Mean BPD of the first n test images, dequantized as `farmer forward --images --seed` does. */
 export async function testBpd(model: FarmerModel, test: TestSet, o: EvalOptions): Promise<BpdResult> {
-  const { n, seed = 0, batch = 64 } = o;
+  const { n, seed = 0 } = o;
+  const batch = o.batch ?? chooseWidth(n, 64, forwardFootprint(model.config));
   const { height: H, width: W, channels: C } = model.config.image;
   const size = H * W * C;
   const x = dequantizeUniform(test.images.subarray(0, n * size), new Rng(seed));
@@ -166,7 +169,8 @@ export async function testBpd(model: FarmerModel, test: TestSet, o: EvalOptions)
 
 /** n samples as uint8 pixels, finite ones only, with labels cycling over the classes (`labels`: those of the kept samples, null for unconditional models). */
 export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<{ pixels: Uint8Array; labels: Int32Array | null; report: SamplingReport }> {
-  const { n, seed = 0, batch = 64, sampling = {} } = o;
+  const { n, seed = 0, sampling = {} } = o;
+  const batch = o.batch ?? chooseWidth(n, 64, samplingFootprint(model.config, !!sampling.denoiseSigma));
   const C = model.config.num_classes;
   const T = sampling.T ?? 1, s = sampling.s ?? 1, TRed = sampling.TRed ?? T, sRed = sampling.sRed ?? s;
   const w = sampling.cfg ?? null, method = sampling.cfgMethod ?? 'resampling';
@@ -235,7 +239,7 @@ export async function evaluateModel(model: FarmerModel, test: TestSet, net: Feat
   if (fid && Math.min(n, m) < 1000) result.notes.push(`FID from ${Math.min(n, m)} images is biased upward (it falls as n grows): compare models only at the same n`);
   if (!fid && !is && !pr) return result;
   o.onProgress?.('features', 0, 1);
-  const r = await imageMetrics(net!, real, n, pixels, m, { fid, is, pr, k, batchSize: o.batch ?? 250, fakeLabels: labels ?? undefined });
+  const r = await imageMetrics(net!, real, n, pixels, m, { fid, is, pr, k, batchSize: o.batch, fakeLabels: labels ?? undefined });
   o.onProgress?.('features', 1, 1);
   if (r.fid !== undefined) result.fid = { value: r.fid, label: `FID (${name} features, not Inception)`, n_real: n, n_fake: m };
   if (r.inception) result.is = { value: r.inception.mean, std: r.inception.std, label: `IS (${name} class probabilities, not Inception)`, n_fake: m };

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseSafetensors, readFloat32, serializeSafetensors, type TensorToWrite } from '../io/safetensors';
 import { Classifier, classifierFromArrays, FEATURE_DIM, parameterShapes, type ClassifierSpec } from './classifier';
+import { chooseWidth, floats, type Footprint } from '../tf/batch-width';
 
 export interface FeatureNet {
   classifier: Classifier;
@@ -45,10 +46,25 @@ export interface FeatureResult {
 }
 
 /**
- * Features and probabilities of `n` uint8 images [n, H, W, C] (row-major, the network's shape),
- * in batches of `batchSize`. Async so that it also runs on GPU backends (no dataSync).
+ * What one image holds in computeFeatures: the input, each convolution's output before and after
+ * ReLU, its 3×3 patches (WebGPU convolves through them), the pooled maps and the dense layers.
  */
-export async function computeFeatures(net: FeatureNet, pixels: Uint8Array, n: number, { batchSize = 250 } = {}): Promise<FeatureResult> {
+export function featureFootprint(spec: ClassifierSpec): Footprint {
+  const { height: H, width: W } = spec;
+  const cin = spec.channels + (spec.valueChannel ? 1 : 0);
+  const maps = [[H * W, cin, 32], [(H >> 1) * (W >> 1), 32, 64], [(H >> 2) * (W >> 2), 64, 128]];
+  const largest = Math.max(...maps.map(([px, i, o]) => px * Math.max(9 * i, o)));
+  const total = H * W * cin * 2 + maps.reduce((t, [px, i, o]) => t + px * (9 * i + 2 * o), 0) + 4 * FEATURE_DIM;
+  return floats(largest, total);
+}
+
+/**
+ * Features and probabilities of `n` uint8 images [n, H, W, C] (row-major, the network's shape),
+ * in batches of `batchSize` (default 250, wider on webgpu: batch-width.ts). Async so that it also
+ * runs on GPU backends (no dataSync).
+ */
+export async function computeFeatures(net: FeatureNet, pixels: Uint8Array, n: number, o: { batchSize?: number } = {}): Promise<FeatureResult> {
+  const batchSize = o.batchSize ?? chooseWidth(n, 250, featureFootprint(net.classifier.spec));
   const { height, width, channels, heads } = net.classifier.spec;
   const size = height * width * channels;
   if (pixels.length !== n * size) throw new Error(`computeFeatures: ${pixels.length} values are not ${n} images of ${height}×${width}×${channels}`);

@@ -1,9 +1,13 @@
 // Linear, LayerNorm, exact GELU and the Transformer MLP, over tensors of any leading shape.
 import * as tf from '@tensorflow/tfjs';
 import { param, type Params } from './params';
+import { fusedAvailable } from '../tf/webgpu/program';
+import { linearGpu } from '../tf/webgpu/linear-grad';
+import { layerNormGpu } from '../tf/webgpu/layer-norm';
 
 /** x·Wᵀ + b with W in PyTorch layout [out, in]; an explicit transpose keeps wasm off its slow transposed matMul. */
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+  if (fusedAvailable()) return linearGpu(x, weight, bias); // one dispatch, W read as is
   return tf.tidy(() => {
     const [out, inp] = weight.shape;
     const lead = x.shape.slice(0, -1);
@@ -28,6 +32,8 @@ export function linearSplit(params: Params, name: string, x: tf.Tensor, sizes: n
   return tf.tidy(() => {
     const weight = param(params, `${name}.weight`);
     const bias = params.get(`${name}.bias`);
+    // on webgpu a product costs a dispatch, not a copy: one product, then the split
+    if (fusedAvailable()) return tf.split(linearGpu(x, weight, bias), sizes, -1);
     const out: tf.Tensor[] = [];
     let row = 0;
     for (const n of sizes) {
@@ -41,6 +47,7 @@ export function linearSplit(params: Params, name: string, x: tf.Tensor, sizes: n
 
 /** LayerNorm over the last axis, biased variance, eps 1e-5. */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps = 1e-5): tf.Tensor {
+  if (fusedAvailable() && eps === 1e-5) return layerNormGpu(x, weight, bias);
   return tf.tidy(() => {
     const axis = x.rank - 1;
     const mean = x.mean(axis, true);
@@ -52,6 +59,12 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps 
 
 export function layerNormNamed(params: Params, name: string, x: tf.Tensor): tf.Tensor {
   return layerNorm(x, param(params, `${name}.weight`), param(params, `${name}.bias`));
+}
+
+/** The Linear `name` after the LayerNorm `norm`: one dispatch on webgpu. */
+export function linearAfterNorm(params: Params, norm: string, name: string, x: tf.Tensor): tf.Tensor {
+  if (!fusedAvailable()) return linearNamed(params, name, layerNormNamed(params, norm, x));
+  return linearGpu(x, param(params, `${name}.weight`), params.get(`${name}.bias`), { pre: 'ln', gamma: param(params, `${norm}.weight`), beta: param(params, `${norm}.bias`) });
 }
 
 /** Exact GELU: 0.5·u·(1 + erf(u/√2)). */

@@ -8,6 +8,7 @@ import type { ParamValue } from '../experiments/params';
 import type { ImageInput, Params as ExperimentParams } from '../experiments/types';
 import type { FarmerConfig } from '../farmer/config';
 import type { BackendAttempt, BackendName, BackendReport } from '../tf/backend';
+import type { BackendChoice } from './backend-choice';
 
 // The backend report is src/lib/tf/backend.ts's own type (a type-only import: no tfjs here).
 export type { BackendAttempt, BackendName, BackendReport };
@@ -55,6 +56,8 @@ export interface LoadedModel {
   card: Record<string, unknown>;
   /** SHA-256 of the checkpoint file, lowercase hex: the model's part of a cache key */
   hash: string;
+  /** the backend each kind of work runs on, by measurement; null when ?backend= forces one */
+  backends: BackendChoice | null;
 }
 
 /** What `runExperiment` sends: parameters, resolved again by the worker (src/lib/experiments/resolve.ts). */

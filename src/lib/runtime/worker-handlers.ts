@@ -10,7 +10,8 @@ import { sha256Hex } from '../util/hash';
 import { checkTeacherHash, findTeacher, teacherNotFound, teacherOf } from '../io/teacher';
 import type { ZooEntry } from '../io/zoo';
 import { throwIfCancelled, type Handlers } from './host';
-import { RunError, type BackendPreference, type BackendReport, type LoadedModel, type ModelSummary, type WorkerEnvironment, type WorkerReport } from './protocol';
+import { backendNames, RunError, type BackendName, type BackendPreference, type BackendReport, type LoadedModel, type ModelSummary, type WorkerEnvironment, type WorkerReport } from './protocol';
+import { chooseBackends, timingKey, workKindOf, type BackendChoice, type BackendTimes, type TimingStore } from './backend-choice';
 
 /** What the page shows of a zoo entry. */
 function summaryOf({ name, title, dataset, description, metrics }: ZooEntry): ModelSummary {
@@ -19,13 +20,21 @@ function summaryOf({ name, title, dataset, description, metrics }: ZooEntry): Mo
 
 /** A model held by the worker: its summary (the file hash is added by the handler), the model itself, and how to free it. */
 export interface ModelHandle {
-  info: Omit<LoadedModel, 'hash'>;
+  info: Omit<LoadedModel, 'hash' | 'backends'>;
   model: FarmerModel;
   dispose(): void;
 }
 
 export interface WorkerDeps {
   selectBackend(preferred: BackendPreference): Promise<BackendReport>;
+  /** makes `name` the active backend, verified by a computation; false when it does not work */
+  useBackend(name: BackendName): Promise<boolean>;
+  /** a model's probe timings on the active backend (src/lib/farmer/probe.ts) */
+  probe(model: FarmerModel): Promise<BackendTimes>;
+  /** names this device for the timing cache: adapter, cores, browser */
+  machine(): Promise<string>;
+  /** where timings are kept between visits (IndexedDB in the page) */
+  timings: TimingStore;
   /** isolation and WebAssembly threads, read after the backend is selected */
   environment(): Promise<WorkerEnvironment>;
   fetch: typeof fetch;
@@ -43,12 +52,32 @@ export interface WorkerDeps {
   loadFeatureNet(dataset: DatasetName): Promise<FeatureNet>;
 }
 
-/** A loaded model and the runs using it: replaced models are disposed when their last run ends. */
+/**
+ * A loaded model and the runs using it: replaced models are disposed when their last run ends.
+ * Its weights live on each backend that needs them (made from the file's bytes on first use).
+ */
 interface ModelSlot {
-  handle: ModelHandle;
+  bytes: ArrayBuffer;
+  name: string;
+  /** by backend (before init: one unnamed entry) */
+  handles: Map<string, ModelHandle>;
   hash: string;
   users: number;
   retired: boolean;
+  /** with ?backend= unset: the backend each kind of work runs on, by measurement */
+  choice: BackendChoice | null;
+}
+
+function disposeSlot(slot: ModelSlot): void {
+  for (const h of slot.handles.values()) h.dispose();
+  slot.handles.clear();
+}
+
+/** Backends worth timing: each that did not fail or get skipped at selection, but cpu only when wasm is out (it is never faster). */
+export function probeCandidates(report: BackendReport): BackendName[] {
+  const usable = backendNames.filter((n) => !report.attempts.some((a) => a.name === n && !a.ok));
+  const list = usable.includes('wasm') ? usable.filter((n) => n !== 'cpu') : usable;
+  return [report.active, ...list.filter((n) => n !== report.active)];
 }
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -63,15 +92,16 @@ function untilCancelled<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Caches one promise per key; a rejected one is forgotten so that the next call tries again. */
-function memo<T>(load: (key: DatasetName) => Promise<T>): (key: DatasetName) => Promise<T> {
-  const cache = new Map<DatasetName, Promise<T>>();
-  return (key) => {
-    let p = cache.get(key);
+/** Caches one promise per key (and `variant`); a rejected one is forgotten so that the next call tries again. */
+function memo<T>(load: (key: DatasetName) => Promise<T>): (key: DatasetName, variant?: string) => Promise<T> {
+  const cache = new Map<string, Promise<T>>();
+  return (key, variant = '') => {
+    const k = `${variant}:${key}`;
+    let p = cache.get(k);
     if (!p) {
       p = load(key);
-      cache.set(key, p);
-      p.catch(() => cache.delete(key));
+      cache.set(k, p);
+      p.catch(() => cache.delete(k));
     }
     return p;
   };
@@ -97,15 +127,75 @@ export function createHandlers(deps: WorkerDeps): Handlers {
   /** the teacher of a student, kept while runs use it and until another teacher is needed */
   let teacher: Promise<ModelSlot> | null = null;
   let teacherHash = '';
+  /** what init asked for and found, and the backend tfjs runs on now */
+  let preference: BackendPreference = 'auto';
+  let selection: BackendReport | null = null;
+  let active: BackendName | null = null;
 
   const retire = (slot: ModelSlot) => {
     slot.retired = true;
-    if (slot.users === 0) slot.handle.dispose();
+    if (slot.users === 0) disposeSlot(slot);
   };
   const release = (slot: ModelSlot) => {
     slot.users--;
-    if (slot.retired && slot.users === 0) slot.handle.dispose();
+    if (slot.retired && slot.users === 0) disposeSlot(slot);
   };
+  const here = () => active ?? 'unselected';
+  const newSlot = (bytes: ArrayBuffer, name: string, handle: ModelHandle, hash: string): ModelSlot => ({
+    bytes, name, handles: new Map([[here(), handle]]), hash, users: 0, retired: false, choice: null,
+  });
+
+  /** The slot's weights on the active backend, made from its bytes the first time. */
+  async function handleOn(slot: ModelSlot): Promise<ModelHandle> {
+    const backend = here();
+    let h = slot.handles.get(backend);
+    if (!h) {
+      h = await deps.loadCheckpoint(slot.bytes, slot.name);
+      slot.handles.set(backend, h);
+    }
+    return h;
+  }
+
+  async function switchTo(name: BackendName): Promise<boolean> {
+    if (name === active) return true;
+    if (!(await deps.useBackend(name))) return false;
+    active = name;
+    return true;
+  }
+
+  /** The backends a model's kinds of work run on: timed on each usable backend the first time, then from the store. */
+  async function chooseFor(slot: ModelSlot, progress: (done: number, total: number, label?: string) => void): Promise<BackendChoice> {
+    const start = active!;
+    const key = timingKey(await deps.machine(), slot.hash);
+    const stored = await deps.timings.get(key);
+    if (stored) return { timings: stored.timings, chosen: chooseBackends(stored.timings, start), source: 'cached', at: stored.at };
+    const timings: BackendChoice['timings'] = {};
+    const candidates = probeCandidates(selection!);
+    for (const [i, name] of candidates.entries()) {
+      progress(i, candidates.length, `timing ${name}`);
+      try {
+        if (!(await switchTo(name))) {
+          timings[name] = { error: 'did not start' };
+          continue;
+        }
+        timings[name] = await deps.probe((await handleOn(slot)).model);
+      } catch (e) {
+        timings[name] = { error: messageOf(e) };
+      }
+    }
+    if (!(await switchTo(start))) throw new RunError('internal', `could not return to the ${start} backend after timing`);
+    const at = Date.now();
+    await deps.timings.put(key, { timings, at });
+    const chosen = chooseBackends(timings, start);
+    // keep the weights only where work will run
+    for (const [name, h] of slot.handles) {
+      if (name !== start && !(Object.values(chosen) as string[]).includes(name)) {
+        h.dispose();
+        slot.handles.delete(name);
+      }
+    }
+    return { timings, chosen, source: 'measured', at };
+  }
 
   const testSet = memo(async (name) => {
     try {
@@ -161,7 +251,7 @@ export function createHandlers(deps: WorkerDeps): Handlers {
       } catch (e) {
         throw new RunError('malformed', messageOf(e));
       }
-      return { handle: await deps.loadCheckpoint(bytes, entry.name), hash, users: 0, retired: false };
+      return newSlot(bytes, entry.name, await deps.loadCheckpoint(bytes, entry.name), hash);
     };
     const previous = teacher;
     const next = load();
@@ -175,7 +265,9 @@ export function createHandlers(deps: WorkerDeps): Handlers {
 
   return {
     async init({ backend }, ctx) {
-      const report: WorkerReport = { ...(await deps.selectBackend(backend)), environment: await deps.environment() };
+      const selected = await deps.selectBackend(backend);
+      [preference, selection, active] = [backend, selected, selected.active];
+      const report: WorkerReport = { ...selected, environment: await deps.environment() };
       ctx.emit({ type: 'ready', report });
       return report;
     },
@@ -207,9 +299,12 @@ export function createHandlers(deps: WorkerDeps): Handlers {
         throwIfCancelled(signal);
       }
       if (loaded) retire(loaded);
-      loaded = { handle, hash, users: 0, retired: false };
+      const slot = newSlot(bytes, name, handle, hash);
+      loaded = slot;
+      // the first time a model runs on this machine, time it on each backend (not when ?backend= forces one)
+      if (preference === 'auto' && selection) slot.choice = await chooseFor(slot, progress);
       progress(1, 1, 'loaded');
-      return { ...handle.info, hash };
+      return { ...handle.info, hash, backends: slot.choice };
     },
 
     async runExperiment(req, { signal, progress, partial }) {
@@ -226,7 +321,9 @@ export function createHandlers(deps: WorkerDeps): Handlers {
           throw new RunError('not-found', messageOf(e));
         }
         throwIfCancelled(signal);
-        const { model, info } = slot.handle;
+        const kind = workKindOf(req.experiment);
+        if (slot.choice) await switchTo(slot.choice.chosen[kind]); // a backend that fails to start leaves the current one
+        const { model, info } = await handleOn(slot);
         let params: Params;
         try {
           params = resolveParams(experiment, model, req.params, req.seed);
@@ -243,13 +340,13 @@ export function createHandlers(deps: WorkerDeps): Handlers {
           experiment, dataset, info.card,
           {
             testSet: (name) => untilCancelled(testSet(name), signal),
-            featureNet: (name) => untilCancelled(featureNet(name), signal),
+            featureNet: (name) => untilCancelled(featureNet(name, here()), signal), // its weights live on one backend
             teacher: async () => {
               progress(0, 1, 'loading the teacher');
               const t = await untilCancelled(fetchTeacher(info, signal), signal);
               t.users++;
               teachers.push(t);
-              return t.handle.model;
+              return (await handleOn(t)).model;
             },
           },
           req.image,

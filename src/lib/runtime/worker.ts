@@ -11,6 +11,8 @@ import { CheckpointError, loadCheckpoint } from '../io/checkpoint';
 import { parseZooIndex } from '../io/zoo';
 import { fetchFeatureNet } from '../metrics/features';
 import { selectBackend } from '../tf/backend';
+import { probeModel } from '../farmer/probe';
+import { indexedDbStore } from './backend-choice';
 import { createHost } from './host';
 import { RunError, type WorkerEvent } from './protocol';
 import { createHandlers } from './worker-handlers';
@@ -21,6 +23,20 @@ const base = new URL(import.meta.env.BASE_URL, scope.location.origin).href;
 
 const handlers = createHandlers({
   selectBackend: (preferred) => selectBackend(preferred),
+  async useBackend(name) {
+    try {
+      return (await selectBackend(name, { fallback: false })).active === name;
+    } catch {
+      return false;
+    }
+  },
+  probe: probeModel,
+  async machine() {
+    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }).gpu;
+    const info = gpu ? (await gpu.requestAdapter().catch(() => null))?.info : undefined;
+    return [info ? [info.vendor, info.architecture, info.device, info.description].join(' ') : 'no WebGPU adapter', `${navigator.hardwareConcurrency} cores`, navigator.userAgent].join(' | ');
+  },
+  timings: indexedDbStore(),
   async environment() {
     const wasm = tf.getBackend() === 'wasm' ? await import('@tensorflow/tfjs-backend-wasm') : null;
     return { crossOriginIsolated: scope.crossOriginIsolated === true, wasmThreads: wasm ? wasm.getThreadsCount() : null };

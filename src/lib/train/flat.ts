@@ -34,10 +34,18 @@ export function unflatten(layout: FlatLayout, flat: tf.Tensor1D): tf.Tensor[] {
   return tf.tidy(() => tf.split(flat, layout.sizes).map((part, i) => part.reshape(layout.shapes[i])));
 }
 
-/** Whether the active backend should update parameters as one flat vector (GPU backends). */
+let forced: boolean | null = null;
+
+/** Whether the active backend should update parameters as one flat vector (GPU backends, unless forced). */
 export function flatUpdates(): boolean {
+  if (forced !== null) return forced;
   const b = tf.getBackend();
   return b === 'webgpu' || b === 'webgl';
+}
+
+/** Forces the flat (true) or per-tensor (false) update on every backend, or restores the default (null): for tests and benchmarks. */
+export function forceFlatUpdates(on: boolean | null): void {
+  forced = on;
 }
 
 /** ema ← decay·ema + (1 − decay)·vars for every tensor of `ema`, flat where flatUpdates(). */

@@ -18,8 +18,9 @@ export async function encodeTrainState(config: FarmerConfig, options: TrainOptio
     for (const [name, t] of map) tensors.push([`${prefix}/${name}`, { dtype: 'F32', shape: t.shape, data: (await t.data()) as Float32Array }]);
   };
   await add('param', s.vars);
-  await add('adam_m', s.optimizer.state.m);
-  await add('adam_v', s.optimizer.state.v);
+  const moments = s.optimizer.momentsByName(); // flat moments are split only here
+  await add('adam_m', moments.m);
+  await add('adam_v', moments.v);
   if (s.ema) await add('ema', s.ema);
   return serializeSafetensors(tensors, {
     format: FORMAT,

@@ -38,11 +38,7 @@ export async function trainStep(vars: Map<string, tf.Variable>, lossFn: () => tf
     // one flat vector: norm, clipping and AdamW in a few dozen kernels (flat.ts)
     const layout = layoutOf(byName);
     const g = flatten(layout, byName);
-    result = await clipAndApply(value, tf.tidy(() => g.square().sum().sqrt()), clip, (scale) => {
-      const scaled = scale === 1 ? g : (tf.mul(g, scale) as tf.Tensor1D);
-      optimizer.applyFlat(vars, layout, scaled, lr);
-      if (scaled !== g) scaled.dispose();
-    });
+    result = await clipAndApply(value, tf.tidy(() => g.square().sum().sqrt()), clip, (scale) => optimizer.applyFlat(vars, layout, g, lr, scale));
     g.dispose();
   } else {
     // tensor by tensor; the norm is a chain of adds (a tf.addN of ~175 inputs exceeds WebGPU's buffer limit)

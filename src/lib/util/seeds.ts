@@ -8,8 +8,3 @@ export function mixSeed(h: number, v: number): number {
   h = Math.imul(h, 0x85ebca6b);
   return (h ^ (h >>> 13)) >>> 0;
 }
-
-/** The seed of the batch starting at sample `start` of a run seeded `seed` (farmer/sample-batches.ts). */
-export function batchSeed(seed: number, start: number): number {
-  return mixSeed(seed, start);
-}

@@ -12,7 +12,6 @@ import { featureNetName } from '../../metrics/evaluate-model';
 import type { GaussianStats } from '../../metrics/fid';
 import { median } from '../../metrics/robust';
 import { ssim, type Pixels } from '../../metrics/structure';
-import { Rng } from '../../util/random';
 import { tileImages } from '../../plots/pixels';
 import { referenceStats, scoreImages, scoringInputs } from '../scoring';
 import { throwIfAborted, type ExperimentContext, type ExperimentInputs } from '../types';
@@ -54,7 +53,7 @@ export async function runDistill(student: FarmerModel, inputs: ExperimentInputs,
 
   ctx.onProgress?.(0, total, 'AR prior');
   const t0 = performance.now();
-  const { z } = await sampleLatents(student, { n: p.n, seed: p.seed, labels, signal: ctx.signal }, new Rng(p.seed));
+  const { z } = await sampleLatents(student, { n: p.n, seed: p.seed, labels, signal: ctx.signal });
   const arSeconds = (performance.now() - t0) / 1000;
   step('AR prior');
 

@@ -15,7 +15,7 @@ export const guidanceParams = defineParams(
     n: integer(2, MAX_N, 100),
     /** finite samples kept per setting for the grid */
     keep: integer(0, 40, 10),
-    /** images per sampling call; every setting uses the same seed per batch */
+    /** images per sampling call on wasm/cpu (webgpu batches wider); it does not change the samples */
     batch: integer(1, 256, 50),
     seed: seed(),
     /** Tweedie denoising of the samples (gaussian-dequantized models) */

@@ -3,6 +3,8 @@
 // are encoded as one PNG strip here (in the worker), so the page only places it.
 import type { FarmerModel } from '../../farmer/model';
 import { keepFinite, sampleBatches } from '../../farmer/sample-batches';
+import { chooseWidth } from '../../tf/batch-width';
+import { samplingFootprint } from '../../farmer/footprint';
 import { accuracy, type FeatureNet } from '../../metrics/features';
 import { featureNetName } from '../../metrics/evaluate-model';
 import type { GaussianStats } from '../../metrics/fid';
@@ -21,7 +23,7 @@ async function runRow(
   const K = model.config.num_classes, size = model.dims.pixels;
   const { height: H, width: W, channels: C } = model.config.image;
   const drawn = await sampleBatches(model, {
-    n: p.n, batch: p.batch, seed: p.seed,
+    n: p.n, batch: chooseWidth(p.n, p.batch, samplingFootprint(model.config, sigma !== null)), seed: p.seed,
     cfg: setting.method === 'none' ? undefined : { method: setting.method, w: setting.w },
     denoiseSigma: sigma,
     signal,

@@ -7,6 +7,8 @@ import { dequantizeUniform } from '../../data/dequantize';
 import { histogramBaseline } from '../../metrics/histogram-baseline';
 import { Rng } from '../../util/random';
 import { forwardBatch } from '../params';
+import { chooseWidth } from '../../tf/batch-width';
+import { forwardFootprint } from '../../farmer/footprint';
 import type { LikelihoodParams } from './params';
 import { SCALE_BITS, checkModel, classBits, summarize, type ImageBits, type LikelihoodResult } from './result';
 
@@ -51,7 +53,7 @@ export async function runLikelihood(model: FarmerModel, inputs: ExperimentInputs
   const { tokens: N, tokenDim: d, pixels: D } = model.dims;
   const blocks = model.config.af.blocks;
   const n = Math.min(p.n, set.n);
-  const batch = forwardBatch(size);
+  const batch = chooseWidth(n, forwardBatch(size), forwardFootprint(model.config)); // wider on webgpu
   const x = dequantizeUniform(set.images.subarray(0, n * size), new Rng(p.seed)); // as `farmer eval --bpd`
   const images: ImageBits[] = [];
   const nonFinite: number[] = [];

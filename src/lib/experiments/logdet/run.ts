@@ -12,6 +12,8 @@ import { modifiedZOutliers, type OutlierRule } from '../../metrics/robust';
 import { spearman } from '../../metrics/rank';
 import { imageDataUrl } from '../../plots/gallery';
 import { forwardBatch } from '../params';
+import { chooseWidth } from '../../tf/batch-width';
+import { forwardFootprint, samplingFootprint } from '../../farmer/footprint';
 import { denoiseSigma } from '../resolve';
 import type { LogdetParams } from './params';
 import { checkModel, type ImagePoint, type LogdetResult, type Source, type SourceResult } from './result';
@@ -111,7 +113,7 @@ export async function runLogdet(model: FarmerModel, inputs: ExperimentInputs, p:
   const { tokens: N } = model.dims;
   const n = model.config.af.blocks;
   const nTest = Math.min(p.nTest, set.n);
-  const fb = forwardBatch(model.dims.pixels);
+  const fb = chooseWidth(nTest, forwardBatch(model.dims.pixels), forwardFootprint(model.config)); // wider on webgpu
   const testBatches = Math.ceil(nTest / fb);
   const stepsPerSample = sampleSteps(model);
   const total = testBatches + p.nSamples * stepsPerSample;
@@ -153,7 +155,7 @@ export async function runLogdet(model: FarmerModel, inputs: ExperimentInputs, p:
   const samples = new SourceBuilder('sample', new Uint8Array(0), model);
   const sampleStart = done;
   const drawn = await sampleBatches(model, {
-    n: p.nSamples, batch: SAMPLE_BATCH, seed: p.seed, T: p.T, s: p.s, denoiseSigma: denoiseSigma(model, p.denoise, inputs), signal: ctx.signal,
+    n: p.nSamples, batch: chooseWidth(p.nSamples, SAMPLE_BATCH, samplingFootprint(model.config, p.denoise)), seed: p.seed, T: p.T, s: p.s, denoiseSigma: denoiseSigma(model, p.denoise, inputs), signal: ctx.signal,
     onProgress: (k) => {
       done = sampleStart + k;
       progress('sampling');

@@ -9,7 +9,6 @@ import { finiteRowsOf, sampleLatents } from '../../farmer/sampling';
 import { cyclingLabels, nullLabels } from '../../farmer/labels';
 import { modelToPixels } from '../../data/dequantize';
 import { colourError, edgeCorrelation, foregroundMask, ssim, type Pixels } from '../../metrics/structure';
-import { Rng } from '../../util/random';
 import { tileImages } from '../../plots/pixels';
 import type { RedundantParams } from './params';
 import { REFERENCE_SCALE, checkModel, rowScales, type RedundantResult, type ScaleRow } from './result';
@@ -35,7 +34,7 @@ export async function runRedundant(model: FarmerModel, inputs: ExperimentInputs,
   let done = 0;
   const draw = async (sRed: number) => {
     const base = done;
-    const { z } = await sampleLatents(model, { n: p.n, seed: p.seed, labels, T: p.T, s: p.s, sRed, signal: ctx.signal, onProgress: (k) => ctx.onProgress?.(Math.min(base + k, base + N), total, `AR prior, s_R = ${sRed}`) }, new Rng(p.seed));
+    const { z } = await sampleLatents(model, { n: p.n, seed: p.seed, labels, T: p.T, s: p.s, sRed, signal: ctx.signal, onProgress: (k) => ctx.onProgress?.(Math.min(base + k, base + N), total, `AR prior, s_R = ${sRed}`) });
     done = base + N;
     return z;
   };

@@ -19,7 +19,7 @@ export const sensitivityParams = defineParams({
   seed: seed(),
   /** finite samples kept per point for the sample grid */
   keep: integer(0, 64, 16),
-  /** images per sampling call (part of the seed scheme); cancellation is checked between calls */
+  /** images per sampling call on wasm/cpu (webgpu batches wider; the samples do not change); cancellation is checked between calls */
   batch: integer(1, 1024, 50),
   /** also run Table 5: FID with / without CFG at the default and the decoupled setting */
   table5: flag(true),

@@ -3,6 +3,8 @@
 // kept samples are encoded as PNGs here (in the worker), so the page only places them.
 import type { FarmerModel } from '../../farmer/model';
 import { keepFinite, sampleBatches } from '../../farmer/sample-batches';
+import { chooseWidth } from '../../tf/batch-width';
+import { samplingFootprint } from '../../farmer/footprint';
 import { TABLE6_W, type ResamplingParams } from '../../farmer/guidance-preset';
 import type { FeatureNet } from '../../metrics/features';
 import { featureNetName } from '../../metrics/evaluate-model';
@@ -38,7 +40,7 @@ async function runPoint(
   const t0 = performance.now();
   const seed = pointSeed(p.seed, spec.T, spec.s, spec.cfg !== null);
   const drawn = await sampleBatches(model, {
-    n: p.n, batch: p.batch, seed, T: spec.T, s: spec.s,
+    n: p.n, batch: chooseWidth(p.n, p.batch, samplingFootprint(model.config, spec.sigma !== null)), seed, T: spec.T, s: spec.s,
     cfg: spec.cfg ? { method: 'resampling', w: TABLE6_W, params: spec.cfg } : undefined,
     denoiseSigma: spec.sigma,
     signal,
