@@ -10,9 +10,14 @@ import { isBackendName } from '../src/lib/runtime/protocol';
 import { hasChromium, longTasks, pageTime, runCell, startApp, waitForCell } from '../tests/e2e/harness';
 
 const { values: args } = parseArgs({
-  options: { backend: { type: 'string', default: 'wasm' }, only: { type: 'string' }, json: { type: 'boolean', default: false } },
+  options: {
+    backend: { type: 'string', default: 'wasm' },
+    only: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
 });
-if (!isBackendName(args.backend!)) throw new Error(`--backend must be webgpu, webgl, wasm or cpu, not "${args.backend}"`);
+if (!isBackendName(args.backend!))
+  throw new Error(`--backend must be webgpu, webgl, wasm or cpu, not "${args.backend}"`);
 if (!hasChromium()) throw new Error('bench:ui needs Chromium at /usr/bin/chromium');
 const only = args.only ? (args.only.split(',') as ExperimentId[]) : null;
 
@@ -48,9 +53,18 @@ try {
       await waitForCell(page, id, 'done', { timeout: 600_000 });
       const seconds = ((await pageTime(page)) - since) / 1000;
       const tasks = await longTasks(page, { since, over: 0 });
-      const slices = await page.evaluate((t0) => performance.getEntriesByType('measure').filter((m) => m.name.startsWith('figures ') && m.startTime >= t0).map((m) => m.duration), since);
+      const slices = await page.evaluate(
+        (t0) =>
+          performance
+            .getEntriesByType('measure')
+            .filter((m) => m.name.startsWith('figures ') && m.startTime >= t0)
+            .map((m) => m.duration),
+        since,
+      );
       rows.push({
-        notebook: id, model, seconds,
+        notebook: id,
+        model,
+        seconds,
         tasks: tasks.length,
         over200: tasks.filter((t) => t.duration > 200).length,
         longestMs: Math.max(0, ...tasks.map((t) => t.duration)),
@@ -67,8 +81,12 @@ try {
 
 if (args.json) console.log(JSON.stringify({ backend: args.backend, rows }));
 else {
-  console.log(`Main-thread long tasks from Run to drawn figures (${args.backend}; tasks ≥ 50 ms, blocking = Σ(duration − 50 ms))`);
-  console.log('notebook      model                   run s  tasks  >200ms  longest ms  blocking ms  longest figure slice ms');
+  console.log(
+    `Main-thread long tasks from Run to drawn figures (${args.backend}; tasks ≥ 50 ms, blocking = Σ(duration − 50 ms))`,
+  );
+  console.log(
+    'notebook      model                   run s  tasks  >200ms  longest ms  blocking ms  longest figure slice ms',
+  );
   for (const r of rows)
     console.log(
       `${r.notebook.padEnd(13)} ${r.model.padEnd(22)} ${r.seconds.toFixed(1).padStart(6)} ${String(r.tasks).padStart(6)} ${String(r.over200).padStart(7)} ${String(r.longestMs).padStart(11)} ${String(r.blockingMs).padStart(12)} ${String(r.figureSliceMs).padStart(24)}`,

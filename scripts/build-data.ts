@@ -38,5 +38,7 @@ for (const name of Object.keys(datasets) as DatasetName[]) {
   const set = loadDataset(name, 'test');
   const bytes = encodeDatasetBin(set, set.numClasses);
   writeFileSync(file, bytes);
-  console.log(`${file.pathname}: ${set.n} images ${set.height}×${set.width}×${set.channels}, ${(bytes.length / 1e6).toFixed(1)} MB`);
+  console.log(
+    `${file.pathname}: ${set.n} images ${set.height}×${set.width}×${set.channels}, ${(bytes.length / 1e6).toFixed(1)} MB`,
+  );
 }

@@ -25,6 +25,12 @@ const every5 = Array.from({ length: test.n / 5 }, (_, i) => i * 5);
 for (const [head, [y, k]] of Object.entries(labels)) {
   const p = out.probs[head];
   const sub = Float32Array.from(every5.flatMap((i) => Array.from(p.subarray(i * k, (i + 1) * k))));
-  console.log(`${dataset} ${head}: test accuracy ${accuracy(p, y, k).toFixed(4)} (10000 images), ${accuracy(sub, every5.map((i) => y[i]), k).toFixed(4)} (every 5th, 2000)`);
+  console.log(
+    `${dataset} ${head}: test accuracy ${accuracy(p, y, k).toFixed(4)} (10000 images), ${accuracy(
+      sub,
+      every5.map((i) => y[i]),
+      k,
+    ).toFixed(4)} (every 5th, 2000)`,
+  );
 }
 console.log(`features of ${test.n} images: ${seconds.toFixed(1)} s`);

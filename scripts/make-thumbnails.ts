@@ -39,7 +39,12 @@ function shrink(svgText: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${svg.outerHTML}\n`;
 }
 
-const made: Thumbnails = { model: args.model!, sha256: '', created: new Date().toISOString().slice(0, 10), notebooks: {} };
+const made: Thumbnails = {
+  model: args.model!,
+  sha256: '',
+  created: new Date().toISOString().slice(0, 10),
+  notebooks: {},
+};
 mkdirSync(outDir, { recursive: true });
 for (const { id } of catalog) {
   const plan = (await loadExperiment(id)).thumbnail;
@@ -48,16 +53,33 @@ for (const { id } of catalog) {
   const tmp = mkdtempSync(join(tmpdir(), `thumb-${id}-`));
   try {
     const t0 = performance.now();
-    const summary = await reproduce({ experiment: id, model: own ?? args.model!, out: tmp, seed: plan.seed, params, backend: 'wasm' });
+    const summary = await reproduce({
+      experiment: id,
+      model: own ?? args.model!,
+      out: tmp,
+      seed: plan.seed,
+      params,
+      backend: 'wasm',
+    });
     const svg = shrink(readFileSync(join(tmp, `${id}-${slug(plan.figure)}.svg`), 'utf8'));
     writeFileSync(join(outDir, `${id}.svg`), svg);
     if (!own) {
-      if (made.sha256 && made.sha256 !== summary.model.hash) throw new Error(`${args.model} changed while the thumbnails were made`);
+      if (made.sha256 && made.sha256 !== summary.model.hash)
+        throw new Error(`${args.model} changed while the thumbnails were made`);
       made.sha256 = summary.model.hash;
     }
     const used = Object.fromEntries(Object.keys(plan.params).map((k) => [k, formatParam(summary.params[k])]));
-    made.notebooks[id] = { file: `thumbnails/${id}.svg`, figure: plan.figure, alt: plan.alt, seed: plan.seed, params: used, ...(own ? { model: own, sha256: summary.model.hash } : {}) };
-    console.log(`${id}: ${plan.figure}, ${(svg.length / 1024).toFixed(1)} KB, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    made.notebooks[id] = {
+      file: `thumbnails/${id}.svg`,
+      figure: plan.figure,
+      alt: plan.alt,
+      seed: plan.seed,
+      params: used,
+      ...(own ? { model: own, sha256: summary.model.hash } : {}),
+    };
+    console.log(
+      `${id}: ${plan.figure}, ${(svg.length / 1024).toFixed(1)} KB, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    );
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

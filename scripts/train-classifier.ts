@@ -29,12 +29,17 @@ const { values: args } = parseArgs({
   },
 });
 const dataset = args.dataset!;
-const epochs = Number(args.epochs), batch = Number(args.batch), seed = Number(args.seed), lr0 = Number(args.lr);
+const epochs = Number(args.epochs),
+  batch = Number(args.batch),
+  seed = Number(args.seed),
+  lr0 = Number(args.lr);
 const outBase = args.out ?? new URL(`../static/models/features-${dataset}`, import.meta.url).pathname;
 
 await useBackend('wasm');
 const fullTrain = loadDataset(dataset, 'train');
-const train = args['train-n'] ? { ...sliceSet(fullTrain, 0, Number(args['train-n'])), numClasses: fullTrain.numClasses } : fullTrain;
+const train = args['train-n']
+  ? { ...sliceSet(fullTrain, 0, Number(args['train-n'])), numClasses: fullTrain.numClasses }
+  : fullTrain;
 const test = loadDataset(dataset, 'test');
 const colored = dataset === 'colored-mnist';
 /** per head: labels of the train and test splits */
@@ -42,12 +47,15 @@ const targets: Record<string, { train: Uint8Array; test: Uint8Array; k: number }
   digit: { train: train.labels, test: test.labels, k: train.numClasses },
 };
 if (colored) {
-  const tr = colorClasses(train.n, coloredMnistSeeds.train), te = colorClasses(test.n, coloredMnistSeeds.test);
+  const tr = colorClasses(train.n, coloredMnistSeeds.train),
+    te = colorClasses(test.n, coloredMnistSeeds.test);
   targets.fg_hue = { train: tr.fg, test: te.fg, k: HUE_CLASSES };
   targets.bg_hue = { train: tr.bg, test: te.bg, k: HUE_CLASSES };
 }
 const spec: ClassifierSpec = {
-  height: train.height, width: train.width, channels: train.channels,
+  height: train.height,
+  width: train.width,
+  channels: train.channels,
   heads: Object.fromEntries(Object.entries(targets).map(([h, t]) => [h, t.k])),
   ...(args['value-channel'] ? { valueChannel: true } : {}),
 };
@@ -63,7 +71,8 @@ function shifted(set: LabelledSet, src: number, dy: number, dx: number, out: Uin
   const img = set.images.subarray(src * size, (src + 1) * size);
   for (let y = 0; y < H; y++)
     for (let x = 0; x < W; x++) {
-      const sy = y - dy, sx = x - dx;
+      const sy = y - dy,
+        sx = x - dx;
       const from = sy >= 0 && sy < H && sx >= 0 && sx < W ? (sy * W + sx) * C : 0;
       for (let c = 0; c < C; c++) out[at + (y * W + x) * C + c] = img[from + c];
     }
@@ -74,7 +83,8 @@ async function evaluate(result: FeatureNet) {
   return Object.fromEntries(Object.entries(targets).map(([h, t]) => [h, accuracy(out.probs[h], t.test, t.k)]));
 }
 
-const stepsPerEpoch = Math.floor(train.n / batch), totalSteps = epochs * stepsPerEpoch;
+const stepsPerEpoch = Math.floor(train.n / batch),
+  totalSteps = epochs * stepsPerEpoch;
 const variables = [...net.params.values()];
 const pixels = new Uint8Array(batch * size);
 const t0 = performance.now();
@@ -86,7 +96,9 @@ for (let epoch = 0; epoch < epochs; epoch++) {
     const j = rng.int(i + 1);
     [order[i], order[j]] = [order[j], order[i]];
   }
-  let lossSum = 0, lossCount = 0, tLog = performance.now();
+  let lossSum = 0,
+    lossCount = 0,
+    tLog = performance.now();
   for (let s = 0; s < stepsPerEpoch; s++, step++) {
     setLr(1e-5 + (lr0 - 1e-5) * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
     const idx = order.slice(s * batch, (s + 1) * batch);
@@ -95,27 +107,51 @@ for (let epoch = 0; epoch < epochs; epoch++) {
     const loss = tf.tidy(() => {
       const x = tf.tensor4d(pixels, [batch, spec.height, spec.width, spec.channels], 'int32');
       const m = tf.tensor2d(mask, [batch, FEATURE_DIM]);
-      return optimizer.minimize(() => {
-        const f = net.features(x, m);
-        const terms = Object.entries(targets).map(([h, t]) =>
-          tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(idx.map((i) => t.train[i]), 'int32'), t.k), net.logits(f, h)));
-        return tf.addN(terms) as tf.Scalar;
-      }, true, variables)!;
+      return optimizer.minimize(
+        () => {
+          const f = net.features(x, m);
+          const terms = Object.entries(targets).map(([h, t]) =>
+            tf.losses.softmaxCrossEntropy(
+              tf.oneHot(
+                tf.tensor1d(
+                  idx.map((i) => t.train[i]),
+                  'int32',
+                ),
+                t.k,
+              ),
+              net.logits(f, h),
+            ),
+          );
+          return tf.addN(terms) as tf.Scalar;
+        },
+        true,
+        variables,
+      )!;
     });
     lossSum += loss.dataSync()[0];
     lossCount++;
     loss.dispose();
     if ((step + 1) % 100 === 0) {
       const now = performance.now();
-      console.log(`epoch ${epoch + 1} step ${step + 1}/${totalSteps} loss ${(lossSum / lossCount).toFixed(4)} ${((100 * batch) / ((now - tLog) / 1000)).toFixed(0)} img/s`);
+      console.log(
+        `epoch ${epoch + 1} step ${step + 1}/${totalSteps} loss ${(lossSum / lossCount).toFixed(4)} ${((100 * batch) / ((now - tLog) / 1000)).toFixed(0)} img/s`,
+      );
       lossSum = lossCount = 0;
       tLog = now;
     }
   }
   const acc = await evaluate({ classifier: net, card });
-  console.log(`epoch ${epoch + 1}: test accuracy ${JSON.stringify(acc)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(
+    `epoch ${epoch + 1}: test accuracy ${JSON.stringify(acc)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+  );
   Object.assign(card, {
-    dataset, feature_dim: FEATURE_DIM, epochs: epoch + 1, steps: step, batch, seed, backend: 'wasm',
+    dataset,
+    feature_dim: FEATURE_DIM,
+    epochs: epoch + 1,
+    steps: step,
+    batch,
+    seed,
+    backend: 'wasm',
     time_s: Math.round((performance.now() - t0) / 1000),
     test_accuracy: acc,
     recipe: `Adam lr ${lr0} cosine to 1e-5, ±2 px shifts, dropout 0.25 on the features`,
@@ -132,18 +168,23 @@ const trainFeatures = await computeFeatures({ classifier: net, card }, train.ima
 const testFeatures = await computeFeatures({ classifier: net, card }, test.images, test.n);
 const probe: Record<string, number> = {};
 for (const [h, t] of Object.entries(targets)) {
-  const centroids = new Float64Array(t.k * FEATURE_DIM), counts = new Float64Array(t.k);
+  const centroids = new Float64Array(t.k * FEATURE_DIM),
+    counts = new Float64Array(t.k);
   for (let i = 0; i < probeN; i++) {
     counts[t.train[i]]++;
-    for (let j = 0; j < FEATURE_DIM; j++) centroids[t.train[i] * FEATURE_DIM + j] += trainFeatures.features[i * FEATURE_DIM + j];
+    for (let j = 0; j < FEATURE_DIM; j++)
+      centroids[t.train[i] * FEATURE_DIM + j] += trainFeatures.features[i * FEATURE_DIM + j];
   }
-  for (let c = 0; c < t.k; c++) for (let j = 0; j < FEATURE_DIM; j++) centroids[c * FEATURE_DIM + j] /= Math.max(1, counts[c]);
+  for (let c = 0; c < t.k; c++)
+    for (let j = 0; j < FEATURE_DIM; j++) centroids[c * FEATURE_DIM + j] /= Math.max(1, counts[c]);
   let hits = 0;
   for (let i = 0; i < test.n; i++) {
-    let best = -1, bestD = Infinity;
+    let best = -1,
+      bestD = Infinity;
     for (let c = 0; c < t.k; c++) {
       let d = 0;
-      for (let j = 0; j < FEATURE_DIM; j++) d += (testFeatures.features[i * FEATURE_DIM + j] - centroids[c * FEATURE_DIM + j]) ** 2;
+      for (let j = 0; j < FEATURE_DIM; j++)
+        d += (testFeatures.features[i * FEATURE_DIM + j] - centroids[c * FEATURE_DIM + j]) ** 2;
       if (d < bestD) [bestD, best] = [d, c];
     }
     if (best === t.test[i]) hits++;

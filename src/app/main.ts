@@ -8,7 +8,10 @@ import { HashRouter } from './router.svelte';
 import { Workbench } from './workbench.svelte';
 import './app.css';
 
-const worker = new Worker(new URL('../lib/runtime/worker.ts', import.meta.url), { type: 'module', name: 'farmer-runtime' });
+const worker = new Worker(new URL('../lib/runtime/worker.ts', import.meta.url), {
+  type: 'module',
+  name: 'farmer-runtime',
+});
 const { backend, invalid } = backendFromSearch(location.search);
 const workbench = new Workbench(new WorkerClient(worker), backend, invalid);
 const router = new HashRouter(notebooks.map((n) => n.id));

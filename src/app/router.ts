@@ -1,10 +1,7 @@
 // Hash routes (`#/`, `#/<notebook>`) and the `?backend=` query, parsed without globals.
 import { isBackendName, type BackendPreference } from '../lib/runtime/protocol';
 
-export type Route =
-  | { page: 'home' }
-  | { page: 'notebook'; id: string }
-  | { page: 'not-found'; path: string };
+export type Route = { page: 'home' } | { page: 'notebook'; id: string } | { page: 'not-found'; path: string };
 
 /** `#/logdet?x=1` → `/logdet`; empty or `#` → `/`. */
 export function hashPath(hash: string): string {

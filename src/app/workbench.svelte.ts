@@ -59,7 +59,8 @@ export class Workbench implements Session {
       const { url, models } = await this.#client.listModels();
       if (!this.#destroyed) this.zoo = { status: 'ready', url, models };
     } catch (e) {
-      if (!this.#destroyed) this.zoo = { status: 'error', code: e instanceof RunError ? e.code : 'internal', message: messageOf(e) };
+      if (!this.#destroyed)
+        this.zoo = { status: 'error', code: e instanceof RunError ? e.code : 'internal', message: messageOf(e) };
     }
   }
 
@@ -90,8 +91,14 @@ export class Workbench implements Session {
    * Runs an experiment on the loaded model after the experiments queued before it; `onStart`
    * is called when its turn comes. Aborting `signal` drops it from the queue or cancels it.
    */
-  runExperiment(request: ExperimentRequest, { onStart, ...options }: RunOptions & { onStart?: () => void } = {}): Promise<ExperimentOutcome> {
-    return this.#experiments.enqueue(() => this.#client.runExperiment(request, options).result, { signal: options.signal, onStart });
+  runExperiment(
+    request: ExperimentRequest,
+    { onStart, ...options }: RunOptions & { onStart?: () => void } = {},
+  ): Promise<ExperimentOutcome> {
+    return this.#experiments.enqueue(() => this.#client.runExperiment(request, options).result, {
+      signal: options.signal,
+      onStart,
+    });
   }
 
   destroy(): void {

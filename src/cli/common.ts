@@ -27,9 +27,12 @@ export async function openModel(arg: string | undefined): Promise<LoadedModel> {
   return { model: makeModel(config, params), card, summary, source };
 }
 
-
 /** Runs `fn` over [0, n) in chunks of `size`. */
-export async function inChunks(n: number, size: number, fn: (start: number, count: number) => Promise<void>): Promise<void> {
+export async function inChunks(
+  n: number,
+  size: number,
+  fn: (start: number, count: number) => Promise<void>,
+): Promise<void> {
   for (let start = 0; start < n; start += size) await fn(start, Math.min(size, n - start));
 }
 
@@ -48,7 +51,9 @@ export function progressBar(label: string, total: number): { tick: (done: number
       const elapsed = (performance.now() - start) / 1000;
       const eta = frac > 0 ? (elapsed * (1 - frac)) / frac : 0;
       const bar = '#'.repeat(Math.round(frac * 24)).padEnd(24, '.');
-      process.stderr.write(`\r${label} [${bar}] ${done}/${total}  ${elapsed.toFixed(1)}s elapsed, ETA ${eta.toFixed(1)}s `);
+      process.stderr.write(
+        `\r${label} [${bar}] ${done}/${total}  ${elapsed.toFixed(1)}s elapsed, ETA ${eta.toFixed(1)}s `,
+      );
     },
     end() {
       if (tty) process.stderr.write('\n');

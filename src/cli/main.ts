@@ -19,14 +19,14 @@ type Command = { run: (ctx: CommandContext) => Promise<void>; usage: string; boo
 const commands: Record<string, string> = {
   info: 'config, parameter count, card and lineage of a model',
   forward: 'per-image logdet, log prior, log p(x), NLL and BPD',
-  sample: 'samples as .npy or a .png grid (the card\'s recommended settings, unless overridden)',
+  sample: "samples as .npy or a .png grid (the card's recommended settings, unless overridden)",
   train: 'train a model from a config (Eq. 14, AdamW, EMA); resumable',
-  eval: 'BPD, and FID / IS / precision–recall of samples (the dataset\'s feature network)',
+  eval: "BPD, and FID / IS / precision–recall of samples (the dataset's feature network)",
   distill: 'a one-step student of a teacher (Algorithm 2)',
   analyze: 'the analyses the README cites: label-use, redundant-content, histogram-bpd, training-curves',
   convert: 'checkpoint surgery: widen-informative, class-conditional-af, raw-weights',
   metrics: 'fid of two feature arrays',
-  reproduce: 'a notebook\'s experiment headless: JSON + SVG',
+  reproduce: "a notebook's experiment headless: JSON + SVG",
   zoo: 'register or refresh a model in static/models/index.json',
   bench: 'speed of the engine',
 };
@@ -37,7 +37,9 @@ usage: farmer <command> [options] [--] [arguments]
        farmer --version
 Every command takes --json (one line of JSON on stdout) and --backend cpu|wasm|webgpu (default wasm).
 commands:
-${Object.entries(commands).map(([name, what]) => `  ${name.padEnd(10)} ${what}`).join('\n')}`;
+${Object.entries(commands)
+  .map(([name, what]) => `  ${name.padEnd(10)} ${what}`)
+  .join('\n')}`;
 
 async function loadCommand(name: string): Promise<Command> {
   try {
@@ -75,7 +77,8 @@ export async function main(argv: string[]): Promise<number> {
   const commandName = helpFor ?? name;
   let command: Command | null = null;
   try {
-    if (!(commandName in commands)) throw new UsageError(`unknown command "${commandName}" (commands: ${Object.keys(commands).join(', ')})`);
+    if (!(commandName in commands))
+      throw new UsageError(`unknown command "${commandName}" (commands: ${Object.keys(commands).join(', ')})`);
     command = await loadCommand(commandName);
     if (helpFor !== null) {
       stdout(`usage: ${command.usage}`);

@@ -33,7 +33,10 @@ export async function runStepLoop<L extends { step: number; skipped: boolean }>(
   const bar = progressBar(o.name, o.steps);
   let pending: L[] = [];
   let stopRequested = false;
-  const onSigint = () => { stopRequested = true; o.log('\nstopping after this step (checkpoint follows)…'); };
+  const onSigint = () => {
+    stopRequested = true;
+    o.log('\nstopping after this step (checkpoint follows)…');
+  };
   process.on('SIGINT', onSigint);
   try {
     const last = Math.min(o.steps, o.stopAt ?? Infinity);

@@ -14,11 +14,17 @@ export interface Subcommand {
 export function subcommandUsage(command: string, what: string, subs: Record<string, Subcommand>): string {
   return `farmer ${command} <${Object.keys(subs).join('|')}> [options] [--json] [--backend cpu|wasm|webgpu]
   ${what}
-${Object.values(subs).map((s) => s.usage.replace(/^/gm, '  ')).join('\n')}`;
+${Object.values(subs)
+  .map((s) => s.usage.replace(/^/gm, '  '))
+  .join('\n')}`;
 }
 
 /** Runs the subcommand named by the first positional. */
-export async function runSubcommand(command: string, subs: Record<string, Subcommand>, ctx: CommandContext): Promise<void> {
+export async function runSubcommand(
+  command: string,
+  subs: Record<string, Subcommand>,
+  ctx: CommandContext,
+): Promise<void> {
   const [name, ...args] = ctx.flags.positionals;
   if (!name) throw new UsageError(`missing subcommand: one of ${Object.keys(subs).join(', ')}`);
   const sub = subs[name];

@@ -9,7 +9,6 @@ export interface Timing {
   images_per_s: number;
 }
 
-
 /** Median wall time of `reps` runs after one warm-up; `fn` must have read its results back. */
 export async function timeIt(fn: () => Promise<void>, reps: number, imagesPerRun: number): Promise<Timing> {
   await fn();

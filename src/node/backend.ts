@@ -1,6 +1,13 @@
 // Node's side of backend selection: WebGPU through the `webgpu` package (Dawn), no WebGL, and
 // the wasm backend finds its .wasm files by itself. Never imported by browser code.
-import { describeBackend, selectBackend, type BackendHost, type BackendName, type BackendReport, type GpuLike } from '../lib/tf/backend';
+import {
+  describeBackend,
+  selectBackend,
+  type BackendHost,
+  type BackendName,
+  type BackendReport,
+  type GpuLike,
+} from '../lib/tf/backend';
 import { useFastMatMulGradient } from '../lib/tf/matmul-grad';
 
 const VULKAN_ENV = {

@@ -30,4 +30,10 @@ export interface NotebookEntry {
   load: () => Promise<PageModule>;
 }
 
-export const notebooks: readonly NotebookEntry[] = catalog.map(({ id, title, summary, reproduces }) => ({ id, title, summary, reproduces, load: pages[id] }));
+export const notebooks: readonly NotebookEntry[] = catalog.map(({ id, title, summary, reproduces }) => ({
+  id,
+  title,
+  summary,
+  reproduces,
+  load: pages[id],
+}));

@@ -22,12 +22,20 @@ function files(dir: string): string[] {
 /** The module specifiers `file` imports at run time. */
 function runtimeImports(file: string): string[] {
   let text = readFileSync(file, 'utf8');
-  if (file.endsWith('.svelte')) text = [...text.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]).join('\n');
+  if (file.endsWith('.svelte'))
+    text = [...text.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]).join('\n');
   const out: string[] = [];
   const visit = (node: ts.Node): void => {
-    if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly) out.push((node.moduleSpecifier as ts.StringLiteral).text);
-    else if (ts.isExportDeclaration(node) && node.moduleSpecifier && !node.isTypeOnly) out.push((node.moduleSpecifier as ts.StringLiteral).text);
-    else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && ts.isStringLiteral(node.arguments[0])) out.push(node.arguments[0].text);
+    if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly)
+      out.push((node.moduleSpecifier as ts.StringLiteral).text);
+    else if (ts.isExportDeclaration(node) && node.moduleSpecifier && !node.isTypeOnly)
+      out.push((node.moduleSpecifier as ts.StringLiteral).text);
+    else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      ts.isStringLiteral(node.arguments[0])
+    )
+      out.push(node.arguments[0].text);
     ts.forEachChild(node, visit);
   };
   visit(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS));
@@ -38,7 +46,8 @@ function runtimeImports(file: string): string[] {
 function resolveImport(from: string, spec: string): string | null {
   if (!spec.startsWith('.')) return null;
   const base = resolve(dirname(from), spec);
-  for (const candidate of [base, `${base}.ts`, `${base}.svelte.ts`, join(base, 'index.ts')]) if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  for (const candidate of [base, `${base}.ts`, `${base}.svelte.ts`, join(base, 'index.ts')])
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
   return null;
 }
 
@@ -50,7 +59,10 @@ function importGraph(root: string): Map<string, string[]> {
 /** Every cycle's files, one per strongly connected component with more than one file (or a self-import). */
 export function importCycles(root: string): string[][] {
   const graph = importGraph(root);
-  const index = new Map<string, number>(), low = new Map<string, number>(), stack: string[] = [], onStack = new Set<string>();
+  const index = new Map<string, number>(),
+    low = new Map<string, number>(),
+    stack: string[] = [],
+    onStack = new Set<string>();
   const cycles: string[][] = [];
   let counter = 0;
   const strongConnect = (v: string): void => {
@@ -89,8 +101,11 @@ describe('import graph', () => {
     write('e.ts', "import type { D } from './d';\nexport type E = D;\n");
     write('f.ts', "export const f = () => import('./g');\n");
     write('g.ts', "import { f } from './f';\nexport const g = f;\n");
-    write('h.ts', "export const h = 1;\n");
-    expect(importCycles(dir).sort()).toEqual([['a.ts', 'b.ts', 'c.ts'], ['f.ts', 'g.ts']]);
+    write('h.ts', 'export const h = 1;\n');
+    expect(importCycles(dir).sort()).toEqual([
+      ['a.ts', 'b.ts', 'c.ts'],
+      ['f.ts', 'g.ts'],
+    ]);
   });
 
   const root = join(import.meta.dirname, '../../src');
@@ -106,7 +121,8 @@ describe('import graph', () => {
     const rank = (file: string) => order.findIndex((dirs) => dirs.some((d) => file.startsWith(`${d}/`)));
     const upward: string[] = [];
     for (const [file, imports] of importGraph(root)) {
-      const from = relative(root, file), r = rank(from);
+      const from = relative(root, file),
+        r = rank(from);
       if (r < 0) continue; // src/node and src/cli sit outside the page's layers
       for (const target of imports) {
         const to = relative(root, target);

@@ -42,14 +42,18 @@ describe('backends in headless Chromium', () => {
     expect('gpu' in navigator).toBe(true);
   });
 
-  it.each<BackendName>(['webgpu', 'webgl', 'wasm'])('%s is selected when asked for and matches cpu within 1e-5', async (name) => {
-    const report = await selectBackend(name);
-    expect(report.attempts[0]).toMatchObject({ name, tried: true, ok: true });
-    expect(report.active).toBe(name);
-    expect(tf.getBackend()).toBe(name);
-    const got = await probes();
-    for (const op of ['matMul', 'softmax', 'erf'] as const) expect(maxDiff(got[op], reference[op]), op).toBeLessThanOrEqual(1e-5);
-  });
+  it.each<BackendName>(['webgpu', 'webgl', 'wasm'])(
+    '%s is selected when asked for and matches cpu within 1e-5',
+    async (name) => {
+      const report = await selectBackend(name);
+      expect(report.attempts[0]).toMatchObject({ name, tried: true, ok: true });
+      expect(report.active).toBe(name);
+      expect(tf.getBackend()).toBe(name);
+      const got = await probes();
+      for (const op of ['matMul', 'softmax', 'erf'] as const)
+        expect(maxDiff(got[op], reference[op]), op).toBeLessThanOrEqual(1e-5);
+    },
+  );
 
   it('auto picks the first backend that works and gives a reason for each one passed over', async () => {
     const report = await selectBackend('auto');

@@ -49,7 +49,9 @@ async function runFlow(): Promise<FlowResult> {
   for (const [name, { shape, values }] of weights) params.set(name, tf.tensor(values, shape));
   const f = afForward(params, cfg, tf.tensor3d(x, [B, N, d]));
   const back = afInverse(params, cfg, f.z);
-  const [z, logdet, logdetPerToken, xr] = (await Promise.all([f.z, f.logdet, f.logdetPerToken, back].map((t) => t.data()))) as Float32Array[];
+  const [z, logdet, logdetPerToken, xr] = (await Promise.all(
+    [f.z, f.logdet, f.logdetPerToken, back].map((t) => t.data()),
+  )) as Float32Array[];
   tf.dispose([f.z, f.logdet, f.logdetPerBlock, f.logdetPerToken, back, ...f.latents, ...params.values()]);
   return { z, logdet, logdetPerToken, x: xr };
 }
@@ -68,12 +70,15 @@ describe('a tiny model across backends in Chromium', () => {
     expect(maxAbsDiff(cpu.x, x)).toBeLessThanOrEqual(1e-4);
   });
 
-  it.each<BackendName>(['webgpu', 'wasm', 'webgl'])('%s: flow forward and cached inverse equal cpu within 1e-4', async (name) => {
-    expect((await selectBackend(name, { fallback: false })).active).toBe(name);
-    const got = await runFlow();
-    expect(maxAbsDiff(got.z, cpu.z), 'z').toBeLessThanOrEqual(1e-4);
-    expect(maxAbsDiff(got.logdet, cpu.logdet), 'logdet').toBeLessThanOrEqual(1e-4);
-    expect(maxAbsDiff(got.logdetPerToken, cpu.logdetPerToken), 'logdet per token').toBeLessThanOrEqual(1e-4);
-    expect(maxAbsDiff(got.x, x), 'inverse').toBeLessThanOrEqual(1e-4);
-  });
+  it.each<BackendName>(['webgpu', 'wasm', 'webgl'])(
+    '%s: flow forward and cached inverse equal cpu within 1e-4',
+    async (name) => {
+      expect((await selectBackend(name, { fallback: false })).active).toBe(name);
+      const got = await runFlow();
+      expect(maxAbsDiff(got.z, cpu.z), 'z').toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(got.logdet, cpu.logdet), 'logdet').toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(got.logdetPerToken, cpu.logdetPerToken), 'logdet per token').toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(got.x, x), 'inverse').toBeLessThanOrEqual(1e-4);
+    },
+  );
 });

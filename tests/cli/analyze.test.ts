@@ -26,19 +26,26 @@ beforeAll(async () => {
 
 describe('farmer analyze label-use', () => {
   it('equals its own recomputation from per-label log p(x | y), and the CLI prints the same', async () => {
-    const n = 12, seed = 4, C = 10;
+    const n = 12,
+      seed = 4,
+      C = 10;
     const x = tf.tensor4d(dequantizeUniform(test.images.subarray(0, n * 784), new Rng(seed)), [n, 28, 28, 1]);
-    const lp: number[][] = [], inf: number[][] = [], red: number[][] = [];
+    const lp: number[][] = [],
+      inf: number[][] = [],
+      red: number[][] = [];
     for (let y = 0; y <= C; y++) {
       const a = analyzeForward(model, x, new Int32Array(n).fill(y === C ? -1 : y));
       lp.push(Array.from(await a.logPx.data(), (v) => v / Math.LN2));
-      const rows = (t: tf.Tensor2D) => Array.from({ length: n }, (_, i) => t.arraySync()[i].reduce((s, v) => s + v, 0) / Math.LN2);
+      const rows = (t: tf.Tensor2D) =>
+        Array.from({ length: n }, (_, i) => t.arraySync()[i].reduce((s, v) => s + v, 0) / Math.LN2);
       inf.push(rows(a.logPriorInformative));
       red.push(rows(a.logPriorRedundant));
       disposeAnalysis(a);
     }
     x.dispose();
-    let hits = 0, gain = 0, best = 0;
+    let hits = 0,
+      gain = 0,
+      best = 0;
     for (let i = 0; i < n; i++) {
       const scores = lp.slice(0, C).map((l) => l[i]);
       const top = scores.indexOf(Math.max(...scores));
@@ -59,7 +66,18 @@ describe('farmer analyze label-use', () => {
       // the AF is unconditional: the label's whole gain is in the prior's two terms
       expect(c.informative_bits + c.redundant_bits).toBeCloseTo(mean(lp), 3);
     }
-    const cli = await runFarmer(['analyze', 'label-use', ckpt, '--n', String(n), '--seed', String(seed), '--backend', 'cpu', '--json']);
+    const cli = await runFarmer([
+      'analyze',
+      'label-use',
+      ckpt,
+      '--n',
+      String(n),
+      '--seed',
+      String(seed),
+      '--backend',
+      'cpu',
+      '--json',
+    ]);
     expect(cli.code, cli.stderr).toBe(0);
     const j = JSON.parse(cli.stdout);
     expect(j).toMatchObject({ dataset: 'mnist', split: 'test', seed, hits });
@@ -88,15 +106,20 @@ describe('farmer analyze redundant-content', () => {
       for (let t = 0; t < N; t++) {
         const [r0, c0] = [Math.floor(t / 4) * 7, (t % 4) * 7];
         let empty = true;
-        for (let y = 0; y < 7; y++) for (let c = 0; c < 7; c++) if (test.images[b * 784 + (r0 + y) * 28 + c0 + c] > 0) empty = false;
+        for (let y = 0; y < 7; y++)
+          for (let c = 0; c < 7; c++) if (test.images[b * 784 + (r0 + y) * 28 + c0 + c] > 0) empty = false;
         if (empty) background++;
       }
     expect(r.background_share).toBeCloseTo(background / (n * N), 12);
     // I(component; background) from the reported counts, by the definition Σ p(k, b) log2 p(k, b)/(p(k) p(b))
-    const total = n * N, pb = background / total;
+    const total = n * N,
+      pb = background / total;
     let mi = 0;
     for (const k of r.components)
-      for (const [joint, marginal] of [[k.background, pb], [k.tokens - k.background, 1 - pb]])
+      for (const [joint, marginal] of [
+        [k.background, pb],
+        [k.tokens - k.background, 1 - pb],
+      ])
         if (joint > 0) mi += (joint / total) * Math.log2(joint / total / ((k.tokens / total) * marginal));
     expect(r.mutual_information_bits).toBeCloseTo(mi, 12);
     expect(r.mutual_information_bits).toBeLessThanOrEqual(r.entropy_bits + 1e-12);
@@ -106,11 +129,22 @@ describe('farmer analyze redundant-content', () => {
 
 describe('farmer analyze histogram-bpd and training-curves', () => {
   it('histogram-bpd equals slow count loops over the same images', async () => {
-    const r = await runFarmer(['analyze', 'histogram-bpd', '--dataset', 'mnist', '--n-fit', '30', '--n-eval', '4', '--json']);
+    const r = await runFarmer([
+      'analyze',
+      'histogram-bpd',
+      '--dataset',
+      'mnist',
+      '--n-fit',
+      '30',
+      '--n-eval',
+      '4',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     const train = loadDataset('mnist', 'train');
-    let perPosition = 0, shared = 0;
+    let perPosition = 0,
+      shared = 0;
     const all = new Map<number, number>();
     for (let i = 0; i < 30 * 784; i++) all.set(train.images[i], (all.get(train.images[i]) ?? 0) + 1);
     for (let i = 0; i < 4; i++)
@@ -128,11 +162,24 @@ describe('farmer analyze histogram-bpd and training-curves', () => {
 
   it('training-curves: window means, medians and skips of hand-made logs', async () => {
     // run a: bpd = 10 − step/100, 300 steps, step 180 skipped; run b: 120 steps of bpd 3
-    const a = Array.from({ length: 300 }, (_, i) => ({ step: i + 1, bpd: 10 - (i + 1) / 100, images_per_s: i % 2 ? 4 : 8, skipped: i + 1 === 180 }));
+    const a = Array.from({ length: 300 }, (_, i) => ({
+      step: i + 1,
+      bpd: 10 - (i + 1) / 100,
+      images_per_s: i % 2 ? 4 : 8,
+      skipped: i + 1 === 180,
+    }));
     const b = Array.from({ length: 120 }, (_, i) => ({ step: i + 1, bpd: 3, images_per_s: 5, skipped: false }));
     writeFileSync(join(dir, 'a.jsonl'), a.map((l) => JSON.stringify(l)).join('\n') + '\n');
     writeFileSync(join(dir, 'b.jsonl'), b.map((l) => JSON.stringify(l)).join('\n'));
-    const r = await runFarmer(['analyze', 'training-curves', `a=${join(dir, 'a.jsonl')}`, join(dir, 'b.jsonl'), '--every', '100', '--json']);
+    const r = await runFarmer([
+      'analyze',
+      'training-curves',
+      `a=${join(dir, 'a.jsonl')}`,
+      join(dir, 'b.jsonl'),
+      '--every',
+      '100',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const [ra, rb] = JSON.parse(r.stdout).runs;
     expect(ra).toMatchObject({ name: 'a', steps: 300, median_images_per_s: 6, skipped: 1 });
@@ -141,7 +188,13 @@ describe('farmer analyze histogram-bpd and training-curves', () => {
     expect(ra.bpd[0][1]).toBeCloseTo(10 - 0.755, 12);
     expect(ra.bpd[1][1]).toBeCloseTo((50 * (10 - 1.755) - 8.2) / 49, 12);
     expect(ra.bpd[2][1]).toBeCloseTo(10 - 2.755, 12);
-    expect(rb).toMatchObject({ name: join(dir, 'b.jsonl'), steps: 120, median_images_per_s: 5, skipped: 0, bpd: [[100, 3]] });
+    expect(rb).toMatchObject({
+      name: join(dir, 'b.jsonl'),
+      steps: 120,
+      median_images_per_s: 5,
+      skipped: 0,
+      bpd: [[100, 3]],
+    });
     const missing = await runFarmer(['analyze', 'training-curves', join(dir, 'none.jsonl')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`farmer analyze: ${join(dir, 'none.jsonl')}: not found\n`);

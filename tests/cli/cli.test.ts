@@ -35,7 +35,17 @@ describe('farmer CLI', () => {
     const x = new Rng(4).normals(3 * 16, 0.5);
     writeFileSync(join(dir, 'x.npy'), writeNpy(x, [3, 4, 4, 1]));
     writeFileSync(join(dir, 'y.npy'), writeNpy(new Int32Array([0, -1, 2]), [3]));
-    const r = await farmer('forward', ckpt, '--inputs', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'), '--latents', join(dir, 'z.npy'), '--json');
+    const r = await farmer(
+      'forward',
+      ckpt,
+      '--inputs',
+      join(dir, 'x.npy'),
+      '--labels',
+      join(dir, 'y.npy'),
+      '--latents',
+      join(dir, 'z.npy'),
+      '--json',
+    );
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { images: Record<string, number | number[]>[] };
     expect(Object.keys(out)).toEqual(['images']);
@@ -43,7 +53,14 @@ describe('farmer CLI', () => {
     const a = analyzeForward(model, tf.tensor4d(x, [3, 4, 4, 1]), new Int32Array([0, -1, 2]));
     const [ld, lp, lx, nll] = await Promise.all([a.logdet, a.logPrior, a.logPx, a.nllPerDim].map((t) => t.data()));
     out.images.forEach((img, i) => {
-      expect(Object.keys(img).sort()).toEqual(['bpd', 'log_prior', 'log_px', 'logdet_per_block', 'logdet_total', 'nll_per_dim']);
+      expect(Object.keys(img).sort()).toEqual([
+        'bpd',
+        'log_prior',
+        'log_px',
+        'logdet_per_block',
+        'logdet_total',
+        'nll_per_dim',
+      ]);
       expect(img.logdet_total as number).toBeCloseTo(ld[i], 3);
       expect(img.log_prior as number).toBeCloseTo(lp[i], 3);
       expect(img.log_px as number).toBeCloseTo(lx[i], 3);
@@ -58,22 +75,62 @@ describe('farmer CLI', () => {
   it('forward --images dequantizes uint8 images with the seed', async () => {
     const px = Uint8Array.from({ length: 2 * 16 }, (_, i) => (i * 41) % 256);
     writeFileSync(join(dir, 'px.npy'), writeNpy(px, [2, 4, 4, 1]));
-    const a = JSON.parse((await farmer('forward', ckpt, '--images', join(dir, 'px.npy'), '--seed', '3', '--json')).stdout);
-    const b = JSON.parse((await farmer('forward', ckpt, '--images', join(dir, 'px.npy'), '--seed', '3', '--json')).stdout);
-    const c = JSON.parse((await farmer('forward', ckpt, '--images', join(dir, 'px.npy'), '--seed', '4', '--json')).stdout);
+    const a = JSON.parse(
+      (await farmer('forward', ckpt, '--images', join(dir, 'px.npy'), '--seed', '3', '--json')).stdout,
+    );
+    const b = JSON.parse(
+      (await farmer('forward', ckpt, '--images', join(dir, 'px.npy'), '--seed', '3', '--json')).stdout,
+    );
+    const c = JSON.parse(
+      (await farmer('forward', ckpt, '--images', join(dir, 'px.npy'), '--seed', '4', '--json')).stdout,
+    );
     expect(a).toEqual(b);
     expect(a.images[0].log_px).not.toBe(c.images[0].log_px);
   });
 
   it('sample writes .npy and .png and reports non-finite samples', async () => {
-    const r = await farmer('sample', ckpt, '--n', '3', '--class', '1', '--cfg', '2', '--cfg-method', 'naive', '--T', '1.3', '--s', '0.9', '--seed', '7', '--out', join(dir, 's.npy'), '--json');
+    const r = await farmer(
+      'sample',
+      ckpt,
+      '--n',
+      '3',
+      '--class',
+      '1',
+      '--cfg',
+      '2',
+      '--cfg-method',
+      'naive',
+      '--T',
+      '1.3',
+      '--s',
+      '0.9',
+      '--seed',
+      '7',
+      '--out',
+      join(dir, 's.npy'),
+      '--json',
+    );
     expect(r.code).toBe(0);
     const info = JSON.parse(r.stdout);
     expect(info.non_finite).toEqual([]);
     const s = readNpy(readFileSync(join(dir, 's.npy')));
     expect(s.shape).toEqual([3, 4, 4, 1]);
     expect(s.dtype).toBe('|u1');
-    const g = await farmer('sample', ckpt, '--n', '2', '--class', '0', '--cfg', '2.5', '--cfg-params', 's_c=3,T_s=1', '--out', join(dir, 'g.npy'), '--json');
+    const g = await farmer(
+      'sample',
+      ckpt,
+      '--n',
+      '2',
+      '--class',
+      '0',
+      '--cfg',
+      '2.5',
+      '--cfg-params',
+      's_c=3,T_s=1',
+      '--out',
+      join(dir, 'g.npy'),
+      '--json',
+    );
     expect(JSON.parse(g.stdout).cfg_params).toMatchObject({ s_c: 3, s_u: 5, T_s: 1, T_sigma: 0.9 });
     const p = await farmer('sample', ckpt, '--n', '4', '--out', join(dir, 's.png'));
     expect(p.code).toBe(0);
@@ -87,7 +144,23 @@ describe('farmer CLI', () => {
       [['sample', ckpt, '--n', '2', '--out', join(dir, 'a.txt')], /--out must end in .npy or .png/],
       [['sample', ckpt, '--n', '2', '--class', '7', '--out', join(dir, 'a.npy')], /--class must be in \[0, 2\]/],
       [['forward', ckpt], /exactly one of --images and --inputs/],
-      [['sample', ckpt, '--n', '2', '--class', '1', '--cfg', '2', '--cfg-params', 'T_x=1', '--out', join(dir, 'a.npy')], /unknown knob "T_x"/],
+      [
+        [
+          'sample',
+          ckpt,
+          '--n',
+          '2',
+          '--class',
+          '1',
+          '--cfg',
+          '2',
+          '--cfg-params',
+          'T_x=1',
+          '--out',
+          join(dir, 'a.npy'),
+        ],
+        /unknown knob "T_x"/,
+      ],
       [['forward', ckpt, '--inputs', join(dir, 'px.npy')], /must be float32/],
       [['forward', uncond, '--inputs', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy')], /unconditional model/],
       [['info', ckpt, '--bogus', '1'], /unknown option --bogus/],
@@ -101,14 +174,22 @@ describe('farmer CLI', () => {
       h.__metadata__.config = JSON.stringify({ ...config, af: { ...config.af, blocks: 1e9 } });
     });
     writeFileSync(join(dir, 'huge.safetensors'), huge);
-    cases.push([['forward', join(dir, 'huge.safetensors'), '--inputs', join(dir, 'x.npy')], /bad config in metadata: config: af\.blocks must be an integer in \[1, 64\], got 1000000000$/]);
+    cases.push([
+      ['forward', join(dir, 'huge.safetensors'), '--inputs', join(dir, 'x.npy')],
+      /bad config in metadata: config: af\.blocks must be an integer in \[1, 64\], got 1000000000$/,
+    ]);
     const config = JSON.parse(JSON.stringify(model.config));
     writeFileSync(join(dir, 'typo.json'), JSON.stringify({ ...config, af: { ...config.af, blockz: 2 } }));
-    cases.push([['train', join(dir, 'typo.json'), '--dataset', 'mnist', '--out', join(dir, 't.safetensors'), '--steps', '1'], /config: unknown key af\.blockz/]);
+    cases.push([
+      ['train', join(dir, 'typo.json'), '--dataset', 'mnist', '--out', join(dir, 't.safetensors'), '--steps', '1'],
+      /config: unknown key af\.blockz/,
+    ]);
     // four processes at a time, each with room to start on a loaded machine
     const results: Awaited<ReturnType<typeof farmer>>[] = [];
     for (let i = 0; i < cases.length; i += 4)
-      results.push(...(await Promise.all(cases.slice(i, i + 4).map(([args]) => runFarmer(args, { timeoutMs: 180_000 })))));
+      results.push(
+        ...(await Promise.all(cases.slice(i, i + 4).map(([args]) => runFarmer(args, { timeoutMs: 180_000 })))),
+      );
     for (const [i, [args, message]] of cases.entries()) {
       const r = results[i];
       expect(r.code, args.join(' ')).not.toBe(0);

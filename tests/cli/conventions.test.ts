@@ -12,7 +12,20 @@ import { tempDir, writeTinyCheckpoint } from '../helpers/files';
 
 const farmer = (...args: string[]) => runFarmer(args);
 const version = JSON.parse(readFileSync('package.json', 'utf8')).version as string;
-const commands = ['info', 'forward', 'sample', 'train', 'eval', 'distill', 'analyze', 'convert', 'metrics', 'reproduce', 'zoo', 'bench'];
+const commands = [
+  'info',
+  'forward',
+  'sample',
+  'train',
+  'eval',
+  'distill',
+  'analyze',
+  'convert',
+  'metrics',
+  'reproduce',
+  'zoo',
+  'bench',
+];
 
 let dir: string, ckpt: string;
 beforeAll(async () => {
@@ -33,19 +46,23 @@ describe('farmer, as command lines behave', () => {
     expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 
-  it('every command prints its own usage for -h and --help, on stdout, exit 0, whatever else is given', { timeout: 600_000 }, async () => {
-    const asks = commands.map((c, i) => (i % 2 ? [c, '-h'] : [c, '--n', '--help']));
-    const results = await inBatches(asks, 4, (args) => runFarmer(args, { timeoutMs: 180_000 }));
-    results.forEach((r, i) => {
-      const [command] = asks[i];
-      expect(r.code, asks[i].join(' ')).toBe(0);
-      expect(r.stderr, asks[i].join(' ')).toBe('');
-      expect(r.stdout.startsWith(`usage: farmer ${command}`), asks[i].join(' ')).toBe(true);
-    });
-    const general = await farmer('--help');
-    expect(general.code).toBe(0);
-    for (const c of commands) expect(general.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
-  });
+  it(
+    'every command prints its own usage for -h and --help, on stdout, exit 0, whatever else is given',
+    { timeout: 600_000 },
+    async () => {
+      const asks = commands.map((c, i) => (i % 2 ? [c, '-h'] : [c, '--n', '--help']));
+      const results = await inBatches(asks, 4, (args) => runFarmer(args, { timeoutMs: 180_000 }));
+      results.forEach((r, i) => {
+        const [command] = asks[i];
+        expect(r.code, asks[i].join(' ')).toBe(0);
+        expect(r.stderr, asks[i].join(' ')).toBe('');
+        expect(r.stdout.startsWith(`usage: farmer ${command}`), asks[i].join(' ')).toBe(true);
+      });
+      const general = await farmer('--help');
+      expect(general.code).toBe(0);
+      for (const c of commands) expect(general.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    },
+  );
 
   it('`--` ends the options: what follows is an argument even when it starts with dashes', async () => {
     const r = await farmer('info', '--', '--not-an-option.safetensors');
@@ -53,7 +70,7 @@ describe('farmer, as command lines behave', () => {
     expect(r.stderr).toBe('farmer info: model file not found: --not-an-option.safetensors\n');
   });
 
-  it('a usage error prints the message and the command\'s usage on stderr and exits 2; other errors one line, exit 1', async () => {
+  it("a usage error prints the message and the command's usage on stderr and exits 2; other errors one line, exit 1", async () => {
     const [usage, bare, unknown, shortOption, failure] = await Promise.all([
       farmer('sample', ckpt, '--n', '0', '--out', join(dir, 'a.npy')),
       farmer(),
@@ -78,7 +95,9 @@ describe('farmer, as command lines behave', () => {
   });
 
   it('bench --json prints one line of JSON', { timeout: 600_000 }, async () => {
-    const r = await runFarmer(['bench', '--engine-only', '--reps', '1', '--batch', '1', '--json'], { timeoutMs: 300_000 });
+    const r = await runFarmer(['bench', '--engine-only', '--reps', '1', '--batch', '1', '--json'], {
+      timeoutMs: 300_000,
+    });
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(1);

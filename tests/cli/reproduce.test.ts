@@ -15,20 +15,37 @@ import type { AnyExperiment, ExperimentInputs } from '../../src/lib/experiments/
 import { tempDir, writeTinyCheckpoint } from '../helpers/files';
 import { runFarmer } from '../helpers/cli';
 
-const testSet = { n: 3, height: 4, width: 4, channels: 1, numClasses: 10, images: new Uint8Array(48).fill(7), labels: new Uint8Array(3) };
+const testSet = {
+  n: 3,
+  height: 4,
+  width: 4,
+  channels: 1,
+  numClasses: 10,
+  images: new Uint8Array(48).fill(7),
+  labels: new Uint8Array(3),
+};
 
 function fakeExperiment(seen: { inputs?: ExperimentInputs; dims?: number }[]): AnyExperiment {
   return {
     id: 'logdet',
     title: 'Fake logdet',
-    params: defineParams({ n: integer(1, 1000, 2), scale: real(0, 10, 1.5), mode: choice(['mean', 'max'], 'mean'), flag: flag(false), seed: seed() }),
+    params: defineParams({
+      n: integer(1, 1000, 2),
+      scale: real(0, 10, 1.5),
+      mode: choice(['mean', 'max'], 'mean'),
+      flag: flag(false),
+      seed: seed(),
+    }),
     needs: { featureNet: false, teacher: false },
     thumbnail: { figure: 'samples', alt: '', params: {}, seed: 0 },
     cost: (p) => ({ units: p.n, description: `${p.n} fake images` }),
     async run(model, inputs, p, ctx) {
       seen.push({ inputs, dims: model.dims.pixels });
       ctx?.onProgress?.(1, 1);
-      return { points: Array.from({ length: p.n }, (_, i) => ({ i, v: i * p.scale + p.seed })), pixels: new Uint8Array([1, 2]) };
+      return {
+        points: Array.from({ length: p.n }, (_, i) => ({ i, v: i * p.scale + p.seed })),
+        pixels: new Uint8Array([1, 2]),
+      };
     },
     toJSON: (r) => r,
     figures(r, _p, doc) {
@@ -78,11 +95,19 @@ describe('reproduce (in-process, fake experiment)', () => {
     expect(seen[0].dims).toBe(16);
     const hash = createHash('sha256').update(readFileSync(ckpt)).digest('hex');
     expect(summary).toMatchObject({
-      experiment: 'logdet', title: 'Fake logdet', seed: 5, backend: 'cpu', cost: '3 fake images',
+      experiment: 'logdet',
+      title: 'Fake logdet',
+      seed: 5,
+      backend: 'cpu',
+      cost: '3 fake images',
       model: { source: ckpt, name: 'tiny.safetensors', hash },
       params: { n: 3, scale: 1.5, mode: 'max', flag: true, seed: 5 },
     });
-    expect(summary.files).toEqual([join(out, 'logdet.json'), join(out, 'logdet-values-by-index.svg'), join(out, 'logdet-samples.svg')]);
+    expect(summary.files).toEqual([
+      join(out, 'logdet.json'),
+      join(out, 'logdet-values-by-index.svg'),
+      join(out, 'logdet-samples.svg'),
+    ]);
     expect(readdirSync(out).sort()).toEqual(['logdet-samples.svg', 'logdet-values-by-index.svg', 'logdet.json']);
 
     const json = JSON.parse(readFileSync(join(out, 'logdet.json'), 'utf8'));
@@ -98,12 +123,20 @@ describe('reproduce (in-process, fake experiment)', () => {
         { name: 'Values by index', file: 'logdet-values-by-index.svg' },
         { name: 'samples', file: 'logdet-samples.svg' },
       ],
-      data: { points: [{ i: 0, v: 5 }, { i: 1, v: 6.5 }, { i: 2, v: 8 }], pixels: [1, 2] },
+      data: {
+        points: [
+          { i: 0, v: 5 },
+          { i: 1, v: 6.5 },
+          { i: 2, v: 8 },
+        ],
+        pixels: [1, 2],
+      },
     });
 
     // Both SVGs are standalone XML documents; the chart has its three dots, the image grid is
     // the HTML figure inside a foreignObject.
-    const parse = (f: string) => new JSDOM(readFileSync(join(out, f), 'utf8'), { contentType: 'image/svg+xml' }).window.document;
+    const parse = (f: string) =>
+      new JSDOM(readFileSync(join(out, f), 'utf8'), { contentType: 'image/svg+xml' }).window.document;
     const chart = parse('logdet-values-by-index.svg');
     expect(chart.documentElement.namespaceURI).toBe('http://www.w3.org/2000/svg');
     expect(chart.querySelectorAll('circle').length).toBe(3);
@@ -114,15 +147,29 @@ describe('reproduce (in-process, fake experiment)', () => {
 
   it('refuses unknown experiments and parameters, a seed through --param, invalid values and datasets it has no test split for', async () => {
     const o = { model: ckpt, out: join(dir, 'out2'), params: [] as string[], backend: 'cpu' };
-    const message = (p: Promise<unknown>) => p.then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`);
-    expect(await message(reproduce({ ...o, experiment: 'nope' }, deps([])))).toBe('UsageError: unknown experiment "nope" (one of separation, logdet, sensitivity, likelihood, redundant, guidance, distill)');
+    const message = (p: Promise<unknown>) =>
+      p.then(
+        () => 'resolved',
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+    expect(await message(reproduce({ ...o, experiment: 'nope' }, deps([])))).toBe(
+      'UsageError: unknown experiment "nope" (one of separation, logdet, sensitivity, likelihood, redundant, guidance, distill)',
+    );
     expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['x=1'] }, deps([])))).toBe(
       'UsageError: logdet has no parameter "x" (it takes n, scale, mode, flag)',
     );
-    expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['n'] }, deps([])))).toBe('UsageError: --param needs key=value, got "n"');
-    expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['seed=2'] }, deps([])))).toBe('UsageError: set the seed with --seed, not --param');
-    expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['n=zero'] }, deps([])))).toBe('UsageError: invalid n: "zero" (an integer in [1, 1000])');
-    expect(await message(reproduce({ ...o, model: randomCkpt, experiment: 'logdet' }, deps([])))).toMatch(/was trained on "random"; experiments need one of mnist, colored-mnist$/);
+    expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['n'] }, deps([])))).toBe(
+      'UsageError: --param needs key=value, got "n"',
+    );
+    expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['seed=2'] }, deps([])))).toBe(
+      'UsageError: set the seed with --seed, not --param',
+    );
+    expect(await message(reproduce({ ...o, experiment: 'logdet', params: ['n=zero'] }, deps([])))).toBe(
+      'UsageError: invalid n: "zero" (an integer in [1, 1000])',
+    );
+    expect(await message(reproduce({ ...o, model: randomCkpt, experiment: 'logdet' }, deps([])))).toMatch(
+      /was trained on "random"; experiments need one of mnist, colored-mnist$/,
+    );
     expect(existsSync(join(dir, 'out2'))).toBe(false);
   });
 });
@@ -133,7 +180,13 @@ describe('farmer reproduce (command line, real experiments)', () => {
   let mnistCkpt: string;
   beforeAll(() => {
     // MNIST-shaped: 28×28×1, patch 7 (16 tokens), width 16, 10 classes, trained "on" mnist.
-    ({ path: mnistCkpt } = writeTinyCheckpoint(dir, 'mnist-tiny.safetensors', { size: 28, patch: 7, numClasses: 10 }, 2, { dataset: 'mnist' }));
+    ({ path: mnistCkpt } = writeTinyCheckpoint(
+      dir,
+      'mnist-tiny.safetensors',
+      { size: 28, patch: 7, numClasses: 10 },
+      2,
+      { dataset: 'mnist' },
+    ));
   });
 
   it('names the problem with bad arguments', async () => {
@@ -151,10 +204,31 @@ describe('farmer reproduce (command line, real experiments)', () => {
   it('logdet on a tiny MNIST-shaped checkpoint: JSON and SVGs, the same for the same seed', async () => {
     const outs = [join(dir, 'logdet-a'), join(dir, 'logdet-b')];
     for (const out of outs) {
-      const r = await farmer('reproduce', 'logdet', '--model', mnistCkpt, '--out', out, '--seed', '3', '--param', 'nTest=4', '--param', 'nSamples=1', '--backend', 'cpu', '--json');
+      const r = await farmer(
+        'reproduce',
+        'logdet',
+        '--model',
+        mnistCkpt,
+        '--out',
+        out,
+        '--seed',
+        '3',
+        '--param',
+        'nTest=4',
+        '--param',
+        'nSamples=1',
+        '--backend',
+        'cpu',
+        '--json',
+      );
       expect(r.code, r.stderr).toBe(0);
       const summary = JSON.parse(r.stdout);
-      expect(summary).toMatchObject({ experiment: 'logdet', seed: 3, backend: 'cpu', params: { nTest: 4, nSamples: 1, seed: 3 } });
+      expect(summary).toMatchObject({
+        experiment: 'logdet',
+        seed: 3,
+        backend: 'cpu',
+        params: { nTest: 4, nSamples: 1, seed: 3 },
+      });
       expect(summary.files[0]).toBe(join(out, 'logdet.json'));
       expect(summary.files.length).toBeGreaterThan(1);
       for (const f of summary.files.slice(1)) {
@@ -168,7 +242,20 @@ describe('farmer reproduce (command line, real experiments)', () => {
 
   it('separation on a tiny MNIST-shaped checkpoint', async () => {
     const out = join(dir, 'separation');
-    const r = await farmer('reproduce', 'separation', '--model', mnistCkpt, '--out', out, '--param', 'images=1', '--param', 'levels=2', '--backend', 'cpu');
+    const r = await farmer(
+      'reproduce',
+      'separation',
+      '--model',
+      mnistCkpt,
+      '--out',
+      out,
+      '--param',
+      'images=1',
+      '--param',
+      'levels=2',
+      '--backend',
+      'cpu',
+    );
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')[0]).toBe(join(out, 'separation.json'));
     const json = JSON.parse(readFileSync(join(out, 'separation.json'), 'utf8'));
@@ -179,25 +266,53 @@ describe('farmer reproduce (command line, real experiments)', () => {
   const featureNet = existsSync(new URL('../../static/models/features-mnist.safetensors', import.meta.url));
   it.skipIf(!featureNet)('sensitivity (with the MNIST feature network) on one grid point', async () => {
     const out = join(dir, 'sensitivity');
-    const r = await farmer('reproduce', 'sensitivity', '--model', mnistCkpt, '--out', out, '--seed', '2',
-      ...['T=1', 's=1', 'n=4', 'keep=2', 'batch=4', 'table5=false'].flatMap((p) => ['--param', p]), '--backend', 'cpu', '--json');
+    const r = await farmer(
+      'reproduce',
+      'sensitivity',
+      '--model',
+      mnistCkpt,
+      '--out',
+      out,
+      '--seed',
+      '2',
+      ...['T=1', 's=1', 'n=4', 'keep=2', 'batch=4', 'table5=false'].flatMap((p) => ['--param', p]),
+      '--backend',
+      'cpu',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ experiment: 'sensitivity', seed: 2, params: { n: 4, table5: false } });
-    for (const f of summary.files.slice(1)) expect(() => new JSDOM(readFileSync(f, 'utf8'), { contentType: 'image/svg+xml' }), f).not.toThrow();
+    for (const f of summary.files.slice(1))
+      expect(() => new JSDOM(readFileSync(f, 'utf8'), { contentType: 'image/svg+xml' }), f).not.toThrow();
   });
 
-  it.skipIf(!featureNet)('distill on the zoo student, with the teacher its card names found in the zoo by hash', async () => {
-    const out = join(dir, 'distill');
-    const r = await farmer('reproduce', 'distill', '--model', 'mnist-farmer-student', '--out', out, '--seed', '1',
-      ...['n=4', 'keep=2', 'repeats=1'].flatMap((p) => ['--param', p]), '--backend', 'cpu', '--json');
-    expect(r.code, r.stderr).toBe(0);
-    const data = JSON.parse(readFileSync(join(out, 'distill.json'), 'utf8')).data;
-    expect(data.agreement).toHaveLength(4);
-    expect(data.reading[0]).toMatch(/^AF inverse per image on cpu/);
-    // a teacher loaded in the student's place is refused with one message
-    const wrong = await farmer('reproduce', 'distill', '--model', 'mnist-farmer', '--out', out, '--backend', 'cpu');
-    expect(wrong.code).not.toBe(0);
-    expect(wrong.stderr).toMatch(/load a student \(e\.g\. mnist-farmer-student\), not a teacher/);
-  });
+  it.skipIf(!featureNet)(
+    'distill on the zoo student, with the teacher its card names found in the zoo by hash',
+    async () => {
+      const out = join(dir, 'distill');
+      const r = await farmer(
+        'reproduce',
+        'distill',
+        '--model',
+        'mnist-farmer-student',
+        '--out',
+        out,
+        '--seed',
+        '1',
+        ...['n=4', 'keep=2', 'repeats=1'].flatMap((p) => ['--param', p]),
+        '--backend',
+        'cpu',
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const data = JSON.parse(readFileSync(join(out, 'distill.json'), 'utf8')).data;
+      expect(data.agreement).toHaveLength(4);
+      expect(data.reading[0]).toMatch(/^AF inverse per image on cpu/);
+      // a teacher loaded in the student's place is refused with one message
+      const wrong = await farmer('reproduce', 'distill', '--model', 'mnist-farmer', '--out', out, '--backend', 'cpu');
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.stderr).toMatch(/load a student \(e\.g\. mnist-farmer-student\), not a teacher/);
+    },
+  );
 });

@@ -23,9 +23,15 @@ beforeAll(async () => {
   dir = tempDir();
   const recommended = { T: 0.7, s: 0.8, cfg: 2, cfg_method: 'naive' };
   conditional = writeTinyCheckpoint(dir, 'cond.safetensors', {}, 1, { sampling: recommended });
-  gaussian = writeTinyCheckpoint(dir, 'gauss.safetensors', { numClasses: 0, dequantization: { kind: 'gaussian', sigma_min: 0.01, sigma_max: 0.2 } }, 2, {
-    sampling: { sigma: 0.05 },
-  });
+  gaussian = writeTinyCheckpoint(
+    dir,
+    'gauss.safetensors',
+    { numClasses: 0, dequantization: { kind: 'gaussian', sigma_min: 0.01, sigma_max: 0.2 } },
+    2,
+    {
+      sampling: { sigma: 0.05 },
+    },
+  );
 });
 
 /** What `farmer sample` should write: sample() in-process, as uint8 pixels. */
@@ -43,29 +49,82 @@ async function sampled(args: string[]): Promise<{ info: Record<string, unknown>;
   return { info: JSON.parse(r.stdout), pixels: Array.from(readNpy(readFileSync(out)).data) };
 }
 
-describe('farmer sample and the card\'s sampling block', () => {
-  it('uses the card\'s settings, cycling the classes, guided by the card\'s cfg', async () => {
+describe("farmer sample and the card's sampling block", () => {
+  it("uses the card's settings, cycling the classes, guided by the card's cfg", async () => {
     const { info, pixels } = await sampled([conditional.path, '--n', '4', '--seed', '3']);
-    expect(info).toMatchObject({ T: 0.7, s: 0.8, T_red: 0.7, s_red: 0.8, cfg: 2, cfg_method: 'naive', labels: 'cycling 0..2', denoise_sigma: null });
-    expect(pixels).toEqual(await expected(conditional.model, { n: 4, seed: 3, labels: cyclingLabels(4, 3), T: 0.7, s: 0.8, cfg: { method: 'naive', w: 2 } }));
+    expect(info).toMatchObject({
+      T: 0.7,
+      s: 0.8,
+      T_red: 0.7,
+      s_red: 0.8,
+      cfg: 2,
+      cfg_method: 'naive',
+      labels: 'cycling 0..2',
+      denoise_sigma: null,
+    });
+    expect(pixels).toEqual(
+      await expected(conditional.model, {
+        n: 4,
+        seed: 3,
+        labels: cyclingLabels(4, 3),
+        T: 0.7,
+        s: 0.8,
+        cfg: { method: 'naive', w: 2 },
+      }),
+    );
   });
 
   it('lets every option override the card: --T, --cfg 0, --class', async () => {
-    const { info, pixels } = await sampled([conditional.path, '--n', '3', '--seed', '5', '--T', '1.2', '--cfg', '0', '--class', '2']);
-    expect(info).toMatchObject({ T: 1.2, s: 0.8, T_red: 1.2, cfg: null, cfg_method: null, labels: 'class 2', class: 2 });
-    expect(pixels).toEqual(await expected(conditional.model, { n: 3, seed: 5, labels: new Int32Array(3).fill(2), T: 1.2, s: 0.8 }));
+    const { info, pixels } = await sampled([
+      conditional.path,
+      '--n',
+      '3',
+      '--seed',
+      '5',
+      '--T',
+      '1.2',
+      '--cfg',
+      '0',
+      '--class',
+      '2',
+    ]);
+    expect(info).toMatchObject({
+      T: 1.2,
+      s: 0.8,
+      T_red: 1.2,
+      cfg: null,
+      cfg_method: null,
+      labels: 'class 2',
+      class: 2,
+    });
+    expect(pixels).toEqual(
+      await expected(conditional.model, { n: 3, seed: 5, labels: new Int32Array(3).fill(2), T: 1.2, s: 0.8 }),
+    );
   });
 
   it('--sample-labels null draws unguided from the null label', async () => {
     const { info, pixels } = await sampled([conditional.path, '--n', '3', '--sample-labels', 'null']);
     expect(info).toMatchObject({ labels: 'null', cfg: null });
     expect(pixels).toEqual(await expected(conditional.model, { n: 3, seed: 0, labels: nullLabels(3), T: 0.7, s: 0.8 }));
-    const refused = await farmer('sample', conditional.path, '--n', '2', '--sample-labels', 'null', '--cfg', '2', '--out', join(dir, 'x.npy'));
+    const refused = await farmer(
+      'sample',
+      conditional.path,
+      '--n',
+      '2',
+      '--sample-labels',
+      'null',
+      '--cfg',
+      '2',
+      '--out',
+      join(dir, 'x.npy'),
+    );
     expect(refused.code).toBe(2);
-    expect(refused.stderr.split('\n')[0]).toMatch(/invalid cfg: 2 \(guidance needs class labels: not with the null label\)/);
+    expect(refused.stderr.split('\n')[0]).toMatch(
+      /invalid cfg: 2 \(guidance needs class labels: not with the null label\)/,
+    );
   });
 
-  it('denoises a gaussian-dequantized model with the card\'s σ by default, and not with --no-denoise', async () => {
+  it("denoises a gaussian-dequantized model with the card's σ by default, and not with --no-denoise", async () => {
     const on = await sampled([gaussian.path, '--n', '2', '--seed', '1']);
     expect(on.info.denoise_sigma).toBe(0.05);
     expect(on.pixels).toEqual(await expected(gaussian.model, { n: 2, seed: 1, denoiseSigma: 0.05 }));

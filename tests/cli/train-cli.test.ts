@@ -10,10 +10,21 @@ import { runFarmer } from '../helpers/cli';
 const farmer = (...args: string[]) => runFarmer(args, { timeoutMs: 120_000 });
 
 const config = {
-  image: { height: 28, width: 28, channels: 1 }, patch_size: 7, num_classes: 10,
+  image: { height: 28, width: 28, channels: 1 },
+  patch_size: 7,
+  num_classes: 10,
   af: { blocks: 2, layers_per_block: 1, width: 16, head_dim: 8, mlp_ratio: 2, class_conditional: false, soft_clip: 0 },
-  prior: { kind: 'farmer', informative_dims: 8, cond_repeat: 2, final_permute: true, mixtures_informative: 2, mixtures_redundant: 2, ar: { layers: 1, width: 16, head_dim: 8, mlp_ratio: 2 } },
-  dequantization: { kind: 'uniform' }, label_dropout: 0.1,
+  prior: {
+    kind: 'farmer',
+    informative_dims: 8,
+    cond_repeat: 2,
+    final_permute: true,
+    mixtures_informative: 2,
+    mixtures_redundant: 2,
+    ar: { layers: 1, width: 16, head_dim: 8, mlp_ratio: 2 },
+  },
+  dequantization: { kind: 'uniform' },
+  label_dropout: 0.1,
 };
 
 describe('farmer train', () => {
@@ -28,26 +39,61 @@ describe('farmer train', () => {
     expect(JSON.parse(first.stdout)).toMatchObject({ steps: 2, of: 2 });
     const more = await farmer('train', '--out', out, '--resume', '--steps', '3', ...common);
     expect(more.code, more.stderr).toBe(0);
-    const log = readFileSync(`${out}.log.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = readFileSync(`${out}.log.jsonl`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(log.map((l) => l.step)).toEqual([1, 2, 3]);
-    expect(Object.keys(log[0]).sort()).toEqual(['bpd', 'grad_norm', 'images_per_s', 'logdet_per_dim', 'loss', 'lr', 'nll_per_dim', 'skipped', 'step']);
+    expect(Object.keys(log[0]).sort()).toEqual([
+      'bpd',
+      'grad_norm',
+      'images_per_s',
+      'logdet_per_dim',
+      'loss',
+      'lr',
+      'nll_per_dim',
+      'skipped',
+      'step',
+    ]);
     const card = readCheckpoint(readFileSync(out)).card;
-    expect(card).toMatchObject({ dataset: 'mnist', steps: 3, train: { trainer: 'farmer train', device: 'wasm', world_size: 1 } });
+    expect(card).toMatchObject({
+      dataset: 'mnist',
+      steps: 3,
+      train: { trainer: 'farmer train', device: 'wasm', world_size: 1 },
+    });
     expect(card.sampling).toBeUndefined(); // uniform dequantization: no training σ
     const info = JSON.parse((await farmer('info', out, '--json')).stdout);
     expect(info.lineage).toEqual({ trainer: 'farmer train', device: 'wasm', world_size: 1, init: null });
-    expect((await farmer('info', out)).stdout).toMatch(/^ {2}lineage: trainer farmer train, device wasm, world size 1$/m);
+    expect((await farmer('info', out)).stdout).toMatch(
+      /^ {2}lineage: trainer farmer train, device wasm, world size 1$/m,
+    );
 
     // --stop-at: a cut of a longer schedule, at the learning rates of that schedule
     const cut = join(dir, 'cut.safetensors');
-    const part = await farmer('train', cfgPath, '--out', cut, '--steps', '5', '--stop-at', '3', ...common.filter((a) => a !== '2' && a !== '--checkpoint-every'));
+    const part = await farmer(
+      'train',
+      cfgPath,
+      '--out',
+      cut,
+      '--steps',
+      '5',
+      '--stop-at',
+      '3',
+      ...common.filter((a) => a !== '2' && a !== '--checkpoint-every'),
+    );
     expect(part.code, part.stderr).toBe(0);
     expect(JSON.parse(part.stdout)).toMatchObject({ steps: 3, of: 5 });
-    const cutLog = readFileSync(`${cut}.log.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const cutLog = readFileSync(`${cut}.log.jsonl`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(cutLog.map((l) => l.step)).toEqual([1, 2, 3]);
     const full = join(dir, 'full.safetensors');
     expect((await farmer('train', cfgPath, '--out', full, '--steps', '5', ...common)).code).toBe(0);
-    const fullLog = readFileSync(`${full}.log.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const fullLog = readFileSync(`${full}.log.jsonl`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(cutLog.map((l) => l.lr)).toEqual(fullLog.slice(0, 3).map((l) => l.lr));
     expect(cutLog.map((l) => l.loss)).toEqual(fullLog.slice(0, 3).map((l) => l.loss));
 
@@ -58,17 +104,37 @@ describe('farmer train', () => {
 
     // gaussian dequantization: the card records the σ of the last step trained (cosine: σ(t) at t = 2/4)
     const gaussCfg = join(dir, 'gauss.json');
-    writeFileSync(gaussCfg, JSON.stringify({ ...config, dequantization: { kind: 'gaussian', sigma_min: 0.01, sigma_max: 0.2 } }));
+    writeFileSync(
+      gaussCfg,
+      JSON.stringify({ ...config, dequantization: { kind: 'gaussian', sigma_min: 0.01, sigma_max: 0.2 } }),
+    );
     const g = join(dir, 'g.safetensors');
     expect((await farmer('train', gaussCfg, '--out', g, '--steps', '4', '--stop-at', '3', ...common)).code).toBe(0);
     const sigma = readCheckpoint(readFileSync(g)).card.sampling as { sigma: number };
     expect(sigma.sigma).toBeCloseTo(0.01 + (0.19 * (1 + Math.cos(Math.PI * 0.5))) / 2, 12);
-    writeFileSync(gaussCfg, JSON.stringify({ ...config, dequantization: { kind: 'gaussian', sigma_min: 0.01, sigma_max: 0.2, schedule: 'fixed' } }));
+    writeFileSync(
+      gaussCfg,
+      JSON.stringify({
+        ...config,
+        dequantization: { kind: 'gaussian', sigma_min: 0.01, sigma_max: 0.2, schedule: 'fixed' },
+      }),
+    );
     expect((await farmer('train', gaussCfg, '--out', g, '--steps', '1', ...common)).code).toBe(0);
     expect(readCheckpoint(readFileSync(g)).card.sampling).toEqual({ sigma: 0.2 });
 
-    const bad = await farmer('train', cfgPath, '--out', join(dir, 'x.safetensors'), '--dataset', 'cifar', '--steps', '1');
+    const bad = await farmer(
+      'train',
+      cfgPath,
+      '--out',
+      join(dir, 'x.safetensors'),
+      '--dataset',
+      'cifar',
+      '--steps',
+      '1',
+    );
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr.split('\n')[0]).toMatch(/^farmer train: invalid --dataset: "cifar" \(one of mnist, colored-mnist\)$/);
+    expect(bad.stderr.split('\n')[0]).toMatch(
+      /^farmer train: invalid --dataset: "cifar" \(one of mnist, colored-mnist\)$/,
+    );
   });
 });

@@ -28,7 +28,9 @@ describe('Colored MNIST', () => {
 
   it('colours pixel = round(255·(bg·(1−m) + fg·m)) per image, reproducibly, slices as the whole', () => {
     const grey = sliceSet(loadMnist('test'), 0, 50);
-    const a = colorize(grey, 2002), b = colorize(grey, 2002), other = colorize(grey, 2003);
+    const a = colorize(grey, 2002),
+      b = colorize(grey, 2002),
+      other = colorize(grey, 2003);
     expect([a.n, a.height, a.width, a.channels]).toEqual([50, 28, 28, 3]);
     expect(a.images).toEqual(b.images);
     expect(a.images).not.toEqual(other.images);
@@ -36,7 +38,8 @@ describe('Colored MNIST', () => {
       const { fg, bg } = imageColors(i, 2002);
       for (const p of [0, 200, 350, 783]) {
         const m = grey.images[i * 784 + p] / 255;
-        for (let c = 0; c < 3; c++) expect(a.images[(i * 784 + p) * 3 + c]).toBe(Math.round(255 * (bg[c] * (1 - m) + fg[c] * m)));
+        for (let c = 0; c < 3; c++)
+          expect(a.images[(i * 784 + p) * 3 + c]).toBe(Math.round(255 * (bg[c] * (1 - m) + fg[c] * m)));
       }
     }
     const tail = colorize(sliceSet(grey, 20, 50), 2002, 20);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { dequantizeGaussian, dequantizeUniform, gaussianSigma, toModelSpace, toPixels, trainingSigma } from '../../src/lib/data/dequantize';
+import {
+  dequantizeGaussian,
+  dequantizeUniform,
+  gaussianSigma,
+  toModelSpace,
+  toPixels,
+  trainingSigma,
+} from '../../src/lib/data/dequantize';
 import { Rng } from '../../src/lib/util/random';
 
 const pixels = Uint8Array.from({ length: 256 * 200 }, (_, i) => i % 256);
@@ -7,7 +14,9 @@ const pixels = Uint8Array.from({ length: 256 * 200 }, (_, i) => i % 256);
 describe('dequantization (docs/model.md, "Pixels and dequantization")', () => {
   it('uniform: x = (x_int + u)/128 − 1 stays in the pixel’s bin, u has mean ½', () => {
     const x = dequantizeUniform(pixels, new Rng(1));
-    let sumU = 0, minU = Infinity, maxU = -Infinity;
+    let sumU = 0,
+      minU = Infinity,
+      maxU = -Infinity;
     for (let i = 0; i < x.length; i++) {
       const u = (x[i] + 1) * 128 - pixels[i];
       [minU, maxU, sumU] = [Math.min(minU, u), Math.max(maxU, u), sumU + u];
@@ -37,8 +46,10 @@ describe('dequantization (docs/model.md, "Pixels and dequantization")', () => {
   });
 
   it('gaussian: x = x_int/127.5 − 1 + σε with the right noise scale', () => {
-    const sigma = 0.05, x = dequantizeGaussian(pixels, sigma, new Rng(2));
-    let s = 0, s2 = 0;
+    const sigma = 0.05,
+      x = dequantizeGaussian(pixels, sigma, new Rng(2));
+    let s = 0,
+      s2 = 0;
     for (let i = 0; i < x.length; i++) {
       const e = x[i] - (pixels[i] / 127.5 - 1);
       s += e;

@@ -34,7 +34,16 @@ describe('farmer distill', () => {
     ]);
     expect(full.code, full.stderr).toBe(0);
     expect(first.code, first.stderr).toBe(0);
-    const resumed = await farmer('distill', teacherPath, '--out', join(dir, 'split.safetensors'), '--resume', '--steps', '3', '--json');
+    const resumed = await farmer(
+      'distill',
+      teacherPath,
+      '--out',
+      join(dir, 'split.safetensors'),
+      '--resume',
+      '--steps',
+      '3',
+      '--json',
+    );
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ steps: 3, of: 3 });
 
@@ -42,16 +51,25 @@ describe('farmer distill', () => {
     expect(a.config.student).toBe(true);
     expect({ ...a.config, student: undefined }).toEqual({ ...teacher.config, student: undefined });
     const sha = createHash('sha256').update(readFileSync(teacherPath)).digest('hex');
-    expect(a.card).toMatchObject({ dataset: 'mnist', steps: 3, seed: 4, teacher: { sha256: sha, name: 'teacher.safetensors' } });
+    expect(a.card).toMatchObject({
+      dataset: 'mnist',
+      steps: 3,
+      seed: 4,
+      teacher: { sha256: sha, name: 'teacher.safetensors' },
+    });
     expect((a.card.distill as { curve_loss: unknown[] }).curve_loss).toHaveLength(3);
-    const log = readFileSync(join(dir, 'full.safetensors.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = readFileSync(join(dir, 'full.safetensors.log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(log.map((l) => l.step)).toEqual([1, 2, 3]);
     for (const l of log) expect(Number.isFinite(l.loss) && l.loss > 0).toBe(true);
 
     // the prior is the teacher's, bit for bit; the AF has moved away from it
     let afChanged = 0;
     for (const [name, t] of a.params) {
-      const mine = t.dataSync(), theirs = teacher.params.get(name)!.dataSync();
+      const mine = t.dataSync(),
+        theirs = teacher.params.get(name)!.dataSync();
       const same = mine.every((v, i) => v === theirs[i]);
       if (name.startsWith('ar.')) expect(same, name).toBe(true);
       else if (!same) afChanged++;
@@ -60,7 +78,8 @@ describe('farmer distill', () => {
 
     // stopped after 1 step and resumed to 3 = 3 steps in one go
     const b = student('split.safetensors');
-    for (const [name, t] of a.params) expect(Array.from(b.params.get(name)!.dataSync()), name).toEqual(Array.from(t.dataSync()));
+    for (const [name, t] of a.params)
+      expect(Array.from(b.params.get(name)!.dataSync()), name).toEqual(Array.from(t.dataSync()));
 
     const model = makeModel(a.config, a.params);
     const r = await sample(model, { n: 4, seed: 1, labels: Int32Array.from([0, 1, 2, 3]) });
@@ -73,9 +92,30 @@ describe('farmer distill', () => {
   it('bad arguments exit non-zero with one clear line', async () => {
     const cases: [string[], RegExp, number][] = [
       [['distill', teacherPath, '--out', join(dir, 'x.safetensors'), '--dataset', 'mnist'], /missing --steps/, 2],
-      [['distill', teacherPath, '--out', join(dir, 'x.safetensors'), '--steps', '2'], /unknown dataset "random".*pass --dataset/, 2],
-      [['distill', join(dir, 'full.safetensors'), '--out', join(dir, 'x.safetensors'), '--steps', '2', '--dataset', 'mnist'], /already a distilled student/, 1],
-      [['distill', otherPath, '--out', join(dir, 'full.safetensors'), '--resume', '--steps', '4'], /distilled from another teacher/, 1],
+      [
+        ['distill', teacherPath, '--out', join(dir, 'x.safetensors'), '--steps', '2'],
+        /unknown dataset "random".*pass --dataset/,
+        2,
+      ],
+      [
+        [
+          'distill',
+          join(dir, 'full.safetensors'),
+          '--out',
+          join(dir, 'x.safetensors'),
+          '--steps',
+          '2',
+          '--dataset',
+          'mnist',
+        ],
+        /already a distilled student/,
+        1,
+      ],
+      [
+        ['distill', otherPath, '--out', join(dir, 'full.safetensors'), '--resume', '--steps', '4'],
+        /distilled from another teacher/,
+        1,
+      ],
     ];
     const results = await Promise.all(cases.map(([args]) => farmer(...args)));
     for (const [i, [args, message, code]] of cases.entries()) {

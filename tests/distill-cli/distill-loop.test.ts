@@ -17,7 +17,11 @@ beforeAll(async () => {
 describe('distillation loop', () => {
   const teacher = tinyModel({ blocks: 2, classConditionalAf: true });
   const rng = new Rng(0);
-  const data = { n: 20, images: Uint8Array.from({ length: 20 * 16 }, () => rng.int(256)), labels: Int32Array.from({ length: 20 }, (_, i) => i % 3) };
+  const data = {
+    n: 20,
+    images: Uint8Array.from({ length: 20 * 16 }, () => rng.int(256)),
+    labels: Int32Array.from({ length: 20 }, (_, i) => i % 3),
+  };
   const o = { ...defaultDistillOptions, batch: 4, steps: 5, lr: 1e-3, warmup: 1, ema: 0.9 };
 
   it('trains the af.* weights only, without leaking tensors, and reports each step', async () => {

@@ -12,7 +12,9 @@ import { notebooks } from '../../src/notebooks/registry';
 import { thumbnails } from '../../src/notebooks/thumbnails';
 import { hasChromium, repoRoot, startApp, type App } from './harness';
 
-const zoo = JSON.parse(readFileSync(`${repoRoot}/static/models/index.json`, 'utf8')) as { models: { name: string; title: string }[] };
+const zoo = JSON.parse(readFileSync(`${repoRoot}/static/models/index.json`, 'utf8')) as {
+  models: { name: string; title: string }[];
+};
 
 async function backendReported(page: Page): Promise<string> {
   const header = page.getByTestId('active-backend');
@@ -25,7 +27,10 @@ async function backendReported(page: Page): Promise<string> {
 async function backendTable(page: Page): Promise<Record<string, [string, string]>> {
   const rows: Record<string, [string, string]> = {};
   for (const row of await page.locator('table.backends:not([data-testid=timing-table]) tbody tr').all())
-    rows[(await row.getAttribute('data-backend'))!] = [(await row.getAttribute('data-state'))!, (await row.locator('.reason').innerText()).trim()];
+    rows[(await row.getAttribute('data-backend'))!] = [
+      (await row.getAttribute('data-state'))!,
+      (await row.locator('.reason').innerText()).trim(),
+    ];
   return rows;
 }
 
@@ -49,9 +54,22 @@ function tinyCheckpoint(): { bytes: Buffer; parameters: number } {
     image: { height: 4, width: 4, channels: 1 },
     patch_size: 2,
     num_classes: 0,
-    af: { blocks: 2, layers_per_block: 1, width: 16, head_dim: 8, mlp_ratio: 2, class_conditional: false, soft_clip: 0 },
+    af: {
+      blocks: 2,
+      layers_per_block: 1,
+      width: 16,
+      head_dim: 8,
+      mlp_ratio: 2,
+      class_conditional: false,
+      soft_clip: 0,
+    },
     prior: {
-      kind: 'farmer', informative_dims: 2, cond_repeat: 1, final_permute: true, mixtures_informative: 2, mixtures_redundant: 2,
+      kind: 'farmer',
+      informative_dims: 2,
+      cond_repeat: 1,
+      final_permute: true,
+      mixtures_informative: 2,
+      mixtures_redundant: 2,
       ar: { layers: 1, width: 16, head_dim: 8, mlp_ratio: 2 },
     },
     dequantization: { kind: 'uniform' },
@@ -83,11 +101,14 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     expect(await backendReported(page)).toBe('WebAssembly');
     const rows = await backendTable(page);
     expect(rows.wasm).toEqual(['active', expect.stringMatching(/verified/)]);
-    for (const name of ['webgpu', 'webgl', 'cpu']) expect(rows[name]).toEqual(['skipped', 'not tried: ?backend=wasm was requested and works']);
+    for (const name of ['webgpu', 'webgl', 'cpu'])
+      expect(rows[name]).toEqual(['skipped', 'not tried: ?backend=wasm was requested and works']);
     expect(await page.getByTestId('backend-summary').innerText()).toContain('forced with ?backend=wasm');
     // the dev server sends COOP/COEP: isolated, so WebAssembly runs on as many threads as it chose
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    expect(await page.getByTestId('backend-environment').innerText()).toMatch(new RegExp(`^The page is cross-origin isolated, so WebAssembly may use threads: it runs on \\d+ threads?\\.$`));
+    expect(await page.getByTestId('backend-environment').innerText()).toMatch(
+      new RegExp(`^The page is cross-origin isolated, so WebAssembly may use threads: it runs on \\d+ threads?\\.$`),
+    );
     await expectZooShown(page);
     expect(await page.getByTestId('loaded-model').innerText()).toBe('none loaded');
     expect(errors).toEqual([]);
@@ -97,17 +118,22 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
   it('a page served without COOP/COEP says it is not isolated and that WebAssembly runs on one thread', async () => {
     const { page, errors } = await app.open('/?backend=wasm', {
       setup: (p) =>
-        p.route((url) => url.pathname === '/', async (route) => {
-          const response = await route.fetch();
-          const headers = { ...response.headers() };
-          delete headers['cross-origin-opener-policy'];
-          delete headers['cross-origin-embedder-policy'];
-          await route.fulfill({ response, headers });
-        }),
+        p.route(
+          (url) => url.pathname === '/',
+          async (route) => {
+            const response = await route.fetch();
+            const headers = { ...response.headers() };
+            delete headers['cross-origin-opener-policy'];
+            delete headers['cross-origin-embedder-policy'];
+            await route.fulfill({ response, headers });
+          },
+        ),
     });
     expect(await backendReported(page)).toBe('WebAssembly');
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
-    expect(await page.getByTestId('backend-environment').innerText()).toMatch(/^The page is not cross-origin isolated .* so WebAssembly runs on one thread/s);
+    expect(await page.getByTestId('backend-environment').innerText()).toMatch(
+      /^The page is not cross-origin isolated .* so WebAssembly runs on one thread/s,
+    );
     // The dev server's own client (Vite, hmr off) still tries its websocket, which a rewritten,
     // non-isolated document is refused: that noise aside, nothing failed.
     expect(errors.filter((e) => !/websocket/i.test(e))).toEqual([]);
@@ -120,7 +146,9 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     const rows = await backendTable(page);
     expect(rows.webgpu).toEqual(['active', expect.stringMatching(/verified on adapter/)]);
     for (const name of ['webgl', 'wasm', 'cpu']) expect(rows[name][0]).toBe('skipped');
-    expect(await page.getByTestId('backend-environment').innerText()).toMatch(/cross-origin isolated.*WebAssembly is not the active backend\./s);
+    expect(await page.getByTestId('backend-environment').innerText()).toMatch(
+      /cross-origin isolated.*WebAssembly is not the active backend\./s,
+    );
     await expectZooShown(page);
     expect(errors).toEqual([]);
     await page.close();
@@ -135,7 +163,10 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     ];
     let served = 0;
     const { page, errors } = await app.open('/?backend=cpu', {
-      setup: (p) => p.context().route('**/models/index.json', (route) => route.fulfill(answers[Math.min(served++, answers.length - 1)])),
+      setup: (p) =>
+        p
+          .context()
+          .route('**/models/index.json', (route) => route.fulfill(answers[Math.min(served++, answers.length - 1)])),
     });
     const error = page.getByTestId('zoo-error');
     await error.waitFor();
@@ -155,26 +186,49 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
 
   it('loads a zoo model with its button and a checkpoint file with the file picker', async () => {
     const { bytes, parameters } = tinyCheckpoint();
-    const listing = { models: [{ name: 'tiny', file: 'tiny.safetensors', title: 'Tiny test model', dataset: 'mnist', description: 'Random weights.', metrics: { bpd_test: 7.25, bpd_n: 64, 'fid_mnist-cnn': 812.5, eval_n: 32 } }] };
+    const listing = {
+      models: [
+        {
+          name: 'tiny',
+          file: 'tiny.safetensors',
+          title: 'Tiny test model',
+          dataset: 'mnist',
+          description: 'Random weights.',
+          metrics: { bpd_test: 7.25, bpd_n: 64, 'fid_mnist-cnn': 812.5, eval_n: 32 },
+        },
+      ],
+    };
     const { page, errors } = await app.open('/?backend=cpu', {
       setup: async (p) => {
         await p.context().route('**/models/index.json', (r) => r.fulfill({ json: listing }));
-        await p.context().route('**/models/tiny.safetensors', (r) => r.fulfill({ body: bytes, contentType: 'application/octet-stream' }));
+        await p
+          .context()
+          .route('**/models/tiny.safetensors', (r) =>
+            r.fulfill({ body: bytes, contentType: 'application/octet-stream' }),
+          );
       },
     });
     await backendReported(page);
-    expect(await page.getByTestId('zoo-list').innerText()).toMatch(/Tiny test model[\s\S]*tiny · mnist[\s\S]*Random weights\./);
+    expect(await page.getByTestId('zoo-list').innerText()).toMatch(
+      /Tiny test model[\s\S]*tiny · mnist[\s\S]*Random weights\./,
+    );
     expect(await page.getByTestId('zoo-metrics').innerText()).toMatch(/test BPD\s*7\.250\s*FID\s*812\.5/);
     expect(await page.getByTestId('zoo-metrics').locator('div').first().getAttribute('title')).toBe('n = 64');
     await page.getByRole('button', { name: 'Load model tiny' }).click();
     await expect.poll(() => page.getByTestId('loaded-model').innerText()).toBe('tiny');
     expect(await page.getByTestId('model-panel').innerText()).toContain(new Intl.NumberFormat('en').format(parameters));
     await page.getByTestId('model-card').locator('summary').click();
-    expect(await page.getByTestId('model-card').innerText()).toMatch(/card: dataset mnist, 120 steps \(1 h 02 min\), seed 3\s+weights: random, for tests/);
+    expect(await page.getByTestId('model-card').innerText()).toMatch(
+      /card: dataset mnist, 120 steps \(1 h 02 min\), seed 3\s+weights: random, for tests/,
+    );
     expect(await page.getByRole('button', { name: 'Load model tiny' }).innerText()).toBe('Loaded');
 
     const picker = page.getByLabel('Or open a .safetensors checkpoint file');
-    await picker.setInputFiles({ name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a checkpoint') });
+    await picker.setInputFiles({
+      name: 'broken.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('not a checkpoint'),
+    });
     await page.getByTestId('model-error').waitFor();
     expect(await page.getByTestId('model-error').innerText()).toMatch(/^could not load broken\.safetensors: /);
     expect(await page.getByTestId('loaded-model').innerText()).toBe('tiny');
@@ -188,11 +242,25 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
 
   it('without ?backend= times a loaded model on each backend that works, shows the times and the choice, and reuses them on the next visit', async () => {
     const { bytes } = tinyCheckpoint();
-    const listing = { models: [{ name: 'tiny', file: 'tiny.safetensors', title: 'Tiny test model', dataset: 'mnist', description: 'Random weights.' }] };
+    const listing = {
+      models: [
+        {
+          name: 'tiny',
+          file: 'tiny.safetensors',
+          title: 'Tiny test model',
+          dataset: 'mnist',
+          description: 'Random weights.',
+        },
+      ],
+    };
     const { page, errors } = await app.open('/', {
       setup: async (p) => {
         await p.context().route('**/models/index.json', (r) => r.fulfill({ json: listing }));
-        await p.context().route('**/models/tiny.safetensors', (r) => r.fulfill({ body: bytes, contentType: 'application/octet-stream' }));
+        await p
+          .context()
+          .route('**/models/tiny.safetensors', (r) =>
+            r.fulfill({ body: bytes, contentType: 'application/octet-stream' }),
+          );
       },
     });
     await backendReported(page);
@@ -227,11 +295,14 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     const { page, errors } = await app.open('/?backend=cpu');
     await backendReported(page);
     const dropFile = async (name: string, data: number[]) => {
-      const transfer = await page.evaluateHandle(([n, d]) => {
-        const dt = new DataTransfer();
-        dt.items.add(new File([new Uint8Array(d as number[])], n as string, { type: 'application/octet-stream' }));
-        return dt;
-      }, [name, data] as const);
+      const transfer = await page.evaluateHandle(
+        ([n, d]) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([new Uint8Array(d as number[])], n as string, { type: 'application/octet-stream' }));
+          return dt;
+        },
+        [name, data] as const,
+      );
       await page.dispatchEvent('main', 'dragover', { dataTransfer: transfer });
       await page.getByTestId('drop-overlay').waitFor();
       await page.dispatchEvent('main', 'drop', { dataTransfer: transfer });
@@ -270,9 +341,13 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
       expect(await item.innerText()).toContain(n.summary);
       const img = item.getByRole('img');
       expect(await img.getAttribute('alt')).toBe(thumbnails.notebooks[n.id]!.alt);
-      await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
+      await expect
+        .poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth))
+        .toBeGreaterThan(0);
     }
-    expect(await page.getByTestId('thumbnail-caption').innerText()).toContain(`zoo model ${thumbnails.model} (checkpoint SHA-256 ${thumbnails.sha256.slice(0, 12)}`);
+    expect(await page.getByTestId('thumbnail-caption').innerText()).toContain(
+      `zoo model ${thumbnails.model} (checkpoint SHA-256 ${thumbnails.sha256.slice(0, 12)}`,
+    );
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -283,7 +358,8 @@ describe.skipIf(!hasChromium())('app shell in Chromium', () => {
     const unnamed = await page.evaluate(() =>
       [...document.querySelectorAll('button, select, input, a[href]')]
         .filter((el) => {
-          const labelled = el.getAttribute('aria-label') || (el as HTMLInputElement).labels?.length || el.textContent?.trim();
+          const labelled =
+            el.getAttribute('aria-label') || (el as HTMLInputElement).labels?.length || el.textContent?.trim();
           return !labelled;
         })
         .map((el) => el.outerHTML),

@@ -17,7 +17,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Download, type Locator, type Page, type Request } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Download,
+  type Locator,
+  type Page,
+  type Request,
+} from 'playwright-core';
 import { build as viteBuild, createServer, preview } from 'vite';
 import { parseConfig, type FarmerConfig } from '../../src/lib/farmer/config';
 import { paramShapes } from '../../src/lib/farmer/params';
@@ -71,13 +79,15 @@ function recorders(): void {
   w.__cellStatuses = [];
   try {
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.__longTasks.push({ name: e.name, startTime: Math.round(e.startTime), duration: Math.round(e.duration) });
+      for (const e of list.getEntries())
+        w.__longTasks.push({ name: e.name, startTime: Math.round(e.startTime), duration: Math.round(e.duration) });
     }).observe({ type: 'longtask', buffered: true });
   } catch {
     // no Long Tasks API: nothing is recorded
   }
   const record = (el: Element) => {
-    const cell = el.getAttribute('data-cell'), status = el.getAttribute('data-status');
+    const cell = el.getAttribute('data-cell'),
+      status = el.getAttribute('data-status');
     if (cell && status) w.__cellStatuses.push({ cell, status, t: Math.round(performance.now()) });
   };
   new MutationObserver((mutations) => {
@@ -85,7 +95,8 @@ function recorders(): void {
       if (m.type === 'attributes') record(m.target as Element);
       else
         for (const n of m.addedNodes)
-          if (n instanceof Element) [n, ...n.querySelectorAll('[data-cell]')].forEach((el) => el.hasAttribute('data-cell') && record(el));
+          if (n instanceof Element)
+            [n, ...n.querySelectorAll('[data-cell]')].forEach((el) => el.hasAttribute('data-cell') && record(el));
     }
   }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
 }
@@ -102,7 +113,8 @@ interface Served {
 
 function portOf(server: { address(): unknown } | null | undefined): number {
   const address = server?.address();
-  if (!address || typeof address !== 'object' || !('port' in address)) throw new Error('the Vite server has no TCP address');
+  if (!address || typeof address !== 'object' || !('port' in address))
+    throw new Error('the Vite server has no TCP address');
   return (address as { port: number }).port;
 }
 
@@ -129,7 +141,12 @@ async function serveBuild(root: string): Promise<Served> {
   const outDir = mkdtempSync(join(tmpdir(), 'farmer-e2e-build-'));
   const remove = () => rmSync(outDir, { recursive: true, force: true });
   try {
-    const config = { root, configFile: `${root}/vite.config.ts`, logLevel: 'error' as const, build: { outDir, emptyOutDir: true } };
+    const config = {
+      root,
+      configFile: `${root}/vite.config.ts`,
+      logLevel: 'error' as const,
+      build: { outDir, emptyOutDir: true },
+    };
     await viteBuild(config);
     const server = await preview({ ...config, preview: { host: 'localhost', port: 0, strictPort: false } });
     return { port: portOf(server.httpServer), close: async () => (await server.close(), remove()) };
@@ -143,7 +160,10 @@ async function serveBuild(root: string): Promise<Served> {
  * Serves the app (the dev server, or with `build: true` the production build through
  * `vite preview`) and launches Chromium.
  */
-export async function startApp({ root = repoRoot, build = false }: { root?: string; build?: boolean } = {}): Promise<App> {
+export async function startApp({
+  root = repoRoot,
+  build = false,
+}: { root?: string; build?: boolean } = {}): Promise<App> {
   ensureTestData();
   const served = build ? await serveBuild(root) : await serveDev(root);
   let b: Browser;
@@ -188,7 +208,14 @@ export async function startApp({ root = repoRoot, build = false }: { root?: stri
         if (!navigated()) setTimeout(() => navigated() || record(), 1000);
       });
       // The browser may already be closing (afterAll): a failed context close is not an error.
-      page.on('close', () => void context.close().catch(() => {}).finally(() => contexts.delete(context)));
+      page.on(
+        'close',
+        () =>
+          void context
+            .close()
+            .catch(() => {})
+            .finally(() => contexts.delete(context)),
+      );
       await setup?.(page);
       await page.goto(new URL(path, origin).href);
       return { page, errors };
@@ -221,14 +248,32 @@ export interface TestCheckpoint {
  * 49 dims; 2 AF blocks of width 16, class-conditional AF; FARMER prior d_I = 9), seeded random
  * weights, card dataset "mnist", written to a temporary folder (or `dir`).
  */
-export function writeTestCheckpoint({ dir, name = 'tiny28.safetensors', seed = 4, numClasses = 10 }: { dir?: string; name?: string; seed?: number; numClasses?: number } = {}): TestCheckpoint {
+export function writeTestCheckpoint({
+  dir,
+  name = 'tiny28.safetensors',
+  seed = 4,
+  numClasses = 10,
+}: { dir?: string; name?: string; seed?: number; numClasses?: number } = {}): TestCheckpoint {
   const config = parseConfig({
     image: { height: 28, width: 28, channels: 1 },
     patch_size: 7,
     num_classes: numClasses,
-    af: { blocks: 2, layers_per_block: 1, width: 16, head_dim: 8, mlp_ratio: 2, class_conditional: numClasses > 0, soft_clip: 0 },
+    af: {
+      blocks: 2,
+      layers_per_block: 1,
+      width: 16,
+      head_dim: 8,
+      mlp_ratio: 2,
+      class_conditional: numClasses > 0,
+      soft_clip: 0,
+    },
     prior: {
-      kind: 'farmer', informative_dims: 9, cond_repeat: 1, final_permute: true, mixtures_informative: 2, mixtures_redundant: 2,
+      kind: 'farmer',
+      informative_dims: 9,
+      cond_repeat: 1,
+      final_permute: true,
+      mixtures_informative: 2,
+      mixtures_redundant: 2,
       ar: { layers: 1, width: 16, head_dim: 8, mlp_ratio: 2 },
     },
     dequantization: { kind: 'uniform' },
@@ -237,8 +282,13 @@ export function writeTestCheckpoint({ dir, name = 'tiny28.safetensors', seed = 4
   const rng = new Rng(seed);
   const values = new Map<string, Float32Array>();
   for (const [tensor, shape] of paramShapes(config))
-    values.set(tensor, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 0.05 * rng.normal()));
-  const bytes = Buffer.from(encodeCheckpoint(config, values, { dataset: 'mnist', steps: 0, time_s: 0, seed, metrics: {} }));
+    values.set(
+      tensor,
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 0.05 * rng.normal()),
+    );
+  const bytes = Buffer.from(
+    encodeCheckpoint(config, values, { dataset: 'mnist', steps: 0, time_s: 0, seed, metrics: {} }),
+  );
   const path = join(dir ?? mkdtempSync(join(tmpdir(), 'farmer-e2e-model-')), name);
   writeFileSync(path, bytes);
   return { path, name, bytes, config };
@@ -247,14 +297,22 @@ export function writeTestCheckpoint({ dir, name = 'tiny28.safetensors', seed = 4
 /** Serves `model` as the only zoo entry (named its file name without .safetensors) to this page's context. */
 export async function routeZooModel(page: Page, model: TestCheckpoint, { title = 'Test model' } = {}): Promise<string> {
   const name = model.name.replace(/\.safetensors$/, '');
-  const listing = { models: [{ name, file: model.name, title, dataset: 'mnist', description: 'Seeded random weights for tests.' }] };
+  const listing = {
+    models: [{ name, file: model.name, title, dataset: 'mnist', description: 'Seeded random weights for tests.' }],
+  };
   await page.context().route('**/models/index.json', (r) => r.fulfill({ json: listing }));
-  await page.context().route(`**/models/${model.name}`, (r) => r.fulfill({ body: model.bytes, contentType: 'application/octet-stream' }));
+  await page
+    .context()
+    .route(`**/models/${model.name}`, (r) => r.fulfill({ body: model.bytes, contentType: 'application/octet-stream' }));
   return name;
 }
 
 /** Loads `model` through the page's checkpoint file picker and waits until the header names it. */
-export async function loadModelFile(page: Page, model: Pick<TestCheckpoint, 'path' | 'name'>, { timeout = 60_000 } = {}): Promise<void> {
+export async function loadModelFile(
+  page: Page,
+  model: Pick<TestCheckpoint, 'path' | 'name'>,
+  { timeout = 60_000 } = {},
+): Promise<void> {
   const picker = page.locator('input[type=file][accept=".safetensors"]:enabled').first();
   await picker.waitFor({ state: 'attached', timeout });
   await picker.setInputFiles(model.path);
@@ -264,7 +322,8 @@ export async function loadModelFile(page: Page, model: Pick<TestCheckpoint, 'pat
     if ((await header.innerText()).trim() === model.name) return;
     const error = page.getByTestId('model-error');
     if (await error.count()) throw new Error(`loading ${model.name} failed: ${await error.first().innerText()}`);
-    if (Date.now() > deadline) throw new Error(`${model.name} was not loaded within ${timeout} ms (header: "${await header.innerText()}")`);
+    if (Date.now() > deadline)
+      throw new Error(`${model.name} was not loaded within ${timeout} ms (header: "${await header.innerText()}")`);
     await page.waitForTimeout(100);
   }
 }
@@ -276,7 +335,11 @@ export async function loadModelFile(page: Page, model: Pick<TestCheckpoint, 'pat
  * sliders and number/text inputs are filled and left (change fires), selects choose the option
  * with that value or label, checkboxes and radios are (un)checked.
  */
-export async function setControl(scope: Page | Locator, label: string | RegExp, value: string | number | boolean): Promise<void> {
+export async function setControl(
+  scope: Page | Locator,
+  label: string | RegExp,
+  value: string | number | boolean,
+): Promise<void> {
   const control = scope.getByLabel(label, { exact: typeof label === 'string' }).first();
   const [tag, type] = await control.evaluate((el) => [el.localName, (el as HTMLInputElement).type ?? '']);
   if (tag === 'select') {
@@ -311,7 +374,13 @@ export async function waitForCell(page: Page, id: string, status = 'done', { tim
   for (;;) {
     const now = await cell.getAttribute('data-status', { timeout: Math.max(1000, deadline - Date.now()) });
     if (now === status && (status !== 'done' || (await cell.getAttribute('data-figures')) === 'drawn')) return;
-    if (now === 'error' && status !== 'error') throw new Error(`cell ${id} failed: ${await cell.getByTestId('cell-error').innerText().catch(() => '(no message)')}`);
+    if (now === 'error' && status !== 'error')
+      throw new Error(
+        `cell ${id} failed: ${await cell
+          .getByTestId('cell-error')
+          .innerText()
+          .catch(() => '(no message)')}`,
+      );
     if (Date.now() > deadline) throw new Error(`cell ${id} is "${now}" after ${timeout} ms, not "${status}"`);
     await page.waitForTimeout(100);
   }
@@ -319,8 +388,13 @@ export async function waitForCell(page: Page, id: string, status = 'done', { tim
 
 /** Every data-status cell `id` has shown since the page loaded, in order (repeats collapsed). */
 export async function cellStatuses(page: Page, id: string): Promise<string[]> {
-  const all = await page.evaluate(() => (window as unknown as { __cellStatuses: { cell: string; status: string }[] }).__cellStatuses);
-  return all.filter((e) => e.cell === id).map((e) => e.status).filter((s, i, a) => i === 0 || s !== a[i - 1]);
+  const all = await page.evaluate(
+    () => (window as unknown as { __cellStatuses: { cell: string; status: string }[] }).__cellStatuses,
+  );
+  return all
+    .filter((e) => e.cell === id)
+    .map((e) => e.status)
+    .filter((s, i, a) => i === 0 || s !== a[i - 1]);
 }
 
 export interface LongTask {
@@ -333,7 +407,10 @@ export interface LongTask {
  * Main-thread tasks longer than `over` ms (default 200; the browser reports none under 50) that
  * started at or after `since` (the page's clock, see pageTime; default: since the page loaded).
  */
-export async function longTasks(page: Page, { over = 200, since = 0 }: { over?: number; since?: number } = {}): Promise<LongTask[]> {
+export async function longTasks(
+  page: Page,
+  { over = 200, since = 0 }: { over?: number; since?: number } = {},
+): Promise<LongTask[]> {
   const all = await page.evaluate(() => (window as unknown as { __longTasks: LongTask[] }).__longTasks);
   return all.filter((t) => t.duration > over && t.startTime >= since);
 }
@@ -359,7 +436,10 @@ export async function tfjsOnMainThread(page: Page): Promise<boolean> {
 }
 
 /** Clicks something that downloads a file; returns its suggested name and contents. */
-export async function downloadFrom(page: Page, click: () => Promise<unknown>): Promise<{ name: string; bytes: Buffer }> {
-  const [download] = await Promise.all([page.waitForEvent('download'), click()]) as [Download, unknown];
+export async function downloadFrom(
+  page: Page,
+  click: () => Promise<unknown>,
+): Promise<{ name: string; bytes: Buffer }> {
+  const [download] = (await Promise.all([page.waitForEvent('download'), click()])) as [Download, unknown];
   return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
 }

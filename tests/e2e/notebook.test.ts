@@ -39,7 +39,9 @@ describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (
   });
 
   it('a link loads its model and parameters; the cheap cell runs by itself; a reload shows the cached result without computing', async () => {
-    const { page, errors } = await app.open('/?backend=wasm#/separation?model=tiny28&seed=3&levels=3', { setup: (p) => routeZooModel(p, model) });
+    const { page, errors } = await app.open('/?backend=wasm#/separation?model=tiny28&seed=3&levels=3', {
+      setup: (p) => routeZooModel(p, model),
+    });
     await page.getByTestId('loaded-model').getByText('tiny28').waitFor({ timeout: 60_000 });
     await waitForCell(page, 'separation');
     // TensorFlow.js runs in the worker only (the probe finds it there)
@@ -76,7 +78,9 @@ describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (
   it('a file model, the seed, Shift+Enter, Cancel, and every export', async () => {
     // the zoo has no mnist-farmer, so the notebook opens without a model (and says so)
     const { page, errors } = await app.openRoute('/separation', { setup: (p) => routeZooModel(p, model) });
-    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'opens with the zoo' }).innerText(), { timeout: 60_000 }).toMatch(/This notebook opens with the zoo's mnist-farmer, which is not in this zoo/);
+    await expect
+      .poll(() => page.getByRole('alert').filter({ hasText: 'opens with the zoo' }).innerText(), { timeout: 60_000 })
+      .toMatch(/This notebook opens with the zoo's mnist-farmer, which is not in this zoo/);
     await loadModelFile(page, model);
     await waitForCell(page, 'separation');
     const cell = cellLocator(page, 'separation');
@@ -105,17 +109,30 @@ describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (
 
     const firstFigure = cell.locator('[data-figure]').first();
     const name = await firstFigure.getAttribute('data-figure');
-    const svg = await downloadFrom(page, () => page.getByRole('button', { name: `Save figure ${name} as SVG` }).click());
+    const svg = await downloadFrom(page, () =>
+      page.getByRole('button', { name: `Save figure ${name} as SVG` }).click(),
+    );
     expect(svg.name).toBe(`separation-separation-${name}.svg`);
     expect(() => new JSDOM(svg.bytes.toString('utf8'), { contentType: 'image/svg+xml' })).not.toThrow();
-    const png = await downloadFrom(page, () => page.getByRole('button', { name: `Save figure ${name} as PNG` }).click());
+    const png = await downloadFrom(page, () =>
+      page.getByRole('button', { name: `Save figure ${name} as PNG` }).click(),
+    );
     expect(png.bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     const json = await downloadFrom(page, () => cell.getByRole('button', { name: /as JSON$/ }).click());
     const data = JSON.parse(json.bytes.toString('utf8'));
-    expect(data).toMatchObject({ notebook: 'separation', cell: 'separation', experiment: 'separation', seed: 11, backend: 'WebAssembly', model: { name: 'tiny28.safetensors' } });
+    expect(data).toMatchObject({
+      notebook: 'separation',
+      cell: 'separation',
+      experiment: 'separation',
+      seed: 11,
+      backend: 'WebAssembly',
+      model: { name: 'tiny28.safetensors' },
+    });
     expect(data.model.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(data.params).toMatchObject({ images: 1, levels: 2, seed: 11 });
-    const report = await downloadFrom(page, () => page.getByRole('button', { name: 'Download the notebook as an HTML report' }).click());
+    const report = await downloadFrom(page, () =>
+      page.getByRole('button', { name: 'Download the notebook as an HTML report' }).click(),
+    );
     const html = new JSDOM(report.bytes.toString('utf8')).window.document;
     expect(report.name).toBe('separation-report.html');
     expect(html.querySelectorAll('section.cell svg').length).toBeGreaterThan(0);
@@ -124,7 +141,9 @@ describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (
 
     const unnamed = await page.evaluate(() =>
       [...document.querySelectorAll('button, select, input, a[href], canvas')]
-        .filter((el) => !(el.getAttribute('aria-label') || (el as HTMLInputElement).labels?.length || el.textContent?.trim()))
+        .filter(
+          (el) => !(el.getAttribute('aria-label') || (el as HTMLInputElement).labels?.length || el.textContent?.trim()),
+        )
         .map((el) => el.outerHTML),
     );
     expect(unnamed).toEqual([]);
@@ -133,7 +152,9 @@ describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (
   });
 
   it('the image picker: an uploaded picture (inverted when light) and a drawing, each with a class, re-run the cell', async () => {
-    const { page, errors } = await app.openRoute('/separation?images=1&levels=2', { setup: (p) => routeZooModel(p, model) });
+    const { page, errors } = await app.openRoute('/separation?images=1&levels=2', {
+      setup: (p) => routeZooModel(p, model),
+    });
     await loadModelFile(page, model);
     await waitForCell(page, 'separation');
     const runs = async () => (await cellStatuses(page, 'separation')).filter((s) => s === 'running').length;
@@ -143,14 +164,23 @@ describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (
     const data = new Uint8Array(56 * 56 * 3).fill(235);
     for (let y = 8; y < 48; y++) for (let x = 24; x < 32; x++) data.fill(20, 3 * (56 * y + x), 3 * (56 * y + x) + 3);
     await page.getByRole('radio', { name: 'Upload' }).check();
-    await page.getByLabel(/^Picture to upload/).setInputFiles({ name: 'bar.png', mimeType: 'image/png', buffer: Buffer.from(encodePng({ data, height: 56, width: 56, channels: 3 })) });
+    await page.getByLabel(/^Picture to upload/).setInputFiles({
+      name: 'bar.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from(encodePng({ data, height: 56, width: 56, channels: 3 })),
+    });
     await expect.poll(() => page.getByLabel('Invert (dark strokes on light paper)').isChecked()).toBe(true);
     await setControl(page, 'Class of the image', '3');
     await expect.poll(runs, { timeout: 60_000 }).toBeGreaterThan(before);
     await waitForCell(page, 'separation');
     const centre = await page.evaluate(() => {
       const c = document.querySelector<HTMLCanvasElement>('canvas.nb-image-preview')!;
-      return [c.width, c.height, c.getContext('2d')!.getImageData(14, 14, 1, 1).data[0], c.getContext('2d')!.getImageData(2, 2, 1, 1).data[0]];
+      return [
+        c.width,
+        c.height,
+        c.getContext('2d')!.getImageData(14, 14, 1, 1).data[0],
+        c.getContext('2d')!.getImageData(2, 2, 1, 1).data[0],
+      ];
     });
     expect(centre.slice(0, 2)).toEqual([28, 28]);
     expect(centre[2]).toBeGreaterThan(200); // the bar, inverted: light
@@ -162,7 +192,8 @@ describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (
     const box = (await pad.boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.2);
     await page.mouse.down();
-    for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * (0.3 + 0.04 * i), box.y + box.height * (0.2 + 0.06 * i));
+    for (let i = 1; i <= 10; i++)
+      await page.mouse.move(box.x + box.width * (0.3 + 0.04 * i), box.y + box.height * (0.2 + 0.06 * i));
     await page.mouse.up();
     await expect.poll(runs, { timeout: 60_000 }).toBeGreaterThan(afterUpload);
     await waitForCell(page, 'separation');
@@ -173,17 +204,25 @@ describe.skipIf(!hasChromium() || !separation)('notebook machinery in Chromium (
     // the default, served as the zoo's mnist-farmer, with a card recommending T = 0.7 and s = 0.8
     const { config, card, weights } = readCheckpoint(model.bytes, 'tiny');
     const values = new Map([...weights].map(([k, v]) => [k, v.values]));
-    const recommending = { ...model, name: 'mnist-farmer.safetensors', bytes: Buffer.from(encodeCheckpoint(config, values, { ...card, sampling: { T: 0.7, s: 0.8 } })) };
+    const recommending = {
+      ...model,
+      name: 'mnist-farmer.safetensors',
+      bytes: Buffer.from(encodeCheckpoint(config, values, { ...card, sampling: { T: 0.7, s: 0.8 } })),
+    };
     let { page, errors } = await app.openRoute('/logdet', { setup: (p) => routeZooModel(p, recommending) });
     await page.getByTestId('loaded-model').getByText('mnist-farmer').waitFor({ timeout: 60_000 });
-    expect(await page.getByTestId('model-picked').innerText()).toBe('No model was named in the link, so the notebook opened with the zoo\'s mnist-farmer. Pick another above.');
+    expect(await page.getByTestId('model-picked').innerText()).toBe(
+      "No model was named in the link, so the notebook opened with the zoo's mnist-farmer. Pick another above.",
+    );
     await expect.poll(() => page.evaluate(() => location.hash)).toMatch(/^#\/logdet\?model=mnist-farmer&seed=0&/);
     expect(await page.getByLabel('Mixture temperature T').inputValue()).toBe('0.7');
     expect(await page.getByLabel('Gaussian scale s (multiplies σ)').inputValue()).toBe('0.8');
     expect(errors).toEqual([]);
     await page.close();
 
-    ({ page, errors } = await app.openRoute('/logdet?model=mnist-farmer&T=1.2', { setup: (p) => routeZooModel(p, recommending) }));
+    ({ page, errors } = await app.openRoute('/logdet?model=mnist-farmer&T=1.2', {
+      setup: (p) => routeZooModel(p, recommending),
+    }));
     await page.getByTestId('loaded-model').getByText('mnist-farmer').waitFor({ timeout: 60_000 });
     await expect.poll(() => page.getByLabel('Mixture temperature T').inputValue()).toBe('1.2');
     expect(await page.getByLabel('Gaussian scale s (multiplies σ)').inputValue()).toBe('0.8');

@@ -3,7 +3,18 @@
 // structure curves, and reads the rows. A bad scale list is refused under the controls without
 // losing the drawn result. TensorFlow.js stays in the worker.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cellLocator, hasChromium, routeZooModel, runCell, setControl, startApp, tfjsOnMainThread, waitForCell, writeTestCheckpoint, type App } from './harness';
+import {
+  cellLocator,
+  hasChromium,
+  routeZooModel,
+  runCell,
+  setControl,
+  startApp,
+  tfjsOnMainThread,
+  waitForCell,
+  writeTestCheckpoint,
+  type App,
+} from './harness';
 
 describe.skipIf(!hasChromium())('redundant-variance notebook in Chromium', () => {
   let app: App;
@@ -16,7 +27,9 @@ describe.skipIf(!hasChromium())('redundant-variance notebook in Chromium', () =>
 
   it('runs on request, draws the grid and the curves, and refuses a bad scale list', async () => {
     const model = writeTestCheckpoint({ seed: 9 });
-    const { page, errors } = await app.openRoute('/redundant?model=tiny28&seed=3&n=3', { setup: (p) => routeZooModel(p, model) });
+    const { page, errors } = await app.openRoute('/redundant?model=tiny28&seed=3&n=3', {
+      setup: (p) => routeZooModel(p, model),
+    });
     const cell = cellLocator(page, 'redundant');
     await expect.poll(() => page.getByTestId('notebook-model').innerText(), { timeout: 60_000 }).toContain('tiny28');
     await setControl(page, 'Redundant scales s_R', '0,0.5,2');
@@ -30,7 +43,9 @@ describe.skipIf(!hasChromium())('redundant-variance notebook in Chromium', () =>
     expect(labels.filter((t) => t.startsWith('s_R = '))).toEqual(['s_R = 0', 's_R = 0.5', 's_R = 1 ◂', 's_R = 2']);
     expect(labels.filter((t) => t.startsWith('y = '))).toEqual(['y = 0', 'y = 1', 'y = 2']);
     expect(await cell.locator('[data-figure=structure] svg').count()).toBeGreaterThan(0);
-    expect(await page.getByTestId('redundant-reading').innerText()).toMatch(/the lowest scale \(0\) keeps SSIM -?\d\.\d{3}/);
+    expect(await page.getByTestId('redundant-reading').innerText()).toMatch(
+      /the lowest scale \(0\) keeps SSIM -?\d\.\d{3}/,
+    );
 
     await setControl(page, 'Redundant scales s_R', '0,-1');
     await expect.poll(() => cell.innerText()).toMatch(/invalid scales/);

@@ -36,7 +36,23 @@ beforeAll(async () => {
 describe('farmer eval', () => {
   it('BPD equals the mean of farmer forward BPDs; FID/IS/P–R are labelled and count non-finite samples', async () => {
     const [ev, fw] = await Promise.all([
-      farmer('eval', ckpt, '--dataset', 'mnist', '--split', 'test', '--n', String(N), '--seed', '3', '--batch', '32', '--features', features, '--json'),
+      farmer(
+        'eval',
+        ckpt,
+        '--dataset',
+        'mnist',
+        '--split',
+        'test',
+        '--n',
+        String(N),
+        '--seed',
+        '3',
+        '--batch',
+        '32',
+        '--features',
+        features,
+        '--json',
+      ),
       farmer('forward', ckpt, '--images', slice, '--seed', '3', '--json'),
     ]);
     expect(ev.code, ev.stderr).toBe(0);
@@ -70,44 +86,109 @@ describe('farmer eval', () => {
     }
   });
 
-  it('--sample-labels null draws a conditional model\'s samples with the null label: no class agreement', async () => {
-    const r = await farmer('eval', ckpt, '--dataset', 'mnist', '--n', '16', '--is', '--sample-labels', 'null', '--features', features, '--json');
+  it("--sample-labels null draws a conditional model's samples with the null label: no class agreement", async () => {
+    const r = await farmer(
+      'eval',
+      ckpt,
+      '--dataset',
+      'mnist',
+      '--n',
+      '16',
+      '--is',
+      '--sample-labels',
+      'null',
+      '--features',
+      features,
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.sampling.labels).toBe('null');
     expect(j.class_agreement).toBeNull();
     expect(j.confident.n_fake).toBe(j.sampling.finite);
-    const c = JSON.parse((await farmer('eval', ckpt, '--dataset', 'mnist', '--n', '16', '--is', '--features', features, '--json')).stdout);
+    const c = JSON.parse(
+      (await farmer('eval', ckpt, '--dataset', 'mnist', '--n', '16', '--is', '--features', features, '--json')).stdout,
+    );
     expect(c.sampling.labels).toBe('cycling 0..9');
     expect(c.class_agreement.n_fake).toBe(c.sampling.finite);
   });
 
-  it('samples with the card\'s recommended settings unless an option overrides them, as farmer sample does', async () => {
-    const { path } = writeTinyCheckpoint(dir, 'recommended.safetensors', { size: 28, patch: 7, numClasses: 10, informative: 4 }, 1, { sampling: { T: 0.9, cfg: 1.5 } });
+  it("samples with the card's recommended settings unless an option overrides them, as farmer sample does", async () => {
+    const { path } = writeTinyCheckpoint(
+      dir,
+      'recommended.safetensors',
+      { size: 28, patch: 7, numClasses: 10, informative: 4 },
+      1,
+      { sampling: { T: 0.9, cfg: 1.5 } },
+    );
     const [card, given] = await Promise.all([
       farmer('eval', path, '--dataset', 'mnist', '--n', '8', '--is', '--features', features, '--json'),
-      farmer('eval', path, '--dataset', 'mnist', '--n', '8', '--is', '--features', features, '--T', '1.1', '--cfg', '0', '--json'),
+      farmer(
+        'eval',
+        path,
+        '--dataset',
+        'mnist',
+        '--n',
+        '8',
+        '--is',
+        '--features',
+        features,
+        '--T',
+        '1.1',
+        '--cfg',
+        '0',
+        '--json',
+      ),
     ]);
     expect(card.code, card.stderr).toBe(0);
-    expect(JSON.parse(card.stdout).sampling).toMatchObject({ T: 0.9, s: 1, T_red: 0.9, cfg: 1.5, cfg_method: 'resampling', denoise_sigma: null });
+    expect(JSON.parse(card.stdout).sampling).toMatchObject({
+      T: 0.9,
+      s: 1,
+      T_red: 0.9,
+      cfg: 1.5,
+      cfg_method: 'resampling',
+      denoise_sigma: null,
+    });
     expect(JSON.parse(given.stdout).sampling).toMatchObject({ T: 1.1, T_red: 1.1, cfg: null, cfg_method: null });
   });
 
   it('prints a table for people; an unconditional model is evaluated without labels', async () => {
     const r = await farmer('eval', uncond, '--dataset', 'mnist', '--n', '8', '--n-bpd', '12', '--bpd');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^BPD \(uniform dequantization\)\s+\d+\.\d{4}\s+n = 12 test images, unconditional, seed 0/m);
+    expect(r.stdout).toMatch(
+      /^BPD \(uniform dequantization\)\s+\d+\.\d{4}\s+n = 12 test images, unconditional, seed 0/m,
+    );
     expect(r.stdout).not.toMatch(/FID/);
   });
 
   it('bad arguments exit non-zero with one clear line', async () => {
     const cases: [string[], RegExp, number][] = [
-      [['eval', ckpt, '--dataset', 'cifar10', '--bpd'], /invalid --dataset: "cifar10" \(one of mnist, colored-mnist\)/, 2],
-      [['eval', ckpt, '--dataset', 'mnist', '--bpd', '--n-bpd', '10001'], /--n-bpd 10001 is more than the 10000 images of mnist\/test/, 2],
+      [
+        ['eval', ckpt, '--dataset', 'cifar10', '--bpd'],
+        /invalid --dataset: "cifar10" \(one of mnist, colored-mnist\)/,
+        2,
+      ],
+      [
+        ['eval', ckpt, '--dataset', 'mnist', '--bpd', '--n-bpd', '10001'],
+        /--n-bpd 10001 is more than the 10000 images of mnist\/test/,
+        2,
+      ],
       [['eval', join(dir, 'missing.safetensors'), '--dataset', 'mnist'], /model file not found/, 1],
-      [['eval', ckpt, '--dataset', 'mnist', '--fid', '--features', join(dir, 'nope.safetensors')], /no usable feature network for mnist/, 1],
-      [['eval', ckpt, '--dataset', 'mnist', '--is', '--sample-labels', 'some'], /invalid --sample-labels: "some" \(one of cycling, null\)/, 2],
-      [['eval', ckpt, '--dataset', 'mnist', '--is', '--sample-labels', 'null', '--cfg', '2'], /--cfg needs class labels/, 2],
+      [
+        ['eval', ckpt, '--dataset', 'mnist', '--fid', '--features', join(dir, 'nope.safetensors')],
+        /no usable feature network for mnist/,
+        1,
+      ],
+      [
+        ['eval', ckpt, '--dataset', 'mnist', '--is', '--sample-labels', 'some'],
+        /invalid --sample-labels: "some" \(one of cycling, null\)/,
+        2,
+      ],
+      [
+        ['eval', ckpt, '--dataset', 'mnist', '--is', '--sample-labels', 'null', '--cfg', '2'],
+        /--cfg needs class labels/,
+        2,
+      ],
     ];
     const results = await Promise.all(cases.map(([args]) => farmer(...args)));
     for (const [i, [args, message, code]] of cases.entries()) {

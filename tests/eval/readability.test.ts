@@ -38,10 +38,14 @@ describe('readability of samples', () => {
     const o = { n, seed: 4, batch: 16, is: true };
     const r = await evaluateModel(model, test, net, { ...o, featureName: 'testnet-cnn' });
     const { pixels, labels, report } = await samplePixels(model, o);
-    const k = 10, m = report.finite;
+    const k = 10,
+      m = report.finite;
     const fake = (await computeFeatures(net, pixels, m)).probs.digit;
     const real = (await computeFeatures(net, test.images.subarray(0, n * 784), n)).probs.digit;
-    let agree = 0, confident = 0, confidentReal = 0, kept = 0;
+    let agree = 0,
+      confident = 0,
+      confidentReal = 0,
+      kept = 0;
     for (let i = 0; i < n; i++) {
       if (report.non_finite_indices.includes(i)) continue;
       const top = topOf(fake, kept, k);

@@ -27,27 +27,43 @@ let testSet: LabelledSet;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   model = tinyModel({ size: 8, patch: 2 }); // 3 classes, FARMER prior, 16 tokens of 4 dims
-  net = { classifier: createClassifier({ height: 8, width: 8, channels: 1, heads: { digit: 3 } }, new Rng(11)), card: { dataset: 'tiny' } };
-  const rng = new Rng(12), n = 24;
+  net = {
+    classifier: createClassifier({ height: 8, width: 8, channels: 1, heads: { digit: 3 } }, new Rng(11)),
+    card: { dataset: 'tiny' },
+  };
+  const rng = new Rng(12),
+    n = 24;
   testSet = {
-    n, height: 8, width: 8, channels: 1, numClasses: 3,
+    n,
+    height: 8,
+    width: 8,
+    channels: 1,
+    numClasses: 3,
     images: Uint8Array.from({ length: n * 64 }, () => rng.int(256)),
     labels: Uint8Array.from({ length: n }, (_, i) => i % 3),
   };
 });
 
-const N = 6, BATCH = 4;
+const N = 6,
+  BATCH = 4;
 function params(over: Record<string, unknown> = {}): GuidanceParams {
   return experiment.params.parse({ weights: '1.5,0', n: N, keep: 3, batch: BATCH, seed: 5, ...over }, model);
 }
 
 /** The engine's samples of one setting, batch by batch as the run draws them: pixels, finiteness, fallbacks. */
 async function direct(method: 'none' | CfgMethod, w: number) {
-  const pixels: number[] = [], finite: boolean[] = [];
+  const pixels: number[] = [],
+    finite: boolean[] = [];
   let fallbacks = 0;
   for (let start = 0; start < N; start += BATCH) {
     const count = Math.min(BATCH, N - start);
-    const r = await sample(model, { n: count, seed: 5, first: start, labels: cyclingLabels(count, 3, start), cfg: method === 'none' ? undefined : { method, w } });
+    const r = await sample(model, {
+      n: count,
+      seed: 5,
+      first: start,
+      labels: cyclingLabels(count, 3, start),
+      cfg: method === 'none' ? undefined : { method, w },
+    });
     pixels.push(...modelToPixels((await r.images.data()) as Float32Array, model.config.dequantization));
     finite.push(...r.finite);
     fallbacks += r.cfgFallbacks;
@@ -68,12 +84,19 @@ describe('guidance experiment', () => {
   });
 
   it('plans unguided once, then each method at each w > 0, and fills the rows in that order', () => {
-    expect(result.plan).toEqual([{ method: 'none', w: 0 }, { method: 'naive', w: 1.5 }, { method: 'resampling', w: 1.5 }]);
+    expect(result.plan).toEqual([
+      { method: 'none', w: 0 },
+      { method: 'naive', w: 1.5 },
+      { method: 'resampling', w: 1.5 },
+    ]);
     expect(partials.map((p) => p.rows.map((q) => (q ? 'x' : '-')).join(''))).toEqual(['---', 'x--', 'xx-', 'xxx']);
     expect(partials.at(-1)).toEqual(result);
     expect(progress.at(-1)).toEqual([(1 + 2 + 2) * N, (1 + 2 + 2) * N]);
     for (let i = 1; i < progress.length; i++) expect(progress[i][0]).toBeGreaterThanOrEqual(progress[i - 1][0]);
-    expect(planRows(params({ methods: 'resampling', weights: '2,1' }))).toEqual([{ method: 'resampling', w: 1 }, { method: 'resampling', w: 2 }]);
+    expect(planRows(params({ methods: 'resampling', weights: '2,1' }))).toEqual([
+      { method: 'resampling', w: 1 },
+      { method: 'resampling', w: 2 },
+    ]);
   });
 
   it("scores each row as the engine's samples and the metrics module give them", async () => {
@@ -101,7 +124,9 @@ describe('guidance experiment', () => {
       const png = decode(Buffer.from(row.picture!.href.replace('data:image/png;base64,', ''), 'base64'));
       expect([png.width, png.height]).toEqual([3 * 9 + 1, 10]);
       const tiles: number[] = [];
-      for (let i = 0; i < 3; i++) for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) tiles.push(png.data[((1 + y) * png.width + 1 + i * 9 + x) * png.channels]);
+      for (let i = 0; i < 3; i++)
+        for (let y = 0; y < 8; y++)
+          for (let x = 0; x < 8; x++) tiles.push(png.data[((1 + y) * png.width + 1 + i * 9 + x) * png.channels]);
       expect(tiles).toEqual(Array.from(d.pixels.subarray(0, 3 * 64)));
     }
     // guidance changes the samples; the naive and resampling rows differ from each other
@@ -123,12 +148,18 @@ describe('guidance experiment', () => {
     const figs = [...experiment.figures(result, p, doc)];
     expect(figs.map((f) => f.name)).toEqual(['samples', 'fid', 'is', 'accuracy']);
     const texts = [...figs[0].node.querySelectorAll('text')].map((t) => t.textContent);
-    expect(texts).toEqual(expect.arrayContaining(['y = 0', 'y = 1', 'y = 2', 'unguided', 'naive w = 1.5', 'resampling w = 1.5']));
+    expect(texts).toEqual(
+      expect.arrayContaining(['y = 0', 'y = 1', 'y = 2', 'unguided', 'naive w = 1.5', 'resampling w = 1.5']),
+    );
     expect(figs[0].node.querySelectorAll('image').length).toBe(3);
     // a partial result draws its missing rows as such
     const first = [...experiment.figures(partials[1], p, doc)][0].node.textContent;
     expect(first).toContain('not computed yet');
-    const json = experiment.toJSON(result, p) as { rows: { method: string; w: number; class_agreement: number | null }[]; reading: string[]; fid_label: string };
+    const json = experiment.toJSON(result, p) as {
+      rows: { method: string; w: number; class_agreement: number | null }[];
+      reading: string[];
+      fid_label: string;
+    };
     expect(json.rows.map((q) => `${q.method}@${q.w}`)).toEqual(['none@0', 'naive@1.5', 'resampling@1.5']);
     expect(json.fid_label).toBe('FID (tiny-cnn features, not Inception)');
     expect(json.reading).toEqual(describeRows(result));
@@ -143,13 +174,19 @@ describe('guidance experiment', () => {
     expect(() => params({ methods: 'both-ish' })).toThrow(/invalid methods/);
     expect(() => params({ n: 1 })).toThrow(/invalid n/);
     const gaussian = tinyModel({ prior: 'gaussian', size: 8 });
-    expect(() => experiment.params.parse({}, makeModel(gaussian.config, gaussian.params))).toThrow(/Gaussian prior \(TARFlow\) has none/);
+    expect(() => experiment.params.parse({}, makeModel(gaussian.config, gaussian.params))).toThrow(
+      /Gaussian prior \(TARFlow\) has none/,
+    );
     const unconditional = tinyModel({ size: 8, numClasses: 0 });
     expect(() => experiment.params.parse({}, unconditional)).toThrow(/no class labels/);
     await expect(experiment.run(model, { testSet }, params())).rejects.toThrow(/feature network/);
-    await expect(experiment.run(model, { testSet, featureNet: net }, params({ n: 30 }))).rejects.toThrow(/more than the 24 test images/);
+    await expect(experiment.run(model, { testSet, featureNet: net }, params({ n: 30 }))).rejects.toThrow(
+      /more than the 24 test images/,
+    );
     const controller = new AbortController();
     controller.abort();
-    await expect(experiment.run(model, { testSet, featureNet: net }, params(), { signal: controller.signal })).rejects.toThrow(/cancel/);
+    await expect(
+      experiment.run(model, { testSet, featureNet: net }, params(), { signal: controller.signal }),
+    ).rejects.toThrow(/cancel/);
   });
 });

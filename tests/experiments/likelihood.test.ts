@@ -17,12 +17,28 @@ beforeAll(async () => {
 
 function tinySet(n: number, size: number, channels: number, numClasses: number, seed = 5): LabelledSet {
   const rng = new Rng(seed);
-  const images = Uint8Array.from({ length: n * size * size * channels }, () => (rng.uniform() < 0.2 ? 255 : rng.int(30)));
-  return { n, height: size, width: size, channels, images, labels: Uint8Array.from({ length: n }, (_, i) => i % numClasses), numClasses };
+  const images = Uint8Array.from({ length: n * size * size * channels }, () =>
+    rng.uniform() < 0.2 ? 255 : rng.int(30),
+  );
+  return {
+    n,
+    height: size,
+    width: size,
+    channels,
+    images,
+    labels: Uint8Array.from({ length: n }, (_, i) => i % numClasses),
+    numClasses,
+  };
 }
 
 /** BPD of each image by the plain objective (afForward + log p(Z), no per-token split): an independent path. */
-async function directBpd(model: ReturnType<typeof tinyModel>, set: LabelledSet, n: number, seed: number, labels: Int32Array | null): Promise<number[]> {
+async function directBpd(
+  model: ReturnType<typeof tinyModel>,
+  set: LabelledSet,
+  n: number,
+  seed: number,
+  labels: Int32Array | null,
+): Promise<number[]> {
   const { height: H, width: W, channels: C } = set;
   const x = tf.tensor4d(dequantizeUniform(set.images.subarray(0, n * H * W * C), new Rng(seed)), [n, H, W, C]);
   const nll = nllPerDim(model, x, labels);
@@ -75,11 +91,20 @@ describe('likelihood experiment on tiny random checkpoints', () => {
   it('fits the histogram baselines on the test images after the first n', () => {
     const expected = histogramBaseline(set.images.subarray(20 * 64), 10, set.images, 20, 64);
     expect(result.baseline).toEqual(expected);
-    expect(describeAgainstBaseline(result)).toMatch(/^Mean test BPD \d+\.\d{3} ± \d+\.\d{3} \(95% interval\) over 20 images, (above|below) the/);
+    expect(describeAgainstBaseline(result)).toMatch(
+      /^Mean test BPD \d+\.\d{3} ± \d+\.\d{3} \(95% interval\) over 20 images, (above|below) the/,
+    );
   });
 
   it('summaries: a normal 95% interval, and per-class means', () => {
-    const images = [2, 4, 6].map((bpd, i) => ({ index: i, label: i % 2, bpd, priorInformative: 0, priorRedundant: 0, flow: 0 }));
+    const images = [2, 4, 6].map((bpd, i) => ({
+      index: i,
+      label: i % 2,
+      bpd,
+      priorInformative: 0,
+      priorRedundant: 0,
+      flow: 0,
+    }));
     const s = summarize(images);
     expect(s.bpd).toBe(4);
     expect(s.ci95).toBeCloseTo(1.96 * Math.sqrt(4 / 3), 12); // sample variance 4
@@ -94,7 +119,11 @@ describe('likelihood experiment on tiny random checkpoints', () => {
     const doc = new JSDOM('<!doctype html><body></body>').window.document;
     const figs = [...experiment.figures(result, p, doc)];
     expect(figs.map((f) => f.name)).toEqual(['bpd-histogram', 'bpd-terms', 'bits-map', 'bpd-by-class']);
-    const json = experiment.toJSON(result, p) as { summary: { terms_bits_per_dim: Record<string, number> }; images: unknown[]; per_token: { total: number[] } };
+    const json = experiment.toJSON(result, p) as {
+      summary: { terms_bits_per_dim: Record<string, number> };
+      images: unknown[];
+      per_token: { total: number[] };
+    };
     expect(json.summary.terms_bits_per_dim.scale_log2_128).toBe(7);
     expect(json.images).toHaveLength(20);
     expect(json.per_token.total).toHaveLength(model.dims.tokens);
@@ -106,7 +135,9 @@ describe('likelihood experiment on tiny random checkpoints', () => {
     const r = await experiment.run(m, { testSet: tinySet(5, 4, 3, 2) }, { n: 5, seed: 0, conditional: false });
     expect(r.summary.priorInformative).toBe(0);
     expect(r.baseline).toBeNull();
-    expect(() => experiment.params.parse({ conditional: true }, m)).toThrow(/invalid conditional: this model is unconditional/);
+    expect(() => experiment.params.parse({ conditional: true }, m)).toThrow(
+      /invalid conditional: this model is unconditional/,
+    );
     expect(() => experiment.params.parse({ n: 0 }, m)).toThrow(/invalid n/);
     const student = makeModel({ ...rgb.config, student: true }, rgb.params);
     expect(() => experiment.params.parse({}, student)).toThrow(/distilled student has none/);

@@ -23,8 +23,11 @@ function slowRanks(x: number[]): number[] {
 
 function slowPearson(a: number[], b: number[]): number {
   const n = a.length;
-  const ma = a.reduce((s, v) => s + v, 0) / n, mb = b.reduce((s, v) => s + v, 0) / n;
-  let num = 0, da = 0, db = 0;
+  const ma = a.reduce((s, v) => s + v, 0) / n,
+    mb = b.reduce((s, v) => s + v, 0) / n;
+  let num = 0,
+    da = 0,
+    db = 0;
   for (let i = 0; i < n; i++) {
     num += (a[i] - ma) * (b[i] - mb);
     da += (a[i] - ma) ** 2;
@@ -65,7 +68,10 @@ describe('Spearman rank correlation', () => {
     const x = Array.from({ length: 40 }, () => rng.normal());
     const strong = x.map((v) => v + 0.3 * rng.normal());
     const noise = x.map(() => rng.normal());
-    const test = (seed: number) => { const r = new Rng(seed); return { permutations: 500, uniform: () => r.uniform() }; };
+    const test = (seed: number) => {
+      const r = new Rng(seed);
+      return { permutations: 500, uniform: () => r.uniform() };
+    };
     expect(spearman(x, strong, test(1)).p).toBeLessThan(0.01);
     expect(spearman(x, noise, test(1)).p).toBeGreaterThan(0.05);
     expect(spearman(x, noise, test(1)).p).toBe(spearman(x, noise, test(1)).p);
@@ -94,7 +100,8 @@ describe('modified z-score outlier rule', () => {
   it('flags about the normal tail rate P(|z| > 3.5) ≈ 0.05% of clean normal data', () => {
     const rng = new Rng(12);
     let flagged = 0;
-    for (let t = 0; t < 50; t++) flagged += modifiedZOutliers(Array.from({ length: 200 }, () => rng.normal())).outlier.filter(Boolean).length;
+    for (let t = 0; t < 50; t++)
+      flagged += modifiedZOutliers(Array.from({ length: 200 }, () => rng.normal())).outlier.filter(Boolean).length;
     expect(flagged / 10_000).toBeLessThan(0.003);
   });
 
@@ -117,15 +124,20 @@ describe('variance of the Laplacian', () => {
 
   it('matches the closed form 16·(b − a)² for a checkerboard with an even interior', () => {
     // Each interior response is ±4(b − a), half of each sign: mean 0, variance 16(b − a)².
-    const H = 8, W = 10, a = 20, b = 235;
-    const board = Uint8Array.from({ length: H * W }, (_, i) => ((i % W) + Math.floor(i / W)) % 2 ? b : a);
+    const H = 8,
+      W = 10,
+      a = 20,
+      b = 235;
+    const board = Uint8Array.from({ length: H * W }, (_, i) => (((i % W) + Math.floor(i / W)) % 2 ? b : a));
     expect(laplacianVariances(board, 1, H, W, 1)[0]).toBeCloseTo(16 * (b - a) ** 2, 8);
   });
 
   it('uses Rec. 601 luminance for RGB', () => {
     const px = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30]);
     const lum = luminance(px, 2, 2, 3);
-    expect(Array.from(lum)).toEqual([0.299 * 255, 0.587 * 255, 0.114 * 255, 0.299 * 10 + 0.587 * 20 + 0.114 * 30].map((v) => expect.closeTo(v, 10)));
+    expect(Array.from(lum)).toEqual(
+      [0.299 * 255, 0.587 * 255, 0.114 * 255, 0.299 * 10 + 0.587 * 20 + 0.114 * 30].map((v) => expect.closeTo(v, 10)),
+    );
   });
 });
 
@@ -134,8 +146,17 @@ function tinySet(n: number, size: number, numClasses: number, seed = 5): Labelle
   const images = new Uint8Array(n * size * size);
   // Blobs of varying sharpness so the Laplacian variance differs between images.
   for (let i = 0; i < n; i++)
-    for (let p = 0; p < size * size; p++) images[i * size * size + p] = rng.uniform() < 0.1 + 0.02 * (i % 10) ? 255 : rng.int(40);
-  return { n, height: size, width: size, channels: 1, images, labels: Uint8Array.from({ length: n }, (_, i) => i % numClasses), numClasses };
+    for (let p = 0; p < size * size; p++)
+      images[i * size * size + p] = rng.uniform() < 0.1 + 0.02 * (i % 10) ? 255 : rng.int(40);
+  return {
+    n,
+    height: size,
+    width: size,
+    channels: 1,
+    images,
+    labels: Uint8Array.from({ length: n }, (_, i) => i % numClasses),
+    numClasses,
+  };
 }
 
 describe('logdet experiment on a tiny random checkpoint', () => {
@@ -147,7 +168,10 @@ describe('logdet experiment on a tiny random checkpoint', () => {
   const partials: unknown[] = [];
 
   beforeAll(async () => {
-    result = await experiment.run(model, { testSet: set }, p, { onProgress: (d, t) => progress.push([d, t]), onPartial: (x) => partials.push(x) });
+    result = await experiment.run(model, { testSet: set }, p, {
+      onProgress: (d, t) => progress.push([d, t]),
+      onPartial: (x) => partials.push(x),
+    });
   });
 
   it('sends the test-image results as a partial before sampling, whose figures draw', () => {
@@ -213,13 +237,22 @@ describe('logdet experiment on a tiny random checkpoint', () => {
     expect(json.params).toEqual(p);
     expect(json.rule.text).toMatch(/Iglewicz–Hoaglin/);
     expect(json.images).toHaveLength(result.test.points.length + result.samples.points.length);
-    expect(Object.keys(json.images[0]).sort()).toEqual(['index', 'label', 'laplacian_var', 'logdet', 'modified_z', 'outlier', 'per_block', 'source'].sort());
+    expect(Object.keys(json.images[0]).sort()).toEqual(
+      ['index', 'label', 'laplacian_var', 'logdet', 'modified_z', 'outlier', 'per_block', 'source'].sort(),
+    );
     expect(json.correlations.prediction).toMatch(/negative/);
     expect(json.heatmaps.test_mean.total).toHaveLength(16);
     expect(json.heatmaps.test_mean.per_block).toHaveLength(2);
     const doc = new JSDOM('<!doctype html><body></body>').window.document;
     const figs = [...experiment.figures(result, p, doc)];
-    expect(figs.map((f) => f.name)).toEqual(['logdet-histogram', 'logdet-per-block', 'token-heatmap', 'blur-scatter', 'gallery-samples', 'gallery-test']);
+    expect(figs.map((f) => f.name)).toEqual([
+      'logdet-histogram',
+      'logdet-per-block',
+      'token-heatmap',
+      'blur-scatter',
+      'gallery-samples',
+      'gallery-test',
+    ]);
     const gallery = figs.find((f) => f.name === 'gallery-test')!.node;
     const order = galleryOrder(result.test.points).map((q) => String(q.index));
     expect(gallery.localName).toBe('svg');
@@ -231,19 +264,29 @@ describe('logdet experiment on a tiny random checkpoint', () => {
       expect(Number(f.node.getAttribute('width')), f.name).toBeGreaterThan(0);
       expect(Number(f.node.getAttribute('height')), f.name).toBeGreaterThan(0);
     }
-    expect(figs.find((f) => f.name === 'token-heatmap')!.node.textContent).toMatch(/test mean, total.*samples mean, total/);
+    expect(figs.find((f) => f.name === 'token-heatmap')!.node.textContent).toMatch(
+      /test mean, total.*samples mean, total/,
+    );
     expect(figs.find((f) => f.name === 'logdet-per-block')!.node.querySelectorAll('svg')).toHaveLength(2);
   });
 
   it('states the sign of the correlation plainly', () => {
-    expect(describeCorrelation({ rho: -0.4, n: 30, p: 0.02 }, 'samples')).toMatch(/negative: higher logdet goes with less sharp images/);
+    expect(describeCorrelation({ rho: -0.4, n: 30, p: 0.02 }, 'samples')).toMatch(
+      /negative: higher logdet goes with less sharp images/,
+    );
     expect(describeCorrelation({ rho: 0.4, n: 30, p: 0.02 }, 'samples')).toMatch(/opposite of the paper/);
   });
 
   it('excludes and counts samples that blow up in the inverse', async () => {
     const wild = tinyModel({ size: 8, patch: 2 }, 3);
     for (const [name, t] of wild.params)
-      if (/proj_out\.weight/.test(name)) { wild.params.set(name, tf.tidy(() => t.mul(40))); t.dispose(); }
+      if (/proj_out\.weight/.test(name)) {
+        wild.params.set(
+          name,
+          tf.tidy(() => t.mul(40)),
+        );
+        t.dispose();
+      }
     const r = await experiment.run(wild, { testSet: set }, { ...p, nTest: 4, nSamples: 8 });
     expect(r.samples.nonFinite.length).toBeGreaterThan(0);
     expect(r.samples.points.length + r.samples.nonFinite.length).toBe(8);
@@ -253,7 +296,12 @@ describe('logdet experiment on a tiny random checkpoint', () => {
 
   it('stops between batches when cancelled', async () => {
     const ac = new AbortController();
-    const run = experiment.run(model, { testSet: set }, p, { signal: ac.signal, onProgress: (d) => { if (d >= 1) ac.abort(); } });
+    const run = experiment.run(model, { testSet: set }, p, {
+      signal: ac.signal,
+      onProgress: (d) => {
+        if (d >= 1) ac.abort();
+      },
+    });
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
   });
 
@@ -277,18 +325,37 @@ describe('logdet experiment on a tiny random checkpoint', () => {
     const rgb = tinyModel({ prior: 'gaussian', channels: 3, size: 4, numClasses: 0 });
     rgb.config.dequantization = { kind: 'gaussian', sigma_min: 0.005, sigma_max: 0.1, schedule: 'cosine' };
     const rng = new Rng(8);
-    const set: LabelledSet = { n: 6, height: 4, width: 4, channels: 3, numClasses: 2, images: Uint8Array.from({ length: 6 * 48 }, () => rng.int(256)), labels: new Uint8Array(6) };
-    const r = await experiment.run(rgb, { testSet: set }, { ...experiment.params.defaults(rgb), nTest: 6, nSamples: 3 });
+    const set: LabelledSet = {
+      n: 6,
+      height: 4,
+      width: 4,
+      channels: 3,
+      numClasses: 2,
+      images: Uint8Array.from({ length: 6 * 48 }, () => rng.int(256)),
+      labels: new Uint8Array(6),
+    };
+    const r = await experiment.run(
+      rgb,
+      { testSet: set },
+      { ...experiment.params.defaults(rgb), nTest: 6, nSamples: 3 },
+    );
     expect(r.test.points).toHaveLength(6);
     expect(r.samples.points.every((q) => q.label === -1)).toBe(true);
     expect(r.samples.thumbnails).toHaveLength(3);
     expect(r.grid).toEqual({ rows: 2, cols: 2 });
     const wrong: LabelledSet = { ...set, channels: 1, images: new Uint8Array(6 * 16) };
-    await expect(experiment.run(rgb, { testSet: wrong }, { ...experiment.params.defaults(rgb), nTest: 2, nSamples: 0 })).rejects.toThrow(/4×4×1 images but the model takes 4×4×3/);
+    await expect(
+      experiment.run(rgb, { testSet: wrong }, { ...experiment.params.defaults(rgb), nTest: 2, nSamples: 0 }),
+    ).rejects.toThrow(/4×4×1 images but the model takes 4×4×3/);
   });
 
   it('parses parameters and prices a run', () => {
-    expect(experiment.params.parse({ nTest: '12', T: '1.3' }, model)).toMatchObject({ nTest: 12, T: 1.3, nSamples: 32, threshold: 3.5 });
+    expect(experiment.params.parse({ nTest: '12', T: '1.3' }, model)).toMatchObject({
+      nTest: 12,
+      T: 1.3,
+      nSamples: 32,
+      threshold: 3.5,
+    });
     expect(() => experiment.params.parse({ nSamples: -1 }, model)).toThrow(/invalid nSamples/);
     expect(() => experiment.params.parse({ s: 0 }, model)).toThrow(/invalid s/);
     expect(experiment.cost(p, model).units).toBe(20 + 5 * 16);

@@ -14,7 +14,17 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const empty = { testSet: { n: 0, height: 8, width: 8, channels: 1, images: new Uint8Array(0), labels: new Uint8Array(0), numClasses: 3 } };
+const empty = {
+  testSet: {
+    n: 0,
+    height: 8,
+    width: 8,
+    channels: 1,
+    images: new Uint8Array(0),
+    labels: new Uint8Array(0),
+    numClasses: 3,
+  },
+};
 
 describe('redundant-variance experiment', () => {
   const tiny = tinyModel({ size: 8, patch: 2, blocks: 2, numClasses: 3, informative: 1 });
@@ -77,6 +87,8 @@ describe('redundant-variance experiment', () => {
     expect(() => scales('')).toThrow(/invalid scales/);
     expect(() => experiment.params.parse({ n: 0 }, model)).toThrow(/invalid n/);
     const gaussian = tinyModel({ prior: 'gaussian', size: 4 });
-    expect(() => experiment.params.parse({}, makeModel(gaussian.config, gaussian.params))).toThrow(/Gaussian prior \(TARFlow\) has no redundant group/);
+    expect(() => experiment.params.parse({}, makeModel(gaussian.config, gaussian.params))).toThrow(
+      /Gaussian prior \(TARFlow\) has no redundant group/,
+    );
   });
 });

@@ -30,10 +30,18 @@ let testSet: LabelledSet;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   model = tinyModel({ size: 8, patch: 2 }); // 3 classes, FARMER prior, 16 tokens
-  net = { classifier: createClassifier({ height: 8, width: 8, channels: 1, heads: { digit: 3 } }, new Rng(11)), card: { dataset: 'tiny' } };
-  const rng = new Rng(12), n = 24;
+  net = {
+    classifier: createClassifier({ height: 8, width: 8, channels: 1, heads: { digit: 3 } }, new Rng(11)),
+    card: { dataset: 'tiny' },
+  };
+  const rng = new Rng(12),
+    n = 24;
   testSet = {
-    n, height: 8, width: 8, channels: 1, numClasses: 3,
+    n,
+    height: 8,
+    width: 8,
+    channels: 1,
+    numClasses: 3,
     images: Uint8Array.from({ length: n * 64 }, () => rng.int(256)),
     labels: Uint8Array.from({ length: n }, (_, i) => i % 3),
   };
@@ -71,17 +79,28 @@ describe('sensitivity experiment', () => {
   it('sends the result so far after every grid cell and Table 5 entry; the last one is the result', () => {
     const { result, partials, progress } = full;
     expect(partials.map((p) => p.cells.filter((c) => c !== null).length)).toEqual([0, 1, 2, 3, 4, 4, 4, 4, 4]);
-    const filled = (p: SensitivityResult) => p.table5!.rows.map((r) => `${r.unguided ? 'u' : '-'}${r.guided ? 'g' : '-'}`).join(' ');
+    const filled = (p: SensitivityResult) =>
+      p.table5!.rows.map((r) => `${r.unguided ? 'u' : '-'}${r.guided ? 'g' : '-'}`).join(' ');
     expect(partials.slice(4).map(filled)).toEqual(['-- --', 'u- --', 'ug --', 'ug u-', 'ug ug']);
     expect(partials[partials.length - 1]).toEqual(result);
     // grid layout: index iT·|s| + iS
     expect(result.T).toEqual([0.8, 1.3]);
     expect(result.s).toEqual([0.9, 1]);
-    expect(result.cells.map((c) => [c!.T, c!.s])).toEqual([[0.8, 0.9], [0.8, 1], [1.3, 0.9], [1.3, 1]]);
+    expect(result.cells.map((c) => [c!.T, c!.s])).toEqual([
+      [0.8, 0.9],
+      [0.8, 1],
+      [1.3, 0.9],
+      [1.3, 1],
+    ]);
     // Table 5: (1.3, 0.9) is on this grid and reuses its run; (1, 1) is not and gets its own
     const rows = result.table5!.rows;
     expect(rows.map((r) => r.unguided!.fromGrid)).toEqual([false, true]);
-    const pick = (e: { fid: number | null; is: number | null; seed: number; finite: number }) => [e.fid, e.is, e.seed, e.finite];
+    const pick = (e: { fid: number | null; is: number | null; seed: number; finite: number }) => [
+      e.fid,
+      e.is,
+      e.seed,
+      e.finite,
+    ];
     expect(pick(rows[1].unguided!)).toEqual(pick(result.cells[2]!));
     expect(rows[0].unguided!.seed).toBe(pointSeed(3, 1, 1));
     expect(rows.every((r) => r.guided!.cfg!.w === 2.5)).toBe(true);
@@ -119,7 +138,10 @@ describe('sensitivity experiment', () => {
       const runSeed = pointSeed(3, cell.T, cell.s);
       const direct: number[] = [];
       let bad = 0;
-      for (const [start, count] of [[0, 4], [4, 2]]) {
+      for (const [start, count] of [
+        [0, 4],
+        [4, 2],
+      ]) {
         const labels = Int32Array.from({ length: count }, (_, i) => (start + i) % 3);
         const r = await sample(model, { n: count, seed: runSeed, first: start, labels, T: cell.T, s: cell.s });
         const x = (await r.images.data()) as Float32Array;
@@ -137,7 +159,8 @@ describe('sensitivity experiment', () => {
       expect([all.width, all.height]).toEqual([cell.pictures!.all.width, cell.pictures!.all.height]);
       const tiles: number[] = [];
       for (let i = 0; i < cell.kept; i++)
-        for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) tiles.push(all.data[((1 + y) * all.width + 1 + (i % 8) * 9 + x) * all.channels]);
+        for (let y = 0; y < 8; y++)
+          for (let x = 0; x < 8; x++) tiles.push(all.data[((1 + y) * all.width + 1 + (i % 8) * 9 + x) * all.channels]);
       expect(tiles).toEqual(direct);
       // FID and IS straight from the metrics module
       const fake = await computeFeatures(net, kept, cell.kept);
@@ -154,7 +177,10 @@ describe('sensitivity experiment', () => {
     expect(result.labels).toBe('null');
     expect(result.table5!.cfgAvailable).toBe(false);
     expect(result.table5!.note).toMatch(/unconditional/);
-    expect(result.table5!.rows.map((r) => [r.unguided!.fromGrid, r.guided])).toEqual([[false, null], [false, null]]);
+    expect(result.table5!.rows.map((r) => [r.unguided!.fromGrid, r.guided])).toEqual([
+      [false, null],
+      [false, null],
+    ]);
     expect(partials.every((x) => x.table5!.rows.every((r) => r.guided === null))).toBe(true);
     tf.dispose([...uncond.params.values()]);
   });
@@ -171,15 +197,26 @@ describe('sensitivity experiment', () => {
   it('builds every figure, also from a result still filling', () => {
     const doc = new JSDOM('<!doctype html><body></body>').window.document;
     const figs = [...experiment.figures(full.result, params(), doc)];
-    expect(figs.map((f) => f.name)).toEqual(['fid-heatmap', 'is-heatmap', 'fid-vs-T', 'fid-vs-s', 'is-vs-T', 'is-vs-s', 'samples', 'table5']);
-    const points = (node: Element, sel = '[data-point]') => [...node.querySelectorAll(sel)].map((e) => e.getAttribute('data-point')).sort();
+    expect(figs.map((f) => f.name)).toEqual([
+      'fid-heatmap',
+      'is-heatmap',
+      'fid-vs-T',
+      'fid-vs-s',
+      'is-vs-T',
+      'is-vs-s',
+      'samples',
+      'table5',
+    ]);
+    const points = (node: Element, sel = '[data-point]') =>
+      [...node.querySelectorAll(sel)].map((e) => e.getAttribute('data-point')).sort();
     expect(points(figs[0].node)).toEqual(['0', '1', '2', '3']);
     // the label travels with the exported SVG of every FID figure
-    const parser = new (doc.defaultView!.DOMParser)();
+    const parser = new doc.defaultView!.DOMParser();
     for (const f of figs) {
       const { svg } = figureSvg(f);
       expect(parser.parseFromString(svg, 'image/svg+xml').querySelector('parsererror')).toBeNull();
-      if (f.name.startsWith('fid') || f.name === 'table5') expect(svg).toContain('FID (tiny-cnn features, not Inception)');
+      if (f.name.startsWith('fid') || f.name === 'table5')
+        expect(svg).toContain('FID (tiny-cnn features, not Inception)');
     }
     expect(figureSvg(figs[2]).svg).toContain('s = 0.9'); // lines labelled inside the SVG
     expect(figs[2].node.querySelectorAll('path').length).toBeGreaterThan(0);
@@ -194,7 +231,10 @@ describe('sensitivity experiment', () => {
     expect(points(early[0].node)).toHaveLength(4);
     expect(early[6].node.querySelectorAll('image')).toHaveLength(0);
     expect(sampleGrid(full.partials[0], 0, doc).textContent).toContain('not been computed');
-    expect(JSON.parse(JSON.stringify(experiment.toJSON(full.result, params())))).toMatchObject({ experiment: 'sensitivity', T: [0.8, 1.3] });
+    expect(JSON.parse(JSON.stringify(experiment.toJSON(full.result, params())))).toMatchObject({
+      experiment: 'sensitivity',
+      T: [0.8, 1.3],
+    });
   });
 });
 
@@ -207,7 +247,12 @@ describe('sensitivity parameters and cost', () => {
   });
 
   it('normalises lists and rejects bad values with `invalid <name>`', () => {
-    expect(experiment.params.parse({ T: ' 1.3 0.8, 1.3', s: [1, 0.9], n: '8', table5: 'false' }, model)).toMatchObject({ T: [0.8, 1.3], s: [0.9, 1], n: 8, table5: false });
+    expect(experiment.params.parse({ T: ' 1.3 0.8, 1.3', s: [1, 0.9], n: '8', table5: 'false' }, model)).toMatchObject({
+      T: [0.8, 1.3],
+      s: [0.9, 1],
+      n: 8,
+      table5: false,
+    });
     expect(() => experiment.params.parse({ T: '1,x' }, model)).toThrow(/^invalid T: "1,x"/);
     expect(() => experiment.params.parse({ s: '0' }, model)).toThrow(/^invalid s/);
     expect(() => experiment.params.parse({ n: 1 }, model)).toThrow(/^invalid n/);
@@ -218,21 +263,46 @@ describe('sensitivity parameters and cost', () => {
     const N = model.dims.tokens;
     expect(experiment.cost(params({ table5: false }), model).units).toBe(4 * 6 * N);
     expect(experiment.cost(params(), model).units).toBe((4 + 1 + 2 * 2) * 6 * N);
-    expect(experiment.cost(params(), model).description).toMatch(/4 grid points \(2 T × 2 s\) × 6 samples × 16 tokens \+ 1 more unguided run for Table 5 \+ 2 CFG runs/);
+    expect(experiment.cost(params(), model).description).toMatch(
+      /4 grid points \(2 T × 2 s\) × 6 samples × 16 tokens \+ 1 more unguided run for Table 5 \+ 2 CFG runs/,
+    );
   });
 });
 
 describe('sensitivity page logic', () => {
   /** A hand-made 2×2 result: FID falls with T and with s, as in the paper. */
   function handMade(): SensitivityResult {
-    const fids = [[40, 44], [30, 35]]; // [iT][iS], T = 1, 1.3; s = 0.9, 1
+    const fids = [
+      [40, 44],
+      [30, 35],
+    ]; // [iT][iS], T = 1, 1.3; s = 0.9, 1
     const cell = (iT: number, iS: number) => ({
-      T: [1, 1.3][iT], s: [0.9, 1][iS], fid: fids[iT][iS], is: 2 + iT, n: 10, finite: iT === 1 && iS === 1 ? 9 : 10,
-      nonFinite: iT === 1 && iS === 1 ? 1 : 0, seed: 1, seconds: 1, kept: 0, samples: '', pictures: null,
+      T: [1, 1.3][iT],
+      s: [0.9, 1][iS],
+      fid: fids[iT][iS],
+      is: 2 + iT,
+      n: 10,
+      finite: iT === 1 && iS === 1 ? 9 : 10,
+      nonFinite: iT === 1 && iS === 1 ? 1 : 0,
+      seed: 1,
+      seconds: 1,
+      kept: 0,
+      samples: '',
+      pictures: null,
     });
     return {
-      T: [1, 1.3], s: [0.9, 1], n: 10, seed: 0, featureNet: 'x-cnn', fidLabel: 'FID (x-cnn features, not Inception)', isLabel: 'IS',
-      image: { height: 8, width: 8, channels: 1 }, labels: 'null', cells: [cell(0, 0), cell(0, 1), cell(1, 0), null], table5: null, notes: [],
+      T: [1, 1.3],
+      s: [0.9, 1],
+      n: 10,
+      seed: 0,
+      featureNet: 'x-cnn',
+      fidLabel: 'FID (x-cnn features, not Inception)',
+      isLabel: 'IS',
+      image: { height: 8, width: 8, channels: 1 },
+      labels: 'null',
+      cells: [cell(0, 0), cell(0, 1), cell(1, 0), null],
+      table5: null,
+      notes: [],
     };
   }
 
@@ -273,7 +343,9 @@ describe('sensitivity page logic', () => {
 
   it('estimates time from the measured wasm rate and says when the backend is not measured', () => {
     const units = 12 * 100 * 49; // default grid on MNIST
-    expect(timeEstimate(units, 'wasm')).toBe(`about ${Math.round((units * WASM_SECONDS_PER_UNIT) / 60)} min on WebAssembly (measured on a busy 2-core CPU)`);
+    expect(timeEstimate(units, 'wasm')).toBe(
+      `about ${Math.round((units * WASM_SECONDS_PER_UNIT) / 60)} min on WebAssembly (measured on a busy 2-core CPU)`,
+    );
     expect(timeEstimate(100, 'webgpu', 'WebGPU')).toMatch(/^about 5 s on WebAssembly .*; WebGPU is not measured/);
   });
 });

@@ -10,7 +10,14 @@ import { patchify, unpatchify } from '../../src/lib/farmer/patchify';
 import { toModelSpace, toPixels } from '../../src/lib/data/dequantize';
 import type { FarmerModel } from '../../src/lib/farmer/model';
 import { Rng } from '../../src/lib/util/random';
-import { colourError, edgeCorrelation, otsuThreshold, sobelMagnitude, ssim, ssimGray } from '../../src/lib/metrics/structure';
+import {
+  colourError,
+  edgeCorrelation,
+  otsuThreshold,
+  sobelMagnitude,
+  ssim,
+  ssimGray,
+} from '../../src/lib/metrics/structure';
 import { pearson } from '../../src/lib/metrics/rank';
 import { tinyModel } from '../helpers/tiny';
 
@@ -21,7 +28,11 @@ vi.mock('../../src/lib/farmer/af', async (importOriginal) => {
   return {
     ...mod,
     afInverse: (...args: Parameters<typeof mod.afInverse>) => {
-      inverseCalls.push({ z: args[2].dataSync() as Float32Array, shape: args[2].shape, startBlock: args[3]?.startBlock });
+      inverseCalls.push({
+        z: args[2].dataSync() as Float32Array,
+        shape: args[2].shape,
+        startBlock: args[3]?.startBlock,
+      });
       return mod.afInverse(...args);
     },
   };
@@ -47,15 +58,29 @@ function testSet(n: number, size: number, channels: number, seed = 5): LabelledS
           images[((i * size + y) * size + x) * channels + c] = (inside ? fg[c] : bg[c]) + rng.int(5);
         }
   }
-  return { n, height: size, width: size, channels, numClasses: 3, images, labels: Uint8Array.from({ length: n }, (_, i) => i % 3) };
+  return {
+    n,
+    height: size,
+    width: size,
+    channels,
+    numClasses: 3,
+    images,
+    labels: Uint8Array.from({ length: n }, (_, i) => i % 3),
+  };
 }
 
 const SIZE = 8;
 const gray = () => tinyModel({ size: SIZE, patch: 2, blocks: 3 }); // N = 16, d = 4, d_I = 2
 const grayData = testSet(6, SIZE, 1);
-const params = (model: FarmerModel, raw: Record<string, unknown> = {}): SeparationParams => experiment.params.parse(raw, model);
+const params = (model: FarmerModel, raw: Record<string, unknown> = {}): SeparationParams =>
+  experiment.params.parse(raw, model);
 
-function run(model: FarmerModel, set: LabelledSet, raw: Record<string, unknown> = {}, ctx = {}): Promise<SeparationResult> {
+function run(
+  model: FarmerModel,
+  set: LabelledSet,
+  raw: Record<string, unknown> = {},
+  ctx = {},
+): Promise<SeparationResult> {
   return experiment.run(model, { testSet: set }, params(model, raw), ctx);
 }
 
@@ -69,17 +94,34 @@ function latentAt(model: FarmerModel, pixels: Uint8Array, k: number): Float32Arr
   });
 }
 
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 describe('structure metrics', () => {
-  const img = (data: number[], H: number, W: number, C = 1) => ({ data: Uint8Array.from(data), height: H, width: W, channels: C });
-  const rand = (n: number, seed: number) => Array.from({ length: n }, (() => { const r = new Rng(seed); return () => r.int(256); })());
+  const img = (data: number[], H: number, W: number, C = 1) => ({
+    data: Uint8Array.from(data),
+    height: H,
+    width: W,
+    channels: C,
+  });
+  const rand = (n: number, seed: number) =>
+    Array.from(
+      { length: n },
+      (() => {
+        const r = new Rng(seed);
+        return () => r.int(256);
+      })(),
+    );
 
   it('SSIM of identical images is 1, of constant images the closed form (2ab + C1)/(a² + b² + C1)', () => {
     const a = img(rand(63, 1), 7, 9);
     expect(ssim(a, a)).toBeCloseTo(1, 12);
     const C1 = (0.01 * 255) ** 2;
-    for (const [u, v] of [[40, 200], [0, 255], [128, 130]]) {
+    for (const [u, v] of [
+      [40, 200],
+      [0, 255],
+      [128, 130],
+    ]) {
       const s = ssim(img(Array(30).fill(u), 5, 6), img(Array(30).fill(v), 5, 6));
       expect(s).toBeCloseTo((2 * u * v + C1) / (u * u + v * v + C1), 12);
     }
@@ -87,20 +129,31 @@ describe('structure metrics', () => {
 
   it('SSIM equals a direct 2-D windowed loop (renormalised window at the border)', () => {
     const [H, W] = [7, 9];
-    const x = Float64Array.from(rand(H * W, 2)), y = Float64Array.from(rand(H * W, 3), (v, i) => (v + x[i]) / 2);
+    const x = Float64Array.from(rand(H * W, 2)),
+      y = Float64Array.from(rand(H * W, 3), (v, i) => (v + x[i]) / 2);
     let total = 0;
-    const C1 = (0.01 * 255) ** 2, C2 = (0.03 * 255) ** 2;
+    const C1 = (0.01 * 255) ** 2,
+      C2 = (0.03 * 255) ** 2;
     for (let i = 0; i < H; i++)
       for (let j = 0; j < W; j++) {
-        let n = 0, mx = 0, my = 0, xx = 0, yy = 0, xy = 0;
+        let n = 0,
+          mx = 0,
+          my = 0,
+          xx = 0,
+          yy = 0,
+          xy = 0;
         for (let u = -5; u <= 5; u++)
           for (let v = -5; v <= 5; v++) {
             if (i + u < 0 || i + u >= H || j + v < 0 || j + v >= W) continue;
-            const w = Math.exp(-(u * u + v * v) / (2 * 1.5 * 1.5)), p = x[(i + u) * W + j + v], q = y[(i + u) * W + j + v];
-            (n += w), (mx += w * p), (my += w * q), (xx += w * p * p), (yy += w * q * q), (xy += w * p * q);
+            const w = Math.exp(-(u * u + v * v) / (2 * 1.5 * 1.5)),
+              p = x[(i + u) * W + j + v],
+              q = y[(i + u) * W + j + v];
+            ((n += w), (mx += w * p), (my += w * q), (xx += w * p * p), (yy += w * q * q), (xy += w * p * q));
           }
-        (mx /= n), (my /= n), (xx /= n), (yy /= n), (xy /= n);
-        total += ((2 * mx * my + C1) * (2 * (xy - mx * my) + C2)) / ((mx * mx + my * my + C1) * (xx - mx * mx + yy - my * my + C2));
+        ((mx /= n), (my /= n), (xx /= n), (yy /= n), (xy /= n));
+        total +=
+          ((2 * mx * my + C1) * (2 * (xy - mx * my) + C2)) /
+          ((mx * mx + my * my + C1) * (xx - mx * mx + yy - my * my + C2));
       }
     expect(ssimGray(x, y, H, W)).toBeCloseTo(total / (H * W), 10);
     expect(ssimGray(x, y, H, W)).toBeLessThan(0.99);
@@ -109,7 +162,8 @@ describe('structure metrics', () => {
   it('RGB SSIM is computed on BT.601 luminance', () => {
     const a = img([255, 0, 0, 0, 0, 255, 10, 200, 30, 90, 90, 90], 2, 2, 3);
     const b = img([0, 0, 255, 255, 0, 0, 10, 200, 30, 90, 90, 90], 2, 2, 3); // R and B swapped
-    const Y = (p: number[]) => Float64Array.from([0, 1, 2, 3], (i) => 0.299 * p[3 * i] + 0.587 * p[3 * i + 1] + 0.114 * p[3 * i + 2]);
+    const Y = (p: number[]) =>
+      Float64Array.from([0, 1, 2, 3], (i) => 0.299 * p[3 * i] + 0.587 * p[3 * i + 1] + 0.114 * p[3 * i + 2]);
     const want = ssimGray(Y(Array.from(a.data)), Y(Array.from(b.data)), 2, 2);
     expect(ssim(a, b)).toBeCloseTo(want, 12);
     expect(ssim(a, b)).toBeLessThan(0.999);
@@ -139,7 +193,11 @@ describe('structure metrics', () => {
     expect(colourError(clean, clean)).toBe(0);
     const recoloured = img([0, 200, 0, 0, 200, 0, 0, 0, 40, 0, 0, 40], 2, 2, 3); // fg now green
     expect(colourError(clean, recoloured)).toBeCloseTo(Math.hypot(200 / 255, 200 / 255) / 2, 12);
-    const square = img(Array.from({ length: 25 }, (_, i) => (i % 5 >= 1 && i % 5 <= 3 && i >= 5 && i < 20 ? 200 : 20)), 5, 5);
+    const square = img(
+      Array.from({ length: 25 }, (_, i) => (i % 5 >= 1 && i % 5 <= 3 && i >= 5 && i < 20 ? 200 : 20)),
+      5,
+      5,
+    );
     expect(edgeCorrelation(square, square)).toBeCloseTo(1, 12);
     expect(edgeCorrelation(square, img(Array(25).fill(90), 5, 5))).toBe(0);
   });
@@ -169,7 +227,9 @@ describe('separation experiment', () => {
     const model = gray();
     const { tokens: N, tokenDim: d, informative: dI } = model.dims;
     inverseCalls.length = 0;
-    const seed = 11, S = 2, L = 3;
+    const seed = 11,
+      S = 2,
+      L = 3;
     await run(model, grayData, { levels: L, images: S, seed, depths: '1,3' });
     expect(inverseCalls.map((c) => c.startBlock)).toEqual([1, 3]);
     // the noise recipe, restated: stream s of new Rng(seed), forked in sample order
@@ -198,7 +258,8 @@ describe('separation experiment', () => {
   it('α = 1 full interpolation decodes the seeded noise itself', async () => {
     const model = gray();
     const { tokens: N, tokenDim: d } = model.dims;
-    const seed = 3, L = 3;
+    const seed = 3,
+      L = 3;
     const r = await run(model, grayData, { levels: L, images: 1, seed });
     const eps = new Rng(seed).fork().normals(N * d);
     const px = SIZE * SIZE;
@@ -241,7 +302,11 @@ describe('separation experiment', () => {
     expect(r.curves.every((c) => c.colour !== null && Number.isFinite(c.colour))).toBe(true);
     expect(r.curves.filter((c) => c.alpha === 0).every((c) => c.colour! < 0.01)).toBe(true);
 
-    const json = JSON.parse(JSON.stringify(experiment.toJSON(r, p))) as { formula: string; alphas: number[]; grid: { shape: number[]; data: number[] } };
+    const json = JSON.parse(JSON.stringify(experiment.toJSON(r, p))) as {
+      formula: string;
+      alphas: number[];
+      grid: { shape: number[]; data: number[] };
+    };
     expect(json.formula).toContain('√(1 − α²)');
     expect(json.alphas).toEqual([0, 0.5, 1]);
     expect(json.grid.shape).toEqual([2, 2, 3, SIZE, SIZE, 3]);
@@ -280,16 +345,24 @@ describe('separation experiment', () => {
     const before = tf.memory().numTensors;
     const pixels = grayData.images.slice(3 * SIZE * SIZE, 4 * SIZE * SIZE);
     const seen: number[] = [];
-    const r = await experiment.run(model, { testSet: grayData, image: { pixels, height: SIZE, width: SIZE, channels: 1 } }, params(model, { levels: 2, images: 2 }), {
-      onProgress: (done, total) => seen.push(done / total),
-    });
+    const r = await experiment.run(
+      model,
+      { testSet: grayData, image: { pixels, height: SIZE, width: SIZE, channels: 1 } },
+      params(model, { levels: 2, images: 2 }),
+      {
+        onProgress: (done, total) => seen.push(done / total),
+      },
+    );
     expect(r.sources).toEqual([null, null]);
     expect(r.clean).toEqual(pixels);
     expect(seen.at(-1)).toBe(1);
     expect(seen.every((v, i) => i === 0 || v >= seen[i - 1])).toBe(true);
 
     const controller = new AbortController();
-    const p = experiment.run(model, { testSet: grayData }, params(model, { levels: 2 }), { signal: controller.signal, onPartial: () => controller.abort() });
+    const p = experiment.run(model, { testSet: grayData }, params(model, { levels: 2 }), {
+      signal: controller.signal,
+      onPartial: () => controller.abort(),
+    });
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -321,17 +394,46 @@ describe('separation page logic', () => {
 
   it('reads a result in words from its own numbers', async () => {
     const { reading, readingRows } = await import('../../src/lib/experiments/separation/reading');
-    const point = (depth: number, mode: 'partial' | 'full', alpha: number, edge: number) =>
-      ({ depth, mode, alpha, ssim: edge, ssimSd: 0, edge, edgeSd: 0, colour: null, colourSd: null });
+    const point = (depth: number, mode: 'partial' | 'full', alpha: number, edge: number) => ({
+      depth,
+      mode,
+      alpha,
+      ssim: edge,
+      ssimSd: 0,
+      edge,
+      edgeSd: 0,
+      colour: null,
+      colourSd: null,
+    });
     // partial keeps contours more with depth; full loses them
-    const curves = [point(1, 'partial', 0, 1), point(1, 'partial', 1, 0.2), point(1, 'full', 0, 1), point(1, 'full', 1, 0),
-      point(2, 'partial', 0, 1), point(2, 'partial', 1, 0.8), point(2, 'full', 0, 1), point(2, 'full', 1, 0)];
-    const summary = [1, 2].flatMap((depth) => (['partial', 'full'] as const).map((mode) => {
-      const [a, b] = curves.filter((c) => c.depth === depth && c.mode === mode).map((c) => c.edge);
-      return { depth, mode, ssimArea: (a + b) / 2, edgeArea: (a + b) / 2, colourArea: null };
-    }));
-    const r = { alphas: [0, 1], depths: [1, 2], modes: ['partial', 'full'], channels: 1, curves, summary } as unknown as SeparationResult;
-    expect(readingRows(r).map((q) => q.edge)).toEqual([{ partial: 0.2, full: 0 }, { partial: 0.8, full: 0 }]);
+    const curves = [
+      point(1, 'partial', 0, 1),
+      point(1, 'partial', 1, 0.2),
+      point(1, 'full', 0, 1),
+      point(1, 'full', 1, 0),
+      point(2, 'partial', 0, 1),
+      point(2, 'partial', 1, 0.8),
+      point(2, 'full', 0, 1),
+      point(2, 'full', 1, 0),
+    ];
+    const summary = [1, 2].flatMap((depth) =>
+      (['partial', 'full'] as const).map((mode) => {
+        const [a, b] = curves.filter((c) => c.depth === depth && c.mode === mode).map((c) => c.edge);
+        return { depth, mode, ssimArea: (a + b) / 2, edgeArea: (a + b) / 2, colourArea: null };
+      }),
+    );
+    const r = {
+      alphas: [0, 1],
+      depths: [1, 2],
+      modes: ['partial', 'full'],
+      channels: 1,
+      curves,
+      summary,
+    } as unknown as SeparationResult;
+    expect(readingRows(r).map((q) => q.edge)).toEqual([
+      { partial: 0.2, full: 0 },
+      { partial: 0.8, full: 0 },
+    ]);
     const text = reading(r).join(' ');
     expect(text).toContain('At every depth shown, noising only the redundant channels keeps clearly more');
     expect(text).toContain('partial 0.90, full 0.50');

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { afForward, afInverse, blockForward, blockInverse, blockInverseUncached, blockFlips } from '../../src/lib/farmer/af';
+import {
+  afForward,
+  afInverse,
+  blockForward,
+  blockInverse,
+  blockInverseUncached,
+  blockFlips,
+} from '../../src/lib/farmer/af';
 import { patchify } from '../../src/lib/farmer/patchify';
 import { tinyModel, randomImages, type TinyOptions } from '../helpers/tiny';
 
@@ -57,7 +64,12 @@ describe('autoregressive flow', () => {
       const m = tinyModel(o);
       const z = patchify(randomImages(m.config, 3, 9), m.config.patch_size);
       for (let k = 0; k < m.config.af.blocks; k++)
-        expect(await maxAbsDiff(blockInverse(m.params, m.config, k, z, { labels }), blockInverseUncached(m.params, m.config, k, z, { labels }))).toBeLessThan(1e-5);
+        expect(
+          await maxAbsDiff(
+            blockInverse(m.params, m.config, k, z, { labels }),
+            blockInverseUncached(m.params, m.config, k, z, { labels }),
+          ),
+        ).toBeLessThan(1e-5);
     });
   }
 
@@ -74,10 +86,14 @@ describe('autoregressive flow', () => {
       const J = new Float64Array(D * D);
       for (let i = 0; i < D; i++) {
         const e = tf.oneHot([i], D).reshape(x.shape).toFloat();
-        const row = await tf.grad((xi) => f(xi).mul(e).sum())(x).data();
+        const row = await tf
+          .grad((xi) => f(xi).mul(e).sum())(x)
+          .data();
         for (let j = 0; j < D; j++) J[i * D + j] = row[j];
       }
-      const ld = afForward(m.params, { ...m.config, af: { ...m.config.af, blocks } }, x, { labels: new Int32Array([1]) });
+      const ld = afForward(m.params, { ...m.config, af: { ...m.config.af, blocks } }, x, {
+        labels: new Int32Array([1]),
+      });
       const expected = logAbsDet(J, D);
       expect(Math.abs(expected)).toBeGreaterThan(0.05); // non-trivial: the blocks change volume
       expect((await ld.logdet.data())[0]).toBeCloseTo(expected, 4);

@@ -24,8 +24,12 @@ describe('AR decoder', () => {
       const z = new Rng(3).normals(B * N * d);
       const terms = priorLogProb(m.params, m.config, tf.tensor3d(z, [B, N, d]), labels);
       const expected = await terms.logProb.data();
-      const [infoPerToken, redPerToken] = await Promise.all([terms.informativePerToken.data(), terms.redundantPerToken.data()]);
-      const gotInfo = new Float64Array(B * N), gotRed = new Float64Array(B * N); // raster token order
+      const [infoPerToken, redPerToken] = await Promise.all([
+        terms.informativePerToken.data(),
+        terms.redundantPerToken.data(),
+      ]);
+      const gotInfo = new Float64Array(B * N),
+        gotRed = new Float64Array(B * N); // raster token order
       const dec = new ArDecoder(m.params, m.config, B);
       const got = [0, 0];
       let head = dec.start(labels);
@@ -46,7 +50,10 @@ describe('AR decoder', () => {
         for (let b = 0; b < B; b++) {
           const at = (b * N + arToken(m.config, i)) * d;
           token.set(z.subarray(at, at + dI), b * dI);
-          gotInfo[b * N + arToken(m.config, i)] = gmmLogDensityCpu(gmmFromRow(out, b, prior.mixtures_informative, dI), z.subarray(at, at + dI));
+          gotInfo[b * N + arToken(m.config, i)] = gmmLogDensityCpu(
+            gmmFromRow(out, b, prior.mixtures_informative, dI),
+            z.subarray(at, at + dI),
+          );
           got[b] += gotInfo[b * N + arToken(m.config, i)];
         }
         const t = tf.tensor2d(token, [B, dI]);

@@ -44,7 +44,8 @@ describe('one-step distillation', () => {
     const before = await evaluate();
     const opt = new AdamW();
     const rng = new Rng(9);
-    for (let i = 0; i < 40; i++) await trainStep(student, () => distillationLoss(teacher, student, x, null, rng), opt, 1e-3);
+    for (let i = 0; i < 40; i++)
+      await trainStep(student, () => distillationLoss(teacher, student, x, null, rng), opt, 1e-3);
     const after = await evaluate();
     expect(before).toBeGreaterThan(0);
     expect(after).toBeLessThan(before * 0.7);

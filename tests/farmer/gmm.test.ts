@@ -32,7 +32,10 @@ describe('GMM head', () => {
     const rng = new Rng(3);
     const out = rng.normals(rows * K * (1 + 2 * d), 1.5);
     const z = rng.normals(rows * d, 2);
-    const got = await gmmLogDensity(splitGmm(tf.tensor2d(out, [rows, K * (1 + 2 * d)]), K, d), tf.tensor2d(z, [rows, d])).data();
+    const got = await gmmLogDensity(
+      splitGmm(tf.tensor2d(out, [rows, K * (1 + 2 * d)]), K, d),
+      tf.tensor2d(z, [rows, d]),
+    ).data();
     for (let r = 0; r < rows; r++)
       expect(got[r]).toBeCloseTo(slowLogDensity(out.subarray(r * K * (1 + 2 * d)), K, d, z.subarray(r * d)), 4);
   });
@@ -40,9 +43,13 @@ describe('GMM head', () => {
   it('square_plus is stable for large |r| and its gradient has no NaN', async () => {
     const r = tf.tensor1d([-1e4, -30, -1, 0, 1, 30, 1e4]);
     const v = await squarePlus(r).data();
-    const exact = [-1e4, -30, -1, 0, 1, 30, 1e4].map((x) => (x < 0 ? 2 / (Math.sqrt(x * x + 4) - x) : (x + Math.sqrt(x * x + 4)) / 2));
+    const exact = [-1e4, -30, -1, 0, 1, 30, 1e4].map((x) =>
+      x < 0 ? 2 / (Math.sqrt(x * x + 4) - x) : (x + Math.sqrt(x * x + 4)) / 2,
+    );
     v.forEach((x, i) => expect(x / exact[i]).toBeCloseTo(1, 5));
-    const g = await tf.grad((x) => squarePlus(x).sum())(r).data();
+    const g = await tf
+      .grad((x) => squarePlus(x).sum())(r)
+      .data();
     // d/dr square_plus = (1 + r/√(r²+4))/2
     g.forEach((x, i) => {
       const rr = [-1e4, -30, -1, 0, 1, 30, 1e4][i];
@@ -58,15 +65,25 @@ describe('GMM head', () => {
     row.set([-2, 1, 0.5, -1, 3, 2], K); // means
     row.set([0.2, -0.5, 1, 0, -1, 0.7], K + K * d); // raw σ
     const g = gmmFromRow(row, 0, K, d);
-    for (const [T, s] of [[1, 1], [1.3, 0.9], [0.5, 0.3]]) {
+    for (const [T, s] of [
+      [1, 1],
+      [1.3, 0.9],
+      [0.5, 0.3],
+    ]) {
       const w = Array.from(g.logits).map((l) => Math.exp(l / T));
       const W = w.reduce((a, b) => a + b);
       const pi = w.map((x) => x / W);
-      const n = 120_000, rng = new Rng(11), out = new Float32Array(d);
-      const sum = [0, 0], sum2 = [0, 0];
+      const n = 120_000,
+        rng = new Rng(11),
+        out = new Float32Array(d);
+      const sum = [0, 0],
+        sum2 = [0, 0];
       for (let i = 0; i < n; i++) {
         sampleGmm(g, T, s, rng, out);
-        for (let j = 0; j < d; j++) { sum[j] += out[j]; sum2[j] += out[j] ** 2; }
+        for (let j = 0; j < d; j++) {
+          sum[j] += out[j];
+          sum2[j] += out[j] ** 2;
+        }
       }
       for (let j = 0; j < d; j++) {
         const mean = pi.reduce((a, p, k) => a + p * g.means[k * d + j], 0);

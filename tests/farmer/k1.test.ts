@@ -20,11 +20,15 @@ describe('K = 1', () => {
   for (const blocks of [2, 3]) {
     it(`FARMER with one mixture has the log-likelihood of the equivalent AF + Gaussian (${blocks} blocks)`, async () => {
       const m = tinyModel({ blocks, mixtures: [1, 1], informative: 3 });
-      const cfg = m.config, P = m.params, prior = cfg.prior as FarmerPrior;
+      const cfg = m.config,
+        P = m.params,
+        prior = cfg.prior as FarmerPrior;
       const labels = new Int32Array([2, -1]);
       const x = randomImages(cfg, 2, 3);
       const { z, logdet } = afForward(P, cfg, patchify(x, cfg.patch_size));
-      const [B, N, d] = z.shape, dI = prior.informative_dims, M = prior.cond_repeat;
+      const [B, N, d] = z.shape,
+        dI = prior.informative_dims,
+        M = prior.cond_repeat;
       // AR order: reversed when final_permute and n is odd
       const flip = prior.final_permute && blocks % 2 === 1;
       const order = (t: tf.Tensor) => (flip ? tf.reverse(t, 1) : t);
@@ -34,7 +38,12 @@ describe('K = 1', () => {
       const prefix = condRows.expandDims(1).add(P.get('ar.cond_pos')!);
       const pos = flip ? tf.reverse(P.get('ar.pos_embed')!, 0) : P.get('ar.pos_embed')!;
       const u = linear(zI, P.get('ar.proj_in.weight')!, P.get('ar.proj_in.bias')!).add(pos);
-      let h = transformerStack(P, tf.concat([prefix, u], 1), { prefix: 'ar', layers: prior.ar.layers, shape: prior.ar, causal: true });
+      let h = transformerStack(P, tf.concat([prefix, u], 1), {
+        prefix: 'ar',
+        layers: prior.ar.layers,
+        shape: prior.ar,
+        causal: true,
+      });
       h = layerNorm(h, P.get('ar.norm.weight')!, P.get('ar.norm.bias')!);
       // one affine flow step per token: z' = (z − μ)/σ, logdet −Σ log σ, then N(0, I)
       const affine = (hh: tf.Tensor, head: string, target: tf.Tensor, dg: number) => {
@@ -42,7 +51,17 @@ describe('K = 1', () => {
         const mu = o.slice([0, 0, 1], [-1, -1, dg]);
         const sigma = tf.maximum(sp(o.slice([0, 0, 1 + dg], [-1, -1, dg])), 1e-6);
         const zPrime = target.sub(mu).div(sigma);
-        return zPrime.square().mul(-0.5).sub(0.5 * Math.log(2 * Math.PI)).sum([1, 2]).sub(sigma.log().sum([1, 2]).mul(target.shape[1]! / sigma.shape[1]!));
+        return zPrime
+          .square()
+          .mul(-0.5)
+          .sub(0.5 * Math.log(2 * Math.PI))
+          .sum([1, 2])
+          .sub(
+            sigma
+              .log()
+              .sum([1, 2])
+              .mul(target.shape[1]! / sigma.shape[1]!),
+          );
       };
       const logInfo = affine(h.slice([0, M - 1, 0], [B, N, -1]), 'ar.head_info', zI, dI);
       const logRed = affine(h.slice([0, M + N - 1, 0], [B, 1, -1]), 'ar.head_red', zR, d - dI);

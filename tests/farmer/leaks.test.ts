@@ -33,10 +33,12 @@ describe('no tensor leaks', () => {
 
   it('sampling: unguided, naive and resampling CFG, and the uncached inverse', async () => {
     for (const cfg of [undefined, { method: 'naive' as const, w: 1 }, { method: 'resampling' as const, w: 2.5 }])
-      expect(await tensorDelta(async () => {
-        const r = await sample(m, { n: 2, seed: 1, labels: new Int32Array([0, 2]), cfg });
-        tf.dispose([r.images, r.z]);
-      })).toBe(0);
+      expect(
+        await tensorDelta(async () => {
+          const r = await sample(m, { n: 2, seed: 1, labels: new Int32Array([0, 2]), cfg });
+          tf.dispose([r.images, r.z]);
+        }),
+      ).toBe(0);
     const z = tf.tensor3d(new Rng(1).normals(2 * 4 * 4), [2, 4, 4]);
     expect(await tensorDelta(async () => decodeLatents(m, z, { cached: false }).dispose())).toBe(0);
   });
@@ -46,9 +48,11 @@ describe('no tensor leaks', () => {
     const trainable = makeModel(m.config, vars);
     const opt = new AdamW({ weightDecay: 0.1 });
     const x = randomImages(m.config, 3);
-    expect(await tensorDelta(async () => {
-      await trainStep(vars, () => trainingLoss(trainable, x, labels), opt, 1e-3);
-    })).toBe(0);
+    expect(
+      await tensorDelta(async () => {
+        await trainStep(vars, () => trainingLoss(trainable, x, labels), opt, 1e-3);
+      }),
+    ).toBe(0);
   });
 
   it('a distillation step', async () => {
@@ -58,8 +62,10 @@ describe('no tensor leaks', () => {
     const rng = new Rng(2);
     const cfg = studentConfig(m.config);
     expect(cfg.student).toBe(true);
-    expect(await tensorDelta(async () => {
-      await trainStep(student, () => distillationLoss(m, student, x, labels, rng), opt, 1e-3);
-    })).toBe(0);
+    expect(
+      await tensorDelta(async () => {
+        await trainStep(student, () => distillationLoss(m, student, x, labels, rng), opt, 1e-3);
+      }),
+    ).toBe(0);
   });
 });

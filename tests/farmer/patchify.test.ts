@@ -12,7 +12,8 @@ describe('patchify', () => {
     const [B, H, W, C, p] = [2, 6, 4, 3, 2];
     const x = new Rng(1).normals(B * H * W * C);
     const tokens = await patchify(tf.tensor4d(x, [B, H, W, C]), p).data();
-    const N = (H / p) * (W / p), d = C * p * p;
+    const N = (H / p) * (W / p),
+      d = C * p * p;
     for (let b = 0; b < B; b++)
       for (let i = 0; i < H / p; i++)
         for (let j = 0; j < W / p; j++)

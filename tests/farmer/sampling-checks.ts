@@ -18,7 +18,8 @@ export interface Samples {
 
 /** n samples of a run seeded `seed`, in calls of `width` (each told its first index). */
 async function draw(model: FarmerModel, n: number, width: number, seed: number): Promise<Samples> {
-  const z: number[] = [], images: number[] = [];
+  const z: number[] = [],
+    images: number[] = [];
   for (let start = 0; start < n; start += width) {
     const r = await sample(model, { n: Math.min(width, n - start), seed, first: start });
     z.push(...(await r.z.data()));
@@ -58,7 +59,9 @@ export async function runSamplingChecks(host?: BackendHost): Promise<SamplingChe
   const values = new Map([...reference.params].map(([n, t]) => [n, t.dataSync() as Float32Array]));
   const conditionalModel = tinyModel({ blocks: 2, classConditionalAf: true, softClip: 1.5 }, 8);
   const conditionalValues = new Map([...conditionalModel.params].map(([n, t]) => [n, t.dataSync() as Float32Array]));
-  const wide: Record<string, Samples> = {}, narrow: Record<string, Samples> = {}, conditional: Record<string, Samples> = {};
+  const wide: Record<string, Samples> = {},
+    narrow: Record<string, Samples> = {},
+    conditional: Record<string, Samples> = {};
   let footprint: SamplingChecks['footprint'] | null = null;
   for (const name of ['webgpu', 'cpu'] as BackendName[]) {
     await selectBackend(name, { host, fallback: false });
@@ -70,17 +73,25 @@ export async function runSamplingChecks(host?: BackendHost): Promise<SamplingChe
     conditional[name] = { z: [...(await r.z.data())], images: [...(await r.images.data())] };
     tf.dispose([r.z, r.images, ...cond.params.values()]);
     if (name === 'webgpu') {
-      const forward = await peakPerImage(async (B) => {
-        const x = randomImages(model.config, B);
-        const a = analyzeForward(model, x);
-        await a.nllPerDim.data();
-        disposeAnalysis(a);
-        x.dispose();
-      }, 2, 6);
-      const sampling = await peakPerImage(async (B) => {
-        const r = await sample(model, { n: B, seed: 1 });
-        tf.dispose([r.z, r.images]);
-      }, 2, 6);
+      const forward = await peakPerImage(
+        async (B) => {
+          const x = randomImages(model.config, B);
+          const a = analyzeForward(model, x);
+          await a.nllPerDim.data();
+          disposeAnalysis(a);
+          x.dispose();
+        },
+        2,
+        6,
+      );
+      const sampling = await peakPerImage(
+        async (B) => {
+          const r = await sample(model, { n: B, seed: 1 });
+          tf.dispose([r.z, r.images]);
+        },
+        2,
+        6,
+      );
       footprint = {
         forward: { measured: forward, estimate: forwardFootprint(model.config).total },
         sampling: { measured: sampling, estimate: samplingFootprint(model.config).total },
@@ -103,7 +114,10 @@ export function expectSameSamples(c: SamplingChecks): void {
   expect(Math.max(...c.wide.cpu.z.map(Math.abs))).toBeGreaterThan(0.5);
   expect(maxAbsDiff(c.wide.webgpu.z, c.wide.cpu.z), 'z, webgpu vs cpu').toBeLessThanOrEqual(1e-4);
   expect(maxAbsDiff(c.wide.webgpu.images, c.wide.cpu.images), 'images, webgpu vs cpu').toBeLessThanOrEqual(1e-3);
-  expect(maxAbsDiff(c.conditional.webgpu.images, c.conditional.cpu.images), 'class-conditional AF, soft clip: images').toBeLessThanOrEqual(1e-3);
+  expect(
+    maxAbsDiff(c.conditional.webgpu.images, c.conditional.cpu.images),
+    'class-conditional AF, soft clip: images',
+  ).toBeLessThanOrEqual(1e-3);
   expect(Math.max(...c.conditional.cpu.images.map(Math.abs))).toBeGreaterThan(0.5);
   for (const kind of ['forward', 'sampling'] as const) {
     expect(c.footprint[kind].measured, kind).toBeGreaterThan(0);

@@ -12,12 +12,15 @@ import { expectSameSamples } from './sampling-checks';
 const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 describe('sampling at every batch width, on webgpu and cpu', () => {
-  it.skipIf(!existsSync(icd))('same seed, batch 2 vs 8: the same samples; webgpu (kernel draws) equals cpu', async () => {
-    const script = fileURLToPath(new URL('./sampling-webgpu.script.ts', import.meta.url));
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
-      env: { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: icd },
-      timeout: 300_000,
-    });
-    expectSameSamples(JSON.parse(stdout.trim().split('\n').at(-1)!));
-  });
+  it.skipIf(!existsSync(icd))(
+    'same seed, batch 2 vs 8: the same samples; webgpu (kernel draws) equals cpu',
+    async () => {
+      const script = fileURLToPath(new URL('./sampling-webgpu.script.ts', import.meta.url));
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
+        env: { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: icd },
+        timeout: 300_000,
+      });
+      expectSameSamples(JSON.parse(stdout.trim().split('\n').at(-1)!));
+    },
+  );
 });

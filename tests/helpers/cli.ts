@@ -13,7 +13,10 @@ export interface CliResult {
 /** `farmer …` in the repository root; `timeoutMs` bounds one run. */
 export async function runFarmer(args: string[], { timeoutMs = 60_000 } = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await exec('node', ['bin/farmer.mjs', ...args], { cwd: process.cwd(), timeout: timeoutMs });
+    const { stdout, stderr } = await exec('node', ['bin/farmer.mjs', ...args], {
+      cwd: process.cwd(),
+      timeout: timeoutMs,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as CliResult;

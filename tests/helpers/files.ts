@@ -11,10 +11,19 @@ export function tempDir(prefix = 'farmer-test-'): string {
 }
 
 /** Writes a tiny random checkpoint and returns its path and model; `card` overrides the card's fields (e.g. dataset). */
-export function writeTinyCheckpoint(dir: string, name: string, o: TinyOptions = {}, seed = 1, card: Partial<Card> = {}) {
+export function writeTinyCheckpoint(
+  dir: string,
+  name: string,
+  o: TinyOptions = {},
+  seed = 1,
+  card: Partial<Card> = {},
+) {
   const model = tinyModel(o, seed);
   const path = join(dir, name);
-  writeFileSync(path, saveCheckpoint(model.config, model.params, { dataset: 'random', steps: 0, time_s: 0, seed, metrics: {}, ...card }));
+  writeFileSync(
+    path,
+    saveCheckpoint(model.config, model.params, { dataset: 'random', steps: 0, time_s: 0, seed, metrics: {}, ...card }),
+  );
   return { path, model };
 }
 

@@ -29,14 +29,26 @@ export function tinyConfig(o: TinyOptions = {}): FarmerConfig {
     patch_size: o.patch ?? 2,
     num_classes: numClasses,
     af: {
-      blocks: o.blocks ?? 2, layers_per_block: 1, width: 16, head_dim: 8, mlp_ratio: 2,
-      class_conditional: o.classConditionalAf ?? false, soft_clip: o.softClip ?? 0,
+      blocks: o.blocks ?? 2,
+      layers_per_block: 1,
+      width: 16,
+      head_dim: 8,
+      mlp_ratio: 2,
+      class_conditional: o.classConditionalAf ?? false,
+      soft_clip: o.softClip ?? 0,
     },
-    prior: o.prior === 'gaussian' ? { kind: 'gaussian' } : {
-      kind: 'farmer', informative_dims: o.informative ?? 2, cond_repeat: 2, final_permute: o.finalPermute ?? true,
-      mixtures_informative: o.mixtures?.[0] ?? 3, mixtures_redundant: o.mixtures?.[1] ?? 2,
-      ar: { layers: 1, width: 16, head_dim: 8, mlp_ratio: 2 },
-    },
+    prior:
+      o.prior === 'gaussian'
+        ? { kind: 'gaussian' }
+        : {
+            kind: 'farmer',
+            informative_dims: o.informative ?? 2,
+            cond_repeat: 2,
+            final_permute: o.finalPermute ?? true,
+            mixtures_informative: o.mixtures?.[0] ?? 3,
+            mixtures_redundant: o.mixtures?.[1] ?? 2,
+            ar: { layers: 1, width: 16, head_dim: 8, mlp_ratio: 2 },
+          },
     dequantization: o.dequantization ?? { kind: 'uniform' },
     label_dropout: 0.1,
   });
@@ -49,7 +61,10 @@ export function tinyModel(o: TinyOptions = {}, seed = 1): FarmerModel {
   // Larger random weights than the training init so the flow is far from the identity.
   for (const [name, t] of params) {
     if (/pos_embed|class_embed|cond_/.test(name)) {
-      params.set(name, tf.tidy(() => t.mul(20)));
+      params.set(
+        name,
+        tf.tidy(() => t.mul(20)),
+      );
       t.dispose();
     }
   }

@@ -4,7 +4,11 @@ import { parseConfig } from '../../src/lib/farmer/config';
 import { initParams, paramShapes } from '../../src/lib/farmer/params';
 import { countParams, disposeParams, type Params } from '../../src/lib/nn/params';
 import {
-  CheckpointError, loadCheckpoint, readCheckpoint, saveCheckpoint, saveCheckpointAsync,
+  CheckpointError,
+  loadCheckpoint,
+  readCheckpoint,
+  saveCheckpoint,
+  saveCheckpointAsync,
 } from '../../src/lib/io/checkpoint';
 import { rawFile, rebuild, split, tinyCard, tinyConfig, tinyRawConfig, type Header } from './helpers';
 
@@ -56,7 +60,12 @@ describe('checkpoint round trip', () => {
         expect(u.shape).toEqual(t.shape);
         expect(u.dataSync()).toEqual(t.dataSync());
       }
-      expect(summary).toEqual({ parameters: countParams(params), tensors: params.size, fileBytes: valid.length, dtypes: { F32: params.size } });
+      expect(summary).toEqual({
+        parameters: countParams(params),
+        tensors: params.size,
+        fileBytes: valid.length,
+        dtypes: { F32: params.size },
+      });
       const { header } = split(valid);
       expect(header.__metadata__.format).toBe('farmer-workbench');
       expect(header.__metadata__.version).toBe('1');
@@ -76,7 +85,8 @@ describe('checkpoint round trip', () => {
     const { weights, summary } = readCheckpoint(half);
     expect(summary.dtypes).toEqual({ F16: params.size });
     for (const [name, t] of params) {
-      const x = t.dataSync(), y = weights.get(name)!.values;
+      const x = t.dataSync(),
+        y = weights.get(name)!.values;
       for (let i = 0; i < x.length; i++) {
         const ulp = Math.max(2 ** Math.floor(Math.log2(Math.abs(x[i]) || 2 ** -24)) * 2 ** -10, 2 ** -24);
         expect(Math.abs(x[i] - y[i])).toBeLessThanOrEqual(ulp / 2);
@@ -85,7 +95,11 @@ describe('checkpoint round trip', () => {
   });
 
   it('round-trips a gaussian-prior, class-conditional AF (different tensor names)', () => {
-    const cfg = parseConfig({ ...structuredClone(tinyRawConfig), prior: { kind: 'gaussian' }, af: { ...tinyRawConfig.af, class_conditional: true } });
+    const cfg = parseConfig({
+      ...structuredClone(tinyRawConfig),
+      prior: { kind: 'gaussian' },
+      af: { ...tinyRawConfig.af, class_conditional: true },
+    });
     const p = initParams(cfg, { seed: 3 });
     const { params: q, config: c } = loadCheckpoint(saveCheckpoint(cfg, p, tinyCard()));
     expect(c).toEqual(cfg);
@@ -101,7 +115,9 @@ describe('checkpoint round trip', () => {
     values[3] = NaN;
     const nanT = tf.tensor(values, [16]);
     withNaN.set('ar.norm.bias', nanT);
-    expect(() => saveCheckpoint(config, withNaN, tinyCard())).toThrow(/cannot save: tensor ar\.norm\.bias has 1 NaN and 0 Inf/);
+    expect(() => saveCheckpoint(config, withNaN, tinyCard())).toThrow(
+      /cannot save: tensor ar\.norm\.bias has 1 NaN and 0 Inf/,
+    );
     const missing: Params = new Map(params);
     missing.delete('ar.cond_pos');
     expect(() => saveCheckpoint(config, missing, tinyCard())).toThrow(/missing tensor ar\.cond_pos \[2, 16\]/);
@@ -112,7 +128,9 @@ describe('checkpoint round trip', () => {
     const big: Params = new Map(params);
     const bigT = tf.fill([16], 1e5);
     big.set('ar.norm.bias', bigT);
-    expect(() => saveCheckpoint(config, big, tinyCard(), { dtype: 'F16' })).toThrow(/ar\.norm\.bias has 16 values beyond the float16 range/);
+    expect(() => saveCheckpoint(config, big, tinyCard(), { dtype: 'F16' })).toThrow(
+      /ar\.norm\.bias has 16 values beyond the float16 range/,
+    );
     nanT.dispose();
     bigT.dispose();
   });
@@ -125,9 +143,13 @@ describe('malformed checkpoints are refused with one clear error', () => {
   });
 
   it('a truncated file (inside the header and inside the data)', () => {
-    expect(refusal(valid.slice(0, 40)).message).toMatch(/header length \d+ bytes runs past the end of the file \(40 bytes\)/);
+    expect(refusal(valid.slice(0, 40)).message).toMatch(
+      /header length \d+ bytes runs past the end of the file \(40 bytes\)/,
+    );
     const last = [...paramShapes(config).keys()].at(-1)!;
-    expect(refusal(valid.slice(0, valid.length - 3)).message).toMatch(new RegExp(`tensor ${last.replaceAll('.', '\\.')}: data_offsets .* past the end of the data .*truncated`));
+    expect(refusal(valid.slice(0, valid.length - 3)).message).toMatch(
+      new RegExp(`tensor ${last.replaceAll('.', '\\.')}: data_offsets .* past the end of the data .*truncated`),
+    );
   });
 
   it('a header length of 2^40 (and 2^64 − 1) fails fast without allocating', () => {
@@ -149,45 +171,66 @@ describe('malformed checkpoints are refused with one clear error', () => {
   });
 
   it('metadata: missing, wrong format or version, missing or bad config and card', () => {
-    expect(refusal(rebuild(valid, (h) => void delete h.__metadata__)).message).toMatch(/no "format": not a farmer-workbench checkpoint/);
+    expect(refusal(rebuild(valid, (h) => void delete h.__metadata__)).message).toMatch(
+      /no "format": not a farmer-workbench checkpoint/,
+    );
     expect(refusal(setMeta('format', 'pt')).message).toMatch(/format is "pt", expected "farmer-workbench"/);
     expect(refusal(setMeta('version', '2')).message).toMatch(/unsupported checkpoint version "2"/);
     expect(refusal(setMeta('version', undefined)).message).toMatch(/metadata has no "version"/);
     expect(refusal(setMeta('config', undefined)).message).toMatch(/metadata has no "config"/);
     expect(refusal(setMeta('config', '{oops')).message).toMatch(/metadata "config" is not valid JSON/);
-    expect(refusal(setMeta('config', JSON.stringify({ ...tinyRawConfig, patch_size: 3 }))).message).toMatch(/bad config in metadata: config: image 8×8 is not divisible by patch_size 3/);
+    expect(refusal(setMeta('config', JSON.stringify({ ...tinyRawConfig, patch_size: 3 }))).message).toMatch(
+      /bad config in metadata: config: image 8×8 is not divisible by patch_size 3/,
+    );
     expect(refusal(setMeta('card', undefined)).message).toMatch(/metadata has no "card"/);
     expect(refusal(setMeta('card', '[]')).message).toMatch(/card is not a JSON object/);
     const { steps: _, ...noSteps } = tinyCard();
     expect(refusal(setMeta('card', JSON.stringify(noSteps))).message).toMatch(/card is missing "steps"/);
-    expect(refusal(setMeta('card', JSON.stringify({ ...tinyCard(), metrics: 3 }))).message).toMatch(/card\.metrics must be an object/);
-    expect(refusal(rebuild(valid, (h) => void (h.__metadata__.extra = 5))).message).toMatch(/__metadata__\.extra is not a string/);
+    expect(refusal(setMeta('card', JSON.stringify({ ...tinyCard(), metrics: 3 }))).message).toMatch(
+      /card\.metrics must be an object/,
+    );
+    expect(refusal(rebuild(valid, (h) => void (h.__metadata__.extra = 5))).message).toMatch(
+      /__metadata__\.extra is not a string/,
+    );
   });
 
   it('an unknown or non-float dtype', () => {
     const name = 'af.blocks.0.proj_in.weight';
-    expect(refusal(rebuild(valid, (h) => void (h[name].dtype = 'Q4'))).message).toBe(`m.safetensors: tensor ${name}: unknown dtype "Q4"`);
-    expect(refusal(rebuild(valid, (h) => void (h[name].dtype = 'I32'))).message).toMatch(`tensor ${name} has dtype I32; weights must be`);
+    expect(refusal(rebuild(valid, (h) => void (h[name].dtype = 'Q4'))).message).toBe(
+      `m.safetensors: tensor ${name}: unknown dtype "Q4"`,
+    );
+    expect(refusal(rebuild(valid, (h) => void (h[name].dtype = 'I32'))).message).toMatch(
+      `tensor ${name} has dtype I32; weights must be`,
+    );
   });
 
   it('data_offsets out of range, overlapping, or inconsistent with the shape', () => {
-    const a = 'af.blocks.0.proj_in.bias', b = 'af.blocks.0.layers.0.attn_norm.weight'; // both [16] F32
-    expect(refusal(rebuild(valid, (h, d) => void (h[a].data_offsets = [d.length - 32, d.length + 32]))).message).toMatch(
+    const a = 'af.blocks.0.proj_in.bias',
+      b = 'af.blocks.0.layers.0.attn_norm.weight'; // both [16] F32
+    expect(
+      refusal(rebuild(valid, (h, d) => void (h[a].data_offsets = [d.length - 32, d.length + 32]))).message,
+    ).toMatch(
       new RegExp(`tensor ${a.replaceAll('.', '\\.')}: data_offsets \\[\\d+, \\d+\\] run past the end of the data`),
     );
     const overlap = refusal(rebuild(valid, (h) => void (h[b].data_offsets = [...range(h, a)]))).message;
     expect(overlap).toMatch(/overlap those of/);
     expect(overlap.includes(a) && overlap.includes(b)).toBe(true);
     expect(refusal(rebuild(valid, (h) => void (h[a].shape = [17]))).message).toMatch(`tensor ${a}: data_offsets [`);
-    expect(refusal(rebuild(valid, (h) => void (h[a].shape = [17]))).message).toMatch(/hold 64 bytes, but shape \[17\] of F32 needs 68/);
-    expect(refusal(rebuild(valid, (h) => void (h[a].data_offsets = 'x'))).message).toMatch(`tensor ${a}: data_offsets "x" is not a pair`);
+    expect(refusal(rebuild(valid, (h) => void (h[a].shape = [17]))).message).toMatch(
+      /hold 64 bytes, but shape \[17\] of F32 needs 68/,
+    );
+    expect(refusal(rebuild(valid, (h) => void (h[a].data_offsets = 'x'))).message).toMatch(
+      `tensor ${a}: data_offsets "x" is not a pair`,
+    );
   });
 
   it('a missing tensor, an extra tensor, a wrong shape', () => {
     expect(refusal(rebuild(valid, (h) => void delete h['ar.head_red.bias'])).message).toBe(
       'm.safetensors: missing tensor ar.head_red.bias [10]',
     );
-    expect(refusal(rebuild(valid, (h) => void (delete h['ar.norm.bias'], delete h['ar.norm.weight']))).message).toMatch(/missing tensor ar\.norm\.weight \[16\] \(and 1 more\)/);
+    expect(refusal(rebuild(valid, (h) => void (delete h['ar.norm.bias'], delete h['ar.norm.weight']))).message).toMatch(
+      /missing tensor ar\.norm\.weight \[16\] \(and 1 more\)/,
+    );
     const extra = rebuild(valid, (h, d) => {
       h['ar.extra.weight'] = { dtype: 'F32', shape: [2], data_offsets: [d.length, d.length + 8] };
       const out = new Uint8Array(d.length + 8);
@@ -212,7 +255,10 @@ describe('malformed checkpoints are refused with one clear error', () => {
     });
     expect(refusal(bytes).message).toBe(`m.safetensors: tensor ${name} has 2 NaN and 1 Inf values (of 512)`);
     const half = saveCheckpoint(config, params, tinyCard(), { dtype: 'F16' });
-    const withInf = rebuild(half, (h, d) => void new DataView(d.buffer, d.byteOffset).setUint16(range(h, 'ar.cond_pos')[0], 0x7c00, true));
+    const withInf = rebuild(
+      half,
+      (h, d) => void new DataView(d.buffer, d.byteOffset).setUint16(range(h, 'ar.cond_pos')[0], 0x7c00, true),
+    );
     expect(refusal(withInf).message).toMatch(/tensor ar\.cond_pos has 0 NaN and 1 Inf values \(of 32\)/);
   });
 });

@@ -21,7 +21,14 @@ export const tinyRawConfig = {
 
 export const tinyConfig = (): FarmerConfig => parseConfig(structuredClone(tinyRawConfig));
 
-export const tinyCard = () => ({ dataset: 'mnist', steps: 12, time_s: 3.5, seed: 7, metrics: { bpd_test: 1.25 }, note: 'test' });
+export const tinyCard = () => ({
+  dataset: 'mnist',
+  steps: 12,
+  time_s: 3.5,
+  seed: 7,
+  metrics: { bpd_test: 1.25 },
+  note: 'test',
+});
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Header = Record<string, any>;
@@ -43,7 +50,10 @@ export function split(bytes: Uint8Array): { header: Header; data: Uint8Array } {
 }
 
 /** Re-encodes a file after `mutate` edits its parsed header (and optionally returns new data). */
-export function rebuild(bytes: Uint8Array, mutate: (header: Header, data: Uint8Array) => Uint8Array | void): Uint8Array {
+export function rebuild(
+  bytes: Uint8Array,
+  mutate: (header: Header, data: Uint8Array) => Uint8Array | void,
+): Uint8Array {
   const { header, data } = split(bytes);
   const newData = mutate(header, data) ?? data;
   return rawFile(JSON.stringify(header), newData);

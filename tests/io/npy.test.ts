@@ -56,7 +56,11 @@ describe('npy headers written by hand', () => {
   it('parses (5,), (), trailing commas, double quotes and v2.0 lengths', () => {
     expect(readNpy(handMade("{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }", f4)).shape).toEqual([5]);
     expect(readNpy(handMade('{"shape": (5, ), "fortran_order": False, "descr": "<f4"}', f4, 2)).shape).toEqual([5]);
-    expect(readNpy(handMade("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", f4.slice(0, 4)))).toEqual({ data: Float32Array.of(1), shape: [], dtype: '<f4' });
+    expect(readNpy(handMade("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", f4.slice(0, 4)))).toEqual({
+      data: Float32Array.of(1),
+      shape: [],
+      dtype: '<f4',
+    });
     expect(readNpy(handMade("{'descr': '<f4', 'fortran_order': False, 'shape': (5L,)}", f4)).shape).toEqual([5]);
   });
 
@@ -70,7 +74,10 @@ describe('npy headers written by hand', () => {
     const ok = handMade("{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }", f4);
     bad(ok.slice(0, 30), /header length \d+ runs past the end of the file \(30 bytes\)/);
     bad(ok.slice(0, ok.length - 1), /data is 19 bytes, but shape \(5\) of <f4 needs 20 \(file truncated\?\)/);
-    bad(handMade("{'descr': '<f4', 'fortran_order': True, 'shape': (5,), }", f4), /fortran_order arrays are not supported/);
+    bad(
+      handMade("{'descr': '<f4', 'fortran_order': True, 'shape': (5,), }", f4),
+      /fortran_order arrays are not supported/,
+    );
     bad(handMade("{'descr': '<c8', 'fortran_order': False, 'shape': (5,), }", f4), /unsupported dtype '<c8'/);
     bad(handMade("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (5,), }", f4), /structured dtypes/);
     bad(handMade("{'descr': '<f4', 'fortran_order': False, 'shape': (5, -1), }", f4), /shape .* non-negative integers/);
@@ -78,7 +85,10 @@ describe('npy headers written by hand', () => {
     bad(handMade("{'descr': '<f4', 'fortran_order': False, 'shape': (5,)", f4), /not a Python literal/);
     bad(handMade('hello', f4), /not a Python literal/);
     const big = new Uint8Array(BigInt64Array.of(1n, 1n << 40n).buffer);
-    bad(handMade("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", big), /value 1099511627776 at index 1 does not fit in int32/);
+    bad(
+      handMade("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", big),
+      /value 1099511627776 at index 1 does not fit in int32/,
+    );
   });
 });
 
@@ -86,7 +96,9 @@ describe.skipIf(!hasNumpy)('npy files and numpy', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'npy-'));
-    execFileSync('python3', ['-c', `
+    execFileSync('python3', [
+      '-c',
+      `
 import numpy as np, sys, os
 d = sys.argv[1]
 s = lambda n, a: np.save(os.path.join(d, n + '.npy'), a)
@@ -104,7 +116,9 @@ s('big', np.array([2**40], dtype='<i8'))
 for v in [(2, 0), (3, 0)]:
     with open(os.path.join(d, 'v%d.npy' % v[0]), 'wb') as f:
         np.lib.format.write_array(f, np.array([7, 8], dtype='<i4'), version=v)
-`, dir]);
+`,
+      dir,
+    ]);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const read = (name: string) => readNpy(new Uint8Array(readFileSync(join(dir, `${name}.npy`))));
@@ -130,14 +144,18 @@ for v in [(2, 0), (3, 0)]:
     writeFileSync(join(dir, 'w_i4.npy'), writeNpy(Int32Array.of(-7, 8), [2]));
     writeFileSync(join(dir, 'w_u1.npy'), writeNpy(Uint8Array.of(1, 2, 3, 4), [2, 2]));
     writeFileSync(join(dir, 'w_s.npy'), writeNpy(Float32Array.of(9), []));
-    const out = execFileSync('python3', ['-c', `
+    const out = execFileSync('python3', [
+      '-c',
+      `
 import numpy as np, sys, os, json
 r = {}
 for n in ['w_f4', 'w_i4', 'w_u1', 'w_s']:
     a = np.load(os.path.join(sys.argv[1], n + '.npy'))
     r[n] = [a.dtype.str, list(a.shape), a.ravel().tolist()]
 print(json.dumps(r))
-`, dir]).toString();
+`,
+      dir,
+    ]).toString();
     expect(JSON.parse(out)).toEqual({
       w_f4: ['<f4', [3, 1], [0.25, -1, 3]],
       w_i4: ['<i4', [2], [-7, 8]],

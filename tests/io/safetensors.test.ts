@@ -19,9 +19,18 @@ const hasNumpy = (() => {
 describe('float16', () => {
   it('decodes bit patterns to their closed-form values', () => {
     const cases: [number, number][] = [
-      [0x3c00, 1], [0xc000, -2], [0x3800, 0.5], [0x0000, 0], [0x0001, 2 ** -24], [0x03ff, 1023 * 2 ** -24],
-      [0x0400, 2 ** -14], [0x7bff, 65504], [0x3555, 0.333251953125],
-      [0x7c00, Infinity], [0xfc00, -Infinity], [0x8001, -(2 ** -24)],
+      [0x3c00, 1],
+      [0xc000, -2],
+      [0x3800, 0.5],
+      [0x0000, 0],
+      [0x0001, 2 ** -24],
+      [0x03ff, 1023 * 2 ** -24],
+      [0x0400, 2 ** -14],
+      [0x7bff, 65504],
+      [0x3555, 0.333251953125],
+      [0x7c00, Infinity],
+      [0xfc00, -Infinity],
+      [0x8001, -(2 ** -24)],
     ];
     const out = decodeF16(Uint16Array.from(cases.map(([h]) => h)));
     cases.forEach(([, v], i) => expect(out[i]).toBe(v));
@@ -34,7 +43,8 @@ describe('float16', () => {
     const all = new Uint16Array(65536).map((_, i) => i);
     const values = decodeF16(all);
     const back = encodeF16(values);
-    for (let h = 0; h < 65536; h++) if (!Number.isNaN(values[h]) && back[h] !== h) throw new Error(`0x${h.toString(16)} → 0x${back[h].toString(16)}`);
+    for (let h = 0; h < 65536; h++)
+      if (!Number.isNaN(values[h]) && back[h] !== h) throw new Error(`0x${h.toString(16)} → 0x${back[h].toString(16)}`);
     expect(floatToF16(NaN) & 0x7c00).toBe(0x7c00);
     expect(floatToF16(NaN) & 0x3ff).not.toBe(0);
   });
@@ -76,7 +86,11 @@ describe('safetensors container', () => {
     const file = parseSafetensors(bytes);
     expect(file.metadata).toEqual({ hello: 'world' });
     expect(file.tensors.map((t) => t.name)).toEqual(['b.weight', 'a.half', 'ids', 'px', 'empty']);
-    const get = (name: string) => readTensor(file, file.tensors.find((t) => t.name === name)!) as ArrayLike<number>;
+    const get = (name: string) =>
+      readTensor(
+        file,
+        file.tensors.find((t) => t.name === name)!,
+      ) as ArrayLike<number>;
     expect(get('b.weight')).toEqual(a);
     expect(Array.from(get('a.half'))).toEqual([1, -2, 0.5]);
     expect(Array.from(get('ids'))).toEqual([-5, 1 << 30]);
@@ -111,12 +125,21 @@ describe('safetensors container', () => {
       expect(() => parseSafetensors(bytes)).toThrow(pattern);
     };
     bad(new Uint8Array(3), /3 bytes, shorter than/);
-    bad(rawFile('{"t": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', new Uint8Array(2)), /tensor t: .*past the end/);
+    bad(
+      rawFile('{"t": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', new Uint8Array(2)),
+      /tensor t: .*past the end/,
+    );
     bad(rawFile('{"t": 1}'), /tensor t: header entry is not an object/);
     bad(rawFile('{"t": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 0]}}'), /tensor t: shape/);
     bad(rawFile('{"t": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}}'), /end before they begin/);
     bad(rawFile('{"__metadata__": {"a": 1}}'), /__metadata__.a is not a string/);
-    bad(rawFile('{"t": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}'.replace('[0, 4]', '[0, 4.5]'), new Uint8Array(8)), /not a pair/);
+    bad(
+      rawFile(
+        '{"t": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}'.replace('[0, 4]', '[0, 4.5]'),
+        new Uint8Array(8),
+      ),
+      /not a pair/,
+    );
     bad(Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe), /not valid UTF-8/);
   });
 });
@@ -140,7 +163,11 @@ open(sys.argv[1], 'wb').write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
       execFileSync('python3', ['-c', script, path]);
       const file = parseSafetensors(new Uint8Array(readFileSync(path)));
       expect(file.metadata).toEqual({ k: 'v' });
-      const get = (name: string) => readTensor(file, file.tensors.find((t) => t.name === name)!);
+      const get = (name: string) =>
+        readTensor(
+          file,
+          file.tensors.find((t) => t.name === name)!,
+        );
       expect(Array.from(get('w') as Float32Array)).toEqual([1, -2, 0.5, 65504]);
       expect(get('v')).toEqual(Float32Array.of(0.1, -3.75, 1e-8));
       expect(Array.from(get('i') as BigInt64Array)).toEqual([-1n, 2n ** 31n - 1n, 5n]);

@@ -12,8 +12,10 @@ import { useBackend } from '../../src/node/backend';
 
 /** every `step`-th image of a set */
 function every(set: ImageSet, step: number): ImageSet {
-  const size = set.height * set.width * set.channels, n = Math.ceil(set.n / step);
-  const images = new Uint8Array(n * size), labels = new Uint8Array(n);
+  const size = set.height * set.width * set.channels,
+    n = Math.ceil(set.n / step);
+  const images = new Uint8Array(n * size),
+    labels = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     images.set(set.images.subarray(i * step * size, (i * step + 1) * size), i * size);
     labels[i] = set.labels[i * step];
@@ -22,8 +24,15 @@ function every(set: ImageSet, step: number): ImageSet {
 }
 
 /** nearest-centroid accuracy: centroids of `train` features per class, evaluated on `test` */
-function nearestCentroid(train: Float32Array, trainY: Uint8Array, test: Float32Array, testY: Uint8Array, k: number): number {
-  const c = new Float64Array(k * FEATURE_DIM), count = new Float64Array(k);
+function nearestCentroid(
+  train: Float32Array,
+  trainY: Uint8Array,
+  test: Float32Array,
+  testY: Uint8Array,
+  k: number,
+): number {
+  const c = new Float64Array(k * FEATURE_DIM),
+    count = new Float64Array(k);
   trainY.forEach((y, i) => {
     count[y]++;
     for (let j = 0; j < FEATURE_DIM; j++) c[y * FEATURE_DIM + j] += train[i * FEATURE_DIM + j];
@@ -31,7 +40,8 @@ function nearestCentroid(train: Float32Array, trainY: Uint8Array, test: Float32A
   for (let y = 0; y < k; y++) for (let j = 0; j < FEATURE_DIM; j++) c[y * FEATURE_DIM + j] /= count[y];
   let hits = 0;
   testY.forEach((y, i) => {
-    let best = 0, bestD = Infinity;
+    let best = 0,
+      bestD = Infinity;
     for (let z = 0; z < k; z++) {
       let d = 0;
       for (let j = 0; j < FEATURE_DIM; j++) d += (test[i * FEATURE_DIM + j] - c[z * FEATURE_DIM + j]) ** 2;
@@ -64,10 +74,14 @@ describe('shipped feature networks', () => {
     const test = colorize(sliceSet(grey, 0, 1000), coloredMnistSeeds.test);
     const trainN = 2000;
     const train = colorize(sliceSet(loadMnist('train'), 0, trainN), coloredMnistSeeds.train);
-    const [fTest, fTrain] = [await computeFeatures(net, test.images, test.n), await computeFeatures(net, train.images, trainN)];
+    const [fTest, fTrain] = [
+      await computeFeatures(net, test.images, test.n),
+      await computeFeatures(net, train.images, trainN),
+    ];
     expect(accuracy(fTest.probs.digit, test.labels, 10)).toBeGreaterThanOrEqual(0.98);
 
-    const testColors = colorClasses(test.n, coloredMnistSeeds.test), trainColors = colorClasses(trainN, coloredMnistSeeds.train);
+    const testColors = colorClasses(test.n, coloredMnistSeeds.test),
+      trainColors = colorClasses(trainN, coloredMnistSeeds.train);
     const fg = nearestCentroid(fTrain.features, trainColors.fg, fTest.features, testColors.fg, 6);
     const bg = nearestCentroid(fTrain.features, trainColors.bg, fTest.features, testColors.bg, 6);
     expect(fg).toBeGreaterThanOrEqual(0.9);
@@ -78,8 +92,16 @@ describe('shipped feature networks', () => {
     const sameDist = colorize(digits, 77);
     const swapped = colorize({ ...digits, images: digits.images.map((v) => 255 - v) }, coloredMnistSeeds.test);
     const realStats = featureStats(fTest.features, test.n, FEATURE_DIM);
-    const a = await imageMetrics(net, test.images, test.n, sameDist.images, sameDist.n, { pr: false, is: false, realStats });
-    const b = await imageMetrics(net, test.images, test.n, swapped.images, swapped.n, { pr: false, is: false, realStats });
+    const a = await imageMetrics(net, test.images, test.n, sameDist.images, sameDist.n, {
+      pr: false,
+      is: false,
+      realStats,
+    });
+    const b = await imageMetrics(net, test.images, test.n, swapped.images, swapped.n, {
+      pr: false,
+      is: false,
+      realStats,
+    });
     expect(b.fid!).toBeGreaterThan(10 * a.fid!);
     net.classifier.dispose();
   });

@@ -8,7 +8,8 @@ import { Rng } from '../../src/lib/util/random';
 
 /** Sylvester Hadamard entry H[i][j] = (−1)^popcount(i & j); its columns are orthogonal, columns ≥ 1 sum to 0. */
 const hadamard = (i: number, j: number) => {
-  let b = i & j, s = 1;
+  let b = i & j,
+    s = 1;
   while (b) {
     s = -s;
     b &= b - 1;
@@ -18,7 +19,8 @@ const hadamard = (i: number, j: number) => {
 
 /** n rows (n a power of 2) with sample mean exactly μ and sample covariance exactly diag(s²·n/(n−1)). */
 function exactSet(n: number, mu: number[], s: number[]): Float64Array {
-  const d = mu.length, x = new Float64Array(n * d);
+  const d = mu.length,
+    x = new Float64Array(n * d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x[i * d + j] = mu[j] + s[j] * hadamard(i, j + 1);
   return x;
 }
@@ -52,7 +54,8 @@ function rotate(x: Float64Array, d: number, q: number[][]): Float64Array {
 /** Gaussian features with a random (non-diagonal) covariance: x = A·ε + m. */
 function randomFeatures(n: number, d: number, rng: Rng, shift: number): Float32Array {
   const a = Array.from({ length: d * d }, () => rng.normal() / Math.sqrt(d));
-  const out = new Float32Array(n * d), e = new Float64Array(d);
+  const out = new Float32Array(n * d),
+    e = new Float64Array(d);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < d; k++) e[k] = rng.normal();
     for (let r = 0; r < d; r++) {
@@ -67,11 +70,14 @@ function randomFeatures(n: number, d: number, rng: Rng, shift: number): Float32A
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 describe('FID', () => {
-  const muA = [0.5, -1, 2, 0, 0.25, 3, -0.75, 1], sA = [1, 2, 0.5, 1.5, 3, 0.25, 1, 2];
-  const muB = [0, -1, 1.5, 0.5, 0.25, 2, -0.5, 1.5], sB = [2, 1, 0.5, 0.75, 1, 1, 3, 0.5];
+  const muA = [0.5, -1, 2, 0, 0.25, 3, -0.75, 1],
+    sA = [1, 2, 0.5, 1.5, 3, 0.25, 1, 2];
+  const muB = [0, -1, 1.5, 0.5, 0.25, 2, -0.5, 1.5],
+    sB = [2, 1, 0.5, 0.75, 1, 1, 3, 0.5];
   // Both covariances diagonal: FID = ‖μA − μB‖² + Σ (√a_j − √b_j)².
   const closedForm = muA.reduce((sum, m, j) => {
-    const a = (sA[j] ** 2 * 64) / 63, b = (sB[j] ** 2 * 32) / 31;
+    const a = (sA[j] ** 2 * 64) / 63,
+      b = (sB[j] ** 2 * 32) / 31;
     return sum + (m - muB[j]) ** 2 + (Math.sqrt(a) - Math.sqrt(b)) ** 2;
   }, 0);
 
@@ -83,11 +89,14 @@ describe('FID', () => {
   });
 
   it('matches the covariance of a slow float64 reference loop', () => {
-    const d = 5, n = 40, x = randomFeatures(n, d, new Rng(4), 1);
+    const d = 5,
+      n = 40,
+      x = randomFeatures(n, d, new Rng(4), 1);
     const stats = featureStats(x, n, d);
     for (let a = 0; a < d; a++)
       for (let b = 0; b < d; b++) {
-        let ma = 0, mb = 0;
+        let ma = 0,
+          mb = 0;
         for (let i = 0; i < n; i++) [ma, mb] = [ma + x[i * d + a] / n, mb + x[i * d + b] / n];
         let c = 0;
         for (let i = 0; i < n; i++) c += (x[i * d + a] - ma) * (x[i * d + b] - mb);
@@ -107,9 +116,12 @@ describe('FID', () => {
   });
 
   it('is symmetric and zero for identical sets', () => {
-    const rng = new Rng(3), d = 16;
-    const a = randomFeatures(300, d, rng, 0), b = randomFeatures(200, d, rng, 1);
-    const ab = fid(a, 300, b, 200, d), ba = fid(b, 200, a, 300, d);
+    const rng = new Rng(3),
+      d = 16;
+    const a = randomFeatures(300, d, rng, 0),
+      b = randomFeatures(200, d, rng, 1);
+    const ab = fid(a, 300, b, 200, d),
+      ba = fid(b, 200, a, 300, d);
     expect(ab).toBeGreaterThan(1);
     expect(relative(ab, ba)).toBeLessThan(1e-9);
     expect(fid(a, 300, a, 300, d)).toBeLessThan(1e-9 * ab);
@@ -117,9 +129,12 @@ describe('FID', () => {
 
   it('refuses bad input with a clear message', () => {
     expect(() => fid(new Float32Array(8), 1, new Float32Array(8), 1, 8)).toThrow(/needs at least 2 rows, got 1/);
-    expect(() => fid(new Float32Array(4), 2, Float32Array.from([0, NaN, 0, 0]), 2, 2)).toThrow(/second feature set: NaN at row 0, column 1/);
+    expect(() => fid(new Float32Array(4), 2, Float32Array.from([0, NaN, 0, 0]), 2, 2)).toThrow(
+      /second feature set: NaN at row 0, column 1/,
+    );
     expect(() => fid(new Float32Array(15), 2, new Float32Array(16), 2, 8)).toThrow(/15 values do not fill \[2, 8\]/);
-    const s = featureStats(new Float32Array(8), 2, 4), t = featureStats(new Float32Array(6), 2, 3);
+    const s = featureStats(new Float32Array(8), 2, 4),
+      t = featureStats(new Float32Array(6), 2, 3);
     expect(() => frechetDistance(s, t)).toThrow(/dimensions differ: 4 vs 3/);
   });
 
@@ -135,8 +150,12 @@ describe('FID', () => {
   );
   it.skipIf(!python)('agrees with numpy/scipy to 1e-6 relative', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fid-'));
-    const rng = new Rng(21), d = 64, nA = 600, nB = 400;
-    const a = randomFeatures(nA, d, rng, 0), b = randomFeatures(nB, d, rng, 0.5);
+    const rng = new Rng(21),
+      d = 64,
+      nA = 600,
+      nB = 400;
+    const a = randomFeatures(nA, d, rng, 0),
+      b = randomFeatures(nB, d, rng, 0.5);
     writeFileSync(join(dir, 'a.f32'), a);
     writeFileSync(join(dir, 'b.f32'), b);
     const script = `

@@ -4,7 +4,8 @@ import { Rng } from '../../src/lib/util/random';
 
 describe('histogramBaseline', () => {
   it('matches the closed form when every fitted pixel has one value', () => {
-    const nFit = 10, dims = 6;
+    const nFit = 10,
+      dims = 6;
     const fit = new Uint8Array(nFit * dims).fill(7);
     const seen = histogramBaseline(fit, nFit, new Uint8Array(dims).fill(7), 1, dims);
     const unseen = histogramBaseline(fit, nFit, new Uint8Array(dims).fill(8), 1, dims);
@@ -15,7 +16,9 @@ describe('histogramBaseline', () => {
 
   it('equals a slow count-per-pixel loop on random images', () => {
     const rng = new Rng(2);
-    const nFit = 40, nEval = 9, dims = 5;
+    const nFit = 40,
+      nEval = 9,
+      dims = 5;
     const fit = Uint8Array.from({ length: nFit * dims }, () => Math.floor(rng.uniform() * 4) * 60);
     const ev = Uint8Array.from({ length: nEval * dims }, () => Math.floor(rng.uniform() * 5) * 60);
     let bits = 0;

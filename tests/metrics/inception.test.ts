@@ -11,18 +11,37 @@ describe('Inception Score', () => {
   });
 
   it('is C for confident predictions spread evenly over C classes', () => {
-    expect(inceptionScore(oneHot(100, 10, (i) => i % 10), 100, 10).mean).toBeCloseTo(10, 10);
-    expect(inceptionScore(oneHot(30, 10, (i) => i % 3), 30, 10).mean).toBeCloseTo(3, 10);
+    expect(
+      inceptionScore(
+        oneHot(100, 10, (i) => i % 10),
+        100,
+        10,
+      ).mean,
+    ).toBeCloseTo(10, 10);
+    expect(
+      inceptionScore(
+        oneHot(30, 10, (i) => i % 3),
+        30,
+        10,
+      ).mean,
+    ).toBeCloseTo(3, 10);
   });
 
   it('is 1 when every image is confidently the same class', () => {
-    expect(inceptionScore(oneHot(20, 5, () => 2), 20, 5).mean).toBeCloseTo(1, 12);
+    expect(
+      inceptionScore(
+        oneHot(20, 5, () => 2),
+        20,
+        5,
+      ).mean,
+    ).toBeCloseTo(1, 12);
   });
 
   it('matches the hand-computed KL for a mixed case', () => {
     // half the images [1, 0], half [½, ½]: p(y) = [¾, ¼]
     const probs = Float32Array.from([1, 0, 0.5, 0.5, 1, 0, 0.5, 0.5]);
-    const kl1 = Math.log(1 / 0.75), kl2 = 0.5 * Math.log(0.5 / 0.75) + 0.5 * Math.log(0.5 / 0.25);
+    const kl1 = Math.log(1 / 0.75),
+      kl2 = 0.5 * Math.log(0.5 / 0.75) + 0.5 * Math.log(0.5 / 0.25);
     expect(inceptionScore(probs, 4, 2).mean).toBeCloseTo(Math.exp((kl1 + kl2) / 2), 7);
   });
 

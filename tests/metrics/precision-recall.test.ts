@@ -4,12 +4,21 @@ import { Rng } from '../../src/lib/util/random';
 
 /** Brute-force reference: explicit differences in float64, full sorts. */
 function slowPrecisionRecall(real: Float32Array, fake: Float32Array, d: number, k: number) {
-  const rows = (x: Float32Array) => Array.from({ length: x.length / d }, (_, i) => Array.from(x.subarray(i * d, (i + 1) * d)));
+  const rows = (x: Float32Array) =>
+    Array.from({ length: x.length / d }, (_, i) => Array.from(x.subarray(i * d, (i + 1) * d)));
   const dist2 = (a: number[], b: number[]) => a.reduce((s, v, j) => s + (v - b[j]) ** 2, 0);
-  const radii = (set: number[][]) => set.map((p, i) => set.filter((_, j) => j !== i).map((q) => dist2(p, q)).sort((a, b) => a - b)[k - 1]);
+  const radii = (set: number[][]) =>
+    set.map(
+      (p, i) =>
+        set
+          .filter((_, j) => j !== i)
+          .map((q) => dist2(p, q))
+          .sort((a, b) => a - b)[k - 1],
+    );
   const within = (queries: number[][], set: number[][], r: number[]) =>
     queries.filter((q) => set.some((p, j) => dist2(q, p) <= r[j])).length / queries.length;
-  const R = rows(real), F = rows(fake);
+  const R = rows(real),
+    F = rows(fake);
   return { precision: within(F, R, radii(R)), recall: within(R, F, radii(F)) };
 }
 
@@ -24,11 +33,16 @@ describe('precision and recall (k-NN manifolds)', () => {
 
   it('is 0 / 0 for disjoint, far-apart sets', async () => {
     const rng = new Rng(2);
-    expect(await precisionRecall(gaussian(150, 8, rng, 0), 150, gaussian(120, 8, rng, 100), 120, 8)).toEqual({ precision: 0, recall: 0 });
+    expect(await precisionRecall(gaussian(150, 8, rng, 0), 150, gaussian(120, 8, rng, 100), 120, 8)).toEqual({
+      precision: 0,
+      recall: 0,
+    });
   });
 
   it('counts half the generated points in when half are copies and half far away', async () => {
-    const rng = new Rng(3), d = 6, real = gaussian(100, d, rng, 0);
+    const rng = new Rng(3),
+      d = 6,
+      real = gaussian(100, d, rng, 0);
     const fake = new Float32Array(100 * d);
     fake.set(real.subarray(0, 50 * d));
     fake.set(gaussian(50, d, rng, 50), 50 * d);
@@ -36,9 +50,16 @@ describe('precision and recall (k-NN manifolds)', () => {
   });
 
   it('agrees with a brute-force reference, for several k and block sizes', async () => {
-    const rng = new Rng(4), d = 5;
-    const real = gaussian(180, d, rng, 0), fake = gaussian(140, d, rng, 0.7, 0.6); // narrower: high precision, lower recall
-    for (const [k, blockRows] of [[3, 1024], [3, 7], [1, 50], [5, 33]]) {
+    const rng = new Rng(4),
+      d = 5;
+    const real = gaussian(180, d, rng, 0),
+      fake = gaussian(140, d, rng, 0.7, 0.6); // narrower: high precision, lower recall
+    for (const [k, blockRows] of [
+      [3, 1024],
+      [3, 7],
+      [1, 50],
+      [5, 33],
+    ]) {
       const got = await precisionRecall(real, 180, fake, 140, d, { k, blockRows });
       const want = slowPrecisionRecall(real, fake, d, k);
       expect(got).toEqual(want);
@@ -48,7 +69,11 @@ describe('precision and recall (k-NN manifolds)', () => {
   });
 
   it('refuses bad input', async () => {
-    await expect(precisionRecall(new Float32Array(6), 3, new Float32Array(8), 4, 2)).rejects.toThrow(/needs more than 3 points per set/);
-    await expect(precisionRecall(new Float32Array(10), 5, new Float32Array(9), 5, 2)).rejects.toThrow(/9 values do not fill \[5, 2\]/);
+    await expect(precisionRecall(new Float32Array(6), 3, new Float32Array(8), 4, 2)).rejects.toThrow(
+      /needs more than 3 points per set/,
+    );
+    await expect(precisionRecall(new Float32Array(10), 5, new Float32Array(9), 5, 2)).rejects.toThrow(
+      /9 values do not fill \[5, 2\]/,
+    );
   });
 });

@@ -23,17 +23,23 @@ function sourceFiles(dir: string): string[] {
 /** Every module a file names in an import, an export … from, or a dynamic import of a literal. */
 function importedSpecifiers(text: string): string[] {
   const found: string[] = [];
-  const patterns = [/\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g];
+  const patterns = [
+    /\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g,
+  ];
   for (const re of patterns) for (const m of text.matchAll(re)) found.push(m[1]);
   return found;
 }
 
 /** Why `specifier`, imported by `file`, crosses the boundary; null when it does not. */
 function boundaryViolation(file: string, specifier: string): string | null {
-  if (specifier.startsWith('node:') || builtins.has(specifier.split('/')[0])) return `imports the Node built-in "${specifier}"`;
+  if (specifier.startsWith('node:') || builtins.has(specifier.split('/')[0]))
+    return `imports the Node built-in "${specifier}"`;
   if (specifier.startsWith('.')) {
     const target = resolve(dirname(file), specifier);
-    if (target === nodeDir || target.startsWith(nodeDir + '/')) return `imports ${relative(root, target)} from src/node/`;
+    if (target === nodeDir || target.startsWith(nodeDir + '/'))
+      return `imports ${relative(root, target)} from src/node/`;
   }
   return null;
 }

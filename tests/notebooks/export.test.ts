@@ -9,12 +9,20 @@ import type { Figure } from '../../src/lib/experiments/types';
 
 const doc = () => new JSDOM('<!doctype html><html><body></body></html>').window.document;
 const parseSvg = (text: string) => new JSDOM(text, { contentType: 'image/svg+xml' }).window.document;
-const points = [{ x: 1, y: 2, group: 'a' }, { x: 2, y: 3, group: 'b' }];
+const points = [
+  { x: 1, y: 2, group: 'a' },
+  { x: 2, y: 3, group: 'b' },
+];
 
 describe('figureSvg', () => {
   it('writes a chart as a standalone SVG file that parses as XML, with its size', () => {
     const d = doc();
-    const chart = Plot.plot({ document: d, width: 300, height: 200, marks: [Plot.dot(points, { x: 'x', y: 'y' })] }) as SVGElement;
+    const chart = Plot.plot({
+      document: d,
+      width: 300,
+      height: 200,
+      marks: [Plot.dot(points, { x: 'x', y: 'y' })],
+    }) as SVGElement;
     const { svg, width, height } = figureSvg({ name: 'c', node: chart });
     expect([width, height]).toEqual([300, 200]);
     const parsed = parseSvg(svg);
@@ -24,7 +32,13 @@ describe('figureSvg', () => {
 
   it('takes the chart out of a Plot figure with a legend', () => {
     const d = doc();
-    const node = Plot.plot({ document: d, width: 320, height: 180, color: { legend: true }, marks: [Plot.dot(points, { x: 'x', y: 'y', fill: 'group' })] }) as HTMLElement;
+    const node = Plot.plot({
+      document: d,
+      width: 320,
+      height: 180,
+      color: { legend: true },
+      marks: [Plot.dot(points, { x: 'x', y: 'y', fill: 'group' })],
+    }) as HTMLElement;
     expect(node.localName).toBe('figure');
     const { svg, width } = figureSvg({ name: 'legend', node });
     expect(width).toBe(320);
@@ -45,13 +59,20 @@ describe('figureSvg', () => {
 
 describe('data exports', () => {
   it('writes typed arrays as arrays in JSON', () => {
-    expect(jsonText({ a: new Float32Array([1.5, 2]), b: new Uint8Array([3]), c: NaN })).toBe('{"a":[1.5,2],"b":[3],"c":null}');
+    expect(jsonText({ a: new Float32Array([1.5, 2]), b: new Uint8Array([3]), c: NaN })).toBe(
+      '{"a":[1.5,2],"b":[3],"c":null}',
+    );
   });
 
   it('writes the longest table of the data as CSV, quoting where needed', () => {
     const data = {
       meta: { rows: [{ k: 1 }] },
-      test: { points: [{ index: 0, logdet: 1.5, note: 'a, b' }, { index: 1, logdet: -2, perBlock: [1, 2], note: 'say "hi"' }] },
+      test: {
+        points: [
+          { index: 0, logdet: 1.5, note: 'a, b' },
+          { index: 1, logdet: -2, perBlock: [1, 2], note: 'say "hi"' },
+        ],
+      },
     };
     expect(csvOf(data)).toEqual({
       path: 'test.points',
@@ -77,15 +98,28 @@ describe('reportHtml', () => {
       url: 'http://x/?backend=wasm#/separation?seed=3',
       created: '2026-01-01T00:00:00.000Z',
       cells: [
-        { title: 'Grid', status: 'done', params: { alpha: 0.5, depths: 'all' }, cost: '20 inversions', elapsedMs: 1500, figures },
+        {
+          title: 'Grid',
+          status: 'done',
+          params: { alpha: 0.5, depths: 'all' },
+          cost: '20 inversions',
+          elapsedMs: 1500,
+          figures,
+        },
         { title: 'Curves', status: 'idle', params: null, cost: null, elapsedMs: null, figures: [] },
       ],
     });
     const page = new JSDOM(html).window.document;
     expect(page.title).toBe('Information <separation> — FARMER Workbench report');
     expect(page.querySelector('h1')?.textContent).toBe('Information <separation>');
-    const facts = Object.fromEntries([...page.querySelectorAll('dt')].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent]));
-    expect(facts).toMatchObject({ Seed: '3', Backend: 'WebAssembly', Model: `mnist-farmer (SHA-256 ${'ab'.repeat(8)}…)` });
+    const facts = Object.fromEntries(
+      [...page.querySelectorAll('dt')].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent]),
+    );
+    expect(facts).toMatchObject({
+      Seed: '3',
+      Backend: 'WebAssembly',
+      Model: `mnist-farmer (SHA-256 ${'ab'.repeat(8)}…)`,
+    });
     const [grid, curves] = page.querySelectorAll('section.cell');
     expect(grid.querySelectorAll('svg circle').length).toBe(2);
     expect([...grid.querySelectorAll('.params tr')].map((r) => r.textContent)).toEqual(['alpha0.5', 'depthsall']);

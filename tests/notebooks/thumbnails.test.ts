@@ -35,7 +35,12 @@ describe('notebook thumbnails', () => {
     for (const n of notebooks) {
       const plan = (await loadExperiment(n.id)).thumbnail;
       const made = thumbnails.notebooks[n.id]!;
-      expect({ figure: made.figure, alt: made.alt, seed: made.seed, params: made.params }, n.id).toEqual({ figure: plan.figure, alt: plan.alt, seed: plan.seed, params: plan.params });
+      expect({ figure: made.figure, alt: made.alt, seed: made.seed, params: made.params }, n.id).toEqual({
+        figure: plan.figure,
+        alt: plan.alt,
+        seed: plan.seed,
+        params: plan.params,
+      });
       expect(made.model ?? thumbnails.model, n.id).toBe(defaultModel(n.id));
     }
     expect(thumbnails.model).toBe(DEFAULT_MODEL);

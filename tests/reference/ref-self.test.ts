@@ -1,17 +1,43 @@
 // Checks of the float64 reference itself (before it is trusted to judge the engine).
 import { describe, expect, it } from 'vitest';
 import {
-  afBlockForward, afBlockInverse, blockPerm, erf, gelu, gmmLogProb, patchify, refDims, refForwardImage, squarePlus,
+  afBlockForward,
+  afBlockInverse,
+  blockPerm,
+  erf,
+  gelu,
+  gmmLogProb,
+  patchify,
+  refDims,
+  refForwardImage,
+  squarePlus,
   type RefConfig,
 } from './ref';
 import { RefRng, randomImages, randomRefParams } from './util';
 
-function cfgOf(o: Partial<{ blocks: number; softClip: number; classCond: boolean; size: number; channels: number; patch: number }> = {}): RefConfig {
+function cfgOf(
+  o: Partial<{
+    blocks: number;
+    softClip: number;
+    classCond: boolean;
+    size: number;
+    channels: number;
+    patch: number;
+  }> = {},
+): RefConfig {
   return {
     image: { height: o.size ?? 4, width: o.size ?? 4, channels: o.channels ?? 1 },
     patch_size: o.patch ?? 2,
     num_classes: 3,
-    af: { blocks: o.blocks ?? 2, layers_per_block: 1, width: 16, head_dim: 8, mlp_ratio: 2, class_conditional: o.classCond ?? false, soft_clip: o.softClip ?? 0 },
+    af: {
+      blocks: o.blocks ?? 2,
+      layers_per_block: 1,
+      width: 16,
+      head_dim: 8,
+      mlp_ratio: 2,
+      class_conditional: o.classCond ?? false,
+      soft_clip: o.softClip ?? 0,
+    },
     prior: { kind: 'gaussian' },
     dequantization: { kind: 'uniform' },
     label_dropout: 0.1,
@@ -21,9 +47,16 @@ function cfgOf(o: Partial<{ blocks: number; softClip: number; classCond: boolean
 describe('reference scalar functions', () => {
   it('erf matches tabulated values to 1e-13', () => {
     const table: [number, number][] = [
-      [0, 0], [0.1, 0.1124629160182849], [0.5, 0.5204998778130465], [1, 0.8427007929497149],
-      [-1.5, -0.9661051464753108], [2, 0.9953222650189527], [2.9, 0.9999589021219005],
-      [3.5, 0.9999992569016276], [-4, -0.9999999845827421], [6, 1],
+      [0, 0],
+      [0.1, 0.1124629160182849],
+      [0.5, 0.5204998778130465],
+      [1, 0.8427007929497149],
+      [-1.5, -0.9661051464753108],
+      [2, 0.9953222650189527],
+      [2.9, 0.9999589021219005],
+      [3.5, 0.9999992569016276],
+      [-4, -0.9999999845827421],
+      [6, 1],
     ];
     for (const [x, v] of table) expect(Math.abs(erf(x) - v)).toBeLessThan(1e-13);
     expect(Math.abs(gelu(1) - 0.8413447460685429)).toBeLessThan(1e-14);
@@ -55,7 +88,8 @@ describe('reference scalar functions', () => {
     const head = [0.2, -1, 1.3, /* means */ -1, 0.5, 0.8, -0.2, 2, 1, /* raw */ 0.1, -0.5, 0.7, 0.2, -1.2, 0];
     let mass = 0;
     const h = 0.02;
-    for (let a = -8; a < 8; a += h) for (let b = -8; b < 8; b += h) mass += Math.exp(gmmLogProb(head, 3, 2, [a + h / 2, b + h / 2])) * h * h;
+    for (let a = -8; a < 8; a += h)
+      for (let b = -8; b < 8; b += h) mass += Math.exp(gmmLogProb(head, 3, 2, [a + h / 2, b + h / 2])) * h * h;
     expect(Math.abs(mass - 1)).toBeLessThan(1e-6);
   });
 });
@@ -64,12 +98,15 @@ describe('reference patchify and AF', () => {
   it('patchify: raster tokens, channel-major inside a token', () => {
     const cfg = cfgOf({ size: 4, channels: 3 });
     const x = new Float64Array(4 * 4 * 3);
-    for (let h = 0; h < 4; h++) for (let w = 0; w < 4; w++) for (let c = 0; c < 3; c++) x[(h * 4 + w) * 3 + c] = 100 * h + 10 * w + c;
+    for (let h = 0; h < 4; h++)
+      for (let w = 0; w < 4; w++) for (let c = 0; c < 3; c++) x[(h * 4 + w) * 3 + c] = 100 * h + 10 * w + c;
     const [t] = patchify(cfg, x, 1);
     expect(t.length).toBe(4);
     expect(t[0].length).toBe(12);
     // token 1 is the top-right patch: rows 0–1, columns 2–3
-    for (let c = 0; c < 3; c++) for (let r = 0; r < 2; r++) for (let s = 0; s < 2; s++) expect(t[1][c * 4 + r * 2 + s]).toBe(100 * r + 10 * (2 + s) + c);
+    for (let c = 0; c < 3; c++)
+      for (let r = 0; r < 2; r++)
+        for (let s = 0; s < 2; s++) expect(t[1][c * 4 + r * 2 + s]).toBe(100 * r + 10 * (2 + s) + c);
     // token 2 is the bottom-left patch
     expect(t[2][1 * 4 + 1 * 2 + 0]).toBe(100 * 3 + 10 * 0 + 1);
   });
@@ -91,7 +128,8 @@ describe('reference patchify and AF', () => {
         const first = blockPerm(k, refDims(cfg).N)[0];
         expect(f.z[first]).toEqual(x[first]);
         const back = afBlockInverse(cfg, params, k, f.z, y);
-        for (let i = 0; i < x.length; i++) for (let j = 0; j < x[i].length; j++) expect(Math.abs(back[i][j] - x[i][j])).toBeLessThan(1e-12);
+        for (let i = 0; i < x.length; i++)
+          for (let j = 0; j < x[i].length; j++) expect(Math.abs(back[i][j] - x[i][j])).toBeLessThan(1e-12);
       }
     }
   });

@@ -8,14 +8,23 @@ export interface RefConfig {
   patch_size: number;
   num_classes: number;
   af: {
-    blocks: number; layers_per_block: number; width: number; head_dim: number; mlp_ratio: number;
-    class_conditional: boolean; soft_clip: number;
+    blocks: number;
+    layers_per_block: number;
+    width: number;
+    head_dim: number;
+    mlp_ratio: number;
+    class_conditional: boolean;
+    soft_clip: number;
   };
   prior:
     | { kind: 'gaussian' }
     | {
-        kind: 'farmer'; informative_dims: number; cond_repeat: number; final_permute: boolean;
-        mixtures_informative: number; mixtures_redundant: number;
+        kind: 'farmer';
+        informative_dims: number;
+        cond_repeat: number;
+        final_permute: boolean;
+        mixtures_informative: number;
+        mixtures_redundant: number;
         ar: { layers: number; width: number; head_dim: number; mlp_ratio: number };
       };
   dequantization: { kind: 'uniform' } | { kind: string; [k: string]: unknown };
@@ -205,7 +214,13 @@ function causalAttention(x: Mat, P: string, params: RefParams, W: number, headDi
 function transformer(h: Mat, P: string, params: RefParams, L: number, W: number, headDim: number): Mat {
   for (let j = 0; j < L; j++) {
     const q = `${P}.layers.${j}`;
-    const a = causalAttention(layerNorm(h, get(params, `${q}.attn_norm.weight`), get(params, `${q}.attn_norm.bias`)), q, params, W, headDim);
+    const a = causalAttention(
+      layerNorm(h, get(params, `${q}.attn_norm.weight`), get(params, `${q}.attn_norm.bias`)),
+      q,
+      params,
+      W,
+      headDim,
+    );
     h = h.map((row, i) => row.map((v, e) => v + a[i][e]));
     const n2 = layerNorm(h, get(params, `${q}.mlp_norm.weight`), get(params, `${q}.mlp_norm.bias`));
     const f1 = linear(n2, get(params, `${q}.mlp.fc1.weight`), get(params, `${q}.mlp.fc1.bias`)).map((r) => r.map(gelu));
@@ -424,10 +439,25 @@ export function refForwardImage(cfg: RefConfig, params: RefParams, x0: Mat, y: n
   const logdet = perBlock.reduce((a, b) => a + b, 0);
   const logPrior = priorLogProb(cfg, params, x, y);
   const logPx = logPrior + logdet;
-  return { latents, z: x, logdetPerBlock: perBlock, logdetPerToken: perToken, logdet, logPrior, logPx, nllPerDim: -logPx / pixels };
+  return {
+    latents,
+    z: x,
+    logdetPerBlock: perBlock,
+    logdetPerToken: perToken,
+    logdet,
+    logPrior,
+    logPx,
+    nllPerDim: -logPx / pixels,
+  };
 }
 
-export function refForward(cfg: RefConfig, params: RefParams, x: ArrayLike<number>, B: number, labels: ArrayLike<number> | null): RefForward[] {
+export function refForward(
+  cfg: RefConfig,
+  params: RefParams,
+  x: ArrayLike<number>,
+  B: number,
+  labels: ArrayLike<number> | null,
+): RefForward[] {
   const imgs = patchify(cfg, x, B);
   return imgs.map((img, b) => refForwardImage(cfg, params, img, labels ? labels[b] : -1));
 }

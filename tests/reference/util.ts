@@ -94,8 +94,21 @@ export interface Mismatch {
 /**
  * Worst |e − r| / (atol + rtol·|r|) over the arrays; ≤ 1 passes. Non-finite engine values fail.
  */
-export function worst(what: string, engine: ArrayLike<number>, ref: ArrayLike<number>, atol: number, rtol: number): Mismatch {
-  if (engine.length !== ref.length) return { what: `${what} (length ${engine.length} vs ${ref.length})`, index: -1, engine: NaN, ref: NaN, ratio: Infinity };
+export function worst(
+  what: string,
+  engine: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+): Mismatch {
+  if (engine.length !== ref.length)
+    return {
+      what: `${what} (length ${engine.length} vs ${ref.length})`,
+      index: -1,
+      engine: NaN,
+      ref: NaN,
+      ratio: Infinity,
+    };
   let w: Mismatch = { what, index: -1, engine: 0, ref: 0, ratio: 0 };
   for (let i = 0; i < ref.length; i++) {
     const e = engine[i];

@@ -23,8 +23,14 @@ describe('chooseBackends', () => {
 
   it('the panel lists each timed backend in trial order with what runs there', () => {
     const rows = timingRows({
-      timings: { wasm: { forwardMs: 4, sampleStepMs: 3 }, webgpu: { forwardMs: 0.5, sampleStepMs: 9 }, webgl: { error: 'did not start' } },
-      chosen: { forward: 'webgpu', sample: 'wasm' }, source: 'measured', at: 0,
+      timings: {
+        wasm: { forwardMs: 4, sampleStepMs: 3 },
+        webgpu: { forwardMs: 0.5, sampleStepMs: 9 },
+        webgl: { error: 'did not start' },
+      },
+      chosen: { forward: 'webgpu', sample: 'wasm' },
+      source: 'measured',
+      at: 0,
     });
     expect(rows.map((r) => [r.name, r.forwardMs, r.sampleStepMs, r.error, r.chosenFor])).toEqual([
       ['webgpu', 0.5, 9, null, ['forward']],
@@ -39,10 +45,25 @@ describe('chooseBackends', () => {
 
   it('times each backend that did not fail at selection, cpu only when wasm is out', () => {
     const attempt = (name: BackendName, ok: boolean) => ({ name, tried: ok, ok, reason: '' });
-    const report = (active: BackendName, attempts: ReturnType<typeof attempt>[]): BackendReport => ({ active, requested: 'auto', attempts });
+    const report = (active: BackendName, attempts: ReturnType<typeof attempt>[]): BackendReport => ({
+      active,
+      requested: 'auto',
+      attempts,
+    });
     expect(probeCandidates(report('webgpu', [attempt('webgpu', true)]))).toEqual(['webgpu', 'webgl', 'wasm']);
-    expect(probeCandidates(report('wasm', [attempt('webgpu', false), attempt('webgl', false), attempt('wasm', true)]))).toEqual(['wasm']);
-    expect(probeCandidates(report('cpu', [attempt('webgpu', false), attempt('webgl', false), attempt('wasm', false), attempt('cpu', true)]))).toEqual(['cpu']);
+    expect(
+      probeCandidates(report('wasm', [attempt('webgpu', false), attempt('webgl', false), attempt('wasm', true)])),
+    ).toEqual(['wasm']);
+    expect(
+      probeCandidates(
+        report('cpu', [
+          attempt('webgpu', false),
+          attempt('webgl', false),
+          attempt('wasm', false),
+          attempt('cpu', true),
+        ]),
+      ),
+    ).toEqual(['cpu']);
   });
 });
 
@@ -53,20 +74,35 @@ function worker(store = memoryStore()) {
     wasm: { forwardMs: 3, sampleStepMs: 2 },
   };
   let current: BackendName = 'webgpu';
-  const log = { probes: [] as string[], switches: [] as string[], ranOn: [] as string[], made: [] as string[], disposed: [] as string[] };
+  const log = {
+    probes: [] as string[],
+    switches: [] as string[],
+    ranOn: [] as string[],
+    made: [] as string[],
+    disposed: [] as string[],
+  };
   const experiment = (id: AnyExperiment['id']): AnyExperiment => ({
-    id, title: 'fake', params: defineParams({ n: integer(1, 9, 1) }), needs: { featureNet: false, teacher: false },
-    thumbnail: { figure: 'none', alt: '', params: {}, seed: 0 }, cost: () => ({ units: 1, description: '' }),
+    id,
+    title: 'fake',
+    params: defineParams({ n: integer(1, 9, 1) }),
+    needs: { featureNet: false, teacher: false },
+    thumbnail: { figure: 'none', alt: '', params: {}, seed: 0 },
+    cost: () => ({ units: 1, description: '' }),
     async run(model) {
       log.ranOn.push((model as unknown as { backend: string }).backend);
       return {};
     },
-    toJSON: (r) => r, figures: () => [],
+    toJSON: (r) => r,
+    figures: () => [],
   });
   const deps: WorkerDeps = {
     selectBackend: async (preferred) => {
       current = preferred === 'auto' ? 'webgpu' : preferred;
-      return { active: current, requested: preferred, attempts: [{ name: current, tried: true, ok: true, reason: 'ok' }] };
+      return {
+        active: current,
+        requested: preferred,
+        attempts: [{ name: current, tried: true, ok: true, reason: 'ok' }],
+      };
     },
     async useBackend(name) {
       log.switches.push(name);
@@ -87,16 +123,35 @@ function worker(store = memoryStore()) {
     async loadCheckpoint(_bytes, name) {
       const backend = current;
       log.made.push(backend);
-      return { info: { name, parameters: 1, config: {} as never, card: { dataset: 'mnist' } }, model: { backend } as never, dispose: () => log.disposed.push(backend) };
+      return {
+        info: { name, parameters: 1, config: {} as never, card: { dataset: 'mnist' } },
+        model: { backend } as never,
+        dispose: () => log.disposed.push(backend),
+      };
     },
     loadExperiment: async (id) => experiment(id),
-    loadTestSet: async () => ({ n: 1, height: 2, width: 2, channels: 1, numClasses: 10, images: new Uint8Array(4), labels: new Uint8Array(1) }),
+    loadTestSet: async () => ({
+      n: 1,
+      height: 2,
+      width: 2,
+      channels: 1,
+      numClasses: 10,
+      images: new Uint8Array(4),
+      labels: new Uint8Array(1),
+    }),
     loadFeatureNet: async () => Promise.reject(new Error('none')),
   };
   return { handlers: createHandlers(deps), log, store };
 }
 
-const ctx = (): RunContext => ({ runId: 1, signal: new AbortController().signal, progress: () => {}, partial: () => {}, emit: () => {}, transfer: () => {} });
+const ctx = (): RunContext => ({
+  runId: 1,
+  signal: new AbortController().signal,
+  progress: () => {},
+  partial: () => {},
+  emit: () => {},
+  transfer: () => {},
+});
 const bytes = () => new Uint8Array([1, 2, 3]).buffer;
 
 describe('the worker chooses backends by measurement', () => {
@@ -108,7 +163,11 @@ describe('the worker chooses backends by measurement', () => {
     expect(loaded.backends).toMatchObject({
       source: 'measured',
       chosen: { forward: 'webgpu', sample: 'wasm' },
-      timings: { webgpu: { forwardMs: 1, sampleStepMs: 5 }, wasm: { forwardMs: 3, sampleStepMs: 2 }, webgl: { error: 'did not start' } },
+      timings: {
+        webgpu: { forwardMs: 1, sampleStepMs: 5 },
+        wasm: { forwardMs: 3, sampleStepMs: 2 },
+        webgl: { error: 'did not start' },
+      },
     });
     expect(w.store.size()).toBe(1);
     for (const id of ['likelihood', 'guidance', 'likelihood'] as const)

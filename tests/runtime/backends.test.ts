@@ -21,7 +21,11 @@ describe('backend rows', () => {
   });
 
   it('forced and working: the others were not tried because of the request', () => {
-    const rows = backendRows({ active: 'webgpu', requested: 'webgpu', attempts: [{ name: 'webgpu', tried: true, ok: true, reason: 'ok' }] });
+    const rows = backendRows({
+      active: 'webgpu',
+      requested: 'webgpu',
+      attempts: [{ name: 'webgpu', tried: true, ok: true, reason: 'ok' }],
+    });
     expect(rows[0]).toMatchObject({ state: 'active' });
     for (const r of rows.slice(1)) expect(r.reason).toBe('not tried: ?backend=webgpu was requested and works');
   });

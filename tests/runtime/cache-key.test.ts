@@ -3,12 +3,20 @@
 import { describe, expect, it } from 'vitest';
 import { cacheKey, canonicalJSON, noCache, openResultCache, type CacheKeyParts } from '../../src/lib/runtime/cache';
 
-const base: CacheKeyParts = { modelHash: 'ab12', cellId: 'separation', params: { alpha: 0.5, depths: 'all', images: 2 }, seed: 3, codeVersion: 1 };
+const base: CacheKeyParts = {
+  modelHash: 'ab12',
+  cellId: 'separation',
+  params: { alpha: 0.5, depths: 'all', images: 2 },
+  seed: 3,
+  codeVersion: 1,
+};
 
 describe('cacheKey', () => {
   it('is the same for the same parameters in any key order', () => {
     expect(cacheKey({ ...base, params: { images: 2, depths: 'all', alpha: 0.5 } })).toBe(cacheKey(base));
-    expect(canonicalJSON({ b: { y: 1, x: [2, { d: 1, c: 0 }] }, a: true })).toBe('{"a":true,"b":{"x":[2,{"c":0,"d":1}],"y":1}}');
+    expect(canonicalJSON({ b: { y: 1, x: [2, { d: 1, c: 0 }] }, a: true })).toBe(
+      '{"a":true,"b":{"x":[2,{"c":0,"d":1}],"y":1}}',
+    );
   });
 
   it('changes with each component', () => {
@@ -44,7 +52,11 @@ describe('result cache without IndexedDB', () => {
   });
 
   it('turns itself off when the database cannot be opened', async () => {
-    const refusing = { open: () => { throw new DOMException('denied', 'SecurityError'); } } as unknown as IDBFactory;
+    const refusing = {
+      open: () => {
+        throw new DOMException('denied', 'SecurityError');
+      },
+    } as unknown as IDBFactory;
     const cache = openResultCache(refusing);
     expect(await cache.get('k')).toBeUndefined();
     expect(cache.available).toBe(false);

@@ -5,7 +5,14 @@
 // and its late answers are dropped; results go into the cache under the key they were run for.
 import { describe, expect, it } from 'vitest';
 import { initialCellState } from '../../src/lib/runtime/cell';
-import { AUTO_RUN_DELAY_MS, CellRunner, PARTIAL_INTERVAL_MS, type RunnerCell, type RunnerServices, type RunnerState } from '../../src/lib/runtime/cell-runner';
+import {
+  AUTO_RUN_DELAY_MS,
+  CellRunner,
+  PARTIAL_INTERVAL_MS,
+  type RunnerCell,
+  type RunnerServices,
+  type RunnerState,
+} from '../../src/lib/runtime/cell-runner';
 import type { CachedRun, ResultCache } from '../../src/lib/runtime/cache';
 import { RunError, type ExperimentOutcome, type ExperimentRequest } from '../../src/lib/runtime/protocol';
 
@@ -13,7 +20,8 @@ type P = { n: number };
 
 /** A clock whose timers fire only when `advance` passes them. */
 function manualClock() {
-  let t = 0, next = 1;
+  let t = 0,
+    next = 1;
   const timers = new Map<number, { at: number; f: () => void }>();
   return {
     now: () => t,
@@ -46,11 +54,21 @@ function memoryCache(): ResultCache & { store: Map<string, CachedRun> } {
 
 /** A worker that answers when told; each call is recorded with its options. */
 function fakeWorker() {
-  const calls: { request: ExperimentRequest; signal?: AbortSignal; partial?: (v: unknown) => void; start?: () => void; answer: (r: unknown) => void; fail: (e: Error) => void }[] = [];
+  const calls: {
+    request: ExperimentRequest;
+    signal?: AbortSignal;
+    partial?: (v: unknown) => void;
+    start?: () => void;
+    answer: (r: unknown) => void;
+    fail: (e: Error) => void;
+  }[] = [];
   const runExperiment: RunnerServices['runExperiment'] = (request, o = {}) =>
     new Promise<ExperimentOutcome>((resolve, reject) => {
       const call = {
-        request, signal: o.signal, partial: o.onPartial, start: o.onStart,
+        request,
+        signal: o.signal,
+        partial: o.onPartial,
+        start: o.onStart,
         answer: (result: unknown) => resolve({ params: { ...request.params }, result, elapsedMs: 5 }),
         fail: reject,
       };
@@ -63,7 +81,9 @@ function fakeWorker() {
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 function setup({ auto = true, figureMs = 0 } = {}) {
-  const clock = manualClock(), cache = memoryCache(), worker = fakeWorker();
+  const clock = manualClock(),
+    cache = memoryCache(),
+    worker = fakeWorker();
   const cell: RunnerCell<string, P> & { n: number } = {
     state: initialCellState() as RunnerState<string, P>,
     n: 1,

@@ -1,9 +1,18 @@
 // The cell reducer on its own: the life of a run, the stale-run guard, cancel, errors, parameter
 // changes marking a result stale, re-runs, the cache, and the elapsed-time/ETA selectors.
 import { describe, expect, it } from 'vitest';
-import { cellReducer, elapsedMs, etaMs, formatDuration, initialCellState, type CellAction, type CellState } from '../../src/lib/runtime/cell';
+import {
+  cellReducer,
+  elapsedMs,
+  etaMs,
+  formatDuration,
+  initialCellState,
+  type CellAction,
+  type CellState,
+} from '../../src/lib/runtime/cell';
 
-const reduce = (actions: CellAction<string>[], from: CellState<string> = initialCellState<string>()) => actions.reduce(cellReducer, from);
+const reduce = (actions: CellAction<string>[], from: CellState<string> = initialCellState<string>()) =>
+  actions.reduce(cellReducer, from);
 
 /** A cell showing parameters "p1" with a finished run: version 1, result "r1". */
 const doneCell = () =>
@@ -26,11 +35,23 @@ describe('cellReducer', () => {
     s = cellReducer(s, { type: 'partial', version: 1, value: 'half' });
     expect(s).toMatchObject({ progress: { done: 2, total: 8, label: 'block 1' }, partial: 'half' });
     s = cellReducer(s, { type: 'done', version: 1, result: 'r1', key: 'p1', at: 110 });
-    expect(s).toMatchObject({ status: 'done', result: 'r1', resultKey: 'p1', elapsedMs: 100, progress: null, partial: null, cached: false });
+    expect(s).toMatchObject({
+      status: 'done',
+      result: 'r1',
+      resultKey: 'p1',
+      elapsedMs: 100,
+      progress: null,
+      partial: null,
+      cached: false,
+    });
   });
 
   it('ignores progress, partials, results and errors of an older run', () => {
-    let s = reduce([{ type: 'params', key: 'p1' }, { type: 'queue', at: 0 }, { type: 'start', version: 1, at: 0 }]);
+    let s = reduce([
+      { type: 'params', key: 'p1' },
+      { type: 'queue', at: 0 },
+      { type: 'start', version: 1, at: 0 },
+    ]);
     s = cellReducer(s, { type: 'queue', at: 5 }); // re-run before the first answered
     s = cellReducer(s, { type: 'start', version: 2, at: 6 });
     const before = s;
@@ -48,7 +69,7 @@ describe('cellReducer', () => {
     expect(cellReducer(s, { type: 'done', version: 2, result: 'again', key: 'p1', at: 70 })).toBe(s);
   });
 
-  it('cancel stops a queued or running run, keeps the previous result and drops the cancelled run\'s late answer', () => {
+  it("cancel stops a queued or running run, keeps the previous result and drops the cancelled run's late answer", () => {
     let s = cellReducer(doneCell(), { type: 'queue', at: 200 });
     s = cellReducer(s, { type: 'start', version: 2, at: 210 });
     s = cellReducer(s, { type: 'progress', version: 2, done: 1, total: 4 });
@@ -76,32 +97,69 @@ describe('cellReducer', () => {
     expect(s).toMatchObject({ status: 'stale', result: 'r1', resultKey: 'p1', paramsKey: 'p2' });
     expect(cellReducer(s, { type: 'params', key: 'p1' }).status).toBe('done');
     // Other states keep their status; only the key moves.
-    const idle = reduce([{ type: 'params', key: 'a' }, { type: 'params', key: 'b' }]);
+    const idle = reduce([
+      { type: 'params', key: 'a' },
+      { type: 'params', key: 'b' },
+    ]);
     expect(idle).toMatchObject({ status: 'idle', paramsKey: 'b' });
-    const errored = reduce([{ type: 'params', key: 'a' }, { type: 'queue', at: 0 }, { type: 'start', version: 1, at: 0 }, { type: 'error', version: 1, message: 'x', at: 1 }, { type: 'params', key: 'b' }]);
+    const errored = reduce([
+      { type: 'params', key: 'a' },
+      { type: 'queue', at: 0 },
+      { type: 'start', version: 1, at: 0 },
+      { type: 'error', version: 1, message: 'x', at: 1 },
+      { type: 'params', key: 'b' },
+    ]);
     expect(errored.status).toBe('error');
   });
 
   it('re-runs from stale; a result for parameters that changed while it ran arrives stale', () => {
     let s = cellReducer(doneCell(), { type: 'params', key: 'p2' });
-    s = reduce([{ type: 'queue', at: 300 }, { type: 'start', version: 2, at: 300 }, { type: 'done', version: 2, result: 'r2', key: 'p2', at: 400 }], s);
+    s = reduce(
+      [
+        { type: 'queue', at: 300 },
+        { type: 'start', version: 2, at: 300 },
+        { type: 'done', version: 2, result: 'r2', key: 'p2', at: 400 },
+      ],
+      s,
+    );
     expect(s).toMatchObject({ status: 'done', result: 'r2', resultKey: 'p2' });
-    s = reduce([{ type: 'queue', at: 500 }, { type: 'start', version: 3, at: 500 }, { type: 'params', key: 'p3' }, { type: 'done', version: 3, result: 'r3', key: 'p2', at: 600 }], s);
+    s = reduce(
+      [
+        { type: 'queue', at: 500 },
+        { type: 'start', version: 3, at: 500 },
+        { type: 'params', key: 'p3' },
+        { type: 'done', version: 3, result: 'r3', key: 'p2', at: 600 },
+      ],
+      s,
+    );
     expect(s).toMatchObject({ status: 'stale', result: 'r3', resultKey: 'p2', paramsKey: 'p3' });
   });
 
   it('shows a cached result for the current parameters only, and never over a run in flight', () => {
     const idle = reduce([{ type: 'params', key: 'p1' }]);
-    expect(cellReducer(idle, { type: 'cached', result: 'c', key: 'p1', elapsedMs: 42 })).toMatchObject({ status: 'done', result: 'c', cached: true, elapsedMs: 42 });
+    expect(cellReducer(idle, { type: 'cached', result: 'c', key: 'p1', elapsedMs: 42 })).toMatchObject({
+      status: 'done',
+      result: 'c',
+      cached: true,
+      elapsedMs: 42,
+    });
     expect(cellReducer(idle, { type: 'cached', result: 'c', key: 'p0', elapsedMs: 42 })).toBe(idle);
     const queued = cellReducer(idle, { type: 'queue', at: 0 });
     expect(cellReducer(queued, { type: 'cached', result: 'c', key: 'p1', elapsedMs: 1 })).toBe(queued);
     const stale = cellReducer(doneCell(), { type: 'params', key: 'p2' });
-    expect(cellReducer(stale, { type: 'cached', result: 'c2', key: 'p2', elapsedMs: 1 })).toMatchObject({ status: 'done', result: 'c2', cached: true });
+    expect(cellReducer(stale, { type: 'cached', result: 'c2', key: 'p2', elapsedMs: 1 })).toMatchObject({
+      status: 'done',
+      result: 'c2',
+      cached: true,
+    });
   });
 
   it('reset forgets the result and drops whatever the old run still sends', () => {
-    const running = reduce([{ type: 'params', key: 'p1' }, { type: 'queue', at: 0 }, { type: 'start', version: 1, at: 0 }]);
+    const running = reduce([
+      { type: 'params', key: 'p1' },
+      { type: 'queue', at: 0 },
+      { type: 'start', version: 1, at: 0 },
+    ]);
     const s = cellReducer(running, { type: 'reset' });
     expect(s).toEqual({ ...initialCellState(), version: 2 });
     expect(cellReducer(s, { type: 'done', version: 1, result: 'late', key: 'p1', at: 9 })).toBe(s);
@@ -110,7 +168,10 @@ describe('cellReducer', () => {
 
 describe('elapsed time and ETA', () => {
   it('counts from the start while running and extrapolates the progress', () => {
-    let s = reduce([{ type: 'params', key: 'p' }, { type: 'queue', at: 0 }]);
+    let s = reduce([
+      { type: 'params', key: 'p' },
+      { type: 'queue', at: 0 },
+    ]);
     expect([elapsedMs(s, 50), etaMs(s, 50)]).toEqual([null, null]);
     s = reduce([{ type: 'start', version: 1, at: 100 }], s);
     expect([elapsedMs(s, 400), etaMs(s, 400)]).toEqual([300, null]); // no progress yet

@@ -5,7 +5,12 @@ import { WorkerClient, type WorkerPort } from '../../src/lib/runtime/client';
 import { createHost, throwIfCancelled, type Handlers } from '../../src/lib/runtime/host';
 import { RunError, type WorkerReport, type WorkerEvent } from '../../src/lib/runtime/protocol';
 
-const report: WorkerReport = { environment: { crossOriginIsolated: false, wasmThreads: null }, active: 'cpu', requested: 'cpu', attempts: [{ name: 'cpu', tried: true, ok: true, reason: 'ok' }] };
+const report: WorkerReport = {
+  environment: { crossOriginIsolated: false, wasmThreads: null },
+  active: 'cpu',
+  requested: 'cpu',
+  attempts: [{ name: 'cpu', tried: true, ok: true, reason: 'ok' }],
+};
 const model = {
   name: 'm',
   parameters: 3,
@@ -68,9 +73,16 @@ describe('worker client and host', () => {
     const seen: [number, number, string?][] = [];
     const runIds: number[] = [];
     const off = client.on('progress', (e) => runIds.push(e.runId));
-    const run = client.start('loadModel', { name: 'm' }, { onProgress: (d, t, l) => seen.push(l === undefined ? [d, t] : [d, t, l]) });
+    const run = client.start(
+      'loadModel',
+      { name: 'm' },
+      { onProgress: (d, t, l) => seen.push(l === undefined ? [d, t] : [d, t, l]) },
+    );
     await run.result;
-    expect(seen).toEqual([[1, 2, 'half'], [2, 2]]);
+    expect(seen).toEqual([
+      [1, 2, 'half'],
+      [2, 2],
+    ]);
     expect(runIds).toEqual([run.runId, run.runId]);
     off();
   });
@@ -81,7 +93,11 @@ describe('worker client and host', () => {
         throw new RunError('malformed', 'index.json is not valid JSON');
       },
     });
-    await expect(client.listModels()).rejects.toMatchObject({ name: 'RunError', code: 'malformed', message: 'index.json is not valid JSON' });
+    await expect(client.listModels()).rejects.toMatchObject({
+      name: 'RunError',
+      code: 'malformed',
+      message: 'index.json is not valid JSON',
+    });
   });
 
   it('cancels a running request: its promise rejects with code cancelled', async () => {
@@ -116,7 +132,9 @@ describe('worker client and host', () => {
 
   it('moves checkpoint bytes to the worker instead of copying them', async () => {
     let received = 0;
-    const { client } = connect({ loadModel: (req) => ((received = 'bytes' in req ? req.bytes.byteLength : -1), model) });
+    const { client } = connect({
+      loadModel: (req) => ((received = 'bytes' in req ? req.bytes.byteLength : -1), model),
+    });
     const bytes = new ArrayBuffer(1024);
     await client.loadModel({ bytes });
     expect(received).toBe(1024);
@@ -129,7 +147,9 @@ describe('worker client and host', () => {
     client.on('error', (e) => errors.push(e));
     channel.port1.postMessage({ type: 'init', runId: 99, backend: 'cuda' });
     await new Promise((r) => setTimeout(r, 20));
-    expect(errors).toEqual([{ type: 'error', runId: 99, code: 'bad-request', message: 'invalid request: unknown backend "cuda"' }]);
+    expect(errors).toEqual([
+      { type: 'error', runId: 99, code: 'bad-request', message: 'invalid request: unknown backend "cuda"' },
+    ]);
   });
 
   it('fails every pending run when the worker crashes, and refuses runs after close', async () => {
@@ -143,7 +163,9 @@ describe('worker client and host', () => {
     listeners.error(Object.assign(new Event('error'), { message: 'SyntaxError in worker.ts' }));
     await expect(a).rejects.toMatchObject({ code: 'internal', message: 'the worker failed: SyntaxError in worker.ts' });
     await expect(b).rejects.toMatchObject({ code: 'internal' });
-    expect(events).toEqual([{ type: 'error', runId: null, code: 'internal', message: 'the worker failed: SyntaxError in worker.ts' }]);
+    expect(events).toEqual([
+      { type: 'error', runId: null, code: 'internal', message: 'the worker failed: SyntaxError in worker.ts' },
+    ]);
     client.close();
     await expect(client.listModels()).rejects.toMatchObject({ message: 'the worker is closed' });
   });

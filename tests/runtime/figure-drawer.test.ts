@@ -18,7 +18,10 @@ function setup() {
   const shown: Partial<Drawn>[] = [];
   const measured: [number, number][] = [];
   const experiment: Experiment<P, R> = {
-    id: 'logdet', title: 'fake', params: defineParams({ k: integer(0, 9, 0) }), needs: { featureNet: false, teacher: false },
+    id: 'logdet',
+    title: 'fake',
+    params: defineParams({ k: integer(0, 9, 0) }),
+    needs: { featureNet: false, teacher: false },
     thumbnail: { figure: 'f0', alt: '', params: {}, seed: 0 },
     cost: () => ({ units: 1, description: '' }),
     run: async () => ({ n: 0, costMs: 0 }),
@@ -31,12 +34,16 @@ function setup() {
       }
     },
   };
-  const drawer = new FigureDrawer<R, P>('cell', {
-    doc,
-    now: () => t,
-    nextTask: () => new Promise<void>((resolve) => tasks.push(resolve)),
-    measure: (_name, start, end) => measured.push([start, end]),
-  }, (d) => shown.push(d));
+  const drawer = new FigureDrawer<R, P>(
+    'cell',
+    {
+      doc,
+      now: () => t,
+      nextTask: () => new Promise<void>((resolve) => tasks.push(resolve)),
+      measure: (_name, start, end) => measured.push([start, end]),
+    },
+    (d) => shown.push(d),
+  );
   const source = (value: R, partial = false): FigureSource<R, P> => ({ experiment, value, params: { k: 0 }, partial });
   /** runs queued tasks until the drawing settles */
   const settle = async () => {
@@ -94,7 +101,11 @@ describe('FigureDrawer', () => {
     await p;
     expect(shown.at(-1)!.view!.error).toBe('figure 1 failed');
     await drawer.draw(null);
-    expect(shown.at(-1)).toEqual({ view: { figures: [], partial: false, error: null }, hasTable: false, drawing: false });
+    expect(shown.at(-1)).toEqual({
+      view: { figures: [], partial: false, error: null },
+      hasTable: false,
+      drawing: false,
+    });
   });
 
   it('gives the figures on show for the report, or builds them at once', async () => {

@@ -41,9 +41,19 @@ describe('parseRequest', () => {
 
 describe('toErrorEvent', () => {
   it('keeps a RunError code, maps AbortError to cancelled and anything else to internal', () => {
-    expect(toErrorEvent(3, new RunError('malformed', 'bad json'))).toEqual({ type: 'error', runId: 3, code: 'malformed', message: 'bad json' });
+    expect(toErrorEvent(3, new RunError('malformed', 'bad json'))).toEqual({
+      type: 'error',
+      runId: 3,
+      code: 'malformed',
+      message: 'bad json',
+    });
     expect(toErrorEvent(3, new DOMException('x', 'AbortError'))).toMatchObject({ code: 'cancelled' });
-    expect(toErrorEvent(null, new TypeError('boom'))).toEqual({ type: 'error', runId: null, code: 'internal', message: 'boom' });
+    expect(toErrorEvent(null, new TypeError('boom'))).toEqual({
+      type: 'error',
+      runId: null,
+      code: 'internal',
+      message: 'boom',
+    });
     expect(toErrorEvent(1, 'plain')).toMatchObject({ code: 'internal', message: 'plain' });
   });
 });

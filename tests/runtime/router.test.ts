@@ -25,7 +25,11 @@ describe('hash routes', () => {
   });
 
   it('builds hrefs that parse back to the same route', () => {
-    for (const r of [{ page: 'home' }, { page: 'notebook', id: 'logdet' }, { page: 'not-found', path: '/nope' }] as const)
+    for (const r of [
+      { page: 'home' },
+      { page: 'notebook', id: 'logdet' },
+      { page: 'not-found', path: '/nope' },
+    ] as const)
       expect(parseRoute(routeHref(r), ids)).toEqual(r);
   });
 });
@@ -37,7 +41,8 @@ describe('?backend=', () => {
   });
 
   it('is auto when absent, empty or "auto"', () => {
-    for (const s of ['', '?', '?backend=', '?backend=auto', '?other=1']) expect(backendFromSearch(s)).toEqual({ backend: 'auto' });
+    for (const s of ['', '?', '?backend=', '?backend=auto', '?other=1'])
+      expect(backendFromSearch(s)).toEqual({ backend: 'auto' });
   });
 
   it('falls back to auto on an unknown name and keeps the bad value', () => {

@@ -14,10 +14,22 @@ import { parseRequest, toErrorEvent, type WorkerEvent } from '../../src/lib/runt
 import { memoryStore } from '../../src/lib/runtime/backend-choice';
 import { createHandlers, type WorkerDeps } from '../../src/lib/runtime/worker-handlers';
 
-const testSet = (n: number): LabelledSet => ({ n, height: 2, width: 2, channels: 1, numClasses: 10, images: new Uint8Array(n * 4), labels: new Uint8Array(n) });
+const testSet = (n: number): LabelledSet => ({
+  n,
+  height: 2,
+  width: 2,
+  channels: 1,
+  numClasses: 10,
+  images: new Uint8Array(n * 4),
+  labels: new Uint8Array(n),
+});
 
 /** An experiment that records what it was given; `gate` holds it mid-run. Sensitivity needs the feature network, distill a teacher. */
-function fakeExperiment(id: ExperimentId, log: { inputs?: ExperimentInputs; model?: unknown }[], gate?: Promise<void>): AnyExperiment {
+function fakeExperiment(
+  id: ExperimentId,
+  log: { inputs?: ExperimentInputs; model?: unknown }[],
+  gate?: Promise<void>,
+): AnyExperiment {
   return {
     id,
     title: 'fake',
@@ -82,7 +94,8 @@ function context(controller = new AbortController()) {
   const ctx: RunContext = {
     runId: 9,
     signal: controller.signal,
-    progress: (done, total, label) => events.push({ type: 'progress', runId: 9, done, total, ...(label === undefined ? {} : { label }) }),
+    progress: (done, total, label) =>
+      events.push({ type: 'progress', runId: 9, done, total, ...(label === undefined ? {} : { label }) }),
     partial: (value) => events.push({ type: 'partial', runId: 9, value }),
     emit: (e) => events.push(e),
     transfer: () => {},
@@ -103,8 +116,11 @@ async function failure(p: unknown): Promise<[string, string]> {
 
 const load = (h: ReturnType<typeof setup>, name = 'm', bytes = new ArrayBuffer(8)) =>
   h.handlers.loadModel({ type: 'loadModel', runId: 1, bytes, name }, context().ctx);
-const run = (h: ReturnType<typeof setup>, req: Partial<Parameters<ReturnType<typeof setup>['handlers']['runExperiment']>[0]> = {}, ctx = context().ctx) =>
-  h.handlers.runExperiment({ type: 'runExperiment', runId: 9, experiment: 'logdet', params: {}, ...req }, ctx);
+const run = (
+  h: ReturnType<typeof setup>,
+  req: Partial<Parameters<ReturnType<typeof setup>['handlers']['runExperiment']>[0]> = {},
+  ctx = context().ctx,
+) => h.handlers.runExperiment({ type: 'runExperiment', runId: 9, experiment: 'logdet', params: {}, ...req }, ctx);
 
 describe('runExperiment', () => {
   it('fills missing parameters with the defaults, sets the seed, and answers the parsed parameters and the result', async () => {
@@ -148,32 +164,51 @@ describe('runExperiment', () => {
     const h = setup();
     expect(await failure(run(h))).toEqual(['bad-request', 'no model is loaded: load one before running an experiment']);
     await load(h);
-    expect(await failure(run(h, { params: { n: 0 } }))).toEqual(['bad-request', 'invalid n: 0 (an integer in [1, 100])']);
-    expect(await failure(run(h, { params: { m: 1 } }))).toEqual(['bad-request', 'unknown parameter "m" (this experiment takes n, seed)']);
+    expect(await failure(run(h, { params: { n: 0 } }))).toEqual([
+      'bad-request',
+      'invalid n: 0 (an integer in [1, 100])',
+    ]);
+    expect(await failure(run(h, { params: { m: 1 } }))).toEqual([
+      'bad-request',
+      'unknown parameter "m" (this experiment takes n, seed)',
+    ]);
     const random = setup({}, { dataset: 'random' });
     await load(random);
-    expect(await failure(run(random))).toEqual(['not-found', 'model m was trained on "random"; experiments need one of mnist, colored-mnist']);
+    expect(await failure(run(random))).toEqual([
+      'not-found',
+      'model m was trained on "random"; experiments need one of mnist, colored-mnist',
+    ]);
   });
 
   it('says clearly when the test split is missing, and tries again on the next run', async () => {
     let attempts = 0;
     const h = setup({
       loadTestSet: async () => {
-        if (attempts++ === 0) throw new Error('http://app.test/data/mnist-test.bin: HTTP 404 (build it with `npx tsx scripts/build-data.ts`)');
+        if (attempts++ === 0)
+          throw new Error(
+            'http://app.test/data/mnist-test.bin: HTTP 404 (build it with `npx tsx scripts/build-data.ts`)',
+          );
         return testSet(3);
       },
     });
     await load(h);
     const [code, message] = await failure(run(h));
     expect(code).toBe('not-found');
-    expect(message).toBe('the mnist test split could not be read: http://app.test/data/mnist-test.bin: HTTP 404 (build it with `npx tsx scripts/build-data.ts`)');
+    expect(message).toBe(
+      'the mnist test split could not be read: http://app.test/data/mnist-test.bin: HTTP 404 (build it with `npx tsx scripts/build-data.ts`)',
+    );
     expect((await run(h)).result).toEqual({ sum: 4, testN: 3 });
   });
 
   it('reports an experiment module that is not written yet as not-found', async () => {
-    const h = setup({ loadExperiment: () => Promise.reject(new Error('Failed to fetch dynamically imported module: logdet/index.ts')) });
+    const h = setup({
+      loadExperiment: () => Promise.reject(new Error('Failed to fetch dynamically imported module: logdet/index.ts')),
+    });
     await load(h);
-    expect(await failure(run(h))).toEqual(['not-found', 'Failed to fetch dynamically imported module: logdet/index.ts']);
+    expect(await failure(run(h))).toEqual([
+      'not-found',
+      'Failed to fetch dynamically imported module: logdet/index.ts',
+    ]);
   });
 
   it('a cancelled run stops at its next check', async () => {
@@ -214,7 +249,12 @@ describe('loadModel', () => {
 });
 
 describe('parseRequest runExperiment', () => {
-  const ok = { type: 'runExperiment', runId: 1, experiment: 'separation', params: { alpha: 0.5, depths: 'all', flag: true } };
+  const ok = {
+    type: 'runExperiment',
+    runId: 1,
+    experiment: 'separation',
+    params: { alpha: 0.5, depths: 'all', flag: true },
+  };
   it('accepts a well-formed request, with or without seed and image', () => {
     expect(parseRequest(ok)).toBe(ok);
     const image = { pixels: new Uint8Array(12), height: 2, width: 2, channels: 3, label: 1 };
@@ -230,31 +270,49 @@ describe('parseRequest runExperiment', () => {
       return 'accepted';
     };
     expect(bad({ ...ok, experiment: 'nope' })).toMatch(/unknown experiment "nope"/);
-    expect(bad({ ...ok, params: { a: ['1'] } })).toMatch(/params.a must be a number, string, boolean or list of numbers/);
-    expect(bad({ ...ok, params: { a: { b: 1 } } })).toMatch(/params.a must be a number, string, boolean or list of numbers/);
+    expect(bad({ ...ok, params: { a: ['1'] } })).toMatch(
+      /params.a must be a number, string, boolean or list of numbers/,
+    );
+    expect(bad({ ...ok, params: { a: { b: 1 } } })).toMatch(
+      /params.a must be a number, string, boolean or list of numbers/,
+    );
     expect(parseRequest({ ...ok, params: { depths: [1, 3] } })).toMatchObject({ params: { depths: [1, 3] } });
     expect(bad({ ...ok, params: null })).toMatch(/params must be an object/);
     expect(bad({ ...ok, seed: 1.5 })).toMatch(/seed must be an integer/);
     expect(bad({ ...ok, image: { pixels: [1], height: 1, width: 1, channels: 1 } })).toMatch(/Uint8Array/);
-    expect(bad({ ...ok, image: { pixels: new Uint8Array(3), height: 2, width: 2, channels: 1 } })).toMatch(/3 values, not 2×2×1/);
+    expect(bad({ ...ok, image: { pixels: new Uint8Array(3), height: 2, width: 2, channels: 1 } })).toMatch(
+      /3 values, not 2×2×1/,
+    );
   });
 });
 
 describe('runExperiment with a teacher (the distillation notebook)', () => {
   const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
   const teacherBytes = new Uint8Array([7, 7, 7, 7]);
-  const studentCard = (hash = sha(teacherBytes)) => ({ dataset: 'mnist', teacher: { name: 'teach.safetensors', sha256: hash } });
+  const studentCard = (hash = sha(teacherBytes)) => ({
+    dataset: 'mnist',
+    teacher: { name: 'teach.safetensors', sha256: hash },
+  });
   /** A zoo of two files served by a fake fetch; the teacher entry may carry its sha256. */
   function zoo(files: Record<string, Uint8Array>, entries: { name: string; file: string; sha256?: string }[]) {
     const fetched: string[] = [];
     const deps: Partial<WorkerDeps> = {
       fetch: (async (url: string) => {
         fetched.push(String(url));
-        if (String(url).endsWith('index.json')) return new Response(JSON.stringify({ entries }), { headers: { 'content-type': 'application/json' } });
+        if (String(url).endsWith('index.json'))
+          return new Response(JSON.stringify({ entries }), { headers: { 'content-type': 'application/json' } });
         const file = Object.keys(files).find((f) => String(url).endsWith(`/models/${f}`));
         return file ? new Response(new Blob([files[file].slice()])) : new Response('', { status: 404 });
       }) as typeof fetch,
-      readZooIndex: (raw) => (raw as { entries: typeof entries }).entries.map((e) => ({ name: e.name, title: e.name, dataset: 'mnist', description: '', file: e.file, sha256: e.sha256 })),
+      readZooIndex: (raw) =>
+        (raw as { entries: typeof entries }).entries.map((e) => ({
+          name: e.name,
+          title: e.name,
+          dataset: 'mnist',
+          description: '',
+          file: e.file,
+          sha256: e.sha256,
+        })),
       loadExperiment: async (id) => fakeExperiment(id, runsOf.runs),
     };
     const runsOf = { runs: [] as { inputs?: ExperimentInputs; model?: unknown }[] };
@@ -277,7 +335,9 @@ describe('runExperiment with a teacher (the distillation notebook)', () => {
   });
 
   it('finds the teacher by the sha256 the index records, whatever its name', async () => {
-    const z = zoo({ 'renamed.safetensors': teacherBytes }, [{ name: 'renamed', file: 'renamed.safetensors', sha256: sha(teacherBytes) }]);
+    const z = zoo({ 'renamed.safetensors': teacherBytes }, [
+      { name: 'renamed', file: 'renamed.safetensors', sha256: sha(teacherBytes) },
+    ]);
     const h = setup(z.deps, studentCard());
     await load(h, 'student');
     await run(h, { experiment: 'distill' });
@@ -290,10 +350,15 @@ describe('runExperiment with a teacher (the distillation notebook)', () => {
     await load(h, 'student');
     const [code, message] = await failure(run(h, { experiment: 'distill' }));
     expect(code).toBe('malformed');
-    expect(message).toMatch(/^teach in http:\/\/app\.test\/models\/index\.json \(sha256 [0-9a-f]{12}…\) is not the file this student was distilled from \(sha256 [0-9a-f]{12}…\)/);
+    expect(message).toMatch(
+      /^teach in http:\/\/app\.test\/models\/index\.json \(sha256 [0-9a-f]{12}…\) is not the file this student was distilled from \(sha256 [0-9a-f]{12}…\)/,
+    );
     const missing = setup(zoo({}, [{ name: 'other', file: 'other.safetensors' }]).deps, studentCard());
     await load(missing, 'student');
-    expect(await failure(run(missing, { experiment: 'distill' }))).toEqual(['not-found', `this student's teacher teach.safetensors (sha256 ${sha(teacherBytes).slice(0, 12)}…) is not in http://app.test/models/index.json`]);
+    expect(await failure(run(missing, { experiment: 'distill' }))).toEqual([
+      'not-found',
+      `this student's teacher teach.safetensors (sha256 ${sha(teacherBytes).slice(0, 12)}…) is not in http://app.test/models/index.json`,
+    ]);
     const plain = setup(zoo({}, []).deps, { dataset: 'mnist' });
     await load(plain, 'teacher-like');
     const [c2, m2] = await failure(run(plain, { experiment: 'distill' }));
@@ -305,7 +370,15 @@ describe('runExperiment with a teacher (the distillation notebook)', () => {
 
 describe('experiment catalog', () => {
   it('loads every experiment it lists, each exporting itself under its own id with every part', async () => {
-    expect(experimentIds).toEqual(['separation', 'logdet', 'sensitivity', 'likelihood', 'redundant', 'guidance', 'distill']);
+    expect(experimentIds).toEqual([
+      'separation',
+      'logdet',
+      'sensitivity',
+      'likelihood',
+      'redundant',
+      'guidance',
+      'distill',
+    ]);
     for (const id of experimentIds) {
       const e = await loadExperiment(id);
       expect(e.id).toBe(id);
@@ -317,9 +390,13 @@ describe('experiment catalog', () => {
 
   it('rejects an unknown id, a module that fails to load, and one that exports another id', async () => {
     await expect(loadExperiment('nope' as never)).rejects.toThrow(/unknown experiment "nope"/);
-    await expect(checkedModule('logdet', Promise.reject(new SyntaxError('Unexpected token')))).rejects.toThrow('Unexpected token');
+    await expect(checkedModule('logdet', Promise.reject(new SyntaxError('Unexpected token')))).rejects.toThrow(
+      'Unexpected token',
+    );
     const other = await loadExperiment('separation');
-    await expect(checkedModule('logdet', Promise.resolve({ experiment: other }))).rejects.toThrow(/must export `experiment` with id "logdet"/);
+    await expect(checkedModule('logdet', Promise.resolve({ experiment: other }))).rejects.toThrow(
+      /must export `experiment` with id "logdet"/,
+    );
     await expect(checkedModule('logdet', Promise.resolve({}))).rejects.toThrow(/must export `experiment`/);
   });
 });

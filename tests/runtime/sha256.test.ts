@@ -20,7 +20,9 @@ describe('SHA-256 without Web Crypto', () => {
     for (let n = 0; n <= 200; n++) expect(hex(sha256Bytes(bytes(n, n))), `length ${n}`).toBe(nodeHex(bytes(n, n)));
     const big = bytes(1 << 20, 7);
     expect(hex(sha256Bytes(big))).toBe(nodeHex(big));
-    expect(hex(sha256Bytes(new TextEncoder().encode('abc')))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(hex(sha256Bytes(new TextEncoder().encode('abc')))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
   });
 
   it('sha256Hex gives the same digest with crypto.subtle and without it (a plain-http page)', async () => {

@@ -20,7 +20,12 @@ describe('notebook URL state', () => {
 
   it('round-trips: parse(format(state)) is the state, and format(parse(url)) is the canonical url', () => {
     const states: NotebookUrlState[] = [
-      { notebook: 'separation', model: 'mnist-farmer', seed: 3, params: { alpha: '0.5', depths: '1,2,4', label: 'a b&c=d' } },
+      {
+        notebook: 'separation',
+        model: 'mnist-farmer',
+        seed: 3,
+        params: { alpha: '0.5', depths: '1,2,4', label: 'a b&c=d' },
+      },
       { notebook: 'logdet', model: null, seed: 0, params: {} },
       { notebook: 'sensitivity', model: 'colored-mnist-farmer', seed: null, params: { T: '1,1.3', s: '0.9' } },
     ];
@@ -32,7 +37,10 @@ describe('notebook URL state', () => {
   });
 
   it('keeps ?backend= before the hash, where the shell reads it, and the route still resolves', () => {
-    const url = urlWithHash({ pathname: '/app/', search: '?backend=wasm' }, notebookHash({ notebook: 'separation', model: 'm', seed: 1, params: { alpha: '0.5' } }));
+    const url = urlWithHash(
+      { pathname: '/app/', search: '?backend=wasm' },
+      notebookHash({ notebook: 'separation', model: 'm', seed: 1, params: { alpha: '0.5' } }),
+    );
     expect(url).toBe('/app/?backend=wasm#/separation?model=m&seed=1&alpha=0.5');
     const parsed = new URL(url, 'http://x');
     expect(backendFromSearch(parsed.search).backend).toBe('wasm');

@@ -7,10 +7,19 @@ import { memoryStore } from '../../src/lib/runtime/backend-choice';
 import { createHandlers, type WorkerDeps } from '../../src/lib/runtime/worker-handlers';
 
 const base = 'http://app.test/';
-const entry = (name: string) => ({ name, title: `T ${name}`, dataset: 'mnist', description: 'd', file: `${name}.safetensors` });
+const entry = (name: string) => ({
+  name,
+  title: `T ${name}`,
+  dataset: 'mnist',
+  description: 'd',
+  file: `${name}.safetensors`,
+});
 
 /** A fetch that serves a fixed set of URLs and records what was asked. */
-function fakeFetch(files: Record<string, { body: string | ArrayBuffer; status?: number; type?: string }>, asked: string[] = []) {
+function fakeFetch(
+  files: Record<string, { body: string | ArrayBuffer; status?: number; type?: string }>,
+  asked: string[] = [],
+) {
   return (async (input: RequestInfo | URL) => {
     const url = String(input);
     asked.push(url);
@@ -24,7 +33,11 @@ function setup(files: Parameters<typeof fakeFetch>[0], overrides: Partial<Worker
   const disposed: string[] = [];
   const asked: string[] = [];
   const deps: WorkerDeps = {
-    selectBackend: async (preferred) => ({ active: 'cpu', requested: preferred, attempts: [{ name: 'cpu', tried: true, ok: true, reason: 'ok' }] }),
+    selectBackend: async (preferred) => ({
+      active: 'cpu',
+      requested: preferred,
+      attempts: [{ name: 'cpu', tried: true, ok: true, reason: 'ok' }],
+    }),
     useBackend: async () => true,
     probe: async () => ({ forwardMs: 1, sampleStepMs: 1 }),
     machine: async () => 'test machine',
@@ -38,7 +51,10 @@ function setup(files: Parameters<typeof fakeFetch>[0], overrides: Partial<Worker
       return models.map((m: { name: string }) => entry(m.name));
     },
     loadCheckpoint: async (bytes, name) => ({
-      info: { name, parameters: bytes.byteLength, config: {} as never, card: {} } satisfies Omit<LoadedModel, 'hash' | 'backends'>,
+      info: { name, parameters: bytes.byteLength, config: {} as never, card: {} } satisfies Omit<
+        LoadedModel,
+        'hash' | 'backends'
+      >,
       model: {} as never,
       dispose: () => disposed.push(name),
     }),
@@ -88,8 +104,17 @@ describe('listModels', () => {
       `no model index at ${index} (HTTP 404)`,
     ]);
     const html = setup({ [index]: { body: '<!doctype html>', type: 'text/html' } });
-    expect((await codeOf(html.handlers.listModels({ type: 'listModels', runId: 1 }, context().ctx)))[0]).toBe('not-found');
-    const offline = setup({}, { fetch: (async () => { throw new TypeError('Failed to fetch'); }) as typeof fetch });
+    expect((await codeOf(html.handlers.listModels({ type: 'listModels', runId: 1 }, context().ctx)))[0]).toBe(
+      'not-found',
+    );
+    const offline = setup(
+      {},
+      {
+        fetch: (async () => {
+          throw new TypeError('Failed to fetch');
+        }) as typeof fetch,
+      },
+    );
     expect(await codeOf(offline.handlers.listModels({ type: 'listModels', runId: 1 }, context().ctx))).toEqual([
       'not-found',
       `could not fetch model index at ${index}: Failed to fetch`,
@@ -119,7 +144,10 @@ describe('loadModel', () => {
   it('fetches a zoo model next to the index and keeps one model, disposing the one it replaces', async () => {
     const { handlers, disposed, asked } = setup(files);
     const { ctx, events } = context();
-    expect(await handlers.loadModel({ type: 'loadModel', runId: 1, name: 'a' }, ctx)).toMatchObject({ name: 'a', parameters: 10 });
+    expect(await handlers.loadModel({ type: 'loadModel', runId: 1, name: 'a' }, ctx)).toMatchObject({
+      name: 'a',
+      parameters: 10,
+    });
     expect(asked).toContain(`${base}models/a.safetensors`);
     expect(events.at(-1)).toMatchObject({ type: 'progress', done: 1, total: 1 });
     await handlers.loadModel({ type: 'loadModel', runId: 2, name: 'b' }, ctx);
@@ -132,7 +160,11 @@ describe('loadModel', () => {
     const { handlers, disposed } = setup(files, {
       loadCheckpoint: async (bytes, name) => {
         if (name === 'b') throw new RunError('malformed', 'missing tensor af.blocks.0.proj_in.weight');
-        return { info: { name, parameters: bytes.byteLength, config: {} as never, card: {} }, model: {} as never, dispose: () => disposed.push(name) };
+        return {
+          info: { name, parameters: bytes.byteLength, config: {} as never, card: {} },
+          model: {} as never,
+          dispose: () => disposed.push(name),
+        };
       },
     });
     await handlers.loadModel({ type: 'loadModel', runId: 1, name: 'a' }, context().ctx);
@@ -140,7 +172,9 @@ describe('loadModel', () => {
       'not-found',
       `no model named "zzz" in ${index}`,
     ]);
-    expect((await codeOf(handlers.loadModel({ type: 'loadModel', runId: 3, name: 'b' }, context().ctx)))[0]).toBe('malformed');
+    expect((await codeOf(handlers.loadModel({ type: 'loadModel', runId: 3, name: 'b' }, context().ctx)))[0]).toBe(
+      'malformed',
+    );
     expect(disposed).toEqual([]);
   });
 
@@ -149,7 +183,11 @@ describe('loadModel', () => {
     const { handlers, disposed } = setup(files, {
       loadCheckpoint: async (bytes, name) => {
         cancelNow();
-        return { info: { name, parameters: bytes.byteLength, config: {} as never, card: {} }, model: {} as never, dispose: () => disposed.push(name) };
+        return {
+          info: { name, parameters: bytes.byteLength, config: {} as never, card: {} },
+          model: {} as never,
+          dispose: () => disposed.push(name),
+        };
       },
     });
     await handlers.loadModel({ type: 'loadModel', runId: 1, name: 'a' }, context().ctx);
@@ -165,7 +203,11 @@ describe('init', () => {
     const { handlers } = setup({});
     const { ctx, events } = context();
     const report = await handlers.init({ type: 'init', runId: 1, backend: 'cpu' }, ctx);
-    expect(report).toMatchObject({ active: 'cpu', requested: 'cpu', environment: { crossOriginIsolated: true, wasmThreads: 4 } });
+    expect(report).toMatchObject({
+      active: 'cpu',
+      requested: 'cpu',
+      environment: { crossOriginIsolated: true, wasmThreads: 4 },
+    });
     expect(events).toEqual([{ type: 'ready', report }]);
   });
 });

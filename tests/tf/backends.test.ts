@@ -14,7 +14,11 @@ import { Rng } from '../../src/lib/util/random';
 describe('selectBackend in Node', () => {
   it('cpu, when asked for, is the only attempt', async () => {
     const report = await selectBackend('cpu', { host: nodeHost });
-    expect(report).toEqual({ active: 'cpu', requested: 'cpu', attempts: [{ name: 'cpu', tried: true, ok: true, reason: 'verified on plain JavaScript' }] });
+    expect(report).toEqual({
+      active: 'cpu',
+      requested: 'cpu',
+      attempts: [{ name: 'cpu', tried: true, ok: true, reason: 'verified on plain JavaScript' }],
+    });
     expect(tf.getBackend()).toBe('cpu');
     expect(describeBackend(report)).toBe('cpu');
   });
@@ -24,7 +28,12 @@ describe('selectBackend in Node', () => {
     expect(report.requested).toBe('webgl');
     expect(report.active).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(report.attempts[0]).toEqual({ name: 'webgl', tried: false, ok: false, reason: 'not registered: WebGL exists only in browsers' });
+    expect(report.attempts[0]).toEqual({
+      name: 'webgl',
+      tried: false,
+      ok: false,
+      reason: 'not registered: WebGL exists only in browsers',
+    });
     expect(report.attempts.at(-1)).toMatchObject({ name: 'wasm', tried: true, ok: true });
     expect(describeBackend(report)).toMatch(/^wasm \(requested webgl; webgl: not registered/);
   });
@@ -35,7 +44,10 @@ describe('selectBackend in Node', () => {
     expect(report.attempts.map((a) => a.name)).toEqual(['webgpu', 'webgl', 'wasm']);
     const reason = report.attempts[0].reason;
     if (process.env.VK_ICD_FILENAMES) expect(reason).toMatch(/software adapter \(SwiftShader/);
-    else expect(reason).toMatch(/^requestAdapter returned null: Dawn found no Vulkan driver; start node with LD_LIBRARY_PATH=/);
+    else
+      expect(reason).toMatch(
+        /^requestAdapter returned null: Dawn found no Vulkan driver; start node with LD_LIBRARY_PATH=/,
+      );
   });
 
   it('without fallback a missing backend is an error naming the reason', async () => {
@@ -56,7 +68,12 @@ describe('selectBackend in Node', () => {
         throw new Error('no context for you');
       });
       const report = await selectBackend('webgl', { host: fakeHost });
-      expect(report.attempts[0]).toEqual({ name: 'webgl', tried: true, ok: false, reason: 'setBackend returned false: no context for you' });
+      expect(report.attempts[0]).toEqual({
+        name: 'webgl',
+        tried: true,
+        ok: false,
+        reason: 'setBackend returned false: no context for you',
+      });
       expect(report.active).toBe('wasm');
     });
 
@@ -71,12 +88,20 @@ describe('selectBackend in Node', () => {
     });
 
     it('skips a software renderer under auto but uses it when named', async () => {
-      const slowHost: BackendHost = { ...fakeHost, webglRenderer: async () => 'ANGLE (SwiftShader Device)', webgpu: async () => 'navigator.gpu missing' };
+      const slowHost: BackendHost = {
+        ...fakeHost,
+        webglRenderer: async () => 'ANGLE (SwiftShader Device)',
+        webgpu: async () => 'navigator.gpu missing',
+      };
       tf.registerBackend('webgl', async () => {
         throw new Error('unreachable');
       });
       const auto = await selectBackend('auto', { host: slowHost });
-      expect(auto.attempts[1]).toMatchObject({ name: 'webgl', tried: false, reason: expect.stringMatching(/^software renderer \(ANGLE \(SwiftShader Device\)\) skipped/) });
+      expect(auto.attempts[1]).toMatchObject({
+        name: 'webgl',
+        tried: false,
+        reason: expect.stringMatching(/^software renderer \(ANGLE \(SwiftShader Device\)\) skipped/),
+      });
       const named = await selectBackend('webgl', { host: slowHost });
       expect(named.attempts[0]).toMatchObject({ name: 'webgl', tried: true, ok: false });
     });
@@ -102,25 +127,28 @@ describe('the Transformer stack across backends', () => {
   });
 
   const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
-  it.skipIf(!existsSync(icd))('webgpu through Dawn (a child process with the Vulkan environment) equals cpu within 1e-4, whole and KV-cached, and so do two training steps', async () => {
-    const script = fileURLToPath(new URL('./webgpu-node.script.ts', import.meta.url));
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
-      env: { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: icd },
-      timeout: 150_000,
-    });
-    const out = JSON.parse(stdout.trim().split('\n').at(-1)!);
-    expect(out.report.active).toBe('webgpu');
-    expect(out.report.attempts[0].reason).toMatch(/^verified on adapter /);
-    expect(maxAbsDiff(out.webgpu, out.cpu)).toBeLessThanOrEqual(1e-4);
-    expect(maxAbsDiff(out.webgpuCached, out.cpu)).toBeLessThanOrEqual(1e-4);
-    // Training: more parameter tensors than one WebGPU shader may bind (a sum of all the
-    // gradient norms in one tf.addN once invalidated every step there: loss 0, no update).
-    expect(out.webgpuTrain.parameterTensors).toBeGreaterThan(out.maxStorageBuffers);
-    for (const [g, c] of out.webgpuTrain.logs.map((l: object, i: number) => [l, out.cpuTrain.logs[i]])) {
-      expect(g.skipped).toBe(false);
-      expect(Math.abs(g.loss - c.loss)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(c.loss)));
-      expect(Math.abs(g.grad_norm - c.grad_norm)).toBeLessThanOrEqual(1e-3 * c.grad_norm);
-    }
-    expect(maxAbsDiff(out.webgpuTrain.trained, out.cpuTrain.trained)).toBeLessThanOrEqual(1e-4);
-  });
+  it.skipIf(!existsSync(icd))(
+    'webgpu through Dawn (a child process with the Vulkan environment) equals cpu within 1e-4, whole and KV-cached, and so do two training steps',
+    async () => {
+      const script = fileURLToPath(new URL('./webgpu-node.script.ts', import.meta.url));
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
+        env: { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: icd },
+        timeout: 150_000,
+      });
+      const out = JSON.parse(stdout.trim().split('\n').at(-1)!);
+      expect(out.report.active).toBe('webgpu');
+      expect(out.report.attempts[0].reason).toMatch(/^verified on adapter /);
+      expect(maxAbsDiff(out.webgpu, out.cpu)).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(out.webgpuCached, out.cpu)).toBeLessThanOrEqual(1e-4);
+      // Training: more parameter tensors than one WebGPU shader may bind (a sum of all the
+      // gradient norms in one tf.addN once invalidated every step there: loss 0, no update).
+      expect(out.webgpuTrain.parameterTensors).toBeGreaterThan(out.maxStorageBuffers);
+      for (const [g, c] of out.webgpuTrain.logs.map((l: object, i: number) => [l, out.cpuTrain.logs[i]])) {
+        expect(g.skipped).toBe(false);
+        expect(Math.abs(g.loss - c.loss)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(c.loss)));
+        expect(Math.abs(g.grad_norm - c.grad_norm)).toBeLessThanOrEqual(1e-3 * c.grad_norm);
+      }
+      expect(maxAbsDiff(out.webgpuTrain.trained, out.cpuTrain.trained)).toBeLessThanOrEqual(1e-4);
+    },
+  );
 });

@@ -18,8 +18,12 @@ describe('batchWidth', () => {
 
   it('is at least 1 even when one image exceeds the budget, and refuses a footprint that cannot be', () => {
     expect(batchWidth(10, perImage, { maxBinding: MiB / 2, budget: MiB })).toBe(1);
-    expect(() => batchWidth(10, { largest: 0, total: 1 }, { maxBinding: MiB, budget: MiB })).toThrow(/invalid footprint/);
-    expect(() => batchWidth(10, { largest: 2, total: 1 }, { maxBinding: MiB, budget: MiB })).toThrow(/invalid footprint/);
+    expect(() => batchWidth(10, { largest: 0, total: 1 }, { maxBinding: MiB, budget: MiB })).toThrow(
+      /invalid footprint/,
+    );
+    expect(() => batchWidth(10, { largest: 2, total: 1 }, { maxBinding: MiB, budget: MiB })).toThrow(
+      /invalid footprint/,
+    );
   });
 
   it('off webgpu keeps the narrow width', async () => {

@@ -2,7 +2,13 @@
 // tensors on whichever backend is active (moving tensors off a GPU backend needs readSync).
 import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../../src/lib/nn/params';
-import { createCaches, disposeCaches, transformerStack, transformerStackStep, type StackOptions } from '../../src/lib/nn/transformer';
+import {
+  createCaches,
+  disposeCaches,
+  transformerStack,
+  transformerStackStep,
+  type StackOptions,
+} from '../../src/lib/nn/transformer';
 import { Rng } from '../../src/lib/util/random';
 
 export type HostParams = Map<string, { shape: number[]; values: Float32Array }>;
@@ -14,7 +20,12 @@ export function stackWeights(o: StackOptions, seed: number): HostParams {
   const H = o.shape.mlp_ratio * W;
   const out: HostParams = new Map();
   const add = (name: string, shape: number[], mean = 0) => {
-    const values = rng.normals(shape.reduce((a, b) => a * b, 1), 0.3).map((v) => v + mean);
+    const values = rng
+      .normals(
+        shape.reduce((a, b) => a * b, 1),
+        0.3,
+      )
+      .map((v) => v + mean);
     out.set(name, { shape, values });
   };
   for (let j = 0; j < o.layers; j++) {
@@ -60,7 +71,13 @@ export function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
  * The stack over h [B, T, W] on the active backend: all positions at once, or (`cached`) one
  * token at a time through the key/value caches.
  */
-export async function runStack(weights: HostParams, o: StackOptions, h: Float32Array, shape: [number, number, number], cached = false): Promise<Float32Array> {
+export async function runStack(
+  weights: HostParams,
+  o: StackOptions,
+  h: Float32Array,
+  shape: [number, number, number],
+  cached = false,
+): Promise<Float32Array> {
   const params = toParams(weights);
   const x = tf.tensor3d(h, shape);
   const [B, T, W] = shape;

@@ -43,7 +43,8 @@ function host(rng: Rng, shape: number[], std = 1, mean = 0): Host {
 /** softmax(s·QKᵀ + mask)V per head, from qkv [B, T, 3W], as nn/attention composes it. */
 function attentionReference(qkv: tf.Tensor, heads: number, causal: boolean, scale: number): tf.Tensor {
   const [B, T, W3] = qkv.shape;
-  const W = W3 / 3, hd = W / heads;
+  const W = W3 / 3,
+    hd = W / heads;
   const [q, k, v] = tf.split(qkv, 3, 2).map((p) => p.reshape([B, T, heads, hd]).transpose([0, 2, 1, 3]));
   let logits = tf.matMul(q, k.transpose([0, 1, 3, 2])).mul(scale);
   if (causal) logits = logits.add(causalBias(T, T));
@@ -59,13 +60,20 @@ function linearReference(t: Record<string, tf.Tensor>, pre: Pre, post: 'none' | 
   if (!t.residual) return y;
   const N = t.weight.shape[0];
   const R = t.residual.size / N;
-  return y.reshape([-1, R, N]).add(t.residual.reshape([R, N])).reshape(y.shape);
+  return y
+    .reshape([-1, R, N])
+    .add(t.residual.reshape([R, N]))
+    .reshape(y.shape);
 }
 
 function checks(): Check[] {
   const rng = new Rng(11);
   const out: Check[] = [];
-  const ln = (W: number, rows: number[]) => ({ x: host(rng, [...rows, W], 2, 0.5), gamma: host(rng, [W], 0.3, 1), beta: host(rng, [W], 0.3) });
+  const ln = (W: number, rows: number[]) => ({
+    x: host(rng, [...rows, W], 2, 0.5),
+    gamma: host(rng, [W], 0.3, 1),
+    beta: host(rng, [W], 0.3),
+  });
   for (const W of [24, 130]) {
     out.push({
       name: `layerNorm W=${W}`,
@@ -96,11 +104,21 @@ function checks(): Check[] {
       name: v.name,
       inputs,
       reference: (t) => linearReference(t, v.pre, v.post),
-      fused: (t) => linearGpu(t.x, t.weight, t.bias, { pre: v.pre, post: v.post, gamma: t.gamma, beta: t.beta, residual: t.residual }),
+      fused: (t) =>
+        linearGpu(t.x, t.weight, t.bias, {
+          pre: v.pre,
+          post: v.post,
+          gamma: t.gamma,
+          beta: t.beta,
+          residual: t.residual,
+        }),
       wrt: Object.keys(inputs),
     });
   }
-  for (const [causal, temp] of [[true, 1], [false, 1.7]] as const) {
+  for (const [causal, temp] of [
+    [true, 1],
+    [false, 1.7],
+  ] as const) {
     const [B, T, heads, hd] = [2, 9, 2, 8];
     const scale = 1 / (Math.sqrt(hd) * temp);
     out.push({
@@ -135,9 +153,12 @@ function sequentialChecks(rng: Rng): Check[] {
   const [B, W, hidden, heads] = [2, 16, 40, 2];
   const mlp = {
     h: host(rng, [B, 5, W], 1.5),
-    gamma: host(rng, [W], 0.3, 1), beta: host(rng, [W], 0.3),
-    w1: host(rng, [hidden, W], 0.4), b1: host(rng, [hidden], 0.3),
-    w2: host(rng, [W, hidden], 0.3), b2: host(rng, [W], 0.3),
+    gamma: host(rng, [W], 0.3, 1),
+    beta: host(rng, [W], 0.3),
+    w1: host(rng, [hidden, W], 0.4),
+    b1: host(rng, [hidden], 0.3),
+    w2: host(rng, [W, hidden], 0.3),
+    b2: host(rng, [W], 0.3),
   };
   out.push({
     name: 'MLP row kernel (LN + fc1 + GELU + fc2 + residual)',
@@ -147,12 +168,17 @@ function sequentialChecks(rng: Rng): Check[] {
     wrt: Object.keys(mlp),
   });
   // a prefix of 3 tokens at once, then one at a time, against full causal attention
-  const T = 6, cap = 8, scale = 1 / (Math.sqrt(W / heads) * 1.3);
+  const T = 6,
+    cap = 8,
+    scale = 1 / (Math.sqrt(W / heads) * 1.3);
   const layer = {
     h: host(rng, [B, T, W], 1.5),
-    gamma: host(rng, [W], 0.3, 1), beta: host(rng, [W], 0.3),
-    qkvWeight: host(rng, [3 * W, W], 0.4), qkvBias: host(rng, [3 * W], 0.3),
-    outWeight: host(rng, [W, W], 0.3), outBias: host(rng, [W], 0.3),
+    gamma: host(rng, [W], 0.3, 1),
+    beta: host(rng, [W], 0.3),
+    qkvWeight: host(rng, [3 * W, W], 0.4),
+    qkvBias: host(rng, [3 * W], 0.3),
+    outWeight: host(rng, [W, W], 0.3),
+    outBias: host(rng, [W], 0.3),
   };
   out.push({
     name: 'KV cache: LN + qkv into the cache, then cached attention + out + residual, 3 tokens then 1 by 1',
@@ -164,7 +190,12 @@ function sequentialChecks(rng: Rng): Check[] {
     fused: (t) => {
       let cache = createQkvCache(B, cap, W);
       const steps: tf.Tensor[] = [];
-      for (const [pos, n] of [[0, 3], [3, 1], [4, 1], [5, 1]]) {
+      for (const [pos, n] of [
+        [0, 3],
+        [3, 1],
+        [4, 1],
+        [5, 1],
+      ]) {
         const h = t.h.slice([0, pos, 0], [B, n, W]);
         const next = writeQkv(cache, h, t as unknown as CacheLayer, pos);
         cache.dispose();
@@ -178,15 +209,29 @@ function sequentialChecks(rng: Rng): Check[] {
   const [S, din, P] = [5, 3, 7];
   out.push({
     name: 'token embedding read from a token buffer',
-    inputs: { src: host(rng, [B, S, din]), weight: host(rng, [W, din], 0.5), bias: host(rng, [W]), pos: host(rng, [P, W]), extra: host(rng, [B, W]) },
-    reference: (t) => linear(t.src.slice([0, 3, 0], [B, 1, din]), t.weight, t.bias).add(t.pos.slice([5, 0], [1, W])).add(t.extra.expandDims(1)),
+    inputs: {
+      src: host(rng, [B, S, din]),
+      weight: host(rng, [W, din], 0.5),
+      bias: host(rng, [W]),
+      pos: host(rng, [P, W]),
+      extra: host(rng, [B, W]),
+    },
+    reference: (t) =>
+      linear(t.src.slice([0, 3, 0], [B, 1, din]), t.weight, t.bias)
+        .add(t.pos.slice([5, 0], [1, W]))
+        .add(t.extra.expandDims(1)),
     fused: (t) => embedToken(t.src as tf.Tensor3D, t.weight, t.bias, t.pos as tf.Tensor2D, 3, 5, t.extra),
   });
   const [N, d] = [5, 3];
   for (const clip of [0, 0.8]) {
     out.push({
       name: `affine token update${clip ? ', soft clip' : ''}`,
-      inputs: { h: host(rng, [B, 1, W]), weight: host(rng, [2 * d, W], 0.3), bias: host(rng, [2 * d], 0.2), z: host(rng, [B, N, d]) },
+      inputs: {
+        h: host(rng, [B, 1, W]),
+        weight: host(rng, [2 * d, W], 0.3),
+        bias: host(rng, [2 * d], 0.2),
+        z: host(rng, [B, N, d]),
+      },
       reference: (t) => {
         let o = linear(t.h, t.weight, t.bias);
         if (clip) o = tf.tanh(o.div(clip)).mul(clip);
@@ -211,7 +256,8 @@ function sequentialChecks(rng: Rng): Check[] {
     const z = new Float32Array(B * rows * dg);
     for (let b = 0; b < B; b++) {
       const g = gmmFromRow(head.values, b, K, dg);
-      for (let r = 0; r < rows; r++) sampleGmm(g, T_, s_, new ScriptedRng(noise.subarray((b * draws + r) * (1 + dg))), z, (b * rows + r) * dg);
+      for (let r = 0; r < rows; r++)
+        sampleGmm(g, T_, s_, new ScriptedRng(noise.subarray((b * draws + r) * (1 + dg))), z, (b * rows + r) * dg);
     }
     return z;
   };
@@ -223,15 +269,32 @@ function sequentialChecks(rng: Rng): Check[] {
   });
   out.push({
     name: 'GMM draw of one token into a token buffer',
-    inputs: { head, noise: { shape: [B * draws * (1 + dg)], values: noise }, tokens: { shape: [B, 3, dg], values: new Float32Array(B * 3 * dg).fill(7) } },
+    inputs: {
+      head,
+      noise: { shape: [B * draws * (1 + dg)], values: noise },
+      tokens: { shape: [B, 3, dg], values: new Float32Array(B * 3 * dg).fill(7) },
+    },
     reference: () => {
       const z = new Float32Array(B * 3 * dg).fill(7);
-      for (let b = 0; b < B; b++) sampleGmm(gmmFromRow(head.values, b, K, dg), T_, s_, new ScriptedRng(noise.subarray(b * (1 + dg))), z, (b * 3 + 1) * dg);
+      for (let b = 0; b < B; b++)
+        sampleGmm(
+          gmmFromRow(head.values, b, K, dg),
+          T_,
+          s_,
+          new ScriptedRng(noise.subarray(b * (1 + dg))),
+          z,
+          (b * 3 + 1) * dg,
+        );
       return tf.tensor3d(z, [B, 3, dg]);
     },
     fused: (t) => {
       const tokens = freshCopy(t.tokens as tf.Tensor3D);
-      const drawn = drawTokenInto(tokens, t.head as tf.Tensor2D, t.noise as tf.Tensor1D, 0, 1, { K, d: dg, T: T_, s: s_ });
+      const drawn = drawTokenInto(tokens, t.head as tf.Tensor2D, t.noise as tf.Tensor1D, 0, 1, {
+        K,
+        d: dg,
+        T: T_,
+        s: s_,
+      });
       tokens.dispose();
       return drawn;
     },
@@ -270,7 +333,8 @@ async function evaluate(c: Check, fn: Check['fused'], weights: Float32Array): Pr
 }
 
 function compare(a: Float32Array, b: Float32Array): Comparison {
-  let diff = 0, scale = 0;
+  let diff = 0,
+    scale = 0;
   for (let i = 0; i < a.length; i++) {
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
     scale = Math.max(scale, Math.abs(b[i]));

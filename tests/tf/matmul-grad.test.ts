@@ -111,11 +111,23 @@ function problem(c: Case, tA: boolean, tB: boolean, seed: number): Problem {
   const rng = new Rng(seed);
   const [aShape, bShape] = storedShapes(c, tA, tB);
   const outShape = [...broadcastShape(c.batchA, c.batchB), c.M, c.N];
-  return { aShape, bShape, outShape, A: rng.normals(prod(aShape)), B: rng.normals(prod(bShape)), W: rng.normals(prod(outShape)) };
+  return {
+    aShape,
+    bShape,
+    outShape,
+    A: rng.normals(prod(aShape)),
+    B: rng.normals(prod(bShape)),
+    W: rng.normals(prod(outShape)),
+  };
 }
 
 /** dA, dB of Σ W ⊙ matMul(A, B, tA, tB) with whatever BatchMatMul gradient is registered. */
-async function tfGradients(p: Problem, tA: boolean, tB: boolean, broadcastFirst = false): Promise<[Float32Array, Float32Array]> {
+async function tfGradients(
+  p: Problem,
+  tA: boolean,
+  tB: boolean,
+  broadcastFirst = false,
+): Promise<[Float32Array, Float32Array]> {
   const a = tf.tensor(p.A, p.aShape);
   const b = tf.tensor(p.B, p.bShape);
   const w = tf.tensor(p.W, p.outShape);
@@ -151,7 +163,7 @@ describe.each(['cpu', 'wasm'] as const)('fast BatchMatMul gradient on %s', (back
   });
   afterAll(() => useFastMatMulGradient(false));
 
-  it.each(grid)('$name, transposeA $tA, transposeB $tB: equals the stock gradient', async ({ c, tA, tB }, ) => {
+  it.each(grid)('$name, transposeA $tA, transposeB $tB: equals the stock gradient', async ({ c, tA, tB }) => {
     const p = problem(c, tA, tB, 7);
     useFastMatMulGradient(false);
     // The stock gradient cannot handle broadcasting; give it explicitly broadcast operands instead.
@@ -169,8 +181,16 @@ describe.each(['cpu', 'wasm'] as const)('fast BatchMatMul gradient on %s', (back
     const A = Float64Array.from(p.A);
     const B = Float64Array.from(p.B);
     const W = Float64Array.from(p.W);
-    expectClose(fastA, finiteDifferences((x) => referenceLoss(c, tA, tB, x, B, W), A), 1e-4);
-    expectClose(fastB, finiteDifferences((x) => referenceLoss(c, tA, tB, A, x, W), B), 1e-4);
+    expectClose(
+      fastA,
+      finiteDifferences((x) => referenceLoss(c, tA, tB, x, B, W), A),
+      1e-4,
+    );
+    expectClose(
+      fastB,
+      finiteDifferences((x) => referenceLoss(c, tA, tB, A, x, W), B),
+      1e-4,
+    );
   });
 });
 
@@ -196,13 +216,19 @@ describe('tfjs 4.22 BatchMatMul broadcasting', () => {
     const out = [...broadcastShape(a, b), 2, 2];
     const x = tf.tensor(rng.normals(prod(aShape)), aShape);
     const y = tf.tensor(rng.normals(prod(bShape)), bShape);
-    const diff = tf.matMul(x, y).sub(tf.matMul(tf.broadcastTo(x, out), tf.broadcastTo(y, out))).abs().max();
+    const diff = tf
+      .matMul(x, y)
+      .sub(tf.matMul(tf.broadcastTo(x, out), tf.broadcastTo(y, out)))
+      .abs()
+      .max();
     const wrong = (await diff.data())[0] > 1e-6;
     expect(matMulBroadcastIsExact(aShape, bShape)).toBe(exact);
     expect(wrong).toBe(!exact);
     if (!exact) {
       useFastMatMulGradient(true);
-      expect(() => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q).sum())([x, y])).toThrow(/broadcasts these batch dims wrongly/);
+      expect(() => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q).sum())([x, y])).toThrow(
+        /broadcasts these batch dims wrongly/,
+      );
     }
     tf.dispose([x, y, diff]);
   });

@@ -9,7 +9,14 @@ import { initParams } from '../../src/lib/farmer/params';
 import { analyzeForward, disposeAnalysis, makeModel } from '../../src/lib/farmer/model';
 import { NULL_LABEL } from '../../src/lib/farmer/labels';
 import { dequantizeUniform } from '../../src/lib/data/dequantize';
-import { disposeTrainState, exportParams, newTrainState, trainOneStep, type TrainOptions, type TrainingData } from '../../src/lib/train/loop';
+import {
+  disposeTrainState,
+  exportParams,
+  newTrainState,
+  trainOneStep,
+  type TrainOptions,
+  type TrainingData,
+} from '../../src/lib/train/loop';
 import { Rng } from '../../src/lib/util/random';
 
 beforeAll(async () => {
@@ -19,12 +26,24 @@ beforeAll(async () => {
 describe('conditional training', () => {
   it('learns log p(x | y_true) > log p(x | y_other) and > log p(x | null)', async () => {
     const cfg = tinyConfig({ numClasses: 3, blocks: 2 });
-    const rng = new Rng(2), n = 60, D = 16;
+    const rng = new Rng(2),
+      n = 60,
+      D = 16;
     const labels = Uint8Array.from({ length: n }, (_, i) => i % 3);
     const images = new Uint8Array(n * D);
     for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) images[i * D + j] = 40 + 80 * labels[i] + rng.int(24);
     const data: TrainingData = { n, images, labels };
-    const options: TrainOptions = { steps: 150, batch: 16, seed: 1, lr: 3e-3, lrMin: 3e-4, warmup: 10, weightDecay: 0, clip: 1, ema: 0 };
+    const options: TrainOptions = {
+      steps: 150,
+      batch: 16,
+      seed: 1,
+      lr: 3e-3,
+      lrMin: 3e-4,
+      warmup: 10,
+      weightDecay: 0,
+      clip: 1,
+      ema: 0,
+    };
     const state = newTrainState(initParams(cfg, { seed: 4 }), options);
     for (let t = 0; t < options.steps; t++) await trainOneStep(cfg, state, data, options);
     const model = makeModel(cfg, exportParams(state));
@@ -36,7 +55,8 @@ describe('conditional training', () => {
       disposeAnalysis(a);
     }
     x.dispose();
-    let correct = 0, gainOverNull = 0;
+    let correct = 0,
+      gainOverNull = 0;
     for (let i = 0; i < n; i++) {
       const own = nll[labels[i]][i];
       if ([0, 1, 2].every((y) => y === labels[i] || nll[y][i] > own)) correct++;

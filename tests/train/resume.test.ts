@@ -3,7 +3,15 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyConfig } from '../helpers/tiny';
 import { initParams } from '../../src/lib/farmer/params';
-import { batchAt, disposeTrainState, newTrainState, trainOneStep, exportParams, type TrainOptions, type TrainingData } from '../../src/lib/train/loop';
+import {
+  batchAt,
+  disposeTrainState,
+  newTrainState,
+  trainOneStep,
+  exportParams,
+  type TrainOptions,
+  type TrainingData,
+} from '../../src/lib/train/loop';
 import { analyzeForward, disposeAnalysis, makeModel } from '../../src/lib/farmer/model';
 import { decodeTrainState, encodeTrainState } from '../../src/lib/train/state-file';
 import { learningRate } from '../../src/lib/train/schedule';
@@ -17,8 +25,22 @@ beforeAll(async () => {
 describe('training', () => {
   const cfg = tinyConfig({ blocks: 2 });
   const rng = new Rng(1);
-  const data: TrainingData = { n: 40, images: Uint8Array.from({ length: 40 * 16 }, () => rng.int(256)), labels: Uint8Array.from({ length: 40 }, () => rng.int(3)) };
-  const options: TrainOptions = { steps: 6, batch: 4, seed: 3, lr: 3e-3, lrMin: 1e-4, warmup: 2, weightDecay: 0.03, clip: 1, ema: 0.9 };
+  const data: TrainingData = {
+    n: 40,
+    images: Uint8Array.from({ length: 40 * 16 }, () => rng.int(256)),
+    labels: Uint8Array.from({ length: 40 }, () => rng.int(3)),
+  };
+  const options: TrainOptions = {
+    steps: 6,
+    batch: 4,
+    seed: 3,
+    lr: 3e-3,
+    lrMin: 1e-4,
+    warmup: 2,
+    weightDecay: 0.03,
+    clip: 1,
+    ema: 0.9,
+  };
 
   it.each([
     { mode: 'per-tensor moments (wasm, cpu)', flat: false },
@@ -36,11 +58,13 @@ describe('training', () => {
     const resumed = decodeTrainState(bytes);
     expect(resumed.state.step).toBe(3);
     const resumedLosses: number[] = [];
-    for (let i = 0; i < 3; i++) resumedLosses.push((await trainOneStep(resumed.config, resumed.state, data, resumed.options)).loss);
+    for (let i = 0; i < 3; i++)
+      resumedLosses.push((await trainOneStep(resumed.config, resumed.state, data, resumed.options)).loss);
     expect(resumedLosses).toEqual(losses.slice(3));
     for (const [name, w] of exportParams(full))
       expect(Array.from(await exportParams(resumed.state).get(name)!.data()), name).toEqual(Array.from(await w.data()));
-    for (const [name, v] of full.vars) expect(Array.from(await resumed.state.vars.get(name)!.data()), name).toEqual(Array.from(await v.data()));
+    for (const [name, v] of full.vars)
+      expect(Array.from(await resumed.state.vars.get(name)!.data()), name).toEqual(Array.from(await v.data()));
     expect(losses[5]).toBeLessThan(losses[0]);
     disposeTrainState(full);
     disposeTrainState(resumed.state);

@@ -39,7 +39,14 @@ describeTwin('files shared by the twin and the engine', () => {
     const card = { dataset: 'random', steps: 5, time_s: 1, seed: 8, metrics: { note: 'written by the engine' } };
     writeFileSync(join(dir, 'e32.safetensors'), encodeCheckpoint(model.config, original, card));
     writeFileSync(join(dir, 'e16.safetensors'), encodeCheckpoint(model.config, original, card, { dtype: 'F16' }));
-    resaved = await twinMany(['e32', 'e16'].map((n) => ['tests/twin/resave.py', join(dir, `${n}.safetensors`), join(dir, `${n}-t32.safetensors`), join(dir, `${n}-t16.safetensors`)]));
+    resaved = await twinMany(
+      ['e32', 'e16'].map((n) => [
+        'tests/twin/resave.py',
+        join(dir, `${n}.safetensors`),
+        join(dir, `${n}-t32.safetensors`),
+        join(dir, `${n}-t16.safetensors`),
+      ]),
+    );
   });
 
   const read = (name: string) => readCheckpoint(readFileSync(join(dir, name)));
@@ -47,7 +54,10 @@ describeTwin('files shared by the twin and the engine', () => {
   it('the twin reads F32 and F16 checkpoints of the engine and writes F32 files the engine reads to the same values', () => {
     for (const r of resaved) expect(r.code, r.stderr).toBe(0);
     const e16 = read('e16.safetensors');
-    for (const [source, expected] of [['e32', (n: string) => original.get(n)!], ['e16', (n: string) => e16.weights.get(n)!.values]] as const) {
+    for (const [source, expected] of [
+      ['e32', (n: string) => original.get(n)!],
+      ['e16', (n: string) => e16.weights.get(n)!.values],
+    ] as const) {
       const back = read(`${source}-t32.safetensors`);
       expect(back.summary.dtypes).toEqual({ F32: original.size });
       expect(back.config).toEqual(read(`${source}.safetensors`).config);
@@ -68,10 +78,11 @@ describeTwin('files shared by the twin and the engine', () => {
     }
     expect(rounded).toBeGreaterThan(100); // F16 really rounds these values
     // and F16 read back and written again is unchanged
-    for (const [name, { values }] of read('e16-t16.safetensors').weights) expect(values, name).toEqual(read('e16.safetensors').weights.get(name)!.values);
+    for (const [name, { values }] of read('e16-t16.safetensors').weights)
+      expect(values, name).toEqual(read('e16.safetensors').weights.get(name)!.values);
   });
 
-  it('Colored MNIST: both splits equal the engine\'s byte for byte (SHA-256)', async () => {
+  it("Colored MNIST: both splits equal the engine's byte for byte (SHA-256)", async () => {
     const r = await hashes;
     expect(r.code, r.stderr).toBe(0);
     const twin = JSON.parse(r.stdout) as Record<string, { shape: number[]; images: string; labels: string }>;

@@ -11,7 +11,13 @@ import { beforeAll, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { readNpy, writeNpy } from '../../src/lib/io/npy';
 import { loadCheckpoint } from '../../src/lib/io/checkpoint';
-import { analyzeForward, decodeLatents, disposeAnalysis, makeModel, type FarmerModel } from '../../src/lib/farmer/model';
+import {
+  analyzeForward,
+  decodeLatents,
+  disposeAnalysis,
+  makeModel,
+  type FarmerModel,
+} from '../../src/lib/farmer/model';
 import { distillationLoss } from '../../src/lib/farmer/distill';
 import { Rng } from '../../src/lib/util/random';
 import { tempDir, writeTinyCheckpoint } from '../helpers/files';
@@ -26,7 +32,14 @@ const cases: { name: string; o: TinyOptions }[] = [
   { name: '3 channels, 2 blocks', o: { blocks: 2, channels: 3, informative: 5 } },
 ];
 /** A 28×28 class-conditional teacher small enough to distill in seconds (16 tokens of 49 dims). */
-const teacherOptions: TinyOptions = { size: 28, patch: 7, blocks: 2, classConditionalAf: true, numClasses: 10, informative: 3 };
+const teacherOptions: TinyOptions = {
+  size: 28,
+  patch: 7,
+  blocks: 2,
+  classConditionalAf: true,
+  numClasses: 10,
+  informative: 3,
+};
 
 let dir: string;
 let twin: Run[];
@@ -50,7 +63,13 @@ describeTwin('twin inverse, student and distillation equal the engine', () => {
     cases.forEach((c, i) => {
       const { path, model } = writeTinyCheckpoint(dir, `m${i}.safetensors`, c.o, 21 + i);
       const { tokens: N, tokenDim: d } = model.dims;
-      const p = { model: path, z: join(dir, `z${i}.npy`), y: join(dir, `y${i}.npy`), xt: join(dir, `xt${i}.npy`), zt: join(dir, `zt${i}.npy`) };
+      const p = {
+        model: path,
+        z: join(dir, `z${i}.npy`),
+        y: join(dir, `y${i}.npy`),
+        xt: join(dir, `xt${i}.npy`),
+        zt: join(dir, `zt${i}.npy`),
+      };
       writeFileSync(p.z, writeNpy(new Rng(30 + i).normals(B * N * d, 0.8), [B, N, d]));
       writeFileSync(p.y, writeNpy(labels, [B]));
       paths.push(p);
@@ -72,31 +91,39 @@ describeTwin('twin inverse, student and distillation equal the engine', () => {
       ['distill', teacherPath, '--out', studentPath, '--steps', '3', '--batch', '4', '--seed', '2', '--json'],
       ...paths.flatMap((p, i) => {
         const decode = ['decode', p.model, '--latents', p.z, '--labels', p.y, '--out', p.xt];
-        return i < cases.length ? [decode, ['forward', p.model, '--inputs', p.xt, '--labels', p.y, '--latents', p.zt]] : [decode];
+        return i < cases.length
+          ? [decode, ['forward', p.model, '--inputs', p.xt, '--labels', p.y, '--latents', p.zt]]
+          : [decode];
       }),
       ['tests/twin/distill_loss.py', teacherPath, studentPath, loss.x, loss.y, loss.eps, String(loss.s)],
     ]);
     for (const r of twin) expect(r.code, r.stderr).toBe(0);
   });
 
-  it.each(cases.map((c, i) => [c.name, i] as const))('%s: same image within 1e-4, and back to the same latent', (_name, i) => {
-    const p = paths[i];
-    const model = open(p.model);
-    const { height: H, width: W, channels: C } = model.config.image;
-    const labels = readNpy(readFileSync(p.y)).data as Int32Array;
-    const z = npy(p.z);
-    const zt = tf.tensor3d(z, [B, model.dims.tokens, model.dims.tokenDim]);
-    const xe = decodeLatents(model, zt, { labels });
-    const xTwin = npy(p.xt);
-    expect(excess(xTwin, xe.dataSync() as Float32Array, 1e-5, 1e-4), 'image').toBeLessThanOrEqual(0);
-    expect(Math.max(...xTwin.map((v, k) => Math.abs(v - z[k % z.length])))).toBeGreaterThan(0.1); // not an identity
-    const a = analyzeForward(model, tf.tensor4d(xTwin, [B, H, W, C]), labels);
-    expect(excess(a.z.dataSync() as Float32Array, z, 1e-5, 1e-4), 'engine forward of the twin image').toBeLessThanOrEqual(0);
-    expect(excess(npy(p.zt), z, 1e-5, 1e-4), 'twin forward of its image').toBeLessThanOrEqual(0);
-    disposeAnalysis(a);
-    tf.dispose([xe, zt]);
-    dispose(model);
-  });
+  it.each(cases.map((c, i) => [c.name, i] as const))(
+    '%s: same image within 1e-4, and back to the same latent',
+    (_name, i) => {
+      const p = paths[i];
+      const model = open(p.model);
+      const { height: H, width: W, channels: C } = model.config.image;
+      const labels = readNpy(readFileSync(p.y)).data as Int32Array;
+      const z = npy(p.z);
+      const zt = tf.tensor3d(z, [B, model.dims.tokens, model.dims.tokenDim]);
+      const xe = decodeLatents(model, zt, { labels });
+      const xTwin = npy(p.xt);
+      expect(excess(xTwin, xe.dataSync() as Float32Array, 1e-5, 1e-4), 'image').toBeLessThanOrEqual(0);
+      expect(Math.max(...xTwin.map((v, k) => Math.abs(v - z[k % z.length])))).toBeGreaterThan(0.1); // not an identity
+      const a = analyzeForward(model, tf.tensor4d(xTwin, [B, H, W, C]), labels);
+      expect(
+        excess(a.z.dataSync() as Float32Array, z, 1e-5, 1e-4),
+        'engine forward of the twin image',
+      ).toBeLessThanOrEqual(0);
+      expect(excess(npy(p.zt), z, 1e-5, 1e-4), 'twin forward of its image').toBeLessThanOrEqual(0);
+      disposeAnalysis(a);
+      tf.dispose([xe, zt]);
+      dispose(model);
+    },
+  );
 
   it("the twin's student opens in the engine: teacher's SHA-256 on its card, the teacher's prior, trained af.*", async () => {
     const summary = JSON.parse(twin[0].stdout) as { steps: number; teacher_sha256: string };
@@ -109,7 +136,8 @@ describeTwin('twin inverse, student and distillation equal the engine', () => {
     expect(card.teacher).toMatchObject({ sha256: sha, name: 'teacher.safetensors', dataset: 'mnist', steps: 7 });
     expect(card.distill.options).toMatchObject({ steps: 3, batch: 4, seed: 2, lr: 3e-4, warmup: 50, clip: 1, ema: 0 });
     expect(card.distill.trainer).toBe('farmer_torch');
-    const teacher = open(teacherPath), student = open(studentPath);
+    const teacher = open(teacherPath),
+      student = open(studentPath);
     let moved = 0;
     for (const [name, t] of teacher.params) {
       const diff = Math.max(...(t.sub(student.params.get(name)!).abs().dataSync() as Float32Array));
@@ -133,9 +161,13 @@ describeTwin('twin inverse, student and distillation equal the engine', () => {
   });
 
   it("Algorithm 2's loss of the twin equals the engine's distillationLoss on the same s and ε", () => {
-    const teacher = open(teacherPath), student = open(studentPath);
+    const teacher = open(teacherPath),
+      student = open(studentPath);
     const eps = npy(loss.eps);
-    const rng = { uniform: () => loss.s / 0.3, normals: (n: number) => (n === eps.length ? eps : new Float32Array(0)) } as unknown as Rng;
+    const rng = {
+      uniform: () => loss.s / 0.3,
+      normals: (n: number) => (n === eps.length ? eps : new Float32Array(0)),
+    } as unknown as Rng;
     const x = tf.tensor4d(npy(loss.x), [B, 28, 28, 1]);
     const labels = readNpy(readFileSync(loss.y)).data as Int32Array;
     const studentAf = new Map([...student.params].filter(([n]) => n.startsWith('af.')));

@@ -6,9 +6,20 @@ import { describeTwin, runPython } from './twin';
 
 const modules = ['test_guidance', 'test_convert_tarflow', 'test_safetensors'];
 
-describeTwin('the twin\'s python test modules', () => {
+describeTwin("the twin's python test modules", () => {
   it.each(modules)('python/tests/%s.py passes', async (name) => {
-    const r = await runPython(['-m', 'unittest', 'discover', '-s', 'python/tests', '-t', 'python', '-p', `${name}.py`, '-v']);
+    const r = await runPython([
+      '-m',
+      'unittest',
+      'discover',
+      '-s',
+      'python/tests',
+      '-t',
+      'python',
+      '-p',
+      `${name}.py`,
+      '-v',
+    ]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stderr).toMatch(/\nOK( \(skipped=\d+\))?\n/);
     expect(r.stderr).not.toMatch(/Ran 0 tests/);

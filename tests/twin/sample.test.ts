@@ -14,7 +14,7 @@ let dir: string, model: string, gaussian: string;
 let runs: Run[];
 const refusals: [string[], RegExp][] = [];
 
-describeTwin('the twin\'s sample command', () => {
+describeTwin("the twin's sample command", () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
     dir = tempDir('farmer-twin-sample-');
@@ -26,17 +26,51 @@ describeTwin('the twin\'s sample command', () => {
     refusals.push(
       [[model, '--n', '2', '--class', '7', '--out', join(dir, 'r.npy')], /--class must be in \[0, 2\]/],
       [[model, '--n', '2', '--null', '--cfg', '2', '--out', join(dir, 'r.npy')], /--cfg needs class labels/],
-      [[gaussian, '--n', '2', '--class', '0', '--out', join(dir, 'r.npy')], /this model is unconditional: --class is not allowed/],
+      [
+        [gaussian, '--n', '2', '--class', '0', '--out', join(dir, 'r.npy')],
+        /this model is unconditional: --class is not allowed/,
+      ],
       [[model, '--n', '2', '--out', join(dir, 'r.txt')], /--out must end in \.npy or \.png/],
       [[model, '--n', '2', '--T', '0', '--out', join(dir, 'r.npy')], /--T must be > 0/],
-      [[model, '--n', '2', '--cfg', '2', '--cfg-params', 'T_q=1', '--out', join(dir, 'r.npy')], /--cfg-params: unknown knob "T_q"/],
+      [
+        [model, '--n', '2', '--cfg', '2', '--cfg-params', 'T_q=1', '--out', join(dir, 'r.npy')],
+        /--cfg-params: unknown knob "T_q"/,
+      ],
       [[join(dir, 'missing.safetensors'), '--n', '2', '--out', join(dir, 'r.npy')], /cannot read/],
     );
     runs = await twinMany([
       ['sample', model, '--n', '7', '--batch', '3', '--seed', '5', '--out', join(dir, 'a.npy'), '--json'],
       ['sample', model, '--n', '7', '--batch', '3', '--seed', '5', '--out', join(dir, 'a.png')],
-      ['sample', model, '--n', '4', '--class', '1', '--cfg', '2', '--cfg-method', 'naive', '--out', join(dir, 'naive.npy'), '--json'],
-      ['sample', model, '--n', '4', '--class', '2', '--cfg', '2.5', '--cfg-params', 's_c=3,T_s=1', '--out', join(dir, 'res.npy'), '--json'],
+      [
+        'sample',
+        model,
+        '--n',
+        '4',
+        '--class',
+        '1',
+        '--cfg',
+        '2',
+        '--cfg-method',
+        'naive',
+        '--out',
+        join(dir, 'naive.npy'),
+        '--json',
+      ],
+      [
+        'sample',
+        model,
+        '--n',
+        '4',
+        '--class',
+        '2',
+        '--cfg',
+        '2.5',
+        '--cfg-params',
+        's_c=3,T_s=1',
+        '--out',
+        join(dir, 'res.npy'),
+        '--json',
+      ],
       ['sample', gaussian, '--n', '3', '--s', '0.7', '--out', join(dir, 'g.npy'), '--json'],
       ...refusals.map(([args]) => ['sample', ...args]),
     ]);
@@ -57,7 +91,8 @@ describeTwin('the twin\'s sample command', () => {
     for (let i = 0; i < 7; i++)
       for (let y = 0; y < 4; y++)
         for (let x = 0; x < 4; x++) {
-          const top = 2 + Math.floor(i / 3) * 6, left = 2 + (i % 3) * 6;
+          const top = 2 + Math.floor(i / 3) * 6,
+            left = 2 + (i % 3) * 6;
           expect(png.data[(top + y) * png.width + left + x]).toBe(a.data[(i * 4 + y) * 4 + x]);
         }
   });
@@ -67,7 +102,12 @@ describeTwin('the twin\'s sample command', () => {
     expect(naive).toMatchObject({ labels: 1, cfg: 2, cfg_method: 'naive', cfg_params: null });
     expect(typeof naive.cfg_fallbacks).toBe('number');
     const res = JSON.parse(runs[3].stdout) as Record<string, unknown>;
-    expect(res).toMatchObject({ labels: 2, cfg: 2.5, cfg_method: 'resampling', cfg_params: { T_pi: 1, T_sigma: 0.9, s_c: 3, s_u: 5, T_pi_v: 0.2, T_sigma_v: 0.9, T_s: 1 } });
+    expect(res).toMatchObject({
+      labels: 2,
+      cfg: 2.5,
+      cfg_method: 'resampling',
+      cfg_params: { T_pi: 1, T_sigma: 0.9, s_c: 3, s_u: 5, T_pi_v: 0.2, T_sigma_v: 0.9, T_s: 1 },
+    });
     expect(readNpy(readFileSync(join(dir, 'res.npy'))).shape).toEqual([4, 4, 4, 1]);
     const g = JSON.parse(runs[4].stdout) as Record<string, unknown>;
     expect(g).toMatchObject({ labels: 'null', s: 0.7, non_finite: [] });

@@ -20,8 +20,10 @@ export function requireTorch(): void {
   if (checked) return;
   const r = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', env });
   if (r.status !== 0)
-    throw new Error(`the PyTorch twin's tests need ${python} with torch and numpy (Debian: apt-get install python3-torch python3-numpy), ` +
-      `or FARMER_SKIP_TWIN=1 to skip them: ${(r.error?.message ?? r.stderr).trim().split('\n').pop()}`);
+    throw new Error(
+      `the PyTorch twin's tests need ${python} with torch and numpy (Debian: apt-get install python3-torch python3-numpy), ` +
+        `or FARMER_SKIP_TWIN=1 to skip them: ${(r.error?.message ?? r.stderr).trim().split('\n').pop()}`,
+    );
   checked = r.stdout.trim();
 }
 

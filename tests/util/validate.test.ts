@@ -36,8 +36,12 @@ describe('validators', () => {
     expect(message(() => checkNumber('s', 11, { above: 0, max: 10 }))).toBe('invalid s: 11 (a number in (0, 10])');
     expect(message(() => checkNumber('x', null))).toBe('invalid x: null (a number)');
     expect(message(() => checkSeed('seed', -1))).toBe(`invalid seed: -1 (an integer in [0, ${SEED_MAX}])`);
-    expect(message(() => checkSeed('--seed', String(SEED_MAX + 1)))).toBe(`invalid --seed: "${SEED_MAX + 1}" (an integer in [0, ${SEED_MAX}])`);
+    expect(message(() => checkSeed('--seed', String(SEED_MAX + 1)))).toBe(
+      `invalid --seed: "${SEED_MAX + 1}" (an integer in [0, ${SEED_MAX}])`,
+    );
     expect(message(() => checkInt('n', 2 ** 53))).toMatch(/^invalid n: 9007199254740992 \(an integer\)$/);
-    expect(message(() => checkChoice('method', 'greedy', ['naive', 'resampling']))).toBe('invalid method: "greedy" (one of naive, resampling)');
+    expect(message(() => checkChoice('method', 'greedy', ['naive', 'resampling']))).toBe(
+      'invalid method: "greedy" (one of naive, resampling)',
+    );
   });
 });

@@ -67,12 +67,21 @@ async function bitsPerLabel(model: FarmerModel, x: Float32Array, n: number, batc
 }
 
 /** The label-use figures of `model` on the first n images (uint8) with their labels, dequantized with Rng(seed). */
-export async function labelUse(model: FarmerModel, images: Uint8Array, labels: ArrayLike<number>, n: number, seed: number, batch = 64): Promise<LabelUse> {
+export async function labelUse(
+  model: FarmerModel,
+  images: Uint8Array,
+  labels: ArrayLike<number>,
+  n: number,
+  seed: number,
+  batch = 64,
+): Promise<LabelUse> {
   const C = model.config.num_classes;
   if (C === 0) throw new Error('label use needs a class-conditional model (num_classes = 0)');
   const x = dequantizeUniform(images.subarray(0, n * model.dims.pixels), new Rng(seed));
   const { lp, info, red } = await bitsPerLabel(model, x, n, batch);
-  let hits = 0, trueGain = 0, bestGain = 0;
+  let hits = 0,
+    trueGain = 0,
+    bestGain = 0;
   for (let i = 0; i < n; i++) {
     let best = 0;
     for (let y = 1; y < C; y++) if (lp[y][i] > lp[best][i]) best = y;
@@ -88,8 +97,15 @@ export async function labelUse(model: FarmerModel, images: Uint8Array, labels: A
     per_class.push({ class: c, images: idx.length, informative_bits: mean(info), redundant_bits: mean(red) });
   }
   return {
-    n, classes: C, hits, accuracy: hits / n, chance: 1 / C,
-    true_gain_bits: trueGain / n, best_gain_bits: bestGain / n, log2_classes: Math.log2(C), per_class,
+    n,
+    classes: C,
+    hits,
+    accuracy: hits / n,
+    chance: 1 / C,
+    true_gain_bits: trueGain / n,
+    best_gain_bits: bestGain / n,
+    log2_classes: Math.log2(C),
+    per_class,
   };
 }
 
@@ -101,7 +117,9 @@ export const labelUseCommand: Subcommand = {
     const [arg, extra] = args;
     const dataset = flags.dataset('mnist');
     const split = flags.choice('split', ['test', 'train'] as const, 'test');
-    const n = flags.int('n', 100, { min: 1 }), seed = flags.seed(), batch = flags.int('batch', 64, { min: 1 });
+    const n = flags.int('n', 100, { min: 1 }),
+      seed = flags.seed(),
+      batch = flags.int('batch', 64, { min: 1 });
     const report = await setupBackend(flags);
     flags.finish();
     if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
@@ -113,9 +131,14 @@ export const labelUseCommand: Subcommand = {
       out(JSON.stringify({ model: source, dataset, split, seed, backend: report.active, ...r }));
       return;
     }
-    out(`${source} on ${n} ${split} images: argmax_y p(x | y) is the true label for ${r.hits} (${(100 * r.accuracy).toFixed(0)} %, chance ${(100 * r.chance).toFixed(0)} %)`);
-    out(`log2 p(x | y_true) − log2 p(x | null): ${r.true_gain_bits.toFixed(2)} bits per image; best y against null: ${r.best_gain_bits.toFixed(2)} (log2 C = ${r.log2_classes.toFixed(2)})`);
+    out(
+      `${source} on ${n} ${split} images: argmax_y p(x | y) is the true label for ${r.hits} (${(100 * r.accuracy).toFixed(0)} %, chance ${(100 * r.chance).toFixed(0)} %)`,
+    );
+    out(
+      `log2 p(x | y_true) − log2 p(x | null): ${r.true_gain_bits.toFixed(2)} bits per image; best y against null: ${r.best_gain_bits.toFixed(2)} (log2 C = ${r.log2_classes.toFixed(2)})`,
+    );
     out('per true class, log2 p(x | y_true) − log2 p(x | null) in bits: informative / redundant');
-    for (const c of r.per_class) out(`  class ${c.class} (${c.images} images): ${c.informative_bits.toFixed(1)} / ${c.redundant_bits.toFixed(1)}`);
+    for (const c of r.per_class)
+      out(`  class ${c.class} (${c.images} images): ${c.informative_bits.toFixed(1)} / ${c.redundant_bits.toFixed(1)}`);
   },
 };

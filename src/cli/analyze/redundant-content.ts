@@ -37,9 +37,16 @@ export interface RedundantContent {
 
 /** The mixture component with the highest posterior for z: argmax_k log π_k + log N(z; μ_k, σ_k). */
 function bestComponent(g: Gmm, z: ArrayLike<number>): number {
-  let best = 0, bestLog = -Infinity;
+  let best = 0,
+    bestLog = -Infinity;
   for (let k = 0; k < g.K; k++) {
-    const one: Gmm = { K: 1, d: g.d, logits: Float32Array.of(0), means: g.means.subarray(k * g.d, (k + 1) * g.d), sigmas: g.sigmas.subarray(k * g.d, (k + 1) * g.d) };
+    const one: Gmm = {
+      K: 1,
+      d: g.d,
+      logits: Float32Array.of(0),
+      means: g.means.subarray(k * g.d, (k + 1) * g.d),
+      sigmas: g.sigmas.subarray(k * g.d, (k + 1) * g.d),
+    };
     const v = g.logits[k] + gmmLogDensityCpu(one, z);
     if (v > bestLog) [bestLog, best] = [v, k];
   }
@@ -69,13 +76,20 @@ async function redundantHeads(model: FarmerModel, z: Float32Array, n: number): P
 }
 
 /** Both measurements on the first n gray images (uint8 [n, H, W, 1]), dequantized with Rng(seed). */
-export async function redundantContent(model: FarmerModel, pixels: Uint8Array, n: number, seed: number): Promise<RedundantContent> {
+export async function redundantContent(
+  model: FarmerModel,
+  pixels: Uint8Array,
+  n: number,
+  seed: number,
+): Promise<RedundantContent> {
   const c = model.config;
   const K = farmerPrior(c).mixtures_redundant;
   if (c.image.channels !== 1) throw new Error('redundant-content measures gray images (1 channel)');
   const { height: H, width: W } = c.image;
   const { tokens: N, tokenDim: d, informative: dI, redundant: dR } = model.dims;
-  const P = c.patch_size, cols = W / P, D = H * W;
+  const P = c.patch_size,
+    cols = W / P,
+    D = H * W;
   const px = pixels.subarray(0, n * D);
   const x = tf.tensor4d(dequantizeUniform(px, new Rng(seed)), [n, H, W, 1]);
   const labels = nullLabels(n);
@@ -102,9 +116,11 @@ export async function redundantContent(model: FarmerModel, pixels: Uint8Array, n
   for (let b = 0; b < n; b++) {
     const g = gmmFromRow(out, b, K, dR);
     for (let t = 0; t < N; t++) {
-      const r0 = Math.floor(t / cols) * P, c0 = (t % cols) * P;
+      const r0 = Math.floor(t / cols) * P,
+        c0 = (t % cols) * P;
       let background = true;
-      for (let y = 0; y < P && background; y++) for (let cc = 0; cc < P; cc++) if (px[b * D + (r0 + y) * W + c0 + cc] > 0) background = false;
+      for (let y = 0; y < P && background; y++)
+        for (let cc = 0; cc < P; cc++) if (px[b * D + (r0 + y) * W + c0 + cc] > 0) background = false;
       const k = bestComponent(g, z.subarray((b * N + t) * d + dI, (b * N + t + 1) * d));
       components[k].tokens++;
       if (background) components[k].background++;
@@ -115,11 +131,22 @@ export async function redundantContent(model: FarmerModel, pixels: Uint8Array, n
   let mutual = 0;
   for (const k of components) {
     if (k.tokens === 0) continue;
-    for (const [m, p] of [[k.background, pBg], [k.tokens - k.background, 1 - pBg]])
+    for (const [m, p] of [
+      [k.background, pBg],
+      [k.tokens - k.background, 1 - pBg],
+    ])
       if (m > 0) mutual += (m / total) * Math.log2(m / total / ((k.tokens / total) * p));
   }
   const h = (p: number) => (p > 0 ? -p * Math.log2(p) : 0);
-  return { n, swap_levels, next_image_levels, components, background_share: pBg, mutual_information_bits: mutual, entropy_bits: h(pBg) + h(1 - pBg) };
+  return {
+    n,
+    swap_levels,
+    next_image_levels,
+    components,
+    background_share: pBg,
+    mutual_information_bits: mutual,
+    entropy_bits: h(pBg) + h(1 - pBg),
+  };
 }
 
 export const redundantContentCommand: Subcommand = {
@@ -129,7 +156,8 @@ export const redundantContentCommand: Subcommand = {
   async run({ flags, json, out }: CommandContext, args: string[]) {
     const [arg, extra] = args;
     const dataset = flags.dataset('mnist');
-    const n = flags.int('n', 64, { min: 2 }), seed = flags.seed(5);
+    const n = flags.int('n', 64, { min: 2 }),
+      seed = flags.seed(5);
     const report = await setupBackend(flags);
     flags.finish();
     if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
@@ -138,17 +166,26 @@ export const redundantContentCommand: Subcommand = {
     if (c.prior.kind !== 'farmer') throw new Error(`${source} has a gaussian prior: no redundant channels`);
     const test = loadDataset(dataset, 'test');
     if (test.channels !== 1 || test.height !== c.image.height || test.width !== c.image.width || c.image.channels !== 1)
-      throw new Error(`redundant-content needs a model of ${test.height}×${test.width} gray images of ${dataset}; ${source} models ${c.image.height}×${c.image.width}×${c.image.channels}`);
+      throw new Error(
+        `redundant-content needs a model of ${test.height}×${test.width} gray images of ${dataset}; ${source} models ${c.image.height}×${c.image.width}×${c.image.channels}`,
+      );
     if (n > test.n) throw new UsageError(`--n ${n} is more than the ${test.n} test images`);
     const r = await redundantContent(model, test.images, n, seed);
     if (json) {
       out(JSON.stringify({ model: source, dataset, seed, backend: report.active, ...r }));
       return;
     }
-    out(`swap: own image to decoded-with-the-next-image's-redundant-channels ${r.swap_levels.toFixed(1)} pixel levels; own image to next image ${r.next_image_levels.toFixed(1)} (mean absolute difference, ${n} test images)`);
+    out(
+      `swap: own image to decoded-with-the-next-image's-redundant-channels ${r.swap_levels.toFixed(1)} pixel levels; own image to next image ${r.next_image_levels.toFixed(1)} (mean absolute difference, ${n} test images)`,
+    );
     r.components.forEach((k, i) => {
-      if (k.tokens) out(`G_R component ${String(i).padStart(2)}: ${String(k.tokens).padStart(5)} tokens, ${((100 * k.background) / k.tokens).toFixed(0).padStart(3)}% background patches`);
+      if (k.tokens)
+        out(
+          `G_R component ${String(i).padStart(2)}: ${String(k.tokens).padStart(5)} tokens, ${((100 * k.background) / k.tokens).toFixed(0).padStart(3)}% background patches`,
+        );
     });
-    out(`background patches ${(100 * r.background_share).toFixed(1)}%; the best component carries ${r.mutual_information_bits.toFixed(3)} of the ${r.entropy_bits.toFixed(3)} bits of "background or stroke"`);
+    out(
+      `background patches ${(100 * r.background_share).toFixed(1)}%; the best component carries ${r.mutual_information_bits.toFixed(3)} of the ${r.entropy_bits.toFixed(3)} bits of "background or stroke"`,
+    );
   },
 };

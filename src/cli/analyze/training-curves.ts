@@ -34,7 +34,13 @@ export function curveOf(name: string, lines: Line[], every: number, last: number
   const steps = lines.at(-1)?.step ?? 0;
   const bpd: [number, number][] = [];
   for (let at = every; at <= Math.min(steps, last); at += every) bpd.push([at, windowBpd(lines, at)]);
-  return { name, steps, median_images_per_s: median(lines.map((l) => l.images_per_s)), skipped: lines.filter((l) => l.skipped).length, bpd };
+  return {
+    name,
+    steps,
+    median_images_per_s: median(lines.map((l) => l.images_per_s)),
+    skipped: lines.filter((l) => l.skipped).length,
+    bpd,
+  };
 }
 
 async function readLog(path: string): Promise<Line[]> {
@@ -44,13 +50,16 @@ async function readLog(path: string): Promise<Line[]> {
   } catch (e) {
     throw new Error(`${path}: ${(e as { code?: string }).code === 'ENOENT' ? 'not found' : (e as Error).message}`);
   }
-  return text.split('\n').filter(Boolean).map((l, i) => {
-    try {
-      return JSON.parse(l) as Line;
-    } catch {
-      throw new Error(`${path}: line ${i + 1} is not JSON`);
-    }
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l, i) => {
+      try {
+        return JSON.parse(l) as Line;
+      } catch {
+        throw new Error(`${path}: line ${i + 1} is not JSON`);
+      }
+    });
 }
 
 export const trainingCurvesCommand: Subcommand = {
@@ -75,7 +84,8 @@ export const trainingCurvesCommand: Subcommand = {
       out(JSON.stringify({ every, runs: curves }));
       return;
     }
-    for (const c of curves) out(`${c.name}: ${c.steps} steps, median ${c.median_images_per_s.toFixed(1)} images/s, ${c.skipped} skipped`);
+    for (const c of curves)
+      out(`${c.name}: ${c.steps} steps, median ${c.median_images_per_s.toFixed(1)} images/s, ${c.skipped} skipped`);
     out(['step', ...curves.map((c) => c.name)].join('\t'));
     for (let at = every; at <= last; at += every)
       out([at, ...curves.map((c) => c.bpd.find(([s]) => s === at)?.[1].toFixed(3) ?? '')].join('\t'));

@@ -13,7 +13,11 @@ const analyses: Record<string, Subcommand> = {
   'training-curves': trainingCurvesCommand,
 };
 
-export const usage = subcommandUsage('analyze', 'the analyses the README cites; text for people, or one line of JSON with --json', analyses);
+export const usage = subcommandUsage(
+  'analyze',
+  'the analyses the README cites; text for people, or one line of JSON with --json',
+  analyses,
+);
 
 export function run(ctx: CommandContext): Promise<void> {
   return runSubcommand('analyze', analyses, ctx);

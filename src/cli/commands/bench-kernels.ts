@@ -83,15 +83,23 @@ const perStep = (p: PathCount, n: number | null) => Math.round(((n ?? p.total.en
 export async function countPaths(model: FarmerModel, B: number, say: (s: string) => void): Promise<KernelReport> {
   const paths: Record<string, PathCount> = {};
   paths.af_inverse_token_step = await inversePath(model, B);
-  say(`  AF inverse (one block, KV cache)  ${JSON.stringify(paths.af_inverse_token_step.total.dispatches ?? paths.af_inverse_token_step.total.engine)} kernels over ${paths.af_inverse_token_step.steps} token steps`);
+  say(
+    `  AF inverse (one block, KV cache)  ${JSON.stringify(paths.af_inverse_token_step.total.dispatches ?? paths.af_inverse_token_step.total.engine)} kernels over ${paths.af_inverse_token_step.steps} token steps`,
+  );
   paths.ar_sample_step = await arPath(model, B);
-  say(`  AR sampling                       ${paths.ar_sample_step.total.dispatches ?? paths.ar_sample_step.total.engine} kernels over ${paths.ar_sample_step.steps} steps`);
+  say(
+    `  AR sampling                       ${paths.ar_sample_step.total.dispatches ?? paths.ar_sample_step.total.engine} kernels over ${paths.ar_sample_step.steps} steps`,
+  );
   paths.forward = await forwardPath(model, B);
   say(`  forward                           ${paths.forward.total.dispatches ?? paths.forward.total.engine} kernels`);
   paths.train_step = await trainPath(model, B);
-  say(`  training step                     ${paths.train_step.total.dispatches ?? paths.train_step.total.engine} kernels`);
+  say(
+    `  training step                     ${paths.train_step.total.dispatches ?? paths.train_step.total.engine} kernels`,
+  );
   const keys = ['af_inverse_token_step', 'ar_sample_step', 'forward', 'train_step'] as const;
-  const kernels = Object.fromEntries(keys.map((k) => [k, perStep(paths[k], paths[k].total.dispatches)])) as KernelReport['kernels'];
+  const kernels = Object.fromEntries(
+    keys.map((k) => [k, perStep(paths[k], paths[k].total.dispatches)]),
+  ) as KernelReport['kernels'];
   const engine = Object.fromEntries(keys.map((k) => [k, perStep(paths[k], null)])) as KernelReport['engine_kernels'];
   return { kernels, engine_kernels: engine, paths };
 }

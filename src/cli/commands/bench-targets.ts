@@ -27,7 +27,12 @@ export interface TargetSizes {
 export const ISSUE_SIZES: TargetSizes = { n: 1000, forwardBatch: 512, trainBatch: 256, reps: 3 };
 
 /** The goals at the issue's sizes (images/s, or seconds for the training step). */
-export const GOALS = { teacher_images_per_s: 300, student_images_per_s: 1500, forward_images_per_s: 3000, train_step_s: 0.25 };
+export const GOALS = {
+  teacher_images_per_s: 300,
+  student_images_per_s: 1500,
+  forward_images_per_s: 3000,
+  train_step_s: 0.25,
+};
 
 interface Models {
   teacher: FarmerModel;
@@ -43,10 +48,19 @@ async function zooOrRandom(teacherArg: string, studentArg: string): Promise<Mode
   } catch {
     t = s = null;
   }
-  if (t && s) return { teacher: makeModel(t.config, t.params), student: makeModel(s.config, s.params), source: `${t.source}, ${s.source}` };
+  if (t && s)
+    return {
+      teacher: makeModel(t.config, t.params),
+      student: makeModel(s.config, s.params),
+      source: `${t.source}, ${s.source}`,
+    };
   {
     const params = initParams(referenceConfig, { seed: 0, projOutStd: 0.02 });
-    return { teacher: makeModel(referenceConfig, params), student: makeModel(studentConfig(referenceConfig), params), source: 'random weights of the reference configuration (zoo files absent)' };
+    return {
+      teacher: makeModel(referenceConfig, params),
+      student: makeModel(studentConfig(referenceConfig), params),
+      source: 'random weights of the reference configuration (zoo files absent)',
+    };
   }
 }
 
@@ -54,11 +68,15 @@ async function samplingSpeed(model: FarmerModel, n: number, reps: number): Promi
   const C = model.config.num_classes;
   const labels = C > 0 ? Int32Array.from({ length: n }, (_, i) => i % C) : null;
   let nonFinite = 0;
-  const t = await timeIt(async () => {
-    const r = await sample(model, { n, seed: 0, labels });
-    nonFinite = r.finite.filter((ok) => !ok).length;
-    tf.dispose([r.images, r.z]);
-  }, reps, n);
+  const t = await timeIt(
+    async () => {
+      const r = await sample(model, { n, seed: 0, labels });
+      nonFinite = r.finite.filter((ok) => !ok).length;
+      tf.dispose([r.images, r.z]);
+    },
+    reps,
+    n,
+  );
   return { ...t, non_finite: nonFinite };
 }
 
@@ -66,11 +84,15 @@ async function forwardSpeed(model: FarmerModel, B: number, reps: number): Promis
   const { height, width, channels } = model.config.image;
   const x = tf.tensor4d(new Rng(1).uniforms(B * height * width * channels, -1, 1), [B, height, width, channels]);
   try {
-    return await timeIt(async () => {
-      const nll = nllPerDim(model, x);
-      await nll.data();
-      nll.dispose();
-    }, reps, B);
+    return await timeIt(
+      async () => {
+        const nll = nllPerDim(model, x);
+        await nll.data();
+        nll.dispose();
+      },
+      reps,
+      B,
+    );
   } finally {
     x.dispose();
   }
@@ -84,9 +106,13 @@ async function trainSpeed(model: FarmerModel, B: number, reps: number): Promise<
   const x = tf.tensor4d(new Rng(2).uniforms(B * height * width * channels, -1, 1), [B, height, width, channels]);
   const labels = Int32Array.from({ length: B }, (_, i) => i % Math.max(1, model.config.num_classes));
   try {
-    return await timeIt(async () => {
-      await trainStep(vars, () => trainingLoss(trainable, x, labels), opt, 1e-4);
-    }, reps, B);
+    return await timeIt(
+      async () => {
+        await trainStep(vars, () => trainingLoss(trainable, x, labels), opt, 1e-4);
+      },
+      reps,
+      B,
+    );
   } finally {
     x.dispose();
     opt.dispose();
@@ -94,7 +120,11 @@ async function trainSpeed(model: FarmerModel, B: number, reps: number): Promise<
   }
 }
 
-export async function benchTargets(sizes: TargetSizes, models: { teacher: string; student: string }, say: (s: string) => void) {
+export async function benchTargets(
+  sizes: TargetSizes,
+  models: { teacher: string; student: string },
+  say: (s: string) => void,
+) {
   const { teacher, student, source } = await zooOrRandom(models.teacher, models.student);
   say(`  models: ${source}`);
   try {
@@ -106,7 +136,10 @@ export async function benchTargets(sizes: TargetSizes, models: { teacher: string
     say(`  forward, batch ${sizes.forwardBatch}        ${f.images_per_s.toFixed(1)} images/s`);
     const tr = await trainSpeed(teacher, sizes.trainBatch, sizes.reps);
     say(`  training step, batch ${sizes.trainBatch}   ${tr.median_s.toFixed(3)} s`);
-    const issueSizes = sizes.n === ISSUE_SIZES.n && sizes.forwardBatch === ISSUE_SIZES.forwardBatch && sizes.trainBatch === ISSUE_SIZES.trainBatch;
+    const issueSizes =
+      sizes.n === ISSUE_SIZES.n &&
+      sizes.forwardBatch === ISSUE_SIZES.forwardBatch &&
+      sizes.trainBatch === ISSUE_SIZES.trainBatch;
     return {
       models: source,
       sizes,

@@ -20,12 +20,12 @@ import { Rng } from '../../lib/util/random';
 import { timeIt, type Timing } from '../timing';
 import { median } from '../../lib/metrics/robust';
 
-
-
 /** Every configs/*.json by file name without the extension (throws naming a bad file). */
 export function readConfigs(dir = join(repoRoot(), 'configs')): Record<string, FarmerConfig> {
   const out: Record<string, FarmerConfig> = {};
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     try {
       out[f.slice(0, -5)] = parseConfig(JSON.parse(readFileSync(join(dir, f), 'utf8')));
     } catch (e) {
@@ -56,9 +56,13 @@ export async function benchTrainConfig(cfg: FarmerConfig, { batch = 16, reps = 3
   const opt = new AdamW({ weightDecay: 0.03 });
   const { x, labels } = randomBatch(cfg, batch, 2);
   try {
-    const t = await timeIt(async () => {
-      await trainStep(vars, () => trainingLoss(model, x, labels), opt, 1e-4);
-    }, reps, batch);
+    const t = await timeIt(
+      async () => {
+        await trainStep(vars, () => trainingLoss(model, x, labels), opt, 1e-4);
+      },
+      reps,
+      batch,
+    );
     return { ...t, parameters: countParams(vars), batch };
   } finally {
     x.dispose();
@@ -68,7 +72,10 @@ export async function benchTrainConfig(cfg: FarmerConfig, { batch = 16, reps = 3
 }
 
 /** benchTrainConfig for each named configuration. */
-export async function benchTrainConfigs(configs: Record<string, FarmerConfig>, o: { batch?: number; reps?: number; say?: (line: string) => void } = {}): Promise<Record<string, TrainSpeed>> {
+export async function benchTrainConfigs(
+  configs: Record<string, FarmerConfig>,
+  o: { batch?: number; reps?: number; say?: (line: string) => void } = {},
+): Promise<Record<string, TrainSpeed>> {
   const out: Record<string, TrainSpeed> = {};
   for (const [name, cfg] of Object.entries(configs)) {
     out[name] = await benchTrainConfig(cfg, o);
@@ -95,32 +102,46 @@ export interface TeacherStudentSpeed {
 }
 
 async function samplerSpeed(model: FarmerModel, n: number, reps: number): Promise<SamplerSpeed> {
-  const labels = model.config.num_classes > 0 ? Int32Array.from({ length: n }, (_, i) => i % model.config.num_classes) : null;
-  const whole = await timeIt(async () => {
-    const r = await sample(model, { n, seed: 0, labels });
-    await r.images.data();
-    r.images.dispose();
-    r.z.dispose();
-  }, reps, n);
+  const labels =
+    model.config.num_classes > 0 ? Int32Array.from({ length: n }, (_, i) => i % model.config.num_classes) : null;
+  const whole = await timeIt(
+    async () => {
+      const r = await sample(model, { n, seed: 0, labels });
+      await r.images.data();
+      r.images.dispose();
+      r.z.dispose();
+    },
+    reps,
+    n,
+  );
   const { tokens: N, tokenDim: d } = model.dims;
   const z = tf.tensor3d(new Rng(3).normals(n * N * d), [n, N, d]);
-  const inverse = await timeIt(async () => {
-    const x = decodeLatents(model, z, { labels });
-    await x.data();
-    x.dispose();
-  }, reps, n);
+  const inverse = await timeIt(
+    async () => {
+      const x = decodeLatents(model, z, { labels });
+      await x.data();
+      x.dispose();
+    },
+    reps,
+    n,
+  );
   z.dispose();
   return { sample: whole, af_inverse: inverse };
 }
 
 /** Teacher vs distilled-student sampling on one configuration (the reference one by default). */
-export async function benchTeacherStudent(cfg: FarmerConfig = referenceConfig, { n = 8, reps = 3 } = {}): Promise<TeacherStudentSpeed> {
+export async function benchTeacherStudent(
+  cfg: FarmerConfig = referenceConfig,
+  { n = 8, reps = 3 } = {},
+): Promise<TeacherStudentSpeed> {
   const params = initParams(cfg, { seed: 0, projOutStd: 0.02 });
   try {
     const teacher = await samplerSpeed(makeModel(cfg, params), n, reps);
     const student = await samplerSpeed(makeModel(studentConfig(cfg), params), n, reps);
     return {
-      n, teacher, student,
+      n,
+      teacher,
+      student,
       speedup: {
         sample: student.sample.images_per_s / teacher.sample.images_per_s,
         af_inverse: student.af_inverse.images_per_s / teacher.af_inverse.images_per_s,
@@ -145,7 +166,8 @@ export interface FidSpeed {
 export function benchFid({ n = 10000, dims = FEATURE_DIM, reps = 3 } = {}): FidSpeed {
   const runs = Array.from({ length: reps }, (_, i) => timeFid(n, dims, i));
   return {
-    n, dims,
+    n,
+    dims,
     stats_s: median(runs.map((r) => r.stats_s)),
     distance_s: median(runs.map((r) => r.distance_s)),
     median_s: median(runs.map((r) => r.total_s)),
@@ -179,9 +201,17 @@ export async function benchZoo(o: ZooBenchOptions = {}): Promise<ZooBench> {
   const { batch = 16, reps = 3, sampleN = 8, fidN = 10000, say } = o;
   const train = await benchTrainConfigs(o.configs ?? readConfigs(), { batch, reps, say });
   const ts = await benchTeacherStudent(o.samplingConfig ?? referenceConfig, { n: sampleN, reps });
-  say?.(`  sample, teacher (AR + cached AF inverse)   ${ts.teacher.sample.images_per_s.toFixed(2)} images/s (AF inverse ${ts.teacher.af_inverse.images_per_s.toFixed(2)})`);
-  say?.(`  sample, student (AR + one-pass inverse)    ${ts.student.sample.images_per_s.toFixed(2)} images/s (AF inverse ${ts.student.af_inverse.images_per_s.toFixed(2)})`);
+  say?.(
+    `  sample, teacher (AR + cached AF inverse)   ${ts.teacher.sample.images_per_s.toFixed(2)} images/s (AF inverse ${ts.teacher.af_inverse.images_per_s.toFixed(2)})`,
+  );
+  say?.(
+    `  sample, student (AR + one-pass inverse)    ${ts.student.sample.images_per_s.toFixed(2)} images/s (AF inverse ${ts.student.af_inverse.images_per_s.toFixed(2)})`,
+  );
   const fid = benchFid({ n: fidN, reps });
   say?.(`  FID on ${fidN} × ${fid.dims} random features  ${fid.median_s.toFixed(2)} s`);
-  return { train, sampling: { ...ts, config: o.samplingConfig ? 'given' : 'reference (docs/model.md, "Checkpoint file")' }, fid };
+  return {
+    train,
+    sampling: { ...ts, config: o.samplingConfig ? 'given' : 'reference (docs/model.md, "Checkpoint file")' },
+    fid,
+  };
 }

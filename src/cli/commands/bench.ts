@@ -35,7 +35,6 @@ export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--ker
   (default mnist-farmer and mnist-farmer-student; random reference weights if they cannot be read),
   forward images/s and seconds per training step at those batches.`;
 
-
 function randomInputs(cfg: FarmerConfig, B: number, seed: number): { x: tf.Tensor4D; labels: Int32Array } {
   const { height, width, channels } = cfg.image;
   const rng = new Rng(seed);
@@ -46,11 +45,15 @@ function randomInputs(cfg: FarmerConfig, B: number, seed: number): { x: tf.Tenso
 
 async function benchForward(model: FarmerModel, B: number, reps: number): Promise<Timing> {
   const { x, labels } = randomInputs(model.config, B, 1);
-  const t = await timeIt(async () => {
-    const nll = nllPerDim(model, x, labels);
-    await nll.data();
-    nll.dispose();
-  }, reps, B);
+  const t = await timeIt(
+    async () => {
+      const nll = nllPerDim(model, x, labels);
+      await nll.data();
+      nll.dispose();
+    },
+    reps,
+    B,
+  );
   x.dispose();
   return t;
 }
@@ -60,7 +63,12 @@ function countWorkKernels(kernels: { name: string }[]): number {
   return kernels.filter((k) => k.name !== 'Reshape' && k.name !== 'Identity').length;
 }
 
-async function benchTrainStep(model: FarmerModel, B: number, reps: number, fast: boolean): Promise<Timing & { kernels: number }> {
+async function benchTrainStep(
+  model: FarmerModel,
+  B: number,
+  reps: number,
+  fast: boolean,
+): Promise<Timing & { kernels: number }> {
   useFastMatMulGradient(fast);
   const vars = toVariables(model.params);
   const trainable = makeModel(model.config, vars);
@@ -85,11 +93,15 @@ async function benchTrainStep(model: FarmerModel, B: number, reps: number, fast:
 async function benchInverse(model: FarmerModel, B: number, reps: number, cached: boolean): Promise<Timing> {
   const { tokens: N, tokenDim: d } = model.dims;
   const z = tf.tensor3d(new Rng(3).normals(B * N * d), [B, N, d]);
-  const t = await timeIt(async () => {
-    const x = afInverse(model.params, model.config, z, { cached });
-    await x.data();
-    x.dispose();
-  }, reps, B);
+  const t = await timeIt(
+    async () => {
+      const x = afInverse(model.params, model.config, z, { cached });
+      await x.data();
+      x.dispose();
+    },
+    reps,
+    B,
+  );
   z.dispose();
   return t;
 }
@@ -97,7 +109,8 @@ async function benchInverse(model: FarmerModel, B: number, reps: number, cached:
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
   if (flags.bool('targets')) return runTargets({ flags, json, out, log });
   const kernelsOnly = flags.bool('kernels');
-  const batch = flags.int('batch', kernelsOnly ? 2 : 16), reps = flags.int('reps', 3);
+  const batch = flags.int('batch', kernelsOnly ? 2 : 16),
+    reps = flags.int('reps', 3);
   const engineOnly = flags.bool('engine-only');
   const report = await setupBackend(flags);
   flags.finish();
@@ -105,13 +118,21 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const cfg = referenceConfig;
   const model = makeModel(cfg, initParams(cfg, { seed: 0, projOutStd: 0.02 }));
   const memBefore = tf.memory().numTensors;
-  const say = (s: string) => { if (!json) log(s); };
+  const say = (s: string) => {
+    if (!json) log(s);
+  };
   if (kernelsOnly) {
     say(`kernels on ${report.active}, reference configuration, batch ${batch}`);
     const counts = await countPaths(model, batch, say);
     const leaked = tf.memory().numTensors - memBefore;
     disposeParams(model.params);
-    const result = { backend: report.active, config: 'reference (configs/mnist-farmer.json)', batch, ...counts, tensors_leaked: leaked };
+    const result = {
+      backend: report.active,
+      config: 'reference (configs/mnist-farmer.json)',
+      batch,
+      ...counts,
+      tensors_leaked: leaked,
+    };
     if (json) out(JSON.stringify(result, null, 2));
     else out(`kernels per step: ${JSON.stringify(counts.kernels)}`);
     return;
@@ -139,7 +160,11 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     reps,
     forward,
     train_step: { stock: trainStock, fixed: trainFast, speedup: trainFast.images_per_s / trainStock.images_per_s },
-    af_inverse: { cached: invCached, uncached: invUncached, speedup: invCached.images_per_s / invUncached.images_per_s },
+    af_inverse: {
+      cached: invCached,
+      uncached: invUncached,
+      speedup: invCached.images_per_s / invUncached.images_per_s,
+    },
     tensors_leaked: leaked,
     zoo,
   };
@@ -158,10 +183,15 @@ async function runTargets({ flags, json, out, log }: CommandContext): Promise<vo
     trainBatch: flags.int('train-batch', ISSUE_SIZES.trainBatch, atLeast1),
     reps: flags.int('reps', ISSUE_SIZES.reps, atLeast1),
   };
-  const models = { teacher: flags.str('teacher', 'mnist-farmer'), student: flags.str('student', 'mnist-farmer-student') };
+  const models = {
+    teacher: flags.str('teacher', 'mnist-farmer'),
+    student: flags.str('student', 'mnist-farmer-student'),
+  };
   const report = await setupBackend(flags);
   flags.finish();
-  const say = (s: string) => { if (!json) log(s); };
+  const say = (s: string) => {
+    if (!json) log(s);
+  };
   say(`issue 14 targets on ${report.active}, median of ${sizes.reps}`);
   const result = { backend: report.active, ...(await benchTargets(sizes, models, say)) };
   if (json) out(JSON.stringify(result, null, 2));

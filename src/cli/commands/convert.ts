@@ -28,7 +28,13 @@ async function readModel(arg: string): Promise<CheckpointData & { source: string
 }
 
 /** Writes the converted model (its card without the old metrics) and <out>.json with its config. */
-async function writeConverted(ctx: CommandContext, out: string, from: CheckpointData, converted: { config: FarmerConfig; values: Map<string, Float32Array> }, what: string) {
+async function writeConverted(
+  ctx: CommandContext,
+  out: string,
+  from: CheckpointData,
+  converted: { config: FarmerConfig; values: Map<string, Float32Array> },
+  what: string,
+) {
   await writeBytes(out, encodeCheckpoint(converted.config, converted.values, { ...from.card, metrics: {} }));
   const configPath = out.replace(/\.safetensors$/, '.json');
   await writeBytes(configPath, new TextEncoder().encode(JSON.stringify(converted.config) + '\n'));
@@ -47,10 +53,17 @@ const conversions: Record<string, Subcommand> = {
       const { model, out } = modelAndOut(ctx.flags, args);
       if (k === undefined) throw new UsageError('missing --component');
       const from = await readModel(model);
-      if (from.config.prior.kind !== 'farmer') throw new Error(`${from.source} has a gaussian prior: nothing to regroup`);
+      if (from.config.prior.kind !== 'farmer')
+        throw new Error(`${from.source} has a gaussian prior: nothing to regroup`);
       const dI0 = from.config.prior.informative_dims;
       const converted = widenInformative(from, k, dI ?? dI0);
-      await writeConverted(ctx, out, from, converted, `d_I ${dI0} → ${dI ?? dI0}, K_R ${from.config.prior.mixtures_redundant} → 1 (component ${k})`);
+      await writeConverted(
+        ctx,
+        out,
+        from,
+        converted,
+        `d_I ${dI0} → ${dI ?? dI0}, K_R ${from.config.prior.mixtures_redundant} → 1 (component ${k})`,
+      );
     },
   },
   'class-conditional-af': {
@@ -75,7 +88,12 @@ const conversions: Record<string, Subcommand> = {
       const note = ctx.flags.required('note');
       const { model, out } = modelAndOut(ctx.flags, args);
       const statePath = `${model}.state.safetensors`;
-      const { bytes, step } = rawWeights(await readBytes(model, 'model file'), await readBytes(statePath, 'training state'), note, model);
+      const { bytes, step } = rawWeights(
+        await readBytes(model, 'model file'),
+        await readBytes(statePath, 'training state'),
+        note,
+        model,
+      );
       await writeBytes(out, bytes);
       if (ctx.json) ctx.out(JSON.stringify({ out, step }));
       else ctx.out(`${out}: raw weights at step ${step}`);
@@ -83,9 +101,12 @@ const conversions: Record<string, Subcommand> = {
   },
 };
 
-export const usage = subcommandUsage('convert', 'checkpoint surgery used to make zoo models; each writes a checked checkpoint', conversions);
+export const usage = subcommandUsage(
+  'convert',
+  'checkpoint surgery used to make zoo models; each writes a checked checkpoint',
+  conversions,
+);
 
 export function run(ctx: CommandContext): Promise<void> {
   return runSubcommand('convert', conversions, ctx);
 }
-

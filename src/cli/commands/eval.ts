@@ -39,7 +39,8 @@ function phaseBars(log: (l: string) => void, quiet: boolean) {
       if (current?.phase !== phase) {
         current?.bar.end();
         current = { phase, bar: progressBar(names[phase], total) };
-        if (!process.stderr.isTTY && !quiet) log(`${names[phase]}: ${phase === 'features' ? 'FID / IS / precision–recall' : `${total} images`}…`);
+        if (!process.stderr.isTTY && !quiet)
+          log(`${names[phase]}: ${phase === 'features' ? 'FID / IS / precision–recall' : `${total} images`}…`);
       }
       current.bar.tick(done);
     },
@@ -53,21 +54,45 @@ function printText(r: EvalResult, out: (l: string) => void, log: (l: string) => 
   const row = (name: string, value: string, note = '') => out(`${name.padEnd(52)} ${value.padStart(9)}  ${note}`);
   if (r.bpd) {
     const labels = r.bpd.labels === 'test' ? 'test labels' : r.bpd.labels === 'null' ? 'null label' : 'unconditional';
-    row('BPD (uniform dequantization)', r.bpd.value.toFixed(4), `n = ${r.bpd.n} test images, ${labels}, seed ${r.bpd.seed}`);
-    if (r.bpd.non_finite) log(`warning: ${r.bpd.non_finite} test image(s) had a non-finite BPD and are left out of the mean`);
+    row(
+      'BPD (uniform dequantization)',
+      r.bpd.value.toFixed(4),
+      `n = ${r.bpd.n} test images, ${labels}, seed ${r.bpd.seed}`,
+    );
+    if (r.bpd.non_finite)
+      log(`warning: ${r.bpd.non_finite} test image(s) had a non-finite BPD and are left out of the mean`);
   }
   if (r.sampling) {
     const s = r.sampling;
-    row('sampling', `${s.seconds.toFixed(1)} s`, `${s.n} samples, ${s.images_per_s.toFixed(2)} images/s, ${s.non_finite} non-finite, labels ${s.labels}`);
-    if (s.non_finite) log(`warning: ${s.non_finite} sample(s) contain NaN or Inf and are left out of the metrics: ${s.non_finite_indices.join(', ')}`);
+    row(
+      'sampling',
+      `${s.seconds.toFixed(1)} s`,
+      `${s.n} samples, ${s.images_per_s.toFixed(2)} images/s, ${s.non_finite} non-finite, labels ${s.labels}`,
+    );
+    if (s.non_finite)
+      log(
+        `warning: ${s.non_finite} sample(s) contain NaN or Inf and are left out of the metrics: ${s.non_finite_indices.join(', ')}`,
+      );
     if (s.cfg_fallbacks) log(`naive CFG: ${s.cfg_fallbacks} dimension draws fell back to the conditional sample`);
   }
   if (r.fid) row(r.fid.label, r.fid.value.toFixed(3), `${r.fid.n_fake} samples vs ${r.fid.n_real} test images`);
   if (r.is) row(r.is.label, r.is.value.toFixed(3), `± ${r.is.std.toFixed(3)}, ${r.is.n_fake} samples`);
-  if (r.precision) row(r.precision.label, r.precision.value.toFixed(4), `${r.precision.n_fake} samples vs ${r.precision.n_real} test images`);
-  if (r.recall) row(r.recall.label, r.recall.value.toFixed(4), `${r.recall.n_fake} samples vs ${r.recall.n_real} test images`);
-  if (r.confident) row(r.confident.label, r.confident.value.toFixed(4), `${r.confident.n_fake} samples; test images ${r.confident.test_value.toFixed(4)}`);
-  if (r.class_agreement) row(r.class_agreement.label, r.class_agreement.value.toFixed(4), `${r.class_agreement.n_fake} samples`);
+  if (r.precision)
+    row(
+      r.precision.label,
+      r.precision.value.toFixed(4),
+      `${r.precision.n_fake} samples vs ${r.precision.n_real} test images`,
+    );
+  if (r.recall)
+    row(r.recall.label, r.recall.value.toFixed(4), `${r.recall.n_fake} samples vs ${r.recall.n_real} test images`);
+  if (r.confident)
+    row(
+      r.confident.label,
+      r.confident.value.toFixed(4),
+      `${r.confident.n_fake} samples; test images ${r.confident.test_value.toFixed(4)}`,
+    );
+  if (r.class_agreement)
+    row(r.class_agreement.label, r.class_agreement.value.toFixed(4), `${r.class_agreement.n_fake} samples`);
   for (const note of r.notes) log(`note: ${note}`);
 }
 
@@ -75,16 +100,28 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const [arg] = flags.positionals;
   const dataset = flags.dataset();
   const split = flags.str('split', 'test');
-  let bpd = flags.bool('bpd'), fid = flags.bool('fid'), is = flags.bool('is'), pr = flags.bool('pr');
-  const atLeast1 = { min: 1 }, positive = { above: 0 };
-  const n = flags.int('n', 1000, atLeast1), nBpd = flags.int('n-bpd', n, atLeast1), seed = flags.seed();
-  const batch = flags.int('batch', undefined, atLeast1), k = flags.int('k', 3, atLeast1);
+  let bpd = flags.bool('bpd'),
+    fid = flags.bool('fid'),
+    is = flags.bool('is'),
+    pr = flags.bool('pr');
+  const atLeast1 = { min: 1 },
+    positive = { above: 0 };
+  const n = flags.int('n', 1000, atLeast1),
+    nBpd = flags.int('n-bpd', n, atLeast1),
+    seed = flags.seed();
+  const batch = flags.int('batch', undefined, atLeast1),
+    k = flags.int('k', 3, atLeast1);
   const bpdWithLabels = flags.bool('bpd-labels');
   const featuresPath = flags.str('features');
-  const T = flags.num('T', undefined, positive), s = flags.num('s', undefined, positive);
-  const TRed = flags.num('T-red', undefined, positive), sRed = flags.num('s-red', undefined, positive);
+  const T = flags.num('T', undefined, positive),
+    s = flags.num('s', undefined, positive);
+  const TRed = flags.num('T-red', undefined, positive),
+    sRed = flags.num('s-red', undefined, positive);
   const w = flags.num('cfg', undefined, { min: 0 });
-  const method = flags.str('cfg-method') === undefined ? undefined : flags.choice('cfg-method', ['naive', 'resampling'] as const, 'resampling');
+  const method =
+    flags.str('cfg-method') === undefined
+      ? undefined
+      : flags.choice('cfg-method', ['naive', 'resampling'] as const, 'resampling');
   const sampleLabels = flags.choice('sample-labels', ['cycling', 'null'] as const, 'cycling');
   const [on, off] = [flags.bool('denoise'), flags.bool('no-denoise')];
   const report = await setupBackend(flags);
@@ -97,44 +134,77 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const { model, source, card } = await openModel(arg);
   const c = model.config;
   const settings = resolveSampling(c, cardSampling(card), {
-    T, s, TRed, sRed, cfg: w, cfgMethod: method, denoise: on ? true : off ? false : undefined,
+    T,
+    s,
+    TRed,
+    sRed,
+    cfg: w,
+    cfgMethod: method,
+    denoise: on ? true : off ? false : undefined,
     labels: c.num_classes > 0 && sampleLabels === 'cycling' ? 'class' : 'null',
   });
   if (!bpd && !fid && !is && !pr) {
     bpd = !c.student;
     fid = is = pr = true;
   }
-  if (bpd && c.student) throw new Error(`${source} is a distilled student: it has no likelihood, so evaluate --bpd on its teacher`);
+  if (bpd && c.student)
+    throw new Error(`${source} is a distilled student: it has no likelihood, so evaluate --bpd on its teacher`);
   let net: FeatureNet | null = null;
   const netFile = featuresPath ?? featureNetPath(dataset);
   if (fid || is || pr) {
     try {
       net = loadFeatureNetFile(netFile);
     } catch (e) {
-      const hint = featuresPath ? '' : ` (train one with \`npx tsx scripts/train-classifier.ts --dataset ${dataset}\`, or pass --features)`;
+      const hint = featuresPath
+        ? ''
+        : ` (train one with \`npx tsx scripts/train-classifier.ts --dataset ${dataset}\`, or pass --features)`;
       throw new Error(`no usable feature network for ${dataset}: ${(e as Error).message}${hint}`);
     }
   }
   const test = loadDataset(dataset, split);
   if (test.height !== c.image.height || test.width !== c.image.width || test.channels !== c.image.channels)
-    throw new Error(`dataset ${dataset} has ${test.height}×${test.width}×${test.channels} images; ${source} models ${c.image.height}×${c.image.width}×${c.image.channels}`);
+    throw new Error(
+      `dataset ${dataset} has ${test.height}×${test.width}×${test.channels} images; ${source} models ${c.image.height}×${c.image.width}×${c.image.channels}`,
+    );
   if (c.num_classes > 0 && c.num_classes !== test.numClasses)
     throw new Error(`dataset ${dataset} has ${test.numClasses} classes; ${source} has num_classes = ${c.num_classes}`);
-  for (const [name, v] of [['n', n], ['n-bpd', nBpd]] as const)
+  for (const [name, v] of [
+    ['n', n],
+    ['n-bpd', nBpd],
+  ] as const)
     if (v > test.n) throw new UsageError(`--${name} ${v} is more than the ${test.n} images of ${dataset}/${split}`);
 
   const featureName = net ? featureNetName(net) : null;
-  if (!json) log(`eval ${source} on ${dataset}/${split}, n = ${n}, seed ${seed}, ${report.active}${net ? `, features ${featureName} (${netFile})` : ''}`);
+  if (!json)
+    log(
+      `eval ${source} on ${dataset}/${split}, n = ${n}, seed ${seed}, ${report.active}${net ? `, features ${featureName} (${netFile})` : ''}`,
+    );
 
   const bars = phaseBars(log, json);
   const t0 = performance.now();
   let r: EvalResult;
   try {
     r = await evaluateModel(model, test, net, {
-      bpd, fid, is, pr, n, nBpd, seed, batch, k, bpdWithLabels, featureName: featureName ?? undefined,
+      bpd,
+      fid,
+      is,
+      pr,
+      n,
+      nBpd,
+      seed,
+      batch,
+      k,
+      bpdWithLabels,
+      featureName: featureName ?? undefined,
       sampling: {
-        T: settings.T, s: settings.s, TRed: settings.TRed, sRed: settings.sRed, cfg: settings.cfg ?? undefined,
-        cfgMethod: settings.cfgMethod, labels: sampleLabels, denoiseSigma: settings.denoiseSigma,
+        T: settings.T,
+        s: settings.s,
+        TRed: settings.TRed,
+        sRed: settings.sRed,
+        cfg: settings.cfg ?? undefined,
+        cfgMethod: settings.cfgMethod,
+        labels: sampleLabels,
+        denoiseSigma: settings.denoiseSigma,
       },
       onProgress: bars.onProgress,
     });
@@ -143,11 +213,29 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   }
   const seconds = (performance.now() - t0) / 1000;
   if (json) {
-    out(JSON.stringify({
-      model: source, dataset, split, backend: report.active, n, n_bpd: bpd ? nBpd : null, seed, batch: batch ?? 'auto',
-      feature_net: net ? { name: featureName, file: netFile, inception: false } : null,
-      bpd: r.bpd, sampling: r.sampling, fid: r.fid, is: r.is, precision: r.precision, recall: r.recall, confident: r.confident, class_agreement: r.class_agreement, notes: r.notes, seconds,
-    }));
+    out(
+      JSON.stringify({
+        model: source,
+        dataset,
+        split,
+        backend: report.active,
+        n,
+        n_bpd: bpd ? nBpd : null,
+        seed,
+        batch: batch ?? 'auto',
+        feature_net: net ? { name: featureName, file: netFile, inception: false } : null,
+        bpd: r.bpd,
+        sampling: r.sampling,
+        fid: r.fid,
+        is: r.is,
+        precision: r.precision,
+        recall: r.recall,
+        confident: r.confident,
+        class_agreement: r.class_agreement,
+        notes: r.notes,
+        seconds,
+      }),
+    );
     return;
   }
   printText(r, out, log);

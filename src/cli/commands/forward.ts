@@ -17,9 +17,12 @@ export const usage = `farmer forward <model> (--images u8.npy | --inputs f32.npy
 
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
   const [arg] = flags.positionals;
-  const imagesPath = flags.str('images'), inputsPath = flags.str('inputs');
-  const labelsPath = flags.str('labels'), latentsPath = flags.str('latents');
-  const seed = flags.int('seed', 0), batch = flags.int('batch', 64);
+  const imagesPath = flags.str('images'),
+    inputsPath = flags.str('inputs');
+  const labelsPath = flags.str('labels'),
+    latentsPath = flags.str('latents');
+  const seed = flags.int('seed', 0),
+    batch = flags.int('batch', 64);
   await setupBackend(flags);
   flags.finish();
   if (!imagesPath === !inputsPath) throw new UsageError('give exactly one of --images and --inputs');
@@ -34,10 +37,12 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const B = shape[0];
   let x: Float32Array;
   if (imagesPath) {
-    if (arr.dtype !== '|u1') throw new Error(`${imagesPath}: --images must be uint8 (|u1), got ${arr.dtype}; use --inputs for float32`);
+    if (arr.dtype !== '|u1')
+      throw new Error(`${imagesPath}: --images must be uint8 (|u1), got ${arr.dtype}; use --inputs for float32`);
     x = dequantizeUniform(arr.data, new Rng(seed));
   } else {
-    if (!(arr.data instanceof Float32Array)) throw new Error(`${inputsPath}: --inputs must be float32, got ${arr.dtype}`);
+    if (!(arr.data instanceof Float32Array))
+      throw new Error(`${inputsPath}: --inputs must be float32, got ${arr.dtype}`);
     x = arr.data;
     const bad = x.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new Error(`${inputsPath}: value ${bad} is ${x[bad]}; inputs must be finite`);
@@ -45,9 +50,12 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   let labels: Int32Array | null = null;
   if (labelsPath) {
     const l = await readNpyFile(labelsPath);
-    if (!(l.data instanceof Int32Array)) throw new Error(`${labelsPath}: labels must be int32 or int64, got ${l.dtype}`);
-    if (l.shape.length !== 1 || l.shape[0] !== B) throw new Error(`${labelsPath}: expected shape [${B}], got [${l.shape.join(', ')}]`);
-    if (model.config.num_classes === 0) throw new Error(`${labelsPath}: labels given to an unconditional model (num_classes = 0)`);
+    if (!(l.data instanceof Int32Array))
+      throw new Error(`${labelsPath}: labels must be int32 or int64, got ${l.dtype}`);
+    if (l.shape.length !== 1 || l.shape[0] !== B)
+      throw new Error(`${labelsPath}: expected shape [${B}], got [${l.shape.join(', ')}]`);
+    if (model.config.num_classes === 0)
+      throw new Error(`${labelsPath}: labels given to an unconditional model (num_classes = 0)`);
     labels = l.data;
   }
 
@@ -58,7 +66,9 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     const xb = tf.tensor4d(x.subarray(start * H * W * C, (start + count) * H * W * C), [count, H, W, C]);
     const a = analyzeForward(model, xb, labels ? labels.subarray(start, start + count) : null);
     xb.dispose();
-    const [logdet, perBlock, logPrior, logPx, nll] = await Promise.all([a.logdet, a.logdetPerBlock, a.logPrior, a.logPx, a.nllPerDim].map((t) => t.data()));
+    const [logdet, perBlock, logPrior, logPx, nll] = await Promise.all(
+      [a.logdet, a.logdetPerBlock, a.logPrior, a.logPx, a.nllPerDim].map((t) => t.data()),
+    );
     if (latents) latents.set(await a.z.data(), start * N * d);
     disposeAnalysis(a);
     const n = model.config.af.blocks;
@@ -81,7 +91,9 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   out('image   logdet      log_prior   log_px      nll/dim   bpd');
   images.forEach((r, i) => {
     const o = r as { logdet_total: number; log_prior: number; log_px: number; nll_per_dim: number; bpd: number };
-    out(`${String(i).padEnd(7)} ${o.logdet_total.toFixed(3).padStart(10)} ${o.log_prior.toFixed(3).padStart(11)} ${o.log_px.toFixed(3).padStart(11)} ${o.nll_per_dim.toFixed(4).padStart(9)} ${o.bpd.toFixed(4).padStart(7)}`);
+    out(
+      `${String(i).padEnd(7)} ${o.logdet_total.toFixed(3).padStart(10)} ${o.log_prior.toFixed(3).padStart(11)} ${o.log_px.toFixed(3).padStart(11)} ${o.nll_per_dim.toFixed(4).padStart(9)} ${o.bpd.toFixed(4).padStart(7)}`,
+    );
   });
   const mean = images.reduce((s, r) => s + (r as { bpd: number }).bpd, 0) / images.length;
   out(`mean bpd ${mean.toFixed(4)} over ${images.length} images`);

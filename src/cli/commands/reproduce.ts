@@ -95,7 +95,8 @@ export function parseParamFlags(pairs: string[], known: readonly string[], id: s
 }
 
 export async function reproduce(o: ReproduceOptions, deps: ReproduceDeps = nodeDeps): Promise<ReproduceSummary> {
-  if (!isExperimentId(o.experiment)) throw new UsageError(`unknown experiment "${o.experiment}" (one of ${experimentIds.join(', ')})`);
+  if (!isExperimentId(o.experiment))
+    throw new UsageError(`unknown experiment "${o.experiment}" (one of ${experimentIds.join(', ')})`);
   const id = o.experiment;
   const file = await readModelFile(o.model);
   const hash = await sha256Hex(file.bytes);
@@ -130,7 +131,8 @@ export async function reproduce(o: ReproduceOptions, deps: ReproduceDeps = nodeD
     await mkdir(o.out, { recursive: true });
     const svgFiles = figures.map((f) => ({ name: f.name, file: `${id}-${slug(f.name)}.svg` }));
     const names = new Set(svgFiles.map((f) => f.file));
-    if (names.size !== svgFiles.length) throw new Error(`${id}: two figures share a file name (${svgFiles.map((f) => f.name).join(', ')})`);
+    if (names.size !== svgFiles.length)
+      throw new Error(`${id}: two figures share a file name (${svgFiles.map((f) => f.name).join(', ')})`);
     const summary: ReproduceSummary = {
       experiment: id,
       title: experiment.title,
@@ -166,7 +168,12 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   // One terminal progress bar per phase (a new total or label starts a new one).
   let bar: { key: string; bar: ReturnType<typeof progressBar> } | null = null;
   const summary = await reproduce({
-    experiment, model, out: outDir, seed, params, backend: report.active,
+    experiment,
+    model,
+    out: outDir,
+    seed,
+    params,
+    backend: report.active,
     onProgress: (done, total, label) => {
       const key = `${label ?? experiment}/${total}`;
       if (bar?.key !== key) {

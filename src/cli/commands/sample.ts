@@ -17,7 +17,8 @@ function parseCfgParams(text: string | undefined): Partial<ResamplingParams> {
   const out: Partial<ResamplingParams> = {};
   for (const part of text.split(',')) {
     const [key, value] = part.split('=');
-    if (!(key in TABLE6_PRESET)) throw new UsageError(`--cfg-params: unknown knob "${key}" (known: ${Object.keys(TABLE6_PRESET).join(', ')})`);
+    if (!(key in TABLE6_PRESET))
+      throw new UsageError(`--cfg-params: unknown knob "${key}" (known: ${Object.keys(TABLE6_PRESET).join(', ')})`);
     const v = Number(value);
     const integer = key === 's_c' || key === 's_u';
     if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v)))
@@ -53,12 +54,17 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const seed = flags.seed();
   const batchFlag = flags.int('batch', undefined, { min: 1 });
   const positive = { above: 0 };
-  const T = flags.num('T', undefined, positive), s = flags.num('s', undefined, positive);
-  const TRed = flags.num('T-red', undefined, positive), sRed = flags.num('s-red', undefined, positive);
+  const T = flags.num('T', undefined, positive),
+    s = flags.num('s', undefined, positive);
+  const TRed = flags.num('T-red', undefined, positive),
+    sRed = flags.num('s-red', undefined, positive);
   const cls = flags.int('class', undefined, { min: 0 });
   const sampleLabels = flags.choice('sample-labels', ['cycling', 'null'] as const, 'cycling');
   const w = flags.num('cfg', undefined, { min: 0 });
-  const method = flags.str('cfg-method') === undefined ? undefined : flags.choice('cfg-method', ['naive', 'resampling'] as const, 'resampling');
+  const method =
+    flags.str('cfg-method') === undefined
+      ? undefined
+      : flags.choice('cfg-method', ['naive', 'resampling'] as const, 'resampling');
   const cfgParams = parseCfgParams(flags.str('cfg-params'));
   const attnTemp = flags.num('attn-temp', 1, positive);
   const [on, off] = [flags.bool('denoise'), flags.bool('no-denoise')];
@@ -66,31 +72,57 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   flags.finish();
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
   if (on && off) throw new UsageError('give --denoise or --no-denoise, not both');
-  if (cls !== undefined && flags.str('sample-labels') !== undefined) throw new UsageError('give --class or --sample-labels, not both');
+  if (cls !== undefined && flags.str('sample-labels') !== undefined)
+    throw new UsageError('give --class or --sample-labels, not both');
   const png = outPath.endsWith('.png');
   if (!png && !outPath.endsWith('.npy')) throw new UsageError('--out must end in .npy or .png');
   const { model, card } = await openModel(arg);
   const c = model.config;
   if (cls !== undefined && cls >= c.num_classes)
-    throw new UsageError(c.num_classes === 0 ? 'this model is unconditional: --class is not allowed' : `--class must be in [0, ${c.num_classes - 1}]`);
+    throw new UsageError(
+      c.num_classes === 0
+        ? 'this model is unconditional: --class is not allowed'
+        : `--class must be in [0, ${c.num_classes - 1}]`,
+    );
   const withClasses = c.num_classes > 0 && sampleLabels === 'cycling';
   const settings = resolveSampling(c, cardSampling(card), {
-    T, s, TRed, sRed, cfg: w, cfgMethod: method, denoise: on ? true : off ? false : undefined,
+    T,
+    s,
+    TRed,
+    sRed,
+    cfg: w,
+    cfgMethod: method,
+    denoise: on ? true : off ? false : undefined,
     labels: withClasses ? 'class' : 'null',
   });
   if (Object.keys(cfgParams).length && (settings.cfg === null || settings.cfgMethod !== 'resampling'))
     throw new UsageError('--cfg-params needs resampling guidance (--cfg w, or a card that recommends it)');
   const batch = batchFlag ?? chooseWidth(n, 64, samplingFootprint(c, settings.denoiseSigma !== null));
   const labelsOf = (start: number, count: number) =>
-    !withClasses ? null : cls !== undefined ? new Int32Array(count).fill(cls) : cyclingLabels(count, c.num_classes, start);
+    !withClasses
+      ? null
+      : cls !== undefined
+        ? new Int32Array(count).fill(cls)
+        : cyclingLabels(count, c.num_classes, start);
 
   const { height: H, width: W, channels: C } = c.image;
   const bar = progressBar('sample', n);
   const steps = sampleSteps(model);
   const t0 = performance.now();
-  const { pixels, finite, cfgFallbacks: fallbacks } = await sampleBatches(model, {
-    n, batch, seed, labels: labelsOf,
-    T: settings.T, s: settings.s, TRed: settings.TRed, sRed: settings.sRed, attnTemp,
+  const {
+    pixels,
+    finite,
+    cfgFallbacks: fallbacks,
+  } = await sampleBatches(model, {
+    n,
+    batch,
+    seed,
+    labels: labelsOf,
+    T: settings.T,
+    s: settings.s,
+    TRed: settings.TRed,
+    sRed: settings.sRed,
+    attnTemp,
     denoiseSigma: settings.denoiseSigma,
     cfg: settings.cfg === null ? undefined : { method: settings.cfgMethod, w: settings.cfg, params: cfgParams },
     onProgress: (done) => bar.tick(Math.floor(done / steps)),
@@ -98,22 +130,44 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   bar.end();
   const seconds = (performance.now() - t0) / 1000;
   const bad = finite.flatMap((ok, i) => (ok ? [] : [i]));
-  await writeBytes(outPath, png ? encodePng(imageGrid(pixels, n, H, W, C, Math.ceil(Math.sqrt(n)), 2, 0)) : writeNpy(pixels, [n, H, W, C]));
+  await writeBytes(
+    outPath,
+    png ? encodePng(imageGrid(pixels, n, H, W, C, Math.ceil(Math.sqrt(n)), 2, 0)) : writeNpy(pixels, [n, H, W, C]),
+  );
   const labels = !withClasses ? 'null' : cls !== undefined ? `class ${cls}` : `cycling 0..${c.num_classes - 1}`;
   const guided = settings.cfg !== null;
   if (json) {
-    out(JSON.stringify({
-      out: outPath, n, seed, batch, backend: report.active, T: settings.T, s: settings.s, T_red: settings.TRed, s_red: settings.sRed,
-      labels, class: cls ?? null, cfg: settings.cfg, cfg_method: guided ? settings.cfgMethod : null,
-      cfg_params: guided && settings.cfgMethod === 'resampling' ? { ...TABLE6_PRESET, ...cfgParams } : null,
-      denoise_sigma: settings.denoiseSigma, card_sampling: card.sampling ?? null, non_finite: bad, cfg_fallbacks: fallbacks, seconds,
-    }));
+    out(
+      JSON.stringify({
+        out: outPath,
+        n,
+        seed,
+        batch,
+        backend: report.active,
+        T: settings.T,
+        s: settings.s,
+        T_red: settings.TRed,
+        s_red: settings.sRed,
+        labels,
+        class: cls ?? null,
+        cfg: settings.cfg,
+        cfg_method: guided ? settings.cfgMethod : null,
+        cfg_params: guided && settings.cfgMethod === 'resampling' ? { ...TABLE6_PRESET, ...cfgParams } : null,
+        denoise_sigma: settings.denoiseSigma,
+        card_sampling: card.sampling ?? null,
+        non_finite: bad,
+        cfg_fallbacks: fallbacks,
+        seconds,
+      }),
+    );
     return;
   }
   const knobs = `T ${settings.T}, s ${settings.s}${settings.TRed !== settings.T || settings.sRed !== settings.s ? `, T_R ${settings.TRed}, s_R ${settings.sRed}` : ''}`;
   const guidance = guided ? `, ${settings.cfgMethod} CFG w = ${settings.cfg}` : '';
   const denoised = settings.denoiseSigma !== null ? `, denoised (σ ${settings.denoiseSigma})` : '';
-  out(`${n} samples → ${outPath} (${seconds.toFixed(1)} s on ${report.active}, seed ${seed}; labels ${labels}, ${knobs}${guidance}${denoised})`);
+  out(
+    `${n} samples → ${outPath} (${seconds.toFixed(1)} s on ${report.active}, seed ${seed}; labels ${labels}, ${knobs}${guidance}${denoised})`,
+  );
   if (bad.length) log(`warning: ${bad.length} sample(s) contain NaN or Inf (written as 0): ${bad.join(', ')}`);
   if (fallbacks) log(`naive CFG: ${fallbacks} dimension draws fell back to the conditional sample`);
 }

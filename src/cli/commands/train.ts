@@ -14,7 +14,16 @@ import { initParams } from '../../lib/farmer/params';
 import { countParams } from '../../lib/nn/params';
 import { loadDataset } from '../../node/datasets';
 import { trainingSigma } from '../../lib/data/dequantize';
-import { defaultTrainOptions, disposeTrainState, exportParams, newTrainState, trainOneStep, type StepLog, type TrainOptions, type TrainState } from '../../lib/train/loop';
+import {
+  defaultTrainOptions,
+  disposeTrainState,
+  exportParams,
+  newTrainState,
+  trainOneStep,
+  type StepLog,
+  type TrainOptions,
+  type TrainState,
+} from '../../lib/train/loop';
 import { decodeTrainState, encodeTrainState } from '../../lib/train/state-file';
 import { saveCheckpointAsync, type Card } from '../../lib/io/checkpoint';
 import { loadModel, readBytes, writeBytes } from '../../node/files';
@@ -39,7 +48,8 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const report = await setupBackend(flags);
   flags.finish();
   if (!configPath && !resume) throw new UsageError('missing <config.json>');
-  const statePath = `${outPath}.state.safetensors`, logPath = `${outPath}.log.jsonl`;
+  const statePath = `${outPath}.state.safetensors`,
+    logPath = `${outPath}.log.jsonl`;
   await mkdir(dirname(outPath), { recursive: true });
 
   let state: TrainState, options: TrainOptions, config;
@@ -50,13 +60,24 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     const d = decodeTrainState(await readBytes(statePath, 'training state'), statePath);
     ({ config, state } = d);
     options = { ...d.options, ...given, ...(steps !== undefined ? { steps } : {}) };
-    if (existsSync(logPath)) history = (await readFile(logPath, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as StepLog).filter((l) => l.step <= state.step);
+    if (existsSync(logPath))
+      history = (await readFile(logPath, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as StepLog)
+        .filter((l) => l.step <= state.step);
     await writeFile(logPath, history.map((l) => JSON.stringify(l) + '\n').join(''));
     log(`resuming ${outPath} at step ${state.step}/${options.steps}`);
   } else {
-    const text = await readFile(configPath, 'utf8').catch(() => { throw new Error(`config not found: ${configPath}`); });
+    const text = await readFile(configPath, 'utf8').catch(() => {
+      throw new Error(`config not found: ${configPath}`);
+    });
     let raw: unknown;
-    try { raw = JSON.parse(text); } catch (e) { throw new Error(`${configPath}: not valid JSON (${(e as Error).message})`); }
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${configPath}: not valid JSON (${(e as Error).message})`);
+    }
     config = parseConfig(raw);
     if (steps === undefined) throw new UsageError('missing --steps');
     options = { ...defaultTrainOptions, ...given, steps };
@@ -64,7 +85,8 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     if (initFrom) {
       // Start from trained weights (e.g. a zoo file) with a fresh optimizer: a continuation, not an exact resume.
       const init = await loadModel(initFrom);
-      if (JSON.stringify(init.config) !== JSON.stringify(config)) throw new Error(`--init ${initFrom}: its config differs from ${configPath}`);
+      if (JSON.stringify(init.config) !== JSON.stringify(config))
+        throw new Error(`--init ${initFrom}: its config differs from ${configPath}`);
       for (const t of params.values()) t.dispose();
       params = init.params;
       initInfo = { source: init.source, steps: init.card.steps };
@@ -76,20 +98,35 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const data = loadDataset(dataset, 'train');
   const { height, width, channels } = config.image;
   if (data.height !== height || data.width !== width || data.channels !== channels)
-    throw new Error(`dataset ${dataset} has ${data.height}×${data.width}×${data.channels} images; the config wants ${height}×${width}×${channels}`);
+    throw new Error(
+      `dataset ${dataset} has ${data.height}×${data.width}×${data.channels} images; the config wants ${height}×${width}×${channels}`,
+    );
   if (config.num_classes > 0 && data.numClasses !== config.num_classes)
     throw new Error(`dataset ${dataset} has ${data.numClasses} classes; the config has ${config.num_classes}`);
-  log(`training ${countParams(state.vars).toLocaleString('en-US')} parameters on ${dataset} (${data.n} images) with ${report.active}, batch ${options.batch}, ${options.steps} steps`);
+  log(
+    `training ${countParams(state.vars).toLocaleString('en-US')} parameters on ${dataset} (${data.n} images) with ${report.active}, batch ${options.batch}, ${options.steps} steps`,
+  );
 
   const save = async () => {
     const dq = config.dequantization;
     const card: Card = {
-      dataset, steps: state.step + (initInfo?.steps ?? 0), time_s: Math.round(state.timeS), seed: options.seed, metrics: {},
+      dataset,
+      steps: state.step + (initInfo?.steps ?? 0),
+      time_s: Math.round(state.timeS),
+      seed: options.seed,
+      metrics: {},
       // the σ of the last step trained, for the Tweedie step (sampling-settings.ts finalSigma)
-      ...(dq.kind === 'gaussian' && state.step > 0 ? { sampling: { sigma: trainingSigma(dq, (state.step - 1) / options.steps) } } : {}),
+      ...(dq.kind === 'gaussian' && state.step > 0
+        ? { sampling: { sigma: trainingSigma(dq, (state.step - 1) / options.steps) } }
+        : {}),
       train: {
-        trainer: 'farmer train', device: report.active, world_size: 1,
-        options, skipped_steps: state.skipped, last_bpd: history.at(-1)?.bpd ?? null, curve_bpd: curveSummary(history, (l) => l.bpd),
+        trainer: 'farmer train',
+        device: report.active,
+        world_size: 1,
+        options,
+        skipped_steps: state.skipped,
+        last_bpd: history.at(-1)?.bpd ?? null,
+        curve_bpd: curveSummary(history, (l) => l.bpd),
         ...(initInfo ? { init: initInfo } : {}),
       },
     };
@@ -97,15 +134,35 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     await writeBytes(statePath, await encodeTrainState(config, options, state));
   };
   await runStepLoop({
-    name: 'train', steps: options.steps, stopAt, done: () => state.step, history, logPath, save, checkpointEvery, logEvery, maxMinutes, json, log,
+    name: 'train',
+    steps: options.steps,
+    stopAt,
+    done: () => state.step,
+    history,
+    logPath,
+    save,
+    checkpointEvery,
+    logEvery,
+    maxMinutes,
+    json,
+    log,
     step: () => trainOneStep(config, state, data, options),
-    describe: (l) => `step ${l.step} bpd ${l.bpd.toFixed(4)} lr ${l.lr.toExponential(2)} |g| ${l.grad_norm.toFixed(2)} ${l.images_per_s.toFixed(1)} img/s`,
+    describe: (l) =>
+      `step ${l.step} bpd ${l.bpd.toFixed(4)} lr ${l.lr.toExponential(2)} |g| ${l.grad_norm.toFixed(2)} ${l.images_per_s.toFixed(1)} img/s`,
   });
   const summary = {
-    out: outPath, steps: state.step, of: options.steps, time_s: state.timeS, skipped: state.skipped,
-    last50_bpd: meanOfLast50(history, (l) => l.bpd), tensors: tf.memory().numTensors,
+    out: outPath,
+    steps: state.step,
+    of: options.steps,
+    time_s: state.timeS,
+    skipped: state.skipped,
+    last50_bpd: meanOfLast50(history, (l) => l.bpd),
+    tensors: tf.memory().numTensors,
   };
   disposeTrainState(state);
   if (json) out(JSON.stringify(summary));
-  else out(`${outPath}: step ${summary.steps}/${summary.of}, ${summary.time_s.toFixed(0)} s, mean bpd of the last 50 steps ${summary.last50_bpd?.toFixed(4)}`);
+  else
+    out(
+      `${outPath}: step ${summary.steps}/${summary.of}, ${summary.time_s.toFixed(0)} s, mean bpd of the last 50 steps ${summary.last50_bpd?.toFixed(4)}`,
+    );
 }

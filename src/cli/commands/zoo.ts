@@ -9,7 +9,12 @@ import { encodeCheckpoint, readCheckpoint } from '../../lib/io/checkpoint';
 import { readBytes, readZooIndex, repoRoot } from '../../node/files';
 import { parseZooIndex, type ZooEntry } from '../../lib/io/zoo';
 import type { FarmerConfig } from '../../lib/farmer/config';
-import { cardSampling, checkCardSampling, parseSamplingText, type CardSampling } from '../../lib/farmer/sampling-settings';
+import {
+  cardSampling,
+  checkCardSampling,
+  parseSamplingText,
+  type CardSampling,
+} from '../../lib/farmer/sampling-settings';
 
 export const booleanFlags = ['f16'];
 
@@ -28,9 +33,10 @@ export const usage = `farmer zoo add|update <model.safetensors> --name N [--titl
 /** "AF 4×2 W128 + FARMER prior K16/16 (AR 4×W128)" */
 export function describeConfig(c: FarmerConfig): string {
   const af = `AF ${c.af.blocks}×${c.af.layers_per_block} W${c.af.width}${c.af.class_conditional ? ' class-conditional' : ''}`;
-  const prior = c.prior.kind === 'farmer'
-    ? `FARMER prior K${c.prior.mixtures_informative}/${c.prior.mixtures_redundant}, d_I ${c.prior.informative_dims} (AR ${c.prior.ar.layers}×W${c.prior.ar.width})`
-    : 'gaussian prior';
+  const prior =
+    c.prior.kind === 'farmer'
+      ? `FARMER prior K${c.prior.mixtures_informative}/${c.prior.mixtures_redundant}, d_I ${c.prior.informative_dims} (AR ${c.prior.ar.layers}×W${c.prior.ar.width})`
+      : 'gaussian prior';
   return `${c.student ? 'one-step student: ' : ''}${af} + ${prior}, patch ${c.patch_size}, ${c.image.height}×${c.image.width}×${c.image.channels}`;
 }
 
@@ -39,7 +45,8 @@ function cardMetrics(metrics: Record<string, unknown>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(metrics)) {
     if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
-    else if (v && typeof v === 'object' && typeof (v as { value?: unknown }).value === 'number') out[k] = (v as { value: number }).value;
+    else if (v && typeof v === 'object' && typeof (v as { value?: unknown }).value === 'number')
+      out[k] = (v as { value: number }).value;
   }
   return out;
 }
@@ -62,7 +69,8 @@ export function evalMetrics(r: Record<string, unknown>, source = 'eval JSON'): R
     const v = val(key);
     if (v !== undefined) out[`${key}_${net}`] = v;
   }
-  if (!Object.keys(out).length) throw new Error(`${source}: no metrics found (expected the output of \`farmer eval --json\`)`);
+  if (!Object.keys(out).length)
+    throw new Error(`${source}: no metrics found (expected the output of \`farmer eval --json\`)`);
   if (typeof r.n === 'number') out.eval_n = r.n;
   return out;
 }
@@ -70,14 +78,17 @@ export function evalMetrics(r: Record<string, unknown>, source = 'eval JSON'): R
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
   const [action, modelPath, ...rest] = flags.positionals;
   const name = flags.str('name');
-  const title = flags.str('title'), description = flags.str('description'), summary = flags.str('summary');
+  const title = flags.str('title'),
+    description = flags.str('description'),
+    summary = flags.str('summary');
   const metricsPath = flags.str('metrics');
   const f16 = flags.bool('f16');
   const samplingText = flags.str('sampling');
   const root = resolve(flags.str('root', repoRoot()));
   flags.str('backend'); // accepted by every command; this one runs no model
   flags.finish();
-  if (action !== 'add' && action !== 'update') throw new UsageError(action ? `unknown action "${action}" (add or update)` : 'missing action: add or update');
+  if (action !== 'add' && action !== 'update')
+    throw new UsageError(action ? `unknown action "${action}" (add or update)` : 'missing action: add or update');
   if (!modelPath) throw new UsageError('missing <model.safetensors>');
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
   if (!name) throw new UsageError('missing --name');
@@ -86,7 +97,10 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const index = (await readZooIndex(root)) ?? { models: [] };
   const at = index.models.findIndex((m) => m.name === name);
   if (action === 'add' && at >= 0) throw new Error(`the zoo already has "${name}"; use \`farmer zoo update\``);
-  if (action === 'update' && at < 0) throw new Error(`the zoo has no "${name}" (available: ${index.models.map((m) => m.name).join(', ') || 'none'}); use \`farmer zoo add\``);
+  if (action === 'update' && at < 0)
+    throw new Error(
+      `the zoo has no "${name}" (available: ${index.models.map((m) => m.name).join(', ') || 'none'}); use \`farmer zoo add\``,
+    );
 
   const bytes = await readBytes(modelPath, 'model file');
   const { config, card, weights, summary: stored } = readCheckpoint(bytes, modelPath);
@@ -101,7 +115,9 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     try {
       parsed = JSON.parse(await readFile(metricsPath, 'utf8'));
     } catch (e) {
-      throw new Error(`${metricsPath}: ${(e as { code?: string }).code === 'ENOENT' ? 'not found' : `not valid JSON (${(e as Error).message})`}`);
+      throw new Error(
+        `${metricsPath}: ${(e as { code?: string }).code === 'ENOENT' ? 'not found' : `not valid JSON (${(e as Error).message})`}`,
+      );
     }
     metrics = { ...metrics, ...evalMetrics(parsed!, metricsPath) };
   }
@@ -113,7 +129,11 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     ? encodeCheckpoint(
         config,
         new Map([...weights].map(([n, w]) => [n, w.values])),
-        { ...card, metrics: { ...card.metrics, ...(parsed ? { eval: parsed } : {}) }, ...(sampling ? { sampling } : {}) },
+        {
+          ...card,
+          metrics: { ...card.metrics, ...(parsed ? { eval: parsed } : {}) },
+          ...(sampling ? { sampling } : {}),
+        },
         { dtype: f16 || keepF16 ? 'F16' : 'F32' },
       )
     : bytes;
@@ -145,5 +165,8 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const next = parseZooIndex({ models }); // the schema's own checks, before anything is written
   await writeFile(join(modelsDir, 'index.json'), JSON.stringify(next, null, 2) + '\n');
   if (json) out(JSON.stringify(entry));
-  else out(`${action === 'add' ? 'added' : 'updated'} "${name}" (${entry.file}, ${entry.bytes} bytes, sha256 ${entry.sha256!.slice(0, 12)}…) in ${join(modelsDir, 'index.json')}`);
+  else
+    out(
+      `${action === 'add' ? 'added' : 'updated'} "${name}" (${entry.file}, ${entry.bytes} bytes, sha256 ${entry.sha256!.slice(0, 12)}…) in ${join(modelsDir, 'index.json')}`,
+    );
 }

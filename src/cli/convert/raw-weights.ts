@@ -6,14 +6,23 @@ import { encodeCheckpoint, readCheckpoint, type Card } from '../../lib/io/checkp
 import { parseConfig } from '../../lib/farmer/config';
 
 /** The model file with the training state's `param/*` weights in place of the EMA, and `note` as card.weights. */
-export function rawWeights(modelBytes: Uint8Array, stateBytes: Uint8Array, note: string, source = 'model'): { bytes: Uint8Array; step: number } {
+export function rawWeights(
+  modelBytes: Uint8Array,
+  stateBytes: Uint8Array,
+  note: string,
+  source = 'model',
+): { bytes: Uint8Array; step: number } {
   const { config, card } = readCheckpoint(modelBytes, source);
   const state = parseSafetensors(stateBytes);
-  if (state.metadata.format !== 'farmer-train-state') throw new Error(`${source}.state.safetensors is not a training state (format ${JSON.stringify(state.metadata.format)})`);
+  if (state.metadata.format !== 'farmer-train-state')
+    throw new Error(
+      `${source}.state.safetensors is not a training state (format ${JSON.stringify(state.metadata.format)})`,
+    );
   if (JSON.stringify(parseConfig(JSON.parse(state.metadata.config))) !== JSON.stringify(config))
     throw new Error(`${source}.state.safetensors holds another configuration than ${source}`);
   const values = new Map<string, Float32Array>();
-  for (const t of state.tensors) if (t.name.startsWith('param/')) values.set(t.name.slice('param/'.length), readFloat32(state, t));
+  for (const t of state.tensors)
+    if (t.name.startsWith('param/')) values.set(t.name.slice('param/'.length), readFloat32(state, t));
   const withNote: Card = { ...card, weights: note };
   return { bytes: encodeCheckpoint(config, values, withNote), step: Number(state.metadata.step) };
 }

@@ -14,7 +14,8 @@ export interface LabelledSet extends ImageSet {
 
 export function encodeDatasetBin(set: ImageSet, numClasses: number): Uint8Array {
   const size = set.n * set.height * set.width * set.channels;
-  if (set.images.length !== size || set.labels.length !== set.n) throw new Error('encodeDatasetBin: array sizes do not match the shape');
+  if (set.images.length !== size || set.labels.length !== set.n)
+    throw new Error('encodeDatasetBin: array sizes do not match the shape');
   const out = new Uint8Array(HEADER + size + set.n);
   const view = new DataView(out.buffer);
   for (let i = 0; i < 4; i++) out[i] = MAGIC.charCodeAt(i);
@@ -26,20 +27,29 @@ export function encodeDatasetBin(set: ImageSet, numClasses: number): Uint8Array 
 
 /** Parses a dataset file; `what` names it in errors (e.g. its URL). Arrays are views into `bytes`. */
 export function parseDatasetBin(bytes: Uint8Array, what = 'dataset file'): LabelledSet {
-  if (bytes.length < HEADER) throw new DataFormatError(`${what}: ${bytes.length} bytes, too short for the 32-byte header`);
+  if (bytes.length < HEADER)
+    throw new DataFormatError(`${what}: ${bytes.length} bytes, too short for the 32-byte header`);
   const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
   if (magic !== MAGIC) {
-    const hint = bytes[0] === 0x3c ? ' (got HTML: wrong URL, or the file was not built — run `npx tsx scripts/build-data.ts`)' : '';
+    const hint =
+      bytes[0] === 0x3c
+        ? ' (got HTML: wrong URL, or the file was not built — run `npx tsx scripts/build-data.ts`)'
+        : '';
     throw new DataFormatError(`${what}: not a dataset file (magic "${magic}")${hint}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [version, n, height, width, channels, numClasses] = Array.from({ length: 6 }, (_, i) => view.getUint32(4 + 4 * i, true));
+  const [version, n, height, width, channels, numClasses] = Array.from({ length: 6 }, (_, i) =>
+    view.getUint32(4 + 4 * i, true),
+  );
   if (version !== 1) throw new DataFormatError(`${what}: unsupported version ${version}`);
   const size = n * height * width * channels;
   if (bytes.length !== HEADER + size + n)
-    throw new DataFormatError(`${what}: header says ${n}×${height}×${width}×${channels} images + labels (${HEADER + size + n} bytes), file has ${bytes.length}`);
+    throw new DataFormatError(
+      `${what}: header says ${n}×${height}×${width}×${channels} images + labels (${HEADER + size + n} bytes), file has ${bytes.length}`,
+    );
   const labels = bytes.subarray(HEADER + size);
   for (let i = 0; i < n; i++)
-    if (labels[i] >= numClasses) throw new DataFormatError(`${what}: label ${labels[i]} of image ${i} is not below ${numClasses}`);
+    if (labels[i] >= numClasses)
+      throw new DataFormatError(`${what}: label ${labels[i]} of image ${i} is not below ${numClasses}`);
   return { n, height, width, channels, numClasses, images: bytes.subarray(HEADER, HEADER + size), labels };
 }

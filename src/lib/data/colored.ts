@@ -67,7 +67,8 @@ export function colorize(set: ImageSet, seed: number, firstIndex = 0): ImageSet 
 
 /** Foreground and background hue classes of images firstIndex … firstIndex+n−1, each [n]. */
 export function colorClasses(n: number, seed: number, firstIndex = 0): { fg: Uint8Array; bg: Uint8Array } {
-  const fg = new Uint8Array(n), bg = new Uint8Array(n);
+  const fg = new Uint8Array(n),
+    bg = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const c = imageColors(firstIndex + i, seed);
     fg[i] = c.fgClass;

@@ -16,7 +16,14 @@ export interface DatasetInfo {
 
 export const datasets: Record<DatasetName, DatasetInfo> = {
   mnist: { name: 'mnist', height: 28, width: 28, channels: 1, numClasses: 10, testFile: 'mnist-test.bin' },
-  'colored-mnist': { name: 'colored-mnist', height: 28, width: 28, channels: 3, numClasses: 10, testFile: 'colored-mnist-test.bin' },
+  'colored-mnist': {
+    name: 'colored-mnist',
+    height: 28,
+    width: 28,
+    channels: 3,
+    numClasses: 10,
+    testFile: 'colored-mnist-test.bin',
+  },
 };
 
 export function datasetInfo(name: string): DatasetInfo {
@@ -30,7 +37,10 @@ export function datasetInfo(name: string): DatasetInfo {
  * the public folder). Colored MNIST can instead be derived locally from the MNIST file with
  * `derive: true` (a third of the download).
  */
-export async function fetchTestSet(name: DatasetName, { baseUrl = '/data/', derive = false, fetchFn = fetch } = {}): Promise<LabelledSet> {
+export async function fetchTestSet(
+  name: DatasetName,
+  { baseUrl = '/data/', derive = false, fetchFn = fetch } = {},
+): Promise<LabelledSet> {
   const file = name === 'colored-mnist' && derive ? datasets.mnist.testFile : datasets[name].testFile;
   const url = baseUrl + file;
   let response: Response;
@@ -39,11 +49,15 @@ export async function fetchTestSet(name: DatasetName, { baseUrl = '/data/', deri
   } catch (e) {
     throw new Error(`${url}: ${(e as Error).message}`);
   }
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status} (build it with \`npx tsx scripts/build-data.ts\`)`);
+  if (!response.ok)
+    throw new Error(`${url}: HTTP ${response.status} (build it with \`npx tsx scripts/build-data.ts\`)`);
   const set = parseDatasetBin(new Uint8Array(await response.arrayBuffer()), url);
-  if (name === 'colored-mnist' && derive) return { ...colorize(set, coloredMnistSeeds.test), numClasses: set.numClasses };
+  if (name === 'colored-mnist' && derive)
+    return { ...colorize(set, coloredMnistSeeds.test), numClasses: set.numClasses };
   const info = datasets[name];
   if (set.height !== info.height || set.width !== info.width || set.channels !== info.channels)
-    throw new Error(`${url}: images are ${set.height}×${set.width}×${set.channels}, expected ${info.height}×${info.width}×${info.channels}`);
+    throw new Error(
+      `${url}: images are ${set.height}×${set.width}×${set.channels}, expected ${info.height}×${info.width}×${info.channels}`,
+    );
   return set;
 }

@@ -16,7 +16,8 @@ export interface IdxArray {
 /** Parses uint8 IDX bytes; `what` names the source in error messages. */
 export function parseIdx(bytes: Uint8Array, what = 'IDX data'): IdxArray {
   if (bytes.length < 4) throw new DataFormatError(`${what}: too short for an IDX header (${bytes.length} bytes)`);
-  if (bytes[0] !== 0 || bytes[1] !== 0) throw new DataFormatError(`${what}: not an IDX file (bad magic; gzip-compressed?)`);
+  if (bytes[0] !== 0 || bytes[1] !== 0)
+    throw new DataFormatError(`${what}: not an IDX file (bad magic; gzip-compressed?)`);
   if (bytes[2] !== 0x08) throw new DataFormatError(`${what}: IDX element type 0x${bytes[2].toString(16)} is not uint8`);
   const rank = bytes[3];
   const headerLength = 4 + 4 * rank;
@@ -25,7 +26,9 @@ export function parseIdx(bytes: Uint8Array, what = 'IDX data'): IdxArray {
   const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
   const count = shape.reduce((a, b) => a * b, 1);
   if (bytes.length !== headerLength + count)
-    throw new DataFormatError(`${what}: header says ${count} values [${shape.join(', ')}], file holds ${bytes.length - headerLength}`);
+    throw new DataFormatError(
+      `${what}: header says ${count} values [${shape.join(', ')}], file holds ${bytes.length - headerLength}`,
+    );
   return { shape, data: bytes.subarray(headerLength) };
 }
 
@@ -44,8 +47,10 @@ export interface ImageSet {
 export function imageSetFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, what = 'MNIST'): ImageSet {
   const images = parseIdx(imageBytes, `${what} images`);
   const labels = parseIdx(labelBytes, `${what} labels`);
-  if (images.shape.length !== 3) throw new DataFormatError(`${what} images: expected rank 3 [n, h, w], got [${images.shape.join(', ')}]`);
-  if (labels.shape.length !== 1) throw new DataFormatError(`${what} labels: expected rank 1 [n], got [${labels.shape.join(', ')}]`);
+  if (images.shape.length !== 3)
+    throw new DataFormatError(`${what} images: expected rank 3 [n, h, w], got [${images.shape.join(', ')}]`);
+  if (labels.shape.length !== 1)
+    throw new DataFormatError(`${what} labels: expected rank 1 [n], got [${labels.shape.join(', ')}]`);
   const [n, height, width] = images.shape;
   if (labels.shape[0] !== n) throw new DataFormatError(`${what}: ${n} images but ${labels.shape[0]} labels`);
   return { n, height, width, channels: 1, images: images.data, labels: labels.data };

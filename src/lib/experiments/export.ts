@@ -24,7 +24,8 @@ export function mainSvg(node: Element): SVGSVGElement | null {
  */
 function svgFile(svg: Element): string {
   const copy = svg.cloneNode(true) as Element;
-  for (const a of [...copy.attributes]) if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) copy.removeAttributeNode(a);
+  for (const a of [...copy.attributes])
+    if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) copy.removeAttributeNode(a);
   return `<?xml version="1.0" encoding="UTF-8"?>\n${serialize(copy)}\n`;
 }
 
@@ -36,7 +37,8 @@ function serialize(node: Node): string {
 /** The drawn size of an HTML figure without layout (jsdom): its image's size plus a caption line, else 800×600. */
 function htmlFigureSize(node: Element): { width: number; height: number } {
   const img = node.querySelector('img');
-  const w = Number(img?.getAttribute('width')), h = Number(img?.getAttribute('height'));
+  const w = Number(img?.getAttribute('width')),
+    h = Number(img?.getAttribute('height'));
   return w > 0 && h > 0 ? { width: Math.max(w, 320), height: h + 80 } : { width: 800, height: 600 };
 }
 
@@ -44,7 +46,10 @@ function htmlFigureSize(node: Element): { width: number; height: number } {
  * The figure as an SVG file: a chart's own SVG (an HTML figure's largest, legends aside), or,
  * for HTML without a chart (an image grid, a table), the HTML inside a <foreignObject>.
  */
-export function figureSvg(figure: Figure, size?: { width: number; height: number }): { svg: string; width: number; height: number } {
+export function figureSvg(
+  figure: Figure,
+  size?: { width: number; height: number },
+): { svg: string; width: number; height: number } {
   const chart = mainSvg(figure.node);
   if (chart) return { svg: svgFile(chart), ...svgSize(chart as SVGSVGElement) };
   const { width, height } = size ?? htmlFigureSize(figure.node);
@@ -61,7 +66,8 @@ export function figureSvg(figure: Figure, size?: { width: number; height: number
 
 /** The size an SVG is drawn at: its width/height attributes, else its viewBox, else 640×400. */
 export function svgSize(svg: Element): { width: number; height: number } {
-  const w = Number(svg.getAttribute('width')), h = Number(svg.getAttribute('height'));
+  const w = Number(svg.getAttribute('width')),
+    h = Number(svg.getAttribute('height'));
   if (w > 0 && h > 0) return { width: w, height: h };
   const box = (svg.getAttribute('viewBox') ?? '').split(/[\s,]+/).map(Number);
   if (box.length === 4 && box[2] > 0 && box[3] > 0) return { width: box[2], height: box[3] };
@@ -70,11 +76,16 @@ export function svgSize(svg: Element): { width: number; height: number } {
 
 /** JSON of exported data: typed arrays as arrays, non-finite numbers as null. */
 export function jsonText(value: unknown, indent?: number): string {
-  return JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v), indent);
+  return JSON.stringify(
+    value,
+    (_k, v) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v),
+    indent,
+  );
 }
 
 type Row = Record<string, unknown>;
-const isRecord = (v: unknown): v is Row => typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+const isRecord = (v: unknown): v is Row =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
 /** Every array of records in `data` (depth ≤ 4) with its path, e.g. ["test.points", rows]. */
 function tables(data: unknown, path = '', depth = 0, out: [string, Row[]][] = []): [string, Row[]][] {
@@ -106,7 +117,12 @@ export function csvOf(data: unknown): { path: string; csv: string } | null {
 
 /** A file name piece: lowercase letters, digits and dashes. */
 export function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'figure';
+  return (
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'figure'
+  );
 }
 
 export interface ReportCell {
@@ -155,8 +171,13 @@ export function reportHtml(r: ReportInput): string {
           .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`)
           .join('')}</tbody></table>`
       : '';
-    const figures = c.figures.length ? c.figures.map(figureHtml).join('\n') : `<p class="muted">No result (${escapeHtml(c.status)}).</p>`;
-    const meta = [c.cost, c.elapsedMs !== null ? `computed in ${(c.elapsedMs / 1000).toFixed(1)} s` : null].filter(Boolean).map((s) => escapeHtml(s!)).join(' · ');
+    const figures = c.figures.length
+      ? c.figures.map(figureHtml).join('\n')
+      : `<p class="muted">No result (${escapeHtml(c.status)}).</p>`;
+    const meta = [c.cost, c.elapsedMs !== null ? `computed in ${(c.elapsedMs / 1000).toFixed(1)} s` : null]
+      .filter(Boolean)
+      .map((s) => escapeHtml(s!))
+      .join(' · ');
     return `<section class="cell"><h2>${escapeHtml(c.title)}</h2>${meta ? `<p class="muted">${meta}</p>` : ''}${params}\n${figures}</section>`;
   });
   return `<!doctype html>

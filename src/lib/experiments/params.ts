@@ -31,7 +31,8 @@ export interface ParamSpec<V extends ParamValue> {
 }
 
 const bound = (b: Bound, model: FarmerModel) => (typeof b === 'number' ? b : b(model));
-const constant = <V>(v: V | ((model: FarmerModel) => V)) => (typeof v === 'function' ? (v as (model: FarmerModel) => V) : () => v);
+const constant = <V>(v: V | ((model: FarmerModel) => V)) =>
+  typeof v === 'function' ? (v as (model: FarmerModel) => V) : () => v;
 
 /** A number from a number or its text; NaN otherwise (empty text included). */
 function toNumber(raw: unknown): number {
@@ -41,8 +42,15 @@ function toNumber(raw: unknown): number {
 }
 
 /** An integer in [min, max]. */
-export function integer(min: Bound, max: Bound, fallback: number | ((model: FarmerModel) => number)): ParamSpec<number> {
-  return { default: constant(fallback), parse: (raw, key, m) => checkInt(key, raw, { min: bound(min, m), max: bound(max, m) }) };
+export function integer(
+  min: Bound,
+  max: Bound,
+  fallback: number | ((model: FarmerModel) => number),
+): ParamSpec<number> {
+  return {
+    default: constant(fallback),
+    parse: (raw, key, m) => checkInt(key, raw, { min: bound(min, m), max: bound(max, m) }),
+  };
 }
 
 /** A number in (above, max]. */
@@ -88,7 +96,13 @@ export function denoise(): ParamSpec<boolean> {
     parse(raw, key, m) {
       const v = f.parse(raw, key, m);
       if (v && !able(m))
-        throw invalid(key, raw, m.config.student ? 'a distilled student has no likelihood to denoise with' : `denoising needs a gaussian-dequantized model; this one is ${m.config.dequantization.kind}`);
+        throw invalid(
+          key,
+          raw,
+          m.config.student
+            ? 'a distilled student has no likelihood to denoise with'
+            : `denoising needs a gaussian-dequantized model; this one is ${m.config.dequantization.kind}`,
+        );
       return v;
     },
   });
@@ -111,14 +125,21 @@ export interface ListBounds {
  * A list of numbers from an array or text ("0.8, 1 1.3": commas, semicolons or spaces), sorted
  * ascending with duplicates dropped; never empty.
  */
-export function numberList(b: ListBounds, fallback: number[] | ((model: FarmerModel) => number[])): ParamSpec<number[]> {
+export function numberList(
+  b: ListBounds,
+  fallback: number[] | ((model: FarmerModel) => number[]),
+): ParamSpec<number[]> {
   const allowed = (m: FarmerModel) => {
     const lo = b.min !== undefined ? `[${b.min}` : `(${b.above ?? -Infinity}`;
     const what = `${b.integers ? 'integers' : 'numbers'} in ${lo}, ${bound(b.max, m)}]`;
     return `${b.all ? `"all" or ` : ''}up to ${b.maxLength} ${what}, comma-separated`;
   };
   const inRange = (v: number, m: FarmerModel) =>
-    Number.isFinite(v) && (!b.integers || Number.isInteger(v)) && (b.min === undefined || v >= b.min) && (b.above === undefined || v > b.above) && v <= bound(b.max, m);
+    Number.isFinite(v) &&
+    (!b.integers || Number.isInteger(v)) &&
+    (b.min === undefined || v >= b.min) &&
+    (b.above === undefined || v > b.above) &&
+    v <= bound(b.max, m);
   return {
     default: constant(fallback),
     parse(raw, key, m) {
@@ -127,8 +148,12 @@ export function numberList(b: ListBounds, fallback: number[] | ((model: FarmerMo
       else if (typeof raw === 'number') values = [raw];
       else if (typeof raw === 'string') {
         const text = raw.trim().toLowerCase();
-        if (b.all && (text === 'all' || text === '')) return Array.from({ length: bound(b.max, m) - (b.min ?? 0) + 1 }, (_, i) => (b.min ?? 0) + i);
-        values = text.split(/[\s,;]+/).filter((t) => t !== '').map(Number);
+        if (b.all && (text === 'all' || text === ''))
+          return Array.from({ length: bound(b.max, m) - (b.min ?? 0) + 1 }, (_, i) => (b.min ?? 0) + i);
+        values = text
+          .split(/[\s,;]+/)
+          .filter((t) => t !== '')
+          .map(Number);
       } else throw invalid(key, raw, allowed(m));
       if (values.length === 0 || !values.every((v) => inRange(v, m))) throw invalid(key, raw, allowed(m));
       const sorted = [...new Set(values)].sort((x, y) => x - y);
@@ -153,7 +178,10 @@ export interface ParamSet<P extends Record<string, ParamValue>> {
   parse(raw: RawParams, model: FarmerModel): P;
 }
 
-export function defineParams<S extends ParamSpecs>(specs: S, check?: (p: ParamsOf<S>, model: FarmerModel) => void): ParamSet<ParamsOf<S>> {
+export function defineParams<S extends ParamSpecs>(
+  specs: S,
+  check?: (p: ParamsOf<S>, model: FarmerModel) => void,
+): ParamSet<ParamsOf<S>> {
   type P = ParamsOf<S>;
   const keys = Object.keys(specs) as (keyof S & string)[];
   return {
@@ -162,8 +190,11 @@ export function defineParams<S extends ParamSpecs>(specs: S, check?: (p: ParamsO
       return Object.fromEntries(keys.map((k) => [k, specs[k].default(model)])) as P;
     },
     parse(raw, model) {
-      for (const k of Object.keys(raw)) if (!(k in specs)) throw new ValueError(`unknown parameter "${k}" (this experiment takes ${keys.join(', ')})`);
-      const p = Object.fromEntries(keys.map((k) => [k, raw[k] === undefined ? specs[k].default(model) : specs[k].parse(raw[k], k, model)])) as P;
+      for (const k of Object.keys(raw))
+        if (!(k in specs)) throw new ValueError(`unknown parameter "${k}" (this experiment takes ${keys.join(', ')})`);
+      const p = Object.fromEntries(
+        keys.map((k) => [k, raw[k] === undefined ? specs[k].default(model) : specs[k].parse(raw[k], k, model)]),
+      ) as P;
       check?.(p, model);
       return p;
     },

@@ -16,7 +16,12 @@ import type { Experiment, ExperimentInputs, ImageInput, Params } from './types';
  * `seed` set, parsed once. Throws ValueError for a bad value, an unknown key, or a seed given to
  * an experiment without one.
  */
-export function resolveParams<P extends Params>(e: Experiment<P, unknown>, model: FarmerModel, raw: RawParams, seed?: number): P {
+export function resolveParams<P extends Params>(
+  e: Experiment<P, unknown>,
+  model: FarmerModel,
+  raw: RawParams,
+  seed?: number,
+): P {
   if (seed === undefined) return e.params.parse(raw, model);
   if (!('seed' in e.params.specs)) throw new ValueError(`${e.id} takes no seed`);
   return e.params.parse({ ...raw, seed }, model);
@@ -31,7 +36,9 @@ export function isSeeded(e: Experiment<Params, unknown>): boolean {
 export function datasetOf(card: Record<string, unknown>, modelName: string): DatasetName {
   const name = card.dataset;
   if (typeof name !== 'string' || !(name in datasets))
-    throw new Error(`model ${modelName} was trained on ${typeof name === 'string' ? `"${name}"` : 'an unnamed dataset'}; experiments need one of ${Object.keys(datasets).join(', ')}`);
+    throw new Error(
+      `model ${modelName} was trained on ${typeof name === 'string' ? `"${name}"` : 'an unnamed dataset'}; experiments need one of ${Object.keys(datasets).join(', ')}`,
+    );
   return name as DatasetName;
 }
 

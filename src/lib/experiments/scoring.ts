@@ -10,15 +10,25 @@ import { inceptionScore } from '../metrics/inception';
 import type { ExperimentInputs } from './types';
 
 /** The feature network and test split, refused with one message when absent or of another image size, or when n exceeds the split. */
-export function scoringInputs(model: FarmerModel, inputs: ExperimentInputs, n: number, experiment: string): { net: FeatureNet; test: LabelledSet } {
+export function scoringInputs(
+  model: FarmerModel,
+  inputs: ExperimentInputs,
+  n: number,
+  experiment: string,
+): { net: FeatureNet; test: LabelledSet } {
   const { height, width, channels } = model.config.image;
   const net = inputs.featureNet;
   if (!net) throw new Error(`the ${experiment} experiment needs the dataset's feature network (FID and IS)`);
-  const spec = net.classifier.spec, test = inputs.testSet;
+  const spec = net.classifier.spec,
+    test = inputs.testSet;
   if (spec.height !== height || spec.width !== width || spec.channels !== channels)
-    throw new Error(`the feature network takes ${spec.height}×${spec.width}×${spec.channels} images; the model makes ${height}×${width}×${channels}`);
+    throw new Error(
+      `the feature network takes ${spec.height}×${spec.width}×${spec.channels} images; the model makes ${height}×${width}×${channels}`,
+    );
   if (test.height !== height || test.width !== width || test.channels !== channels)
-    throw new Error(`test images are ${test.height}×${test.width}×${test.channels}; the model makes ${height}×${width}×${channels}`);
+    throw new Error(
+      `test images are ${test.height}×${test.width}×${test.channels}; the model makes ${height}×${width}×${channels}`,
+    );
   if (n > test.n) throw new Error(`invalid n: ${n} is more than the ${test.n} test images`);
   return { net, test };
 }
@@ -41,7 +51,12 @@ export interface ImageScores {
 }
 
 /** FID against `real` and IS of `count` uint8 images [count, H, W, C] (finite samples only). */
-export async function scoreImages(net: FeatureNet, real: GaussianStats, pixels: Uint8Array, count: number): Promise<ImageScores> {
+export async function scoreImages(
+  net: FeatureNet,
+  real: GaussianStats,
+  pixels: Uint8Array,
+  count: number,
+): Promise<ImageScores> {
   const [head, classes] = Object.entries(net.classifier.spec.heads)[0];
   if (count === 0) return { fid: null, is: null, probs: new Float32Array(0), classes };
   const f = await computeFeatures(net, pixels, count);

@@ -3,7 +3,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from './config';
 import { param, type Params } from '../nn/params';
 import { linearNamed, linearSplit } from '../nn/layers';
-import { createCaches, disposeCaches, fusedCaches, transformerStack, transformerStackStep, type StackOptions } from '../nn/transformer';
+import {
+  createCaches,
+  disposeCaches,
+  fusedCaches,
+  transformerStack,
+  transformerStackStep,
+  type StackOptions,
+} from '../nn/transformer';
 import { invertTokensGpu } from './af-gpu';
 import { classMixtureWeights } from './labels';
 
@@ -28,7 +35,13 @@ function stackOptions(cfg: FarmerConfig, k: number, causal: boolean, attnTemp = 
 }
 
 /** e_y [B, 1, W] for a class-conditional AF (null label = mean of the rows), else null. */
-function classEmbedding(params: Params, cfg: FarmerConfig, k: number, labels: Int32Array | null, B: number): tf.Tensor | null {
+function classEmbedding(
+  params: Params,
+  cfg: FarmerConfig,
+  k: number,
+  labels: Int32Array | null,
+  B: number,
+): tf.Tensor | null {
   if (!cfg.af.class_conditional) return null;
   return tf.tidy(() => {
     const y = labels ?? new Int32Array(B).fill(-1);
@@ -70,11 +83,19 @@ export interface BlockOptions {
  * The block Transformer on permuted tokens x̃ [B, N, d] → shifted affine parameters (a, b),
  * each [B, N, d]; token i depends on tokens < i only (when causal).
  */
-export function blockAffine(params: Params, cfg: FarmerConfig, k: number, xt: tf.Tensor, opts: BlockOptions = {}): [tf.Tensor, tf.Tensor] {
+export function blockAffine(
+  params: Params,
+  cfg: FarmerConfig,
+  k: number,
+  xt: tf.Tensor,
+  opts: BlockOptions = {},
+): [tf.Tensor, tf.Tensor] {
   return tf.tidy(() => {
     const [B, N, d] = xt.shape;
     const b = `af.blocks.${k}`;
-    let h = linearNamed(params, `${b}.proj_in`, xt).add(permuteTokens(param(params, `${b}.pos_embed`), blockFlips(k), 0));
+    let h = linearNamed(params, `${b}.proj_in`, xt).add(
+      permuteTokens(param(params, `${b}.pos_embed`), blockFlips(k), 0),
+    );
     const ey = classEmbedding(params, cfg, k, opts.labels ?? null, B);
     if (ey) h = h.add(ey);
     h = transformerStack(params, h, stackOptions(cfg, k, !opts.bidirectional, opts.attnTemp));
@@ -94,14 +115,24 @@ export interface BlockForward {
 }
 
 /** Eq. 8–10 for block k: z̃ = (x̃ − b) ⊙ exp(−a), logdet_k = −Σ a. */
-export function blockForward(params: Params, cfg: FarmerConfig, k: number, x: tf.Tensor3D, opts: BlockOptions = {}): BlockForward {
+export function blockForward(
+  params: Params,
+  cfg: FarmerConfig,
+  k: number,
+  x: tf.Tensor3D,
+  opts: BlockOptions = {},
+): BlockForward {
   return tf.tidy(() => {
     const flip = blockFlips(k);
     const xt = permuteTokens(x, flip);
     const [a, b] = blockAffine(params, cfg, k, xt, opts);
     const zt = affineForward(xt, a, b);
     const perToken = permuteTokens(a.sum(2).neg(), flip) as tf.Tensor2D;
-    return { z: permuteTokens(zt, flip) as tf.Tensor3D, logdet: perToken.sum(1) as tf.Tensor1D, logdetPerToken: perToken };
+    return {
+      z: permuteTokens(zt, flip) as tf.Tensor3D,
+      logdet: perToken.sum(1) as tf.Tensor1D,
+      logdetPerToken: perToken,
+    };
   });
 }
 
@@ -119,7 +150,12 @@ export interface AfForward {
 }
 
 /** X [B, N, d] (patchified, model space) → Z, with every block's logdet. */
-export function afForward(params: Params, cfg: FarmerConfig, x: tf.Tensor3D, opts: BlockOptions & { keepLatents?: boolean } = {}): AfForward {
+export function afForward(
+  params: Params,
+  cfg: FarmerConfig,
+  x: tf.Tensor3D,
+  opts: BlockOptions & { keepLatents?: boolean } = {},
+): AfForward {
   return tf.tidy(() => {
     let z = x;
     const latents: tf.Tensor3D[] = [];
@@ -133,7 +169,13 @@ export function afForward(params: Params, cfg: FarmerConfig, x: tf.Tensor3D, opt
       perToken.push(f.logdetPerToken);
     }
     const logdetPerBlock = tf.stack(perBlock, 1) as tf.Tensor2D;
-    return { z, latents, logdet: logdetPerBlock.sum(1) as tf.Tensor1D, logdetPerBlock, logdetPerToken: tf.stack(perToken, 1) as tf.Tensor3D };
+    return {
+      z,
+      latents,
+      logdet: logdetPerBlock.sum(1) as tf.Tensor1D,
+      logdetPerBlock,
+      logdetPerToken: tf.stack(perToken, 1) as tf.Tensor3D,
+    };
   });
 }
 
@@ -146,7 +188,13 @@ function affineAt(o: tf.Tensor, cfg: FarmerConfig, d: number): [tf.Tensor, tf.Te
  * Inverse of block k with the KV cache: x̃_0 = z̃_0; feed x̃_i alone, read (a, b) for token i+1,
  * x̃_{i+1} = z̃_{i+1} ⊙ exp(a) + b.
  */
-export function blockInverse(params: Params, cfg: FarmerConfig, k: number, z: tf.Tensor3D, opts: BlockOptions = {}): tf.Tensor3D {
+export function blockInverse(
+  params: Params,
+  cfg: FarmerConfig,
+  k: number,
+  z: tf.Tensor3D,
+  opts: BlockOptions = {},
+): tf.Tensor3D {
   const [B, N, d] = z.shape;
   const flip = blockFlips(k);
   const b = `af.blocks.${k}`;
@@ -158,7 +206,14 @@ export function blockInverse(params: Params, cfg: FarmerConfig, k: number, z: tf
   if (fusedCaches(caches)) {
     // webgpu: eight dispatches a token step (af-gpu.ts)
     try {
-      const blk = { prefix: b, stack: so, zt, pos: pos as tf.Tensor2D, ey: ey ? (ey.reshape([B, -1]) as tf.Tensor2D) : null, softClip: cfg.af.soft_clip };
+      const blk = {
+        prefix: b,
+        stack: so,
+        zt,
+        pos: pos as tf.Tensor2D,
+        ey: ey ? (ey.reshape([B, -1]) as tf.Tensor2D) : null,
+        softClip: cfg.af.soft_clip,
+      };
       const xt = invertTokensGpu(params, blk, caches);
       blk.ey?.dispose();
       if (!flip) return xt;
@@ -201,7 +256,13 @@ export function blockInverse(params: Params, cfg: FarmerConfig, k: number, z: tf
  * The same inverse without a cache: every step reruns the block on all N tokens (unknown ones
  * zero; causality makes them irrelevant). The reference the cached inverse is checked against.
  */
-export function blockInverseUncached(params: Params, cfg: FarmerConfig, k: number, z: tf.Tensor3D, opts: BlockOptions = {}): tf.Tensor3D {
+export function blockInverseUncached(
+  params: Params,
+  cfg: FarmerConfig,
+  k: number,
+  z: tf.Tensor3D,
+  opts: BlockOptions = {},
+): tf.Tensor3D {
   const [B, N, d] = z.shape;
   const flip = blockFlips(k);
   const zt = permuteTokens(z, flip);

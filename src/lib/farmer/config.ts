@@ -114,7 +114,8 @@ export const LIMITS = {
 type Json = Record<string, unknown>;
 
 function obj(v: unknown, path: string): Json {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`config: ${path} must be an object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ConfigError(`config: ${path} must be an object`);
   return v as Json;
 }
 
@@ -137,7 +138,9 @@ function num(o: Json, key: string, path: string, min: number, max = Infinity, op
   const v = o[key];
   if (v === undefined) throw new ConfigError(`config: missing ${path}.${key}`);
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (openMin && v === min) || v > max)
-    throw new ConfigError(`config: ${path}.${key} must be a number in ${openMin ? '(' : '['}${min}, ${max}], got ${JSON.stringify(v)}`);
+    throw new ConfigError(
+      `config: ${path}.${key} must be a number in ${openMin ? '(' : '['}${min}, ${max}], got ${JSON.stringify(v)}`,
+    );
   return v;
 }
 
@@ -151,7 +154,9 @@ function bool(o: Json, key: string, path: string): boolean {
 function choice<T extends string>(o: Json, key: string, path: string, choices: readonly T[]): T {
   const v = o[key];
   if (typeof v !== 'string' || !(choices as readonly string[]).includes(v))
-    throw new ConfigError(`config: ${path}.${key} must be ${choices.map((c) => `"${c}"`).join(' or ')}, got ${JSON.stringify(v)}`);
+    throw new ConfigError(
+      `config: ${path}.${key} must be ${choices.map((c) => `"${c}"`).join(' or ')}, got ${JSON.stringify(v)}`,
+    );
   return v as T;
 }
 
@@ -161,7 +166,8 @@ function transformer(o: Json, path: string): TransformerConfig {
   const width = int(o, 'width', path, 1, LIMITS.width);
   const head_dim = int(o, 'head_dim', path, 1, width);
   const mlp_ratio = num(o, 'mlp_ratio', path, 0, LIMITS.mlp_ratio, true);
-  if (width % head_dim !== 0) throw new ConfigError(`config: ${path}.width ${width} is not a multiple of head_dim ${head_dim}`);
+  if (width % head_dim !== 0)
+    throw new ConfigError(`config: ${path}.width ${width} is not a multiple of head_dim ${head_dim}`);
   if (!Number.isInteger(mlp_ratio * width))
     throw new ConfigError(`config: ${path}.mlp_ratio·width = ${mlp_ratio * width} is not an integer`);
   return { width, head_dim, mlp_ratio };
@@ -177,12 +183,28 @@ function layerParameters({ width: W, mlp_ratio }: TransformerConfig): number {
 export function parameterCount(cfg: FarmerConfig): number {
   const { tokens: N, tokenDim: d, informative: dI, redundant: dR } = dimsOf(cfg);
   const W = cfg.af.width;
-  const block = W * d + W + N * W + (cfg.af.class_conditional ? cfg.num_classes * W : 0) + cfg.af.layers_per_block * layerParameters(cfg.af) + 2 * d * W + 2 * d;
+  const block =
+    W * d +
+    W +
+    N * W +
+    (cfg.af.class_conditional ? cfg.num_classes * W : 0) +
+    cfg.af.layers_per_block * layerParameters(cfg.af) +
+    2 * d * W +
+    2 * d;
   let total = cfg.af.blocks * block;
   if (cfg.prior.kind === 'farmer') {
-    const p = cfg.prior, A = p.ar.width;
+    const p = cfg.prior,
+      A = p.ar.width;
     const heads = p.mixtures_informative * (1 + 2 * dI) * (A + 1) + p.mixtures_redundant * (1 + 2 * dR) * (A + 1);
-    total += (cfg.num_classes + 1) * A + p.cond_repeat * A + A * dI + A + N * A + p.ar.layers * layerParameters(p.ar) + 2 * A + heads;
+    total +=
+      (cfg.num_classes + 1) * A +
+      p.cond_repeat * A +
+      A * dI +
+      A +
+      N * A +
+      p.ar.layers * layerParameters(p.ar) +
+      2 * A +
+      heads;
   }
   return total;
 }
@@ -190,7 +212,16 @@ export function parameterCount(cfg: FarmerConfig): number {
 /** Checks every field and every bound, and returns a normalised copy; throws ConfigError naming the field. */
 export function parseConfig(raw: unknown): FarmerConfig {
   const c = obj(raw, 'config');
-  onlyKeys(c, 'config', ['image', 'patch_size', 'num_classes', 'af', 'prior', 'dequantization', 'label_dropout', 'student']);
+  onlyKeys(c, 'config', [
+    'image',
+    'patch_size',
+    'num_classes',
+    'af',
+    'prior',
+    'dequantization',
+    'label_dropout',
+    'student',
+  ]);
   const image = obj(c.image, 'image');
   onlyKeys(image, 'image', ['height', 'width', 'channels']);
   const height = int(image, 'height', 'image', 1, LIMITS.side);
@@ -201,7 +232,9 @@ export function parseConfig(raw: unknown): FarmerConfig {
     throw new ConfigError(`config: image ${height}×${width} is not divisible by patch_size ${patch_size}`);
   const tokens = (height / patch_size) * (width / patch_size);
   if (tokens > LIMITS.tokens)
-    throw new ConfigError(`config: ${height}×${width} images in ${patch_size}×${patch_size} patches make ${tokens} tokens; at most ${LIMITS.tokens} (attention holds N² logits per head)`);
+    throw new ConfigError(
+      `config: ${height}×${width} images in ${patch_size}×${patch_size} patches make ${tokens} tokens; at most ${LIMITS.tokens} (attention holds N² logits per head)`,
+    );
   const tokenDim = channels * patch_size * patch_size;
   if (tokenDim > LIMITS.tokenDim)
     throw new ConfigError(`config: a token has C·p² = ${tokenDim} dimensions; at most ${LIMITS.tokenDim}`);
@@ -225,7 +258,15 @@ export function parseConfig(raw: unknown): FarmerConfig {
     onlyKeys(priorRaw, 'prior', ['kind']);
     prior = { kind: 'gaussian' };
   } else if (priorRaw.kind === 'farmer') {
-    onlyKeys(priorRaw, 'prior', ['kind', 'informative_dims', 'cond_repeat', 'final_permute', 'mixtures_informative', 'mixtures_redundant', 'ar']);
+    onlyKeys(priorRaw, 'prior', [
+      'kind',
+      'informative_dims',
+      'cond_repeat',
+      'final_permute',
+      'mixtures_informative',
+      'mixtures_redundant',
+      'ar',
+    ]);
     const informative_dims = int(priorRaw, 'informative_dims', 'prior', 1, LIMITS.tokenDim);
     if (informative_dims >= tokenDim)
       throw new ConfigError(`config: prior.informative_dims ${informative_dims} must be < d = ${tokenDim}`);
@@ -240,7 +281,8 @@ export function parseConfig(raw: unknown): FarmerConfig {
       mixtures_redundant: int(priorRaw, 'mixtures_redundant', 'prior', 1, LIMITS.mixtures),
       ar: { layers: int(arRaw, 'layers', 'prior.ar', 0, LIMITS.depth), ...transformer(arRaw, 'prior.ar') },
     };
-  } else throw new ConfigError(`config: prior.kind must be "gaussian" or "farmer", got ${JSON.stringify(priorRaw.kind)}`);
+  } else
+    throw new ConfigError(`config: prior.kind must be "gaussian" or "farmer", got ${JSON.stringify(priorRaw.kind)}`);
 
   const dqRaw = obj(c.dequantization, 'dequantization');
   let dequantization: Dequantization;
@@ -253,16 +295,30 @@ export function parseConfig(raw: unknown): FarmerConfig {
       kind: 'gaussian',
       sigma_min: dqRaw.sigma_min === undefined ? 0.005 : num(dqRaw, 'sigma_min', 'dequantization', 0),
       sigma_max: dqRaw.sigma_max === undefined ? 0.1 : num(dqRaw, 'sigma_max', 'dequantization', 0),
-      schedule: dqRaw.schedule === undefined ? 'cosine' : choice(dqRaw, 'schedule', 'dequantization', ['cosine', 'fixed']),
+      schedule:
+        dqRaw.schedule === undefined ? 'cosine' : choice(dqRaw, 'schedule', 'dequantization', ['cosine', 'fixed']),
     };
-  } else throw new ConfigError(`config: dequantization.kind must be "uniform" or "gaussian", got ${JSON.stringify(dqRaw.kind)}`);
+  } else
+    throw new ConfigError(
+      `config: dequantization.kind must be "uniform" or "gaussian", got ${JSON.stringify(dqRaw.kind)}`,
+    );
 
   const label_dropout = num(c, 'label_dropout', 'config', 0, 1);
-  const cfg: FarmerConfig = { image: { height, width, channels }, patch_size, num_classes, af, prior, dequantization, label_dropout };
+  const cfg: FarmerConfig = {
+    image: { height, width, channels },
+    patch_size,
+    num_classes,
+    af,
+    prior,
+    dequantization,
+    label_dropout,
+  };
   if (c.student !== undefined) cfg.student = bool(c, 'student', 'config');
   const parameters = parameterCount(cfg);
   if (parameters > LIMITS.parameters)
-    throw new ConfigError(`config: ${parameters.toLocaleString('en-US')} weights; at most ${LIMITS.parameters.toLocaleString('en-US')} (2 GiB of float32)`);
+    throw new ConfigError(
+      `config: ${parameters.toLocaleString('en-US')} weights; at most ${LIMITS.parameters.toLocaleString('en-US')} (2 GiB of float32)`,
+    );
   return cfg;
 }
 
@@ -271,7 +327,15 @@ export const referenceConfig: FarmerConfig = {
   image: { height: 28, width: 28, channels: 1 },
   patch_size: 4,
   num_classes: 10,
-  af: { blocks: 4, layers_per_block: 2, width: 128, head_dim: 32, mlp_ratio: 4, class_conditional: false, soft_clip: 0 },
+  af: {
+    blocks: 4,
+    layers_per_block: 2,
+    width: 128,
+    head_dim: 32,
+    mlp_ratio: 4,
+    class_conditional: false,
+    soft_clip: 0,
+  },
   prior: {
     kind: 'farmer',
     informative_dims: 4,

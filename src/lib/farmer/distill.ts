@@ -3,7 +3,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from './config';
 import type { Params } from '../nn/params';
-import { affineInverse, afForward, blockAffine, blockFlips, inverseChain, permuteTokens, type BlockOptions } from './af';
+import {
+  affineInverse,
+  afForward,
+  blockAffine,
+  blockFlips,
+  inverseChain,
+  permuteTokens,
+  type BlockOptions,
+} from './af';
 import type { FarmerModel } from './model';
 import { patchify } from './patchify';
 import type { Rng } from '../util/random';
@@ -21,7 +29,13 @@ export function initStudentParams(teacher: Params): Params {
 }
 
 /** g_k: in block k's order, (a, b) from the bidirectional transformer on z̃, x̃ = z̃ ⊙ exp(a) + b. */
-export function studentBlock(params: Params, cfg: FarmerConfig, k: number, z: tf.Tensor3D, opts: BlockOptions = {}): tf.Tensor3D {
+export function studentBlock(
+  params: Params,
+  cfg: FarmerConfig,
+  k: number,
+  z: tf.Tensor3D,
+  opts: BlockOptions = {},
+): tf.Tensor3D {
   return tf.tidy(() => {
     const flip = blockFlips(k);
     const zt = permuteTokens(z, flip);
@@ -31,8 +45,18 @@ export function studentBlock(params: Params, cfg: FarmerConfig, k: number, z: tf
 }
 
 /** Z^{start} → X with g_{start−1} … g_0, one pass per block. */
-export function studentInverse(params: Params, cfg: FarmerConfig, z: tf.Tensor3D, opts: BlockOptions & { startBlock?: number; onBlock?: (k: number) => void } = {}): tf.Tensor3D {
-  return inverseChain(z, opts.startBlock ?? cfg.af.blocks, (k, x) => studentBlock(params, cfg, k, x, opts), opts.onBlock);
+export function studentInverse(
+  params: Params,
+  cfg: FarmerConfig,
+  z: tf.Tensor3D,
+  opts: BlockOptions & { startBlock?: number; onBlock?: (k: number) => void } = {},
+): tf.Tensor3D {
+  return inverseChain(
+    z,
+    opts.startBlock ?? cfg.af.blocks,
+    (k, x) => studentBlock(params, cfg, k, x, opts),
+    opts.onBlock,
+  );
 }
 
 /**
@@ -40,7 +64,13 @@ export function studentInverse(params: Params, cfg: FarmerConfig, z: tf.Tensor3D
  * Z̃^n = Z^n + s·ε with s ~ U[0, 0.3] drawn once per batch; the student chain on its own outputs;
  * (1/n)·Σ_k MSE(Z̃^k, Z^k).
  */
-export function distillationLoss(teacher: FarmerModel, student: Params, x: tf.Tensor4D, labels: Int32Array | null, rng: Rng): tf.Scalar {
+export function distillationLoss(
+  teacher: FarmerModel,
+  student: Params,
+  x: tf.Tensor4D,
+  labels: Int32Array | null,
+  rng: Rng,
+): tf.Scalar {
   const cfg = teacher.config;
   const n = cfg.af.blocks;
   const s = 0.3 * rng.uniform();

@@ -17,8 +17,12 @@ export function forwardFootprint(cfg: FarmerConfig): Footprint {
   let kept = cfg.af.blocks * N * (2 * W + 12 * d);
   let largest = N * 3 * W;
   if (cfg.prior.kind === 'farmer') {
-    const p = cfg.prior, A = p.ar.width, T = p.cond_repeat + N;
-    const heads = N * p.mixtures_informative * (1 + 2 * p.informative_dims) + p.mixtures_redundant * (1 + 2 * (d - p.informative_dims));
+    const p = cfg.prior,
+      A = p.ar.width,
+      T = p.cond_repeat + N;
+    const heads =
+      N * p.mixtures_informative * (1 + 2 * p.informative_dims) +
+      p.mixtures_redundant * (1 + 2 * (d - p.informative_dims));
     stack = Math.max(stack, p.ar.layers * 6 * A * T);
     kept += 3 * A * T + 4 * heads + 6 * N * p.mixtures_informative * p.informative_dims;
     largest = Math.max(largest, T * 3 * A, N * p.mixtures_informative * p.informative_dims);
@@ -31,9 +35,12 @@ export function samplingFootprint(cfg: FarmerConfig, denoise = false): Footprint
   const W = cfg.af.width;
   const afCache = N * 3 * W;
   const af = (cfg.af.layers_per_block + 1) * afCache + 6 * N * d + N * W + 8 * W;
-  let ar = 0, largest = afCache;
+  let ar = 0,
+    largest = afCache;
   if (cfg.prior.kind === 'farmer') {
-    const p = cfg.prior, A = p.ar.width, T = p.cond_repeat + N;
+    const p = cfg.prior,
+      A = p.ar.width,
+      T = p.cond_repeat + N;
     const arCache = T * 3 * A;
     ar = (p.ar.layers + 1) * arCache + 4 * N * (1 + d) + 8 * A + 4 * p.mixtures_informative * (1 + 2 * d);
     largest = Math.max(largest, arCache);

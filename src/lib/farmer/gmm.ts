@@ -145,9 +145,17 @@ export function drawComponent(g: Gmm, logitScale: number, rng: Rng): number {
  * The one token draw: k ~ Categorical(softmax(logits · logitScale)), z = μ_k + sigmaScale·σ_k ⊙ ε.
  * Writes d values into `out` at `offset`.
  */
-export function drawGmm(g: Gmm, logitScale: number, sigmaScale: number, rng: Rng, out: Float32Array | Float64Array, offset = 0): void {
+export function drawGmm(
+  g: Gmm,
+  logitScale: number,
+  sigmaScale: number,
+  rng: Rng,
+  out: Float32Array | Float64Array,
+  offset = 0,
+): void {
   const k = drawComponent(g, logitScale, rng);
-  for (let j = 0; j < g.d; j++) out[offset + j] = g.means[k * g.d + j] + sigmaScale * g.sigmas[k * g.d + j] * rng.normal();
+  for (let j = 0; j < g.d; j++)
+    out[offset + j] = g.means[k * g.d + j] + sigmaScale * g.sigmas[k * g.d + j] * rng.normal();
 }
 
 /** Decoupled draw (supplementary §7): mixture temperature T divides the logits, Gaussian scale s multiplies σ. */

@@ -19,5 +19,13 @@ export interface ResamplingParams {
   T_s: number;
 }
 
-export const TABLE6_PRESET: ResamplingParams = { T_pi: 1.0, T_sigma: 0.9, s_c: 5, s_u: 5, T_pi_v: 0.2, T_sigma_v: 0.9, T_s: 1.1 };
+export const TABLE6_PRESET: ResamplingParams = {
+  T_pi: 1.0,
+  T_sigma: 0.9,
+  s_c: 5,
+  s_u: 5,
+  T_pi_v: 0.2,
+  T_sigma_v: 0.9,
+  T_s: 1.1,
+};
 export const TABLE6_W = 2.5;

@@ -26,7 +26,9 @@ export function resamplingCfg(
   poolScale = 1,
 ): void {
   const d = cond.d;
-  const nc = p.s_c * poolScale, nu = p.s_u * poolScale, n = nc + nu;
+  const nc = p.s_c * poolScale,
+    nu = p.s_u * poolScale,
+    n = nc + nu;
   const pool = new Float64Array(n * d);
   const logW = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -53,7 +55,15 @@ function logNormal(x: number, mu: number, sigma: number): number {
  * log-ratio target/proposal is a quadratic whose maximum bounds the acceptance probability;
  * when it opens upward the target is not normalisable and the conditional draw is used.
  */
-export function naiveCfgScalar(muC: number, sC: number, muU: number, sU: number, w: number, rng: Rng, maxTries = 1000): { value: number; accepted: boolean } {
+export function naiveCfgScalar(
+  muC: number,
+  sC: number,
+  muU: number,
+  sU: number,
+  w: number,
+  rng: Rng,
+  maxTries = 1000,
+): { value: number; accepted: boolean } {
   const sQ = 2 * Math.max(sC, sU);
   const logRatio = (x: number) => (1 + w) * logNormal(x, muC, sC) - w * logNormal(x, muU, sU) - logNormal(x, muC, sQ);
   // logRatio(x) = A x² + B x + const

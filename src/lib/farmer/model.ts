@@ -32,7 +32,9 @@ function labelsFor(model: FarmerModel, labels: Int32Array | null | undefined, B:
 
 function checkImages(model: FarmerModel, x: tf.Tensor): void {
   if (model.config.student)
-    throw new Error('a distilled student only maps latents to images; it has no likelihood (use its teacher for forward passes)');
+    throw new Error(
+      'a distilled student only maps latents to images; it has no likelihood (use its teacher for forward passes)',
+    );
   const { height, width, channels } = model.config.image;
   const [, H, W, C] = x.shape;
   if (x.rank !== 4 || H !== height || W !== width || C !== channels)
@@ -40,7 +42,11 @@ function checkImages(model: FarmerModel, x: tf.Tensor): void {
 }
 
 /** log p(x) = log p(Z) + Σ_k logdet_k and its logdet part, per image [B] each, differentiable. */
-function logLikelihood(model: FarmerModel, x: tf.Tensor4D, labels?: Int32Array | null): { logPx: tf.Tensor1D; logdet: tf.Tensor1D } {
+function logLikelihood(
+  model: FarmerModel,
+  x: tf.Tensor4D,
+  labels?: Int32Array | null,
+): { logPx: tf.Tensor1D; logdet: tf.Tensor1D } {
   checkImages(model, x);
   const y = labelsFor(model, labels, x.shape[0]);
   return tf.tidy(() => {
@@ -90,7 +96,12 @@ export interface ForwardAnalysis extends AfForward {
 }
 
 /** Every per-image quantity of the forward pass; the caller disposes the result. */
-export function analyzeForward(model: FarmerModel, x: tf.Tensor4D, labels?: Int32Array | null, keepLatents = false): ForwardAnalysis {
+export function analyzeForward(
+  model: FarmerModel,
+  x: tf.Tensor4D,
+  labels?: Int32Array | null,
+  keepLatents = false,
+): ForwardAnalysis {
   checkImages(model, x);
   const y = labelsFor(model, labels, x.shape[0]);
   return tf.tidy(() => {
@@ -98,19 +109,36 @@ export function analyzeForward(model: FarmerModel, x: tf.Tensor4D, labels?: Int3
     const prior = priorLogProb(model.params, model.config, af.z, y);
     const logPx = prior.logProb.add(af.logdet) as tf.Tensor1D;
     return {
-      ...af, logPrior: prior.logProb, logPriorInformative: prior.informativePerToken, logPriorRedundant: prior.redundantPerToken,
-      logPx, nllPerDim: logPx.neg().div(model.dims.pixels) as tf.Tensor1D,
+      ...af,
+      logPrior: prior.logProb,
+      logPriorInformative: prior.informativePerToken,
+      logPriorRedundant: prior.redundantPerToken,
+      logPx,
+      nllPerDim: logPx.neg().div(model.dims.pixels) as tf.Tensor1D,
     };
   });
 }
 
 export function disposeAnalysis(a: ForwardAnalysis): void {
-  tf.dispose([a.z, ...a.latents, a.logdet, a.logdetPerBlock, a.logdetPerToken, a.logPrior, a.logPriorInformative, a.logPriorRedundant, a.logPx, a.nllPerDim]);
+  tf.dispose([
+    a.z,
+    ...a.latents,
+    a.logdet,
+    a.logdetPerBlock,
+    a.logdetPerToken,
+    a.logPrior,
+    a.logPriorInformative,
+    a.logPriorRedundant,
+    a.logPx,
+    a.nllPerDim,
+  ]);
 }
 
 /** Z [B, N, d] → images [B, H, W, C] in model space: the AF inverse, or one pass of a distilled student. */
 export function decodeLatents(model: FarmerModel, z: tf.Tensor3D, opts: InverseOptions = {}): tf.Tensor4D {
-  const x = model.config.student ? studentInverse(model.params, model.config, z, opts) : afInverse(model.params, model.config, z, opts);
+  const x = model.config.student
+    ? studentInverse(model.params, model.config, z, opts)
+    : afInverse(model.params, model.config, z, opts);
   const { height, width, channels } = model.config.image;
   const img = unpatchify(x, model.config.patch_size, height, width, channels);
   x.dispose();

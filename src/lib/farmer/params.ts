@@ -74,7 +74,8 @@ export function initParams(cfg: FarmerConfig, { seed, projOutStd = 0 }: InitOpti
     const size = shape.reduce((a, b) => a * b, 1);
     let values: Float32Array;
     if (name.endsWith('norm.weight')) values = new Float32Array(size).fill(1);
-    else if (name.includes('proj_out')) values = projOutStd > 0 ? rng.normals(size, projOutStd) : new Float32Array(size);
+    else if (name.includes('proj_out'))
+      values = projOutStd > 0 ? rng.normals(size, projOutStd) : new Float32Array(size);
     else if (name.startsWith('ar.head_') && name.endsWith('.bias')) values = headBias(cfg, name, rng);
     else if (name.endsWith('.bias')) values = new Float32Array(size);
     else values = rng.normals(size, 0.02);

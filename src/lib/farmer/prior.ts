@@ -5,7 +5,15 @@ import type { FarmerConfig, FarmerPrior } from './config';
 import { dimsOf } from './config';
 import { param, type Params } from '../nn/params';
 import { linear, linearAfterNorm, linearNamed, layerNormNamed } from '../nn/layers';
-import { createCaches, disposeCaches, fusedCaches, transformerStack, transformerStackStep, type LayerCache, type StackOptions } from '../nn/transformer';
+import {
+  createCaches,
+  disposeCaches,
+  fusedCaches,
+  transformerStack,
+  transformerStackStep,
+  type LayerCache,
+  type StackOptions,
+} from '../nn/transformer';
 import { embedToken } from '../tf/webgpu/token';
 import { gmmHead, gmmLogDensity } from './gmm';
 import { nullRowOneHot } from './labels';
@@ -64,7 +72,13 @@ export function priorLogProb(params: Params, cfg: FarmerConfig, z: tf.Tensor3D, 
     if (cfg.prior.kind === 'gaussian') {
       const redundantPerToken = z.square().mul(-0.5).sub(HALF_LOG_2PI).sum(2) as tf.Tensor2D;
       const logProb = redundantPerToken.sum(1) as tf.Tensor1D;
-      return { logProb, informative: tf.zerosLike(logProb), redundant: logProb, informativePerToken: tf.zerosLike(redundantPerToken), redundantPerToken };
+      return {
+        logProb,
+        informative: tf.zerosLike(logProb),
+        redundant: logProb,
+        informativePerToken: tf.zerosLike(redundantPerToken),
+        redundantPerToken,
+      };
     }
     const p = cfg.prior;
     const { tokens: N, tokenDim: d, informative: dI, redundant: dR } = dimsOf(cfg);
@@ -75,7 +89,10 @@ export function priorLogProb(params: Params, cfg: FarmerConfig, z: tf.Tensor3D, 
     const zR = z.slice([0, 0, dI], [B, N, d - dI]);
     const zIordered = flip ? tf.reverse(zI, 1) : zI; // [B, N, d_I] in AR order ρ
     const pos = param(params, 'ar.pos_embed');
-    const seq = tf.concat([conditionPrefix(params, cfg, labels), embedTokens(params, zIordered, flip ? tf.reverse(pos, 0) : pos)], 1);
+    const seq = tf.concat(
+      [conditionPrefix(params, cfg, labels), embedTokens(params, zIordered, flip ? tf.reverse(pos, 0) : pos)],
+      1,
+    );
     const h = layerNormNamed(params, 'ar.norm', transformerStack(params, seq, arStack(cfg))); // [B, M+N, A]
     // The output at position M−1+i predicts G_{i+1}; the last one (at u_N) predicts G_R.
     const gInfo = gmmHead(params, 'ar.head_info', h.slice([0, M - 1, 0], [B, N, -1]), p.mixtures_informative, dI);
@@ -85,7 +102,13 @@ export function priorLogProb(params: Params, cfg: FarmerConfig, z: tf.Tensor3D, 
     const redundantPerToken = gmmLogDensity(gRed, zR) as tf.Tensor2D; // G_R broadcasts over the N tokens
     const informative = informativePerToken.sum(1) as tf.Tensor1D;
     const redundant = redundantPerToken.sum(1) as tf.Tensor1D;
-    return { logProb: informative.add(redundant) as tf.Tensor1D, informative, redundant, informativePerToken, redundantPerToken };
+    return {
+      logProb: informative.add(redundant) as tf.Tensor1D,
+      informative,
+      redundant,
+      informativePerToken,
+      redundantPerToken,
+    };
   });
 }
 
@@ -100,7 +123,11 @@ export class ArDecoder {
   private readonly pos: tf.Tensor;
   readonly tokens: number;
 
-  constructor(private readonly params: Params, private readonly cfg: FarmerConfig, readonly batch: number) {
+  constructor(
+    private readonly params: Params,
+    private readonly cfg: FarmerConfig,
+    readonly batch: number,
+  ) {
     const p = farmerPrior(cfg);
     this.tokens = dimsOf(cfg).tokens;
     this.caches = createCaches(batch, p.cond_repeat + this.tokens, arStack(cfg));
@@ -145,7 +172,11 @@ export class ArDecoder {
     const [w, b] = [param(this.params, 'ar.proj_in.weight'), param(this.params, 'ar.proj_in.bias')];
     const u = fusedCaches(this.caches)
       ? embedToken(tokens, w, b, this.pos as tf.Tensor2D, row, i) // one dispatch, read in place
-      : tf.tidy(() => linear(tokens.shape[1] === 1 ? tokens : tokens.slice([0, row, 0], [this.batch, 1, -1]), w, b).add(this.pos.slice([i, 0], [1, -1])));
+      : tf.tidy(() =>
+          linear(tokens.shape[1] === 1 ? tokens : tokens.slice([0, row, 0], [this.batch, 1, -1]), w, b).add(
+            this.pos.slice([i, 0], [1, -1]),
+          ),
+        );
     const h = transformerStackStep(this.params, u, this.caches, arStack(this.cfg));
     u.dispose();
     const out = this.headAtLast(h, i === this.tokens - 1 ? 'ar.head_red' : 'ar.head_info');

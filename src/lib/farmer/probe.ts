@@ -29,13 +29,20 @@ async function timed(run: () => Promise<void>): Promise<number> {
 
 async function forwardMs(model: FarmerModel): Promise<number> {
   const { height, width, channels } = model.config.image;
-  const x = tf.tensor4d(new Rng(1).uniforms(PROBE_BATCH * height * width * channels, -1, 1), [PROBE_BATCH, height, width, channels]);
+  const x = tf.tensor4d(new Rng(1).uniforms(PROBE_BATCH * height * width * channels, -1, 1), [
+    PROBE_BATCH,
+    height,
+    width,
+    channels,
+  ]);
   try {
-    return (await timed(async () => {
-      const a = analyzeForward(model, x);
-      await a.nllPerDim.data();
-      disposeAnalysis(a);
-    })) / PROBE_BATCH;
+    return (
+      (await timed(async () => {
+        const a = analyzeForward(model, x);
+        await a.nllPerDim.data();
+        disposeAnalysis(a);
+      })) / PROBE_BATCH
+    );
   } finally {
     x.dispose();
   }
@@ -46,18 +53,21 @@ async function arStepMs(model: FarmerModel): Promise<number> {
   const { tokens: N, informative: dI } = model.dims;
   const tokens = tf.zeros([PROBE_BATCH, N, dI]) as tf.Tensor3D;
   try {
-    return (await timed(async () => {
-      const decoder = new ArDecoder(model.params, model.config, PROBE_BATCH);
-      let head = decoder.start(nullLabels(PROBE_BATCH));
-      for (let i = 0; i < Math.min(STEPS, N - 1); i++) {
-        const next = decoder.feedFrom(tokens, i);
+    return (
+      (await timed(async () => {
+        const decoder = new ArDecoder(model.params, model.config, PROBE_BATCH);
+        let head = decoder.start(nullLabels(PROBE_BATCH));
+        for (let i = 0; i < Math.min(STEPS, N - 1); i++) {
+          const next = decoder.feedFrom(tokens, i);
+          head.dispose();
+          head = next;
+        }
+        await head.data();
         head.dispose();
-        head = next;
-      }
-      await head.data();
-      head.dispose();
-      decoder.dispose();
-    })) / (Math.min(STEPS, N - 1) + 1);
+        decoder.dispose();
+      })) /
+      (Math.min(STEPS, N - 1) + 1)
+    );
   } finally {
     tokens.dispose();
   }
@@ -68,11 +78,13 @@ async function afStepMs(model: FarmerModel): Promise<number> {
   const { tokens: N, tokenDim: d } = model.dims;
   const z = tf.tensor3d(new Rng(3).normals(PROBE_BATCH * N * d), [PROBE_BATCH, N, d]);
   try {
-    return (await timed(async () => {
-      const x = blockInverse(model.params, model.config, 0, z);
-      await x.data();
-      x.dispose();
-    })) / Math.max(1, N - 1);
+    return (
+      (await timed(async () => {
+        const x = blockInverse(model.params, model.config, 0, z);
+        await x.data();
+        x.dispose();
+      })) / Math.max(1, N - 1)
+    );
   } finally {
     z.dispose();
   }

@@ -23,7 +23,13 @@ export interface BatchOptions extends Omit<SampleOptions, 'n' | 'seed' | 'labels
   /** progress in sample steps: done of n × (AR tokens + AF blocks) */
   onProgress?: (done: number, total: number) => void;
   /** each batch's images before they are disposed, e.g. for a forward pass of the finite ones */
-  onBatch?: (b: { start: number; count: number; images: tf.Tensor4D; finite: boolean[]; labels: Int32Array | null }) => Promise<void> | void;
+  onBatch?: (b: {
+    start: number;
+    count: number;
+    images: tf.Tensor4D;
+    finite: boolean[];
+    labels: Int32Array | null;
+  }) => Promise<void> | void;
 }
 
 export interface Batches {
@@ -40,7 +46,8 @@ export interface Batches {
 export async function sampleBatches(model: FarmerModel, o: BatchOptions): Promise<Batches> {
   const { n, batch, seed, labels: labelsOf, onProgress, onBatch, ...rest } = o;
   if (!(Number.isInteger(batch) && batch >= 1)) throw new Error(`invalid batch: ${batch} (a positive integer)`);
-  const K = model.config.num_classes, size = model.dims.pixels;
+  const K = model.config.num_classes,
+    size = model.dims.pixels;
   const steps = sampleSteps(model);
   const pixels = new Uint8Array(n * size);
   const finite: boolean[] = [];
@@ -50,7 +57,14 @@ export async function sampleBatches(model: FarmerModel, o: BatchOptions): Promis
     const count = Math.min(batch, n - start);
     const y = labelsOf ? labelsOf(start, count) : K > 0 ? cyclingLabels(count, K, start) : null;
     if (labels && y) labels.set(y, start);
-    const r = await sample(model, { ...rest, n: count, seed, first: start, labels: y, onProgress: (k) => onProgress?.(start * steps + count * k, n * steps) });
+    const r = await sample(model, {
+      ...rest,
+      n: count,
+      seed,
+      first: start,
+      labels: y,
+      onProgress: (k) => onProgress?.(start * steps + count * k, n * steps),
+    });
     try {
       pixels.set(modelToPixels((await r.images.data()) as Float32Array, model.config.dequantization), start * size);
       await onBatch?.({ start, count, images: r.images, finite: r.finite, labels: y });

@@ -24,7 +24,12 @@ export interface GpuDrawOptions {
  * uniform (the component) and d_I normals, then per redundant vector one uniform and d_R normals.
  * Informative noise is laid out [N, B, 1 + d_I] (step-major, one slice a step), redundant [B, N, 1 + d_R].
  */
-export function drawNoise(streams: Rng[], N: number, dI: number, dR: number): { informative: Float32Array; redundant: Float32Array } {
+export function drawNoise(
+  streams: Rng[],
+  N: number,
+  dI: number,
+  dR: number,
+): { informative: Float32Array; redundant: Float32Array } {
   const B = streams.length;
   const informative = new Float32Array(N * B * (1 + dI));
   const redundant = new Float32Array(B * N * (1 + dR));
@@ -56,7 +61,12 @@ export function drawLatentsGpu(model: FarmerModel, streams: Rng[], o: GpuDrawOpt
   try {
     head = decoder.start(o.labels);
     for (let i = 0; i < N; i++) {
-      const drawn = drawTokenInto(tokens, head, noiseI, i * B * (1 + dI), i, { K: p.mixtures_informative, d: dI, T: o.T, s: o.s });
+      const drawn = drawTokenInto(tokens, head, noiseI, i * B * (1 + dI), i, {
+        K: p.mixtures_informative,
+        d: dI,
+        T: o.T,
+        s: o.s,
+      });
       tokens.dispose();
       tokens = drawn;
       head.dispose();
@@ -65,7 +75,15 @@ export function drawLatentsGpu(model: FarmerModel, streams: Rng[], o: GpuDrawOpt
       throwIfAborted(o.signal, 'sampling cancelled');
     }
     return tf.tidy(() => {
-      const red = dR > 0 ? drawTokens(head!, tf.tensor3d(noise.redundant, [B, N, 1 + dR]), N, { K: p.mixtures_redundant, d: dR, T: o.TRed, s: o.sRed }) : null;
+      const red =
+        dR > 0
+          ? drawTokens(head!, tf.tensor3d(noise.redundant, [B, N, 1 + dR]), N, {
+              K: p.mixtures_redundant,
+              d: dR,
+              T: o.TRed,
+              s: o.sRed,
+            })
+          : null;
       return assembleLatent(tokens, red, arFlips(model.config));
     });
   } finally {

@@ -25,7 +25,14 @@ export interface CardSampling {
 }
 
 const CFG_METHODS = ['naive', 'resampling'] as const;
-const NUMBERS = { T: { above: 0 }, s: { above: 0 }, T_R: { above: 0 }, s_R: { above: 0 }, cfg: { min: 0 }, sigma: { above: 0 } } as const;
+const NUMBERS = {
+  T: { above: 0 },
+  s: { above: 0 },
+  T_R: { above: 0 },
+  s_R: { above: 0 },
+  cfg: { min: 0 },
+  sigma: { above: 0 },
+} as const;
 export const CARD_SAMPLING_KEYS = ['T', 's', 'T_R', 's_R', 'denoise', 'cfg_method', 'cfg', 'sigma'] as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -42,7 +49,8 @@ export function parseCardSampling(raw: unknown, where = 'card.sampling'): CardSa
     if (key in NUMBERS) out[key as keyof typeof NUMBERS] = checkNumber(name, v, NUMBERS[key as keyof typeof NUMBERS]);
     else if (key === 'cfg_method') out.cfg_method = checkChoice(name, v, CFG_METHODS);
     else if (key === 'denoise') {
-      if (v !== true && v !== false && v !== 'true' && v !== 'false') throw new ValueError(`invalid ${name}: ${JSON.stringify(v)} (true or false)`);
+      if (v !== true && v !== false && v !== 'true' && v !== 'false')
+        throw new ValueError(`invalid ${name}: ${JSON.stringify(v)} (true or false)`);
       out.denoise = v === true || v === 'true';
     } else throw new ValueError(`invalid ${where}: unknown key "${key}" (known: ${CARD_SAMPLING_KEYS.join(', ')})`);
   }
@@ -52,7 +60,10 @@ export function parseCardSampling(raw: unknown, where = 'card.sampling'): CardSa
 /** `T=0.9,s=0.8,cfg=2.5` → the same block as parseCardSampling reads it from JSON. */
 export function parseSamplingText(text: string, where = 'sampling'): CardSampling {
   const raw: Record<string, string> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq < 1) throw new ValueError(`invalid ${where}: "${part}" (key=value)`);
     raw[part.slice(0, eq)] = part.slice(eq + 1);
@@ -84,8 +95,10 @@ function cannotDenoise(config: FarmerConfig): string {
 
 /** Refuses a block that recommends what this model cannot do (before it is written into a card). */
 export function checkCardSampling(config: FarmerConfig, card: CardSampling, where = 'card.sampling'): void {
-  if (card.denoise && !canDenoise(config)) throw new ValueError(`invalid ${where}.denoise: true (${cannotDenoise(config)})`);
-  if (card.cfg && config.num_classes === 0) throw new ValueError(`invalid ${where}.cfg: ${card.cfg} (guidance needs a class-conditional model)`);
+  if (card.denoise && !canDenoise(config))
+    throw new ValueError(`invalid ${where}.denoise: true (${cannotDenoise(config)})`);
+  if (card.cfg && config.num_classes === 0)
+    throw new ValueError(`invalid ${where}.cfg: ${card.cfg} (guidance needs a class-conditional model)`);
   if (card.sigma !== undefined && config.dequantization.kind !== 'gaussian')
     throw new ValueError(`invalid ${where}.sigma: ${card.sigma} (only gaussian-dequantized models have a training σ)`);
 }

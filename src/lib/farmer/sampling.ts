@@ -69,9 +69,18 @@ async function drawLatents(model: FarmerModel, o: SampleOptions): Promise<{ z: t
   if (fusedAvailable() && model.config.prior.kind === 'farmer' && !guided) {
     const labels = o.labels ?? nullLabels(o.n);
     checkLabels(labels, model.config.num_classes, o.n);
-    const T = o.T ?? 1, s = o.s ?? 1;
+    const T = o.T ?? 1,
+      s = o.s ?? 1;
     const total = N + model.config.af.blocks;
-    const z = drawLatentsGpu(model, streams, { labels, T, s, TRed: o.TRed ?? T, sRed: o.sRed ?? s, signal: o.signal, onStep: (i) => o.onProgress?.(i, total) });
+    const z = drawLatentsGpu(model, streams, {
+      labels,
+      T,
+      s,
+      TRed: o.TRed ?? T,
+      sRed: o.sRed ?? s,
+      signal: o.signal,
+      onStep: (i) => o.onProgress?.(i, total),
+    });
     return { z, cfgFallbacks: 0 };
   }
   const { z, cfgFallbacks } = await drawLatentsCpu(model, o, streams);
@@ -79,7 +88,10 @@ async function drawLatents(model: FarmerModel, o: SampleOptions): Promise<{ z: t
 }
 
 /** Draws Z [n, N, d] from the prior (spec §5), downloaded. */
-export async function sampleLatents(model: FarmerModel, o: SampleOptions): Promise<{ z: Float32Array; cfgFallbacks: number }> {
+export async function sampleLatents(
+  model: FarmerModel,
+  o: SampleOptions,
+): Promise<{ z: Float32Array; cfgFallbacks: number }> {
   const { z, cfgFallbacks } = await drawLatents(model, o);
   try {
     return { z: (await z.data()) as Float32Array, cfgFallbacks };
@@ -89,10 +101,17 @@ export async function sampleLatents(model: FarmerModel, o: SampleOptions): Promi
 }
 
 /** The CPU sampler: one stream per sample (`streams[b]`), head outputs downloaded every step. */
-async function drawLatentsCpu(model: FarmerModel, o: SampleOptions, streams: Rng[]): Promise<{ z: Float32Array; cfgFallbacks: number }> {
+async function drawLatentsCpu(
+  model: FarmerModel,
+  o: SampleOptions,
+  streams: Rng[],
+): Promise<{ z: Float32Array; cfgFallbacks: number }> {
   const { tokens: N, tokenDim: d, informative: dI, redundant: dR } = model.dims;
   const B = o.n;
-  const T = o.T ?? 1, s = o.s ?? 1, TR = o.TRed ?? T, sR = o.sRed ?? s;
+  const T = o.T ?? 1,
+    s = o.s ?? 1,
+    TR = o.TRed ?? T,
+    sR = o.sRed ?? s;
   const z = new Float32Array(B * N * d);
   const total = N + model.config.af.blocks;
   if (model.config.prior.kind === 'gaussian') {
@@ -103,7 +122,8 @@ async function drawLatentsCpu(model: FarmerModel, o: SampleOptions, streams: Rng
   const labels = o.labels ?? nullLabels(B);
   checkLabels(labels, model.config.num_classes, B);
   const guided = o.cfg !== undefined && o.cfg.w !== 0;
-  if (guided && labels.some((y) => y < 0)) throw new Error('classifier-free guidance needs a class label for every sample');
+  if (guided && labels.some((y) => y < 0))
+    throw new Error('classifier-free guidance needs a class label for every sample');
   const rows = guided ? 2 * B : B; // guided: conditional rows, then the same samples unconditional
   const decoder = new ArDecoder(model.params, model.config, rows);
   const resampling: ResamplingParams = { ...TABLE6_PRESET, ...o.cfg?.params };
@@ -124,7 +144,9 @@ async function drawLatentsCpu(model: FarmerModel, o: SampleOptions, streams: Rng
           if (!guided) for (let t = 0; t < N; t++) sampleGmm(g, TR, sR, rng, red, t * dR);
           else if (o.cfg!.method === 'resampling')
             resamplingCfg(g, gmmFromRow(out, B + b, p.mixtures_redundant, dR), o.cfg!.w, resampling, rng, red, 0, N, N);
-          else for (let t = 0; t < N; t++) cfgFallbacks += naiveCfg(g, gmmFromRow(out, B + b, p.mixtures_redundant, dR), o.cfg!.w, rng, red, t * dR);
+          else
+            for (let t = 0; t < N; t++)
+              cfgFallbacks += naiveCfg(g, gmmFromRow(out, B + b, p.mixtures_redundant, dR), o.cfg!.w, rng, red, t * dR);
           for (let t = 0; t < N; t++) z.set(red.subarray(t * dR, (t + 1) * dR), (b * N + t) * d + dI);
         }
         break;
@@ -133,8 +155,18 @@ async function drawLatentsCpu(model: FarmerModel, o: SampleOptions, streams: Rng
         const g = gmmFromRow(out, b, p.mixtures_informative, dI);
         const rng = streams[b];
         if (!guided) sampleGmm(g, T, s, rng, token, b * dI);
-        else if (o.cfg!.method === 'resampling') resamplingCfg(g, gmmFromRow(out, B + b, p.mixtures_informative, dI), o.cfg!.w, resampling, rng, token, b * dI);
-        else cfgFallbacks += naiveCfg(g, gmmFromRow(out, B + b, p.mixtures_informative, dI), o.cfg!.w, rng, token, b * dI);
+        else if (o.cfg!.method === 'resampling')
+          resamplingCfg(
+            g,
+            gmmFromRow(out, B + b, p.mixtures_informative, dI),
+            o.cfg!.w,
+            resampling,
+            rng,
+            token,
+            b * dI,
+          );
+        else
+          cfgFallbacks += naiveCfg(g, gmmFromRow(out, B + b, p.mixtures_informative, dI), o.cfg!.w, rng, token, b * dI);
         if (guided) token.copyWithin((B + b) * dI, b * dI, (b + 1) * dI);
         z.set(token.subarray(b * dI, (b + 1) * dI), (b * N + arToken(model.config, i)) * d);
       }
@@ -167,10 +199,19 @@ export function finiteRowsOf(data: ArrayLike<number>, B: number): boolean[] {
 }
 
 /** TARFlow's Tweedie step x̂ = x + σ²·∇_x log p(x), σ the final training noise level. */
-export function tweedieDenoise(model: FarmerModel, x: tf.Tensor4D, labels: Int32Array | null, sigma: number): tf.Tensor4D {
+export function tweedieDenoise(
+  model: FarmerModel,
+  x: tf.Tensor4D,
+  labels: Int32Array | null,
+  sigma: number,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const D = model.dims.pixels;
-    const grad = tf.grad((xi: tf.Tensor) => nllPerDim(model, xi as tf.Tensor4D, labels).sum().mul(-D))(x);
+    const grad = tf.grad((xi: tf.Tensor) =>
+      nllPerDim(model, xi as tf.Tensor4D, labels)
+        .sum()
+        .mul(-D),
+    )(x);
     return x.add(grad.mul(sigma * sigma)) as tf.Tensor4D;
   });
 }
@@ -194,7 +235,8 @@ export async function sample(model: FarmerModel, o: SampleOptions): Promise<Samp
     throw e;
   }
   if (o.denoiseSigma) {
-    if (model.config.dequantization.kind !== 'gaussian') throw new Error('denoising needs a gaussian-dequantized model');
+    if (model.config.dequantization.kind !== 'gaussian')
+      throw new Error('denoising needs a gaussian-dequantized model');
     const clean = tweedieDenoise(model, images, labels, o.denoiseSigma);
     images.dispose();
     images = clean;

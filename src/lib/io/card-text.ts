@@ -15,8 +15,12 @@ function trainingLine(train: Record<string, unknown>): string {
   const curve = Array.isArray(train.curve_bpd) ? (train.curve_bpd as [number, number][]) : [];
   const o = isObject(train.options) ? train.options : {};
   const parts: string[] = [];
-  if (curve.length >= 2) parts.push(`training BPD ${curve[0][1].toFixed(3)} (step ${curve[0][0]}) → ${curve[curve.length - 1][1].toFixed(3)} (step ${curve[curve.length - 1][0]})`);
-  if (num(o.batch) !== null) parts.push(`batch ${o.batch}, lr ${o.lr}, warm-up ${o.warmup}, cosine over ${o.steps} steps, EMA ${o.ema}`);
+  if (curve.length >= 2)
+    parts.push(
+      `training BPD ${curve[0][1].toFixed(3)} (step ${curve[0][0]}) → ${curve[curve.length - 1][1].toFixed(3)} (step ${curve[curve.length - 1][0]})`,
+    );
+  if (num(o.batch) !== null)
+    parts.push(`batch ${o.batch}, lr ${o.lr}, warm-up ${o.warmup}, cosine over ${o.steps} steps, EMA ${o.ema}`);
   if (num(train.skipped_steps)) parts.push(`${train.skipped_steps} non-finite steps skipped`);
   return parts.join('; ');
 }
@@ -25,17 +29,26 @@ function evalLines(e: Record<string, unknown>): string[] {
   const out: string[] = [];
   const bpd = isObject(e.bpd) ? e.bpd : null;
   if (bpd && num(bpd.value) !== null)
-    out.push(`test BPD ${(bpd.value as number).toFixed(4)} (n = ${bpd.n} test images, ${bpd.labels === 'test' ? 'test labels' : bpd.labels === 'null' ? 'null label' : 'unconditional'}, seed ${bpd.seed})`);
+    out.push(
+      `test BPD ${(bpd.value as number).toFixed(4)} (n = ${bpd.n} test images, ${bpd.labels === 'test' ? 'test labels' : bpd.labels === 'null' ? 'null label' : 'unconditional'}, seed ${bpd.seed})`,
+    );
   const s = isObject(e.sampling) ? e.sampling : null;
   const metric = (key: string, digits: number) => {
     const m = isObject(e[key]) ? (e[key] as Record<string, unknown>) : null;
     return m && num(m.value) !== null ? (m.value as number).toFixed(digits) : null;
   };
-  const fid = metric('fid', 1), is = metric('is', 2), p = metric('precision', 3), r = metric('recall', 3);
+  const fid = metric('fid', 1),
+    is = metric('is', 2),
+    p = metric('precision', 3),
+    r = metric('recall', 3);
   if (fid || is || p || r) {
     const net = isObject(e.feature_net) ? String(e.feature_net.name) : 'unnamed';
-    const samples = s ? `${s.finite} finite of ${s.n} samples, T = ${s.T}, s = ${s.s}${s.cfg ? `, CFG ${s.cfg}` : ''}` : '';
-    out.push(`FID ${fid ?? '–'} / IS ${is ?? '–'} / precision ${p ?? '–'} / recall ${r ?? '–'} (${net} features, not Inception; ${samples})`);
+    const samples = s
+      ? `${s.finite} finite of ${s.n} samples, T = ${s.T}, s = ${s.s}${s.cfg ? `, CFG ${s.cfg}` : ''}`
+      : '';
+    out.push(
+      `FID ${fid ?? '–'} / IS ${is ?? '–'} / precision ${p ?? '–'} / recall ${r ?? '–'} (${net} features, not Inception; ${samples})`,
+    );
   }
   return out;
 }
@@ -57,8 +70,14 @@ export function cardLineage(card: Card): Lineage | null {
   const t = isObject(card.train) ? card.train : isObject(card.distill) ? card.distill : null;
   if (!t) return null;
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
-  const init = isObject(t.init) && str(t.init.source) ? { source: str(t.init.source)!, steps: num(t.init.steps) } : null;
-  const lineage: Lineage = { trainer: str(t.trainer), device: str(t.device), world_size: Number.isInteger(t.world_size) ? (t.world_size as number) : null, init };
+  const init =
+    isObject(t.init) && str(t.init.source) ? { source: str(t.init.source)!, steps: num(t.init.steps) } : null;
+  const lineage: Lineage = {
+    trainer: str(t.trainer),
+    device: str(t.device),
+    world_size: Number.isInteger(t.world_size) ? (t.world_size as number) : null,
+    init,
+  };
   return Object.values(lineage).some((v) => v !== null) ? lineage : null;
 }
 
@@ -92,10 +111,15 @@ export function cardLines(card: Card): string[] {
   }
   const sampling = samplingLine(card);
   if (sampling) lines.push(sampling);
-  if (isObject(card.teacher)) lines.push(`distilled from ${card.teacher.name} (sha256 ${String(card.teacher.sha256).slice(0, 12)}…, ${card.teacher.steps} steps)`);
+  if (isObject(card.teacher))
+    lines.push(
+      `distilled from ${card.teacher.name} (sha256 ${String(card.teacher.sha256).slice(0, 12)}…, ${card.teacher.steps} steps)`,
+    );
   if (isObject(card.distill)) {
-    const first = num(card.distill.first_loss), last = num(card.distill.last50_loss);
-    if (first !== null && last !== null) lines.push(`distillation loss ${first.toPrecision(4)} → ${last.toPrecision(4)} (mean of the last 50 steps)`);
+    const first = num(card.distill.first_loss),
+      last = num(card.distill.last50_loss);
+    if (first !== null && last !== null)
+      lines.push(`distillation loss ${first.toPrecision(4)} → ${last.toPrecision(4)} (mean of the last 50 steps)`);
   }
   for (const [k, v] of Object.entries(isObject(card.metrics) ? card.metrics : {})) {
     if (k === 'eval' && isObject(v)) lines.push(...evalLines(v));

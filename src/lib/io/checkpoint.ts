@@ -5,7 +5,13 @@ import { ConfigError, parseConfig, type FarmerConfig } from '../farmer/config';
 import { paramShapes } from '../farmer/params';
 import { parseCardSampling } from '../farmer/sampling-settings';
 import type { Params } from '../nn/params';
-import { parseSafetensors, readFloat32, serializeSafetensors, SafetensorsError, type TensorToWrite } from './safetensors';
+import {
+  parseSafetensors,
+  readFloat32,
+  serializeSafetensors,
+  SafetensorsError,
+  type TensorToWrite,
+} from './safetensors';
 import { encodeF16 } from './float16';
 
 export const checkpointFormat = 'farmer-workbench';
@@ -54,7 +60,8 @@ export interface CheckpointData {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 const floatDtypes = new Set(['F32', 'F16', 'BF16', 'F64']);
 
 /** Checks a card's required keys; throws CheckpointError naming the first bad one. */
@@ -90,7 +97,8 @@ function jsonField(metadata: Record<string, string>, key: string): unknown {
 }
 
 function countNonFinite(values: Float32Array): { nan: number; inf: number } {
-  let nan = 0, inf = 0;
+  let nan = 0,
+    inf = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v !== v) nan++;
@@ -124,7 +132,9 @@ function readChecked(bytes: Uint8Array | ArrayBuffer): CheckpointData {
     throw new CheckpointError(`metadata format is ${JSON.stringify(meta.format)}, expected "${checkpointFormat}"`);
   if (!('version' in meta)) throw new CheckpointError('metadata has no "version"');
   if (meta.version !== checkpointVersion)
-    throw new CheckpointError(`unsupported checkpoint version ${JSON.stringify(meta.version)} (this build reads "${checkpointVersion}")`);
+    throw new CheckpointError(
+      `unsupported checkpoint version ${JSON.stringify(meta.version)} (this build reads "${checkpointVersion}")`,
+    );
   let config: FarmerConfig;
   try {
     config = parseConfig(jsonField(meta, 'config'));
@@ -144,7 +154,9 @@ function readChecked(bytes: Uint8Array | ArrayBuffer): CheckpointData {
   const extra = file.tensors.filter((t) => !expected.has(t.name));
   if (extra.length > 0) {
     const more = extra.length > 1 ? ` (and ${extra.length - 1} more)` : '';
-    throw new CheckpointError(`unexpected tensor ${extra[0].name} ${shapeText(extra[0].shape)}: not part of this config${more}`);
+    throw new CheckpointError(
+      `unexpected tensor ${extra[0].name} ${shapeText(extra[0].shape)}: not part of this config${more}`,
+    );
   }
 
   const weights: CheckpointData['weights'] = new Map();
@@ -152,8 +164,10 @@ function readChecked(bytes: Uint8Array | ArrayBuffer): CheckpointData {
   let parameters = 0;
   for (const [name, shape] of expected) {
     const t = present.get(name)!;
-    if (!sameShape(t.shape, shape)) throw new CheckpointError(`tensor ${name} has shape ${shapeText(t.shape)}, expected ${shapeText(shape)}`);
-    if (!floatDtypes.has(t.dtype)) throw new CheckpointError(`tensor ${name} has dtype ${t.dtype}; weights must be F32, F16, BF16 or F64`);
+    if (!sameShape(t.shape, shape))
+      throw new CheckpointError(`tensor ${name} has shape ${shapeText(t.shape)}, expected ${shapeText(shape)}`);
+    if (!floatDtypes.has(t.dtype))
+      throw new CheckpointError(`tensor ${name} has dtype ${t.dtype}; weights must be F32, F16, BF16 or F64`);
     const values = readFloat32(file, t);
     checkFinite(name, values);
     weights.set(name, { shape, values });
@@ -196,13 +210,16 @@ export function encodeCheckpoint(
   parseCard(JSON.parse(JSON.stringify(card)));
   const expected = paramShapes(checked);
   for (const name of values.keys())
-    if (!expected.has(name)) throw new CheckpointError(`cannot save: unexpected tensor ${name}: not part of this config`);
+    if (!expected.has(name))
+      throw new CheckpointError(`cannot save: unexpected tensor ${name}: not part of this config`);
   const tensors: [string, TensorToWrite][] = [];
   for (const [name, shape] of expected) {
     const v = values.get(name);
     if (!v) throw new CheckpointError(`cannot save: missing tensor ${name} ${shapeText(shape)}`);
     if (v.length !== shape.reduce((a, b) => a * b, 1))
-      throw new CheckpointError(`cannot save: tensor ${name} has ${v.length} values, expected shape ${shapeText(shape)}`);
+      throw new CheckpointError(
+        `cannot save: tensor ${name} has ${v.length} values, expected shape ${shapeText(shape)}`,
+      );
     checkFinite(name, v, 'cannot save: ');
     if (dtype === 'F32') {
       tensors.push([name, { dtype, shape, data: v }]);
@@ -210,7 +227,8 @@ export function encodeCheckpoint(
     }
     const bits = encodeF16(v);
     const overflow = bits.reduce((n, h) => n + ((h & 0x7c00) === 0x7c00 ? 1 : 0), 0);
-    if (overflow > 0) throw new CheckpointError(`cannot save: tensor ${name} has ${overflow} values beyond the float16 range (±65504)`);
+    if (overflow > 0)
+      throw new CheckpointError(`cannot save: tensor ${name} has ${overflow} values beyond the float16 range (±65504)`);
     tensors.push([name, { dtype, shape, data: bits }]);
   }
   return serializeSafetensors(tensors, {
@@ -224,7 +242,9 @@ export function encodeCheckpoint(
 function checkShape(config: FarmerConfig, name: string, t: tf.Tensor): void {
   const want = paramShapes(config).get(name);
   if (want && !sameShape(t.shape, want))
-    throw new CheckpointError(`cannot save: tensor ${name} has shape ${shapeText(t.shape)}, expected ${shapeText(want)}`);
+    throw new CheckpointError(
+      `cannot save: tensor ${name} has shape ${shapeText(t.shape)}, expected ${shapeText(want)}`,
+    );
 }
 
 const asFloat32 = (d: ArrayLike<number>) => (d instanceof Float32Array ? d : Float32Array.from(d));
@@ -239,7 +259,12 @@ export function saveCheckpoint(config: FarmerConfig, params: Params, card: Card,
   return encodeCheckpoint(config, values, card, options);
 }
 
-export async function saveCheckpointAsync(config: FarmerConfig, params: Params, card: Card, options?: SaveOptions): Promise<Uint8Array> {
+export async function saveCheckpointAsync(
+  config: FarmerConfig,
+  params: Params,
+  card: Card,
+  options?: SaveOptions,
+): Promise<Uint8Array> {
   const values = new Map<string, Float32Array>();
   for (const [name, t] of params) {
     checkShape(config, name, t);

@@ -7,8 +7,11 @@ function halfTable(): Float32Array {
   if (f16Table) return f16Table;
   f16Table = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-    if (exp === 0) f16Table[h] = sign * mant * 2 ** -24; // zero and subnormals
+    const sign = h & 0x8000 ? -1 : 1,
+      exp = (h >> 10) & 0x1f,
+      mant = h & 0x3ff;
+    if (exp === 0)
+      f16Table[h] = sign * mant * 2 ** -24; // zero and subnormals
     else if (exp === 31) f16Table[h] = mant ? NaN : sign * Infinity;
     else f16Table[h] = sign * (1 + mant / 1024) * 2 ** (exp - 15);
   }
@@ -37,14 +40,18 @@ const u32 = new Uint32Array(f32.buffer);
 export function floatToF16(x: number): number {
   f32[0] = x;
   const b = u32[0];
-  const sign = (b >>> 16) & 0x8000, exp = (b >>> 23) & 0xff, mant = b & 0x7fffff;
+  const sign = (b >>> 16) & 0x8000,
+    exp = (b >>> 23) & 0xff,
+    mant = b & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
   const e = exp - 127 + 15;
   if (e >= 31) return sign | 0x7c00;
   if (e <= 0) {
     if (e < -10) return sign;
-    const full = mant | 0x800000, shift = 14 - e;
-    const rem = full & ((1 << shift) - 1), half = 1 << (shift - 1);
+    const full = mant | 0x800000,
+      shift = 14 - e;
+    const rem = full & ((1 << shift) - 1),
+      half = 1 << (shift - 1);
     let m = full >>> shift;
     if (rem > half || (rem === half && m & 1)) m++; // may carry into the smallest normal, correctly
     return sign | m;

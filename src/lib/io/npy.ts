@@ -91,11 +91,13 @@ function parseHeader(text: string): Header {
   if (typeof h !== 'object' || h === null || Array.isArray(h)) throw new NpyError('header is not a dict');
   const { descr, fortran_order: fortran, shape } = h as Record<string, PyValue>;
   if (descr === undefined) throw new NpyError('header has no descr');
-  if (typeof descr !== 'string') throw new NpyError(`unsupported dtype ${JSON.stringify(descr)} (structured dtypes are not read)`);
+  if (typeof descr !== 'string')
+    throw new NpyError(`unsupported dtype ${JSON.stringify(descr)} (structured dtypes are not read)`);
   const m = /^([<>|=])([fiub])(\d+)$/.exec(descr);
   const kind = m?.[2] as Kind | undefined;
   const size = Number(m?.[3]);
-  if (!m || !kind || !readable[kind].includes(size)) throw new NpyError(`unsupported dtype '${descr}' (read: f2 f4 f8 i1-i8 u1-u8 b1)`);
+  if (!m || !kind || !readable[kind].includes(size))
+    throw new NpyError(`unsupported dtype '${descr}' (read: f2 f4 f8 i1-i8 u1-u8 b1)`);
   if (fortran === true) throw new NpyError('fortran_order arrays are not supported; save with np.ascontiguousarray');
   if (fortran !== false) throw new NpyError('header has no fortran_order True/False');
   if (shape === undefined) throw new NpyError('header has no shape');
@@ -108,8 +110,12 @@ function parseHeader(text: string): Header {
 
 /** Parses a .npy file; throws NpyError naming what is wrong. */
 export function readNpy(input: Uint8Array | ArrayBuffer): NpyArray {
-  const bytes = input instanceof Uint8Array ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
-  if (bytes.length < 10 || !magic.every((b, i) => bytes[i] === b)) throw new NpyError('not a .npy file (no \\x93NUMPY magic)');
+  const bytes =
+    input instanceof Uint8Array
+      ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+      : new Uint8Array(input);
+  if (bytes.length < 10 || !magic.every((b, i) => bytes[i] === b))
+    throw new NpyError('not a .npy file (no \\x93NUMPY magic)');
   const major = bytes[6];
   if (major < 1 || major > 3) throw new NpyError(`unsupported .npy version ${major}.${bytes[7]}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -117,19 +123,29 @@ export function readNpy(input: Uint8Array | ArrayBuffer): NpyArray {
   if (bytes.length < 8 + lenBytes) throw new NpyError('file ends inside the header length');
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = 8 + lenBytes + headerLen;
-  if (start > bytes.length) throw new NpyError(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes)`);
+  if (start > bytes.length)
+    throw new NpyError(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes)`);
   let text: string;
   try {
-    text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1', { fatal: true }).decode(bytes.subarray(8 + lenBytes, start));
+    text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1', { fatal: true }).decode(
+      bytes.subarray(8 + lenBytes, start),
+    );
   } catch {
     throw new NpyError('header is not valid text');
   }
   const h = parseHeader(text);
   const count = h.shape.reduce((a, b) => a * b, 1);
-  const need = count * h.size, have = bytes.length - start;
+  const need = count * h.size,
+    have = bytes.length - start;
   if (have !== need)
-    throw new NpyError(`data is ${have} bytes, but shape (${h.shape.join(', ')}) of ${h.dtype} needs ${need}${have < need ? ' (file truncated?)' : ''}`);
-  return { data: decode(new DataView(bytes.buffer, bytes.byteOffset + start, need), count, h), shape: h.shape, dtype: h.dtype };
+    throw new NpyError(
+      `data is ${have} bytes, but shape (${h.shape.join(', ')}) of ${h.dtype} needs ${need}${have < need ? ' (file truncated?)' : ''}`,
+    );
+  return {
+    data: decode(new DataView(bytes.buffer, bytes.byteOffset + start, need), count, h),
+    shape: h.shape,
+    dtype: h.dtype,
+  };
 }
 
 function decode(view: DataView, count: number, { kind, size, little }: Header): NpyArray['data'] {
@@ -154,7 +170,8 @@ function decode(view: DataView, count: number, { kind, size, little }: Header): 
     let v: number;
     if (size === 8) {
       const [lo, hi] = little ? [8 * i, 8 * i + 4] : [8 * i + 4, 8 * i];
-      v = (kind === 'i' ? view.getInt32(hi, little) : view.getUint32(hi, little)) * 2 ** 32 + view.getUint32(lo, little);
+      v =
+        (kind === 'i' ? view.getInt32(hi, little) : view.getUint32(hi, little)) * 2 ** 32 + view.getUint32(lo, little);
     } else if (size === 4) v = kind === 'i' ? view.getInt32(4 * i, little) : view.getUint32(4 * i, little);
     else if (size === 2) v = kind === 'i' ? view.getInt16(2 * i, little) : view.getUint16(2 * i, little);
     else v = kind === 'i' ? view.getInt8(i) : view.getUint8(i);
@@ -165,7 +182,9 @@ function decode(view: DataView, count: number, { kind, size, little }: Header): 
 }
 
 function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  const sign = h & 0x8000 ? -1 : 1,
+    exp = (h >> 10) & 0x1f,
+    mant = h & 0x3ff;
   if (exp === 0) return sign * mant * 2 ** -24;
   if (exp === 31) return mant ? NaN : sign * Infinity;
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);

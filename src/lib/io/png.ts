@@ -31,17 +31,30 @@ export function encodePng({ data, height, width, channels }: Image): Uint8Array 
  * Tiles `n` images `[n, H, W, C]` row by row into `cols` columns, with `pad` pixels of `padValue`
  * around and between them. The last row is left blank past the n-th image.
  */
-export function imageGrid(images: Uint8Array, n: number, H: number, W: number, C: number, cols: number, pad = 2, padValue = 0): Image {
+export function imageGrid(
+  images: Uint8Array,
+  n: number,
+  H: number,
+  W: number,
+  C: number,
+  cols: number,
+  pad = 2,
+  padValue = 0,
+): Image {
   checkDims('imageGrid', { n, H, W, C, cols }, 1);
   checkDims('imageGrid', { pad }, 0);
-  if (images.length !== n * H * W * C) throw new PngError(`imageGrid: ${images.length} bytes do not fill ${n}×${H}×${W}×${C}`);
-  const c = Math.min(cols, n), rows = Math.ceil(n / c);
-  const height = rows * (H + pad) + pad, width = c * (W + pad) + pad;
+  if (images.length !== n * H * W * C)
+    throw new PngError(`imageGrid: ${images.length} bytes do not fill ${n}×${H}×${W}×${C}`);
+  const c = Math.min(cols, n),
+    rows = Math.ceil(n / c);
+  const height = rows * (H + pad) + pad,
+    width = c * (W + pad) + pad;
   const data = new Uint8Array(height * width * C).fill(padValue);
   for (let i = 0; i < n; i++) {
-    const top = pad + Math.floor(i / c) * (H + pad), left = pad + (i % c) * (W + pad);
+    const top = pad + Math.floor(i / c) * (H + pad),
+      left = pad + (i % c) * (W + pad);
     for (let y = 0; y < H; y++) {
-      const src = ((i * H + y) * W) * C;
+      const src = (i * H + y) * W * C;
       data.set(images.subarray(src, src + W * C), ((top + y) * width + left) * C);
     }
   }

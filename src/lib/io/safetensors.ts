@@ -4,10 +4,21 @@ import { decodeBF16, decodeF16, encodeF16 } from './float16';
 
 /** Every dtype of the safetensors format, with its size in bytes. */
 export const dtypeBytes = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1,
-  I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4,
-  I64: 8, U64: 8, F64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  I64: 8,
+  U64: 8,
+  F64: 8,
 } as const;
 
 export type Dtype = keyof typeof dtypeBytes;
@@ -45,7 +56,9 @@ export const maxHeaderBytes = 100_000_000;
 
 export function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
   // A plain view, so that Node Buffers (whose slice() does not copy) behave like Uint8Arrays.
-  return input instanceof Uint8Array ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
+  return input instanceof Uint8Array
+    ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+    : new Uint8Array(input);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -57,10 +70,17 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): SafetensorsFi
   const size = bytes.byteLength;
   if (size < 8) throw new SafetensorsError(`file is ${size} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, size);
-  const lo = view.getUint32(0, true), hi = view.getUint32(4, true);
+  const lo = view.getUint32(0, true),
+    hi = view.getUint32(4, true);
   const n = hi * 2 ** 32 + lo; // exact below 2^53; larger values fail the checks below all the same
-  if (n > maxHeaderBytes) throw new SafetensorsError(`header length ${n} bytes is absurdly large (limit ${maxHeaderBytes}, file is ${size} bytes)`);
-  if (n > size - 8) throw new SafetensorsError(`header length ${n} bytes runs past the end of the file (${size} bytes): truncated or not a safetensors file`);
+  if (n > maxHeaderBytes)
+    throw new SafetensorsError(
+      `header length ${n} bytes is absurdly large (limit ${maxHeaderBytes}, file is ${size} bytes)`,
+    );
+  if (n > size - 8)
+    throw new SafetensorsError(
+      `header length ${n} bytes runs past the end of the file (${size} bytes): truncated or not a safetensors file`,
+    );
   if (n < 2) throw new SafetensorsError(`header length ${n} bytes is too short for a JSON object`);
 
   let text: string;
@@ -99,17 +119,21 @@ function tensorInfo(name: string, entry: unknown, dataBytes: number): TensorInfo
   const bad = (what: string) => new SafetensorsError(`tensor ${name}: ${what}`);
   if (!isObject(entry)) throw bad('header entry is not an object');
   const { dtype, shape, data_offsets: offsets } = entry;
-  if (typeof dtype !== 'string' || !Object.hasOwn(dtypeBytes, dtype)) throw bad(`unknown dtype ${JSON.stringify(dtype)}`);
+  if (typeof dtype !== 'string' || !Object.hasOwn(dtypeBytes, dtype))
+    throw bad(`unknown dtype ${JSON.stringify(dtype)}`);
   if (!Array.isArray(shape) || !shape.every((s) => Number.isSafeInteger(s) && s >= 0))
     throw bad(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0))
     throw bad(`data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`);
   const [begin, end] = offsets as [number, number];
   if (begin > end) throw bad(`data_offsets [${begin}, ${end}] end before they begin`);
-  if (end > dataBytes) throw bad(`data_offsets [${begin}, ${end}] run past the end of the data (${dataBytes} bytes): file truncated?`);
+  if (end > dataBytes)
+    throw bad(`data_offsets [${begin}, ${end}] run past the end of the data (${dataBytes} bytes): file truncated?`);
   const expected = (shape as number[]).reduce((a, b) => a * b, 1) * dtypeBytes[dtype as Dtype];
   if (end - begin !== expected)
-    throw bad(`data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but shape ${shapeText(shape)} of ${dtype} needs ${expected}`);
+    throw bad(
+      `data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but shape ${shapeText(shape)} of ${dtype} needs ${expected}`,
+    );
   return { name, dtype: dtype as Dtype, shape: shape as number[], begin, end };
 }
 
@@ -118,7 +142,9 @@ function checkOverlaps(tensors: TensorInfo[]): void {
   for (let i = 1; i < sorted.length; i++) {
     const [p, t] = [sorted[i - 1], sorted[i]];
     if (t.begin < p.end)
-      throw new SafetensorsError(`tensor ${t.name}: data_offsets [${t.begin}, ${t.end}] overlap those of ${p.name} [${p.begin}, ${p.end}]`);
+      throw new SafetensorsError(
+        `tensor ${t.name}: data_offsets [${t.begin}, ${t.end}] overlap those of ${p.name} [${p.begin}, ${p.end}]`,
+      );
   }
 }
 
@@ -133,19 +159,33 @@ function copyBytes(file: SafetensorsFile, t: TensorInfo): ArrayBuffer {
 export function readTensor(file: SafetensorsFile, t: TensorInfo): TensorValues {
   const buf = copyBytes(file, t);
   switch (t.dtype) {
-    case 'F32': return new Float32Array(buf);
-    case 'F16': return decodeF16(new Uint16Array(buf));
-    case 'BF16': return decodeBF16(new Uint16Array(buf));
-    case 'F64': return Float32Array.from(new Float64Array(buf));
-    case 'I32': return new Int32Array(buf);
-    case 'U32': return new Uint32Array(buf);
-    case 'I16': return Int32Array.from(new Int16Array(buf));
-    case 'U16': return Int32Array.from(new Uint16Array(buf));
-    case 'I8': return Int32Array.from(new Int8Array(buf));
-    case 'U8': case 'BOOL': return new Uint8Array(buf);
-    case 'I64': return new BigInt64Array(buf);
-    case 'U64': return new BigUint64Array(buf);
-    default: throw new SafetensorsError(`tensor ${t.name}: reading dtype ${t.dtype} is not supported`);
+    case 'F32':
+      return new Float32Array(buf);
+    case 'F16':
+      return decodeF16(new Uint16Array(buf));
+    case 'BF16':
+      return decodeBF16(new Uint16Array(buf));
+    case 'F64':
+      return Float32Array.from(new Float64Array(buf));
+    case 'I32':
+      return new Int32Array(buf);
+    case 'U32':
+      return new Uint32Array(buf);
+    case 'I16':
+      return Int32Array.from(new Int16Array(buf));
+    case 'U16':
+      return Int32Array.from(new Uint16Array(buf));
+    case 'I8':
+      return Int32Array.from(new Int8Array(buf));
+    case 'U8':
+    case 'BOOL':
+      return new Uint8Array(buf);
+    case 'I64':
+      return new BigInt64Array(buf);
+    case 'U64':
+      return new BigUint64Array(buf);
+    default:
+      throw new SafetensorsError(`tensor ${t.name}: reading dtype ${t.dtype} is not supported`);
   }
 }
 
@@ -174,7 +214,8 @@ export function serializeSafetensors(
   const seen = new Set<string>();
   let offset = 0;
   for (const [name, t] of tensors) {
-    if (name === '__metadata__' || seen.has(name)) throw new SafetensorsError(`tensor name ${JSON.stringify(name)} is reserved or repeated`);
+    if (name === '__metadata__' || seen.has(name))
+      throw new SafetensorsError(`tensor name ${JSON.stringify(name)} is reserved or repeated`);
     seen.add(name);
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== count)

@@ -30,7 +30,11 @@ export function metricLines(metrics: Record<string, number> | undefined): Metric
       const m = sampleMetric.exec(key);
       if (!m || m[1] !== kind) continue;
       const n = metrics.eval_n;
-      lines.push({ label: names[kind], value: fixed(v, kind === 'fid' ? 1 : 2), detail: `${m[2]} features${n ? `, n = ${n}` : ''}` });
+      lines.push({
+        label: names[kind],
+        value: fixed(v, kind === 'fid' ? 1 : 2),
+        detail: `${m[2]} features${n ? `, n = ${n}` : ''}`,
+      });
     }
   }
   return lines;

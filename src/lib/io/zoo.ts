@@ -41,32 +41,49 @@ const ENTRY_KEYS = ['name', 'file', 'title', 'description', 'dataset', 'bytes', 
 /** Checks an index file's contents and returns a normalised copy; throws ZooError naming the bad field. */
 export function parseZooIndex(raw: unknown): ZooIndex {
   if (!isObject(raw) || !Array.isArray(raw.models)) throw new ZooError('model index: expected { "models": [...] }');
-  for (const key of Object.keys(raw)) if (key !== 'models') throw new ZooError(`model index: unknown key "${key}" (known: models)`);
+  for (const key of Object.keys(raw))
+    if (key !== 'models') throw new ZooError(`model index: unknown key "${key}" (known: models)`);
   const names = new Set<string>();
   const models = raw.models.map((m, i): ZooEntry => {
     const where = `model index: models[${i}]`;
     if (!isObject(m)) throw new ZooError(`${where} is not an object`);
     for (const key of Object.keys(m))
-      if (!ENTRY_KEYS.includes(key)) throw new ZooError(`${where}: unknown key "${key}" (known: ${ENTRY_KEYS.join(', ')})`);
+      if (!ENTRY_KEYS.includes(key))
+        throw new ZooError(`${where}: unknown key "${key}" (known: ${ENTRY_KEYS.join(', ')})`);
     const str = (key: string): string => {
       if (typeof m[key] !== 'string' || m[key] === '') throw new ZooError(`${where}.${key} must be a non-empty string`);
       return m[key] as string;
     };
     const name = str('name');
     if (!/^[A-Za-z0-9._-]+$/.test(name) || name.endsWith('.safetensors'))
-      throw new ZooError(`${where}.name "${name}" must be letters, digits, ".", "_" or "-" and not end in .safetensors`);
+      throw new ZooError(
+        `${where}.name "${name}" must be letters, digits, ".", "_" or "-" and not end in .safetensors`,
+      );
     if (names.has(name)) throw new ZooError(`model index: name "${name}" appears twice`);
     names.add(name);
     const file = str('file');
-    if (!file.endsWith('.safetensors') || file.startsWith('/') || file.split(/[\\/]/).includes('..') || /^[a-z]+:/i.test(file))
+    if (
+      !file.endsWith('.safetensors') ||
+      file.startsWith('/') ||
+      file.split(/[\\/]/).includes('..') ||
+      /^[a-z]+:/i.test(file)
+    )
       throw new ZooError(`${where}.file "${file}" must be a relative .safetensors path inside static/models/`);
-    const entry: ZooEntry = { name, file, title: str('title'), description: str('description'), dataset: str('dataset') };
+    const entry: ZooEntry = {
+      name,
+      file,
+      title: str('title'),
+      description: str('description'),
+      dataset: str('dataset'),
+    };
     if (m.bytes !== undefined) {
-      if (!Number.isSafeInteger(m.bytes) || (m.bytes as number) < 0) throw new ZooError(`${where}.bytes must be a non-negative integer`);
+      if (!Number.isSafeInteger(m.bytes) || (m.bytes as number) < 0)
+        throw new ZooError(`${where}.bytes must be a non-negative integer`);
       entry.bytes = m.bytes as number;
     }
     if (m.sha256 !== undefined) {
-      if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) throw new ZooError(`${where}.sha256 must be 64 lowercase hex digits`);
+      if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256))
+        throw new ZooError(`${where}.sha256 must be 64 lowercase hex digits`);
       entry.sha256 = m.sha256;
     }
     if (m.metrics !== undefined) {

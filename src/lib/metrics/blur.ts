@@ -25,7 +25,8 @@ export function laplacianVariance(lum: ArrayLike<number>, H: number, W: number):
   if (lum.length !== H * W) throw new Error(`laplacianVariance: ${lum.length} values do not fill ${H}×${W}`);
   if (H < 3 || W < 3) throw new Error(`laplacianVariance: invalid size ${H}×${W} (at least 3×3)`);
   const r = new Float64Array((H - 2) * (W - 2));
-  let k = 0, mean = 0;
+  let k = 0,
+    mean = 0;
   for (let y = 1; y < H - 1; y++)
     for (let x = 1; x < W - 1; x++) {
       const i = y * W + x;
@@ -42,6 +43,7 @@ export function laplacianVariance(lum: ArrayLike<number>, H: number, W: number):
 export function laplacianVariances(pixels: Uint8Array, n: number, H: number, W: number, C: number): Float64Array {
   const size = H * W * C;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = laplacianVariance(luminance(pixels.subarray(i * size, (i + 1) * size), H, W, C), H, W);
+  for (let i = 0; i < n; i++)
+    out[i] = laplacianVariance(luminance(pixels.subarray(i * size, (i + 1) * size), H, W, C), H, W);
   return out;
 }

@@ -33,10 +33,14 @@ type Shape = number[];
 export function parameterShapes(spec: ClassifierSpec): [string, Shape][] {
   const flat = (spec.height >> 2) * (spec.width >> 2) * 128;
   const shapes: [string, Shape][] = [
-    ['conv1.weight', [3, 3, spec.channels + (spec.valueChannel ? 1 : 0), 32]], ['conv1.bias', [32]],
-    ['conv2.weight', [3, 3, 32, 64]], ['conv2.bias', [64]],
-    ['conv3.weight', [3, 3, 64, 128]], ['conv3.bias', [128]],
-    ['fc.weight', [flat, FEATURE_DIM]], ['fc.bias', [FEATURE_DIM]],
+    ['conv1.weight', [3, 3, spec.channels + (spec.valueChannel ? 1 : 0), 32]],
+    ['conv1.bias', [32]],
+    ['conv2.weight', [3, 3, 32, 64]],
+    ['conv2.bias', [64]],
+    ['conv3.weight', [3, 3, 64, 128]],
+    ['conv3.bias', [128]],
+    ['fc.weight', [flat, FEATURE_DIM]],
+    ['fc.bias', [FEATURE_DIM]],
   ];
   for (const [name, k] of Object.entries(spec.heads))
     shapes.push([`head.${name}.weight`, [FEATURE_DIM, k]], [`head.${name}.bias`, [k]]);
@@ -49,7 +53,10 @@ const matmul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   save([a, b]);
   return {
     value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor2D, [a, b]: tf.Tensor[]) => [tf.matMul(dy, tf.transpose(b) as tf.Tensor2D), tf.matMul(tf.transpose(a) as tf.Tensor2D, dy)],
+    gradFunc: (dy: tf.Tensor2D, [a, b]: tf.Tensor[]) => [
+      tf.matMul(dy, tf.transpose(b) as tf.Tensor2D),
+      tf.matMul(tf.transpose(a) as tf.Tensor2D, dy),
+    ],
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
@@ -70,7 +77,15 @@ function makeConv3x3(inputGrad: boolean) {
         const dx = inputGrad
           ? tf.conv2d(dy, tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D, 1, 'same')
           : tf.zerosLike(x);
-        const xPad = tf.transpose(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), [3, 1, 2, 0]) as tf.Tensor4D; // [C_in, H+2, W+2, B]
+        const xPad = tf.transpose(
+          tf.pad(x, [
+            [0, 0],
+            [1, 1],
+            [1, 1],
+            [0, 0],
+          ]),
+          [3, 1, 2, 0],
+        ) as tf.Tensor4D; // [C_in, H+2, W+2, B]
         const dyFilter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [H, W, B, C_out]
         const dw = tf.transpose(tf.conv2d(xPad, dyFilter, 1, 'valid'), [1, 2, 0, 3]); // [3, 3, C_in, C_out]
         return [dx, dw];
@@ -100,7 +115,8 @@ export class Classifier {
   /** uint8-valued pixels [B, H, W, C] (any dtype) → features [B, FEATURE_DIM]; `dropMask` scales them (training). */
   features(pixels: tf.Tensor4D, dropMask?: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      const conv = (x: tf.Tensor4D, n: string, op = conv3x3) => tf.relu(tf.add(op(x, this.p(`${n}.weight`) as tf.Tensor4D), this.p(`${n}.bias`))) as tf.Tensor4D;
+      const conv = (x: tf.Tensor4D, n: string, op = conv3x3) =>
+        tf.relu(tf.add(op(x, this.p(`${n}.weight`) as tf.Tensor4D), this.p(`${n}.bias`))) as tf.Tensor4D;
       let x = tf.div(tf.cast(pixels, 'float32'), 255) as tf.Tensor4D;
       if (this.spec.valueChannel) x = tf.concat([x, tf.max(x, 3, true) as tf.Tensor4D], 3);
       x = tf.maxPool(conv(x, 'conv1', conv3x3Input), 2, 2, 'valid');
@@ -114,7 +130,9 @@ export class Classifier {
 
   /** features → logits of one head, [B, classes] */
   logits(features: tf.Tensor2D, head = this.headNames[0]): tf.Tensor2D {
-    return tf.tidy(() => tf.add(matmul(features, this.p(`head.${head}.weight`) as tf.Tensor2D), this.p(`head.${head}.bias`)));
+    return tf.tidy(() =>
+      tf.add(matmul(features, this.p(`head.${head}.weight`) as tf.Tensor2D), this.p(`head.${head}.bias`)),
+    );
   }
 
   dispose(): void {
@@ -135,12 +153,16 @@ export function createClassifier(spec: ClassifierSpec, rng: Rng): Classifier {
 }
 
 /** A classifier from named float32 arrays (as read from a file); checks every name and shape. */
-export function classifierFromArrays(spec: ClassifierSpec, arrays: Map<string, { shape: number[]; data: Float32Array }>): Classifier {
+export function classifierFromArrays(
+  spec: ClassifierSpec,
+  arrays: Map<string, { shape: number[]; data: Float32Array }>,
+): Classifier {
   const params = new Map<string, tf.Variable>();
   for (const [name, shape] of parameterShapes(spec)) {
     const a = arrays.get(name);
     if (!a) throw new Error(`feature network: missing tensor ${name}`);
-    if (a.shape.join(',') !== shape.join(',')) throw new Error(`feature network: ${name} has shape [${a.shape}], expected [${shape}]`);
+    if (a.shape.join(',') !== shape.join(','))
+      throw new Error(`feature network: ${name} has shape [${a.shape}], expected [${shape}]`);
     if (a.data.some((v) => !Number.isFinite(v))) throw new Error(`feature network: ${name} holds NaN or Inf`);
     params.set(name, tf.variable(tf.tensor(a.data, shape, 'float32'), false));
   }

@@ -138,7 +138,9 @@ export async function testBpd(model: FarmerModel, test: TestSet, o: EvalOptions)
   const x = dequantizeUniform(test.images.subarray(0, n * size), new Rng(seed));
   const conditional = model.config.num_classes > 0;
   const useLabels = conditional && !!o.bpdWithLabels;
-  let sumBpd = 0, sumNll = 0, finite = 0;
+  let sumBpd = 0,
+    sumNll = 0,
+    finite = 0;
   for (let start = 0; start < n; start += batch) {
     throwIfAborted(o.signal, 'evaluation cancelled');
     const count = Math.min(batch, n - start);
@@ -168,19 +170,33 @@ export async function testBpd(model: FarmerModel, test: TestSet, o: EvalOptions)
 }
 
 /** n samples as uint8 pixels, finite ones only, with labels cycling over the classes (`labels`: those of the kept samples, null for unconditional models). */
-export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<{ pixels: Uint8Array; labels: Int32Array | null; report: SamplingReport }> {
+export async function samplePixels(
+  model: FarmerModel,
+  o: EvalOptions,
+): Promise<{ pixels: Uint8Array; labels: Int32Array | null; report: SamplingReport }> {
   const { n, seed = 0, sampling = {} } = o;
   const batch = o.batch ?? chooseWidth(n, 64, samplingFootprint(model.config, !!sampling.denoiseSigma));
   const C = model.config.num_classes;
-  const T = sampling.T ?? 1, s = sampling.s ?? 1, TRed = sampling.TRed ?? T, sRed = sampling.sRed ?? s;
-  const w = sampling.cfg ?? null, method = sampling.cfgMethod ?? 'resampling';
+  const T = sampling.T ?? 1,
+    s = sampling.s ?? 1,
+    TRed = sampling.TRed ?? T,
+    sRed = sampling.sRed ?? s;
+  const w = sampling.cfg ?? null,
+    method = sampling.cfgMethod ?? 'resampling';
   const cycling = C > 0 && sampling.labels !== 'null';
-  if (w !== null && C === 0) throw new Error('classifier-free guidance needs a class-conditional model (num_classes > 0)');
+  if (w !== null && C === 0)
+    throw new Error('classifier-free guidance needs a class-conditional model (num_classes > 0)');
   if (w !== null && !cycling) throw new Error('classifier-free guidance needs class labels, not the null label');
   const steps = sampleSteps(model);
   const t0 = performance.now();
   const drawn = await sampleBatches(model, {
-    n, batch, seed, T, s, TRed, sRed,
+    n,
+    batch,
+    seed,
+    T,
+    s,
+    TRed,
+    sRed,
     labels: cycling ? (start, count) => cyclingLabels(count, C, start) : () => null,
     cfg: w === null ? undefined : { method, w },
     denoiseSigma: sampling.denoiseSigma,
@@ -194,9 +210,20 @@ export async function samplePixels(model: FarmerModel, o: EvalOptions): Promise<
     pixels,
     labels: cycling ? Int32Array.from(rows, (i) => i % C) : null,
     report: {
-      n, finite: rows.length, non_finite: bad.length, non_finite_indices: bad, seconds, images_per_s: n / seconds,
+      n,
+      finite: rows.length,
+      non_finite: bad.length,
+      non_finite_indices: bad,
+      seconds,
+      images_per_s: n / seconds,
       labels: cycling ? `cycling 0..${C - 1}` : 'null',
-      T, s, T_red: TRed, s_red: sRed, cfg: w, cfg_method: w === null ? null : method, cfg_fallbacks: drawn.cfgFallbacks,
+      T,
+      s,
+      T_red: TRed,
+      s_red: sRed,
+      cfg: w,
+      cfg_method: w === null ? null : method,
+      cfg_fallbacks: drawn.cfgFallbacks,
       denoise_sigma: sampling.denoiseSigma ?? null,
     },
   };
@@ -208,44 +235,103 @@ export function featureNetName(net: FeatureNet): string {
 }
 
 /** BPD and sample metrics of `model` on the first `o.n` test images; `net` is needed for FID/IS/P–R. */
-export async function evaluateModel(model: FarmerModel, test: TestSet, net: FeatureNet | null, o: EvalOptions): Promise<EvalResult> {
+export async function evaluateModel(
+  model: FarmerModel,
+  test: TestSet,
+  net: FeatureNet | null,
+  o: EvalOptions,
+): Promise<EvalResult> {
   const { n, k = 3 } = o;
   const nBpd = o.nBpd ?? n;
   const { height: H, width: W, channels: C } = model.config.image;
   if (test.height !== H || test.width !== W || test.channels !== C)
     throw new Error(`test images are ${test.height}×${test.width}×${test.channels}; the model wants ${H}×${W}×${C}`);
-  for (const [name, v] of [['n', n], ['nBpd', nBpd]] as const)
-    if (!Number.isInteger(v) || v < 1 || v > test.n) throw new Error(`${name} must be an integer in [1, ${test.n}] (the test set's size), got ${v}`);
+  for (const [name, v] of [
+    ['n', n],
+    ['nBpd', nBpd],
+  ] as const)
+    if (!Number.isInteger(v) || v < 1 || v > test.n)
+      throw new Error(`${name} must be an integer in [1, ${test.n}] (the test set's size), got ${v}`);
   const wantSamples = !!(o.fid || o.is || o.pr);
   if (wantSamples && !net) throw new Error('FID, IS and precision/recall need a feature network');
   if (o.bpd && model.config.student)
     throw new Error('a distilled student has no likelihood: evaluate BPD on its teacher');
-  const result: EvalResult = { n, bpd: null, sampling: null, fid: null, is: null, precision: null, recall: null, confident: null, class_agreement: null, notes: [] };
+  const result: EvalResult = {
+    n,
+    bpd: null,
+    sampling: null,
+    fid: null,
+    is: null,
+    precision: null,
+    recall: null,
+    confident: null,
+    class_agreement: null,
+    notes: [],
+  };
   if (o.bpd) result.bpd = await testBpd(model, test, { ...o, n: nBpd });
   if (!wantSamples) return result;
 
   const spec = net!.classifier.spec;
   if (spec.height !== H || spec.width !== W || spec.channels !== C)
-    throw new Error(`the feature network takes ${spec.height}×${spec.width}×${spec.channels} images; the model makes ${H}×${W}×${C}`);
+    throw new Error(
+      `the feature network takes ${spec.height}×${spec.width}×${spec.channels} images; the model makes ${H}×${W}×${C}`,
+    );
   const name = o.featureName ?? featureNetName(net!);
   const { pixels, labels, report } = await samplePixels(model, o);
   result.sampling = report;
   const m = report.finite;
   const real = test.images.subarray(0, n * H * W * C);
-  const fid = !!o.fid && m >= 2, is = !!o.is && m >= 1, pr = !!o.pr && m > k && n > k;
+  const fid = !!o.fid && m >= 2,
+    is = !!o.is && m >= 1,
+    pr = !!o.pr && m > k && n > k;
   if (o.fid && !fid) result.notes.push(`FID needs at least 2 finite samples, got ${m}`);
   if (o.is && !is) result.notes.push('IS needs at least 1 finite sample, got 0');
-  if (o.pr && !pr) result.notes.push(`precision/recall with k = ${k} needs more than ${k} finite samples and test images, got ${m} and ${n}`);
-  if (fid && Math.min(n, m) < 1000) result.notes.push(`FID from ${Math.min(n, m)} images is biased upward (it falls as n grows): compare models only at the same n`);
+  if (o.pr && !pr)
+    result.notes.push(
+      `precision/recall with k = ${k} needs more than ${k} finite samples and test images, got ${m} and ${n}`,
+    );
+  if (fid && Math.min(n, m) < 1000)
+    result.notes.push(
+      `FID from ${Math.min(n, m)} images is biased upward (it falls as n grows): compare models only at the same n`,
+    );
   if (!fid && !is && !pr) return result;
   o.onProgress?.('features', 0, 1);
-  const r = await imageMetrics(net!, real, n, pixels, m, { fid, is, pr, k, batchSize: o.batch, fakeLabels: labels ?? undefined });
+  const r = await imageMetrics(net!, real, n, pixels, m, {
+    fid,
+    is,
+    pr,
+    k,
+    batchSize: o.batch,
+    fakeLabels: labels ?? undefined,
+  });
   o.onProgress?.('features', 1, 1);
-  if (r.fid !== undefined) result.fid = { value: r.fid, label: `FID (${name} features, not Inception)`, n_real: n, n_fake: m };
-  if (r.inception) result.is = { value: r.inception.mean, std: r.inception.std, label: `IS (${name} class probabilities, not Inception)`, n_fake: m };
-  if (r.precision !== undefined) result.precision = { value: r.precision, k, label: `precision (${name} features, k = ${k})`, n_real: n, n_fake: m };
-  if (r.recall !== undefined) result.recall = { value: r.recall, k, label: `recall (${name} features, k = ${k})`, n_real: n, n_fake: m };
-  if (r.confident) result.confident = { value: r.confident.fake, test_value: r.confident.real, threshold: r.confident.threshold, label: `confidently classified (${name}, top probability ≥ ${r.confident.threshold})`, n_real: n, n_fake: m };
-  if (r.agreement !== undefined) result.class_agreement = { value: r.agreement, label: `class agreement (${name} reads the label asked)`, n_fake: m };
+  if (r.fid !== undefined)
+    result.fid = { value: r.fid, label: `FID (${name} features, not Inception)`, n_real: n, n_fake: m };
+  if (r.inception)
+    result.is = {
+      value: r.inception.mean,
+      std: r.inception.std,
+      label: `IS (${name} class probabilities, not Inception)`,
+      n_fake: m,
+    };
+  if (r.precision !== undefined)
+    result.precision = { value: r.precision, k, label: `precision (${name} features, k = ${k})`, n_real: n, n_fake: m };
+  if (r.recall !== undefined)
+    result.recall = { value: r.recall, k, label: `recall (${name} features, k = ${k})`, n_real: n, n_fake: m };
+  if (r.confident)
+    result.confident = {
+      value: r.confident.fake,
+      test_value: r.confident.real,
+      threshold: r.confident.threshold,
+      label: `confidently classified (${name}, top probability ≥ ${r.confident.threshold})`,
+      n_real: n,
+      n_fake: m,
+    };
+  if (r.agreement !== undefined)
+    result.class_agreement = {
+      value: r.agreement,
+      label: `class agreement (${name} reads the label asked)`,
+      n_fake: m,
+    };
   return result;
 }

@@ -41,16 +41,30 @@ export interface ImageMetrics {
 export function confidentShare(probs: Float32Array, k: number, threshold: number): number {
   const top = argmaxRows(probs, k);
   let hits = 0;
-  top.forEach((j, i) => { if (probs[i * k + j] >= threshold) hits++; });
+  top.forEach((j, i) => {
+    if (probs[i * k + j] >= threshold) hits++;
+  });
   return top.length ? hits / top.length : NaN;
 }
 
 /** Real and generated images are uint8 [n, H, W, C] in the network's shape. */
 export async function imageMetrics(
   net: FeatureNet,
-  real: Uint8Array, nReal: number,
-  fake: Uint8Array, nFake: number,
-  { fid = true, is = true, pr = true, k = 3, splits = 1, batchSize, realStats, fakeLabels, confidence = 0.9 }: ImageMetricsOptions = {},
+  real: Uint8Array,
+  nReal: number,
+  fake: Uint8Array,
+  nFake: number,
+  {
+    fid = true,
+    is = true,
+    pr = true,
+    k = 3,
+    splits = 1,
+    batchSize,
+    realStats,
+    fakeLabels,
+    confidence = 0.9,
+  }: ImageMetricsOptions = {},
 ): Promise<ImageMetrics> {
   const out: ImageMetrics = { n_real: nReal, n_fake: nFake };
   const fakeF = await computeFeatures(net, fake, nFake, { batchSize });
@@ -63,9 +77,14 @@ export async function imageMetrics(
   if (is) {
     const [head, classes] = Object.entries(net.classifier.spec.heads)[0];
     out.inception = inceptionScore(fakeF.probs[head], nFake, classes, { splits });
-    out.confident = { fake: confidentShare(fakeF.probs[head], classes, confidence), real: confidentShare(realF!.probs[head], classes, confidence), threshold: confidence };
+    out.confident = {
+      fake: confidentShare(fakeF.probs[head], classes, confidence),
+      real: confidentShare(realF!.probs[head], classes, confidence),
+      threshold: confidence,
+    };
     if (fakeLabels) {
-      if (fakeLabels.length !== nFake) throw new Error(`fakeLabels has ${fakeLabels.length} labels for ${nFake} generated images`);
+      if (fakeLabels.length !== nFake)
+        throw new Error(`fakeLabels has ${fakeLabels.length} labels for ${nFake} generated images`);
       out.agreement = accuracy(fakeF.probs[head], fakeLabels, classes);
     }
   }

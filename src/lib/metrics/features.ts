@@ -20,14 +20,20 @@ export function encodeFeatureNet(classifier: Classifier, card: Record<string, un
     name,
     { dtype: 'F32', shape, data: classifier.params.get(name)!.dataSync() as Float32Array },
   ]);
-  return serializeSafetensors(tensors, { format: 'farmer-features', version: '1', spec: JSON.stringify(classifier.spec), card: JSON.stringify(card) });
+  return serializeSafetensors(tensors, {
+    format: 'farmer-features',
+    version: '1',
+    spec: JSON.stringify(classifier.spec),
+    card: JSON.stringify(card),
+  });
 }
 
 /** Parses a feature-network file; errors name `what`. */
 export function decodeFeatureNet(bytes: Uint8Array | ArrayBuffer, what = 'feature network'): FeatureNet {
   try {
     const file = parseSafetensors(bytes);
-    if (file.metadata.format !== 'farmer-features') throw new Error(`not a feature network (format ${JSON.stringify(file.metadata.format)})`);
+    if (file.metadata.format !== 'farmer-features')
+      throw new Error(`not a feature network (format ${JSON.stringify(file.metadata.format)})`);
     if (file.metadata.version !== '1') throw new Error(`unsupported version ${file.metadata.version}`);
     const spec = JSON.parse(file.metadata.spec) as ClassifierSpec;
     const arrays = new Map(file.tensors.map((t) => [t.name, { shape: t.shape, data: readFloat32(file, t) }]));
@@ -52,7 +58,11 @@ export interface FeatureResult {
 export function featureFootprint(spec: ClassifierSpec): Footprint {
   const { height: H, width: W } = spec;
   const cin = spec.channels + (spec.valueChannel ? 1 : 0);
-  const maps = [[H * W, cin, 32], [(H >> 1) * (W >> 1), 32, 64], [(H >> 2) * (W >> 2), 64, 128]];
+  const maps = [
+    [H * W, cin, 32],
+    [(H >> 1) * (W >> 1), 32, 64],
+    [(H >> 2) * (W >> 2), 64, 128],
+  ];
   const largest = Math.max(...maps.map(([px, i, o]) => px * Math.max(9 * i, o)));
   const total = H * W * cin * 2 + maps.reduce((t, [px, i, o]) => t + px * (9 * i + 2 * o), 0) + 4 * FEATURE_DIM;
   return floats(largest, total);
@@ -63,11 +73,17 @@ export function featureFootprint(spec: ClassifierSpec): Footprint {
  * in batches of `batchSize` (default 250, wider on webgpu: batch-width.ts). Async so that it also
  * runs on GPU backends (no dataSync).
  */
-export async function computeFeatures(net: FeatureNet, pixels: Uint8Array, n: number, o: { batchSize?: number } = {}): Promise<FeatureResult> {
+export async function computeFeatures(
+  net: FeatureNet,
+  pixels: Uint8Array,
+  n: number,
+  o: { batchSize?: number } = {},
+): Promise<FeatureResult> {
   const batchSize = o.batchSize ?? chooseWidth(n, 250, featureFootprint(net.classifier.spec));
   const { height, width, channels, heads } = net.classifier.spec;
   const size = height * width * channels;
-  if (pixels.length !== n * size) throw new Error(`computeFeatures: ${pixels.length} values are not ${n} images of ${height}×${width}×${channels}`);
+  if (pixels.length !== n * size)
+    throw new Error(`computeFeatures: ${pixels.length} values are not ${n} images of ${height}×${width}×${channels}`);
   const features = new Float32Array(n * FEATURE_DIM);
   const probs: Record<string, Float32Array> = {};
   for (const [h, k] of Object.entries(heads)) probs[h] = new Float32Array(n * k);
@@ -88,7 +104,8 @@ export async function computeFeatures(net: FeatureNet, pixels: Uint8Array, n: nu
 
 /** Index of the largest value in each row of [n, k]. */
 export function argmaxRows(values: Float32Array, k: number): Int32Array {
-  const n = values.length / k, out = new Int32Array(n);
+  const n = values.length / k,
+    out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     let best = 0;
     for (let j = 1; j < k; j++) if (values[i * k + j] > values[i * k + best]) best = j;
@@ -106,7 +123,10 @@ export function accuracy(probs: Float32Array, labels: ArrayLike<number>, k: numb
 }
 
 /** Fetches static/models/features-<dataset>.safetensors (served at `baseUrl`) in the browser. */
-export async function fetchFeatureNet(dataset: string, { baseUrl = '/models/', fetchFn = fetch } = {}): Promise<FeatureNet> {
+export async function fetchFeatureNet(
+  dataset: string,
+  { baseUrl = '/models/', fetchFn = fetch } = {},
+): Promise<FeatureNet> {
   const url = `${baseUrl}features-${dataset}.safetensors`;
   const response = await fetchFn(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);

@@ -71,7 +71,8 @@ export function traceSqrtProduct(cov1: Float64Array, cov2: Float64Array, dims: n
 export function frechetDistance(a: GaussianStats, b: GaussianStats): number {
   if (a.dims !== b.dims) throw new Error(`feature dimensions differ: ${a.dims} vs ${b.dims}`);
   const d = a.dims;
-  let meanTerm = 0, traces = 0;
+  let meanTerm = 0,
+    traces = 0;
   for (let j = 0; j < d; j++) {
     meanTerm += (a.mean[j] - b.mean[j]) ** 2;
     traces += a.cov[j * d + j] + b.cov[j * d + j];
@@ -81,7 +82,10 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats): number {
 
 /** FID of two feature arrays [nA, dims] and [nB, dims]. */
 export function fid(a: ArrayLike<number>, nA: number, b: ArrayLike<number>, nB: number, dims: number): number {
-  return frechetDistance(featureStats(a, nA, dims, 'first feature set'), featureStats(b, nB, dims, 'second feature set'));
+  return frechetDistance(
+    featureStats(a, nA, dims, 'first feature set'),
+    featureStats(b, nB, dims, 'second feature set'),
+  );
 }
 
 export interface FidTiming {
@@ -97,9 +101,11 @@ export interface FidTiming {
 /** Times FID on two random feature sets [n, dims] (for `farmer bench`: "FID time for 10k × dims"). */
 export function timeFid(n = 10000, dims = 128, seed = 0): FidTiming {
   const rng = new Rng(seed);
-  const a = rng.normals(n * dims), b = rng.normals(n * dims, 1.1);
+  const a = rng.normals(n * dims),
+    b = rng.normals(n * dims, 1.1);
   const t0 = performance.now();
-  const sa = featureStats(a, n, dims), sb = featureStats(b, n, dims);
+  const sa = featureStats(a, n, dims),
+    sb = featureStats(b, n, dims);
   const t1 = performance.now();
   frechetDistance(sa, sb);
   const t2 = performance.now();

@@ -17,8 +17,15 @@ export interface HistogramBaseline {
  * Fits on `fit` (uint8, `nFit` images of `dims` values each) and returns the mean bits per
  * dimension of `evaluate` (`nEval` images).
  */
-export function histogramBaseline(fit: Uint8Array, nFit: number, evaluate: Uint8Array, nEval: number, dims: number): HistogramBaseline {
-  if (fit.length < nFit * dims || evaluate.length < nEval * dims) throw new Error('histogramBaseline: fewer pixels than nFit/nEval images of dims values');
+export function histogramBaseline(
+  fit: Uint8Array,
+  nFit: number,
+  evaluate: Uint8Array,
+  nEval: number,
+  dims: number,
+): HistogramBaseline {
+  if (fit.length < nFit * dims || evaluate.length < nEval * dims)
+    throw new Error('histogramBaseline: fewer pixels than nFit/nEval images of dims values');
   if (nFit < 1 || nEval < 1) throw new Error('histogramBaseline: needs at least one image to fit and one to evaluate');
   const perPosition = new Float64Array(dims * 256).fill(0.5);
   const shared = new Float64Array(256).fill(0.5);
@@ -26,12 +33,19 @@ export function histogramBaseline(fit: Uint8Array, nFit: number, evaluate: Uint8
     perPosition[(i % dims) * 256 + fit[i]]++;
     shared[fit[i]]++;
   }
-  const totalPosition = nFit + 128, totalShared = nFit * dims + 128;
-  let bitsPosition = 0, bitsShared = 0;
+  const totalPosition = nFit + 128,
+    totalShared = nFit * dims + 128;
+  let bitsPosition = 0,
+    bitsShared = 0;
   for (let i = 0; i < nEval * dims; i++) {
     const v = evaluate[i];
     bitsPosition -= Math.log2(perPosition[(i % dims) * 256 + v] / totalPosition);
     bitsShared -= Math.log2(shared[v] / totalShared);
   }
-  return { perPosition: bitsPosition / (nEval * dims), shared: bitsShared / (nEval * dims), fitted: nFit, evaluated: nEval };
+  return {
+    perPosition: bitsPosition / (nEval * dims),
+    shared: bitsShared / (nEval * dims),
+    fitted: nFit,
+    evaluated: nEval,
+  };
 }

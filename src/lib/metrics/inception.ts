@@ -10,9 +10,15 @@ export interface InceptionScore {
   scores: number[];
 }
 
-export function inceptionScore(probs: ArrayLike<number>, n: number, classes: number, { splits = 1 } = {}): InceptionScore {
+export function inceptionScore(
+  probs: ArrayLike<number>,
+  n: number,
+  classes: number,
+  { splits = 1 } = {},
+): InceptionScore {
   checkMatrix(probs, n, classes, 'class probabilities');
-  if (!Number.isInteger(splits) || splits < 1 || splits > n) throw new MetricInputError(`splits must be an integer in [1, ${n}], got ${splits}`);
+  if (!Number.isInteger(splits) || splits < 1 || splits > n)
+    throw new MetricInputError(`splits must be an integer in [1, ${n}], got ${splits}`);
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let c = 0; c < classes; c++) {
@@ -24,7 +30,8 @@ export function inceptionScore(probs: ArrayLike<number>, n: number, classes: num
   }
   const scores: number[] = [];
   for (let k = 0; k < splits; k++) {
-    const i0 = Math.floor((k * n) / splits), i1 = Math.floor(((k + 1) * n) / splits);
+    const i0 = Math.floor((k * n) / splits),
+      i1 = Math.floor(((k + 1) * n) / splits);
     const marginal = new Float64Array(classes);
     for (let i = i0; i < i1; i++) for (let c = 0; c < classes; c++) marginal[c] += probs[i * classes + c];
     for (let c = 0; c < classes; c++) marginal[c] /= i1 - i0;

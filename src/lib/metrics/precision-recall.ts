@@ -32,17 +32,25 @@ function points(values: ArrayLike<number>, n: number, dims: number, what: string
  * Calls `visit(i, d2)` for each row i of `rows`, with d2[j] the squared distance to point j of
  * `cols` (d2 is reused between calls). Runs blockRows rows per matmul.
  */
-async function forEachDistanceRow(rows: Points, cols: Points, blockRows: number, visit: (i: number, d2: Float32Array) => void): Promise<void> {
+async function forEachDistanceRow(
+  rows: Points,
+  cols: Points,
+  blockRows: number,
+  visit: (i: number, d2: Float32Array) => void,
+): Promise<void> {
   const colsT = tf.tidy(() => tf.transpose(tf.tensor2d(cols.values, [cols.n, cols.dims]))); // [dims, n]
   const d2 = new Float32Array(cols.n);
   try {
     for (let i0 = 0; i0 < rows.n; i0 += blockRows) {
       const b = Math.min(blockRows, rows.n - i0);
-      const dots = tf.tidy(() => tf.matMul(tf.tensor2d(rows.values.subarray(i0 * rows.dims, (i0 + b) * rows.dims), [b, rows.dims]), colsT));
+      const dots = tf.tidy(() =>
+        tf.matMul(tf.tensor2d(rows.values.subarray(i0 * rows.dims, (i0 + b) * rows.dims), [b, rows.dims]), colsT),
+      );
       const block = (await dots.data()) as Float32Array;
       dots.dispose();
       for (let r = 0; r < b; r++) {
-        const ni = rows.norms[i0 + r], o = r * cols.n;
+        const ni = rows.norms[i0 + r],
+          o = r * cols.n;
         for (let j = 0; j < cols.n; j++) d2[j] = Math.max(0, ni + cols.norms[j] - 2 * block[o + j]);
         visit(i0 + r, d2);
       }
@@ -88,13 +96,18 @@ async function coverage(queries: Points, set: Points, radii: Float64Array, block
 
 /** Precision and recall of generated features [nFake, dims] against real ones [nReal, dims]. */
 export async function precisionRecall(
-  real: ArrayLike<number>, nReal: number,
-  fake: ArrayLike<number>, nFake: number,
+  real: ArrayLike<number>,
+  nReal: number,
+  fake: ArrayLike<number>,
+  nFake: number,
   dims: number,
   { k = 3, blockRows = 1024 } = {},
 ): Promise<PrecisionRecall> {
   if (!Number.isInteger(k) || k < 1) throw new MetricInputError(`k must be a positive integer, got ${k}`);
-  if (nReal <= k || nFake <= k) throw new MetricInputError(`precision/recall with k = ${k} needs more than ${k} points per set (got ${nReal} real, ${nFake} generated)`);
+  if (nReal <= k || nFake <= k)
+    throw new MetricInputError(
+      `precision/recall with k = ${k} needs more than ${k} points per set (got ${nReal} real, ${nFake} generated)`,
+    );
   const r = points(real, nReal, dims, 'real features');
   const f = points(fake, nFake, dims, 'generated features');
   const realRadii = await kthNeighbourRadii(r, k, blockRows);

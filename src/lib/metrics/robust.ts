@@ -43,7 +43,8 @@ export interface OutlierResult {
 export function modifiedZOutliers(values: ArrayLike<number>, threshold = 3.5): OutlierResult {
   if (!(threshold > 0)) throw new Error(`invalid threshold: ${threshold} (must be > 0)`);
   for (let i = 0; i < values.length; i++)
-    if (!Number.isFinite(values[i])) throw new Error(`invalid value ${values[i]} at ${i}: the outlier rule takes finite values only`);
+    if (!Number.isFinite(values[i]))
+      throw new Error(`invalid value ${values[i]} at ${i}: the outlier rule takes finite values only`);
   const med = median(values);
   const mad = medianAbsoluteDeviation(values, med);
   let scale = mad / 0.6745;
@@ -61,7 +62,11 @@ export function modifiedZOutliers(values: ArrayLike<number>, threshold = 3.5): O
     outlier.push(Math.abs(z[i]) > threshold);
   }
   const rule: OutlierRule = {
-    threshold, median: med, mad, scale, scaleKind,
+    threshold,
+    median: med,
+    mad,
+    scale,
+    scaleKind,
     lower: scale > 0 ? med - threshold * scale : med,
     upper: scale > 0 ? med + threshold * scale : med,
   };
@@ -70,6 +75,11 @@ export function modifiedZOutliers(values: ArrayLike<number>, threshold = 3.5): O
 
 /** The rule in one sentence, for the page and the JSON. */
 export function describeRule(r: OutlierRule): string {
-  const spread = r.scaleKind === 'mad' ? 'MAD/0.6745' : r.scaleKind === 'mean-ad' ? '1.2533·mean|x − median| (MAD is 0)' : 'no spread (all values equal)';
+  const spread =
+    r.scaleKind === 'mad'
+      ? 'MAD/0.6745'
+      : r.scaleKind === 'mean-ad'
+        ? '1.2533·mean|x − median| (MAD is 0)'
+        : 'no spread (all values equal)';
   return `modified z-score (Iglewicz–Hoaglin): M = (logdet − median)/(${spread}); outlier when |M| > ${r.threshold}`;
 }

@@ -39,15 +39,19 @@ function gaussianMean(x: Float64Array, H: number, W: number, taps: Float64Array)
   const rows = new Float64Array(H * W);
   for (let y = 0; y < H; y++)
     for (let c = 0; c < W; c++) {
-      let s = 0, n = 0;
-      for (let j = Math.max(0, c - r); j <= Math.min(W - 1, c + r); j++) (s += taps[j - c + r] * x[y * W + j]), (n += taps[j - c + r]);
+      let s = 0,
+        n = 0;
+      for (let j = Math.max(0, c - r); j <= Math.min(W - 1, c + r); j++)
+        ((s += taps[j - c + r] * x[y * W + j]), (n += taps[j - c + r]));
       rows[y * W + c] = s / n;
     }
   const out = new Float64Array(H * W);
   for (let y = 0; y < H; y++)
     for (let c = 0; c < W; c++) {
-      let s = 0, n = 0;
-      for (let i = Math.max(0, y - r); i <= Math.min(H - 1, y + r); i++) (s += taps[i - y + r] * rows[i * W + c]), (n += taps[i - y + r]);
+      let s = 0,
+        n = 0;
+      for (let i = Math.max(0, y - r); i <= Math.min(H - 1, y + r); i++)
+        ((s += taps[i - y + r] * rows[i * W + c]), (n += taps[i - y + r]));
       out[y * W + c] = s / n;
     }
   return out;
@@ -66,16 +70,25 @@ export interface SsimOptions {
  * Mean SSIM of two grayscale maps [H·W] (Wang et al. 2004, Gaussian window):
  * SSIM = (2μxμy + C1)(2σxy + C2) / ((μx² + μy² + C1)(σx² + σy² + C2)), C1 = (0.01L)², C2 = (0.03L)².
  */
-export function ssimGray(x: Float64Array, y: Float64Array, H: number, W: number, { sigma = 1.5, radius = 5, range = 255 }: SsimOptions = {}): number {
-  if (x.length !== H * W || y.length !== H * W) throw new Error(`invalid size: ${x.length}, ${y.length} values for ${H}×${W}`);
+export function ssimGray(
+  x: Float64Array,
+  y: Float64Array,
+  H: number,
+  W: number,
+  { sigma = 1.5, radius = 5, range = 255 }: SsimOptions = {},
+): number {
+  if (x.length !== H * W || y.length !== H * W)
+    throw new Error(`invalid size: ${x.length}, ${y.length} values for ${H}×${W}`);
   const taps = gaussianTaps(sigma, radius);
   const mean = (v: Float64Array) => gaussianMean(v, H, W, taps);
   const prod = (a: Float64Array, b: Float64Array) => a.map((v, i) => v * b[i]);
   const [mx, my, mxx, myy, mxy] = [mean(x), mean(y), mean(prod(x, x)), mean(prod(y, y)), mean(prod(x, y))];
-  const C1 = (0.01 * range) ** 2, C2 = (0.03 * range) ** 2;
+  const C1 = (0.01 * range) ** 2,
+    C2 = (0.03 * range) ** 2;
   let total = 0;
   for (let i = 0; i < H * W; i++) {
-    const vx = Math.max(0, mxx[i] - mx[i] * mx[i]), vy = Math.max(0, myy[i] - my[i] * my[i]);
+    const vx = Math.max(0, mxx[i] - mx[i] * mx[i]),
+      vy = Math.max(0, myy[i] - my[i] * my[i]);
     const cxy = mxy[i] - mx[i] * my[i];
     total += ((2 * mx[i] * my[i] + C1) * (2 * cxy + C2)) / ((mx[i] * mx[i] + my[i] * my[i] + C1) * (vx + vy + C2));
   }
@@ -93,8 +106,10 @@ export function sobelMagnitude(x: Float64Array, H: number, W: number): Float64Ar
   const out = new Float64Array(H * W);
   for (let i = 0; i < H; i++)
     for (let j = 0; j < W; j++) {
-      const gx = at(i - 1, j + 1) + 2 * at(i, j + 1) + at(i + 1, j + 1) - at(i - 1, j - 1) - 2 * at(i, j - 1) - at(i + 1, j - 1);
-      const gy = at(i + 1, j - 1) + 2 * at(i + 1, j) + at(i + 1, j + 1) - at(i - 1, j - 1) - 2 * at(i - 1, j) - at(i - 1, j + 1);
+      const gx =
+        at(i - 1, j + 1) + 2 * at(i, j + 1) + at(i + 1, j + 1) - at(i - 1, j - 1) - 2 * at(i, j - 1) - at(i + 1, j - 1);
+      const gy =
+        at(i + 1, j - 1) + 2 * at(i + 1, j) + at(i + 1, j + 1) - at(i - 1, j - 1) - 2 * at(i - 1, j) - at(i - 1, j + 1);
       out[i * W + j] = Math.hypot(gx, gy);
     }
   return out;
@@ -117,14 +132,17 @@ export function otsuThreshold(gray: Float64Array): number {
   const n = gray.length;
   let sumAll = 0;
   for (let t = 0; t < 256; t++) sumAll += t * hist[t];
-  let w0 = 0, sum0 = 0, best = -1, cut = 127.5;
+  let w0 = 0,
+    sum0 = 0,
+    best = -1,
+    cut = 127.5;
   for (let t = 0; t < 255; t++) {
-    (w0 += hist[t]), (sum0 += t * hist[t]);
+    ((w0 += hist[t]), (sum0 += t * hist[t]));
     const w1 = n - w0;
     if (w0 === 0 || w1 === 0) continue;
     const d = sum0 / w0 - (sumAll - sum0) / w1;
     const between = w0 * w1 * d * d;
-    if (between > best) (best = between), (cut = t + 0.5);
+    if (between > best) ((best = between), (cut = t + 0.5));
   }
   return cut;
 }

@@ -51,7 +51,14 @@ export function attention(params: Params, name: string, h: tf.Tensor, opts: Atte
     const hd = W / opts.heads;
     const [q, k, v] = linearSplit(params, `${name}.qkv`, h, [W, W, W]);
     const bias = opts.causal ? causalBias(T, T) : null;
-    const o = attend(splitHeads(q, opts.heads), splitHeadsTransposed(k, opts.heads), splitHeads(v, opts.heads), hd, bias, opts.temperature ?? 1);
+    const o = attend(
+      splitHeads(q, opts.heads),
+      splitHeadsTransposed(k, opts.heads),
+      splitHeads(v, opts.heads),
+      hd,
+      bias,
+      opts.temperature ?? 1,
+    );
     return linearNamed(params, `${name}.out`, mergeHeads(o));
   });
 }
@@ -68,7 +75,12 @@ export class KVCache {
   /** positions filled so far */
   length = 0;
 
-  constructor(readonly batch: number, readonly heads: number, readonly headDim: number, readonly capacity: number) {
+  constructor(
+    readonly batch: number,
+    readonly heads: number,
+    readonly headDim: number,
+    readonly capacity: number,
+  ) {
     this.keysT = tf.keep(tf.zeros([batch, heads, headDim, capacity]));
     this.values = tf.keep(tf.zeros([batch, heads, capacity, headDim]));
   }
@@ -83,8 +95,22 @@ export class KVCache {
     const [keysT, values] = tf.tidy(() => {
       const keepT = tf.tensor1d(keep);
       const after = this.capacity - start - Tn;
-      const k = this.keysT.mul(keepT).add(kT.pad([[0, 0], [0, 0], [0, 0], [start, after]]));
-      const vv = this.values.mul(keepT.reshape([-1, 1])).add(v.pad([[0, 0], [0, 0], [start, after], [0, 0]]));
+      const k = this.keysT.mul(keepT).add(
+        kT.pad([
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [start, after],
+        ]),
+      );
+      const vv = this.values.mul(keepT.reshape([-1, 1])).add(
+        v.pad([
+          [0, 0],
+          [0, 0],
+          [start, after],
+          [0, 0],
+        ]),
+      );
       return [k, vv];
     });
     // The cache outlives any tidy scope the caller may be in.
@@ -107,7 +133,13 @@ export class KVCache {
  * Attention for new tokens h [B, Tn, W] at positions [cache.length, cache.length + Tn),
  * causal against everything cached before them; appends their keys and values.
  */
-export function attentionStep(params: Params, name: string, h: tf.Tensor, cache: KVCache, opts: AttentionOptions): tf.Tensor {
+export function attentionStep(
+  params: Params,
+  name: string,
+  h: tf.Tensor,
+  cache: KVCache,
+  opts: AttentionOptions,
+): tf.Tensor {
   const [, Tn, W] = h.shape as [number, number, number];
   const hd = W / opts.heads;
   const offset = cache.length;

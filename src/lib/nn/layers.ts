@@ -64,7 +64,11 @@ export function layerNormNamed(params: Params, name: string, x: tf.Tensor): tf.T
 /** The Linear `name` after the LayerNorm `norm`: one dispatch on webgpu. */
 export function linearAfterNorm(params: Params, norm: string, name: string, x: tf.Tensor): tf.Tensor {
   if (!fusedAvailable()) return linearNamed(params, name, layerNormNamed(params, norm, x));
-  return linearGpu(x, param(params, `${name}.weight`), params.get(`${name}.bias`), { pre: 'ln', gamma: param(params, `${norm}.weight`), beta: param(params, `${norm}.bias`) });
+  return linearGpu(x, param(params, `${name}.weight`), params.get(`${name}.bias`), {
+    pre: 'ln',
+    gamma: param(params, `${norm}.weight`),
+    beta: param(params, `${norm}.bias`),
+  });
 }
 
 /** Exact GELU: 0.5·u·(1 + erf(u/√2)). */

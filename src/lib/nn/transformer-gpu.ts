@@ -62,7 +62,11 @@ export class QkvCache {
   /** positions filled so far */
   length = 0;
 
-  constructor(readonly batch: number, readonly capacity: number, width: number) {
+  constructor(
+    readonly batch: number,
+    readonly capacity: number,
+    width: number,
+  ) {
     this.qkv = tf.keep(createQkvCache(batch, capacity, width));
   }
 

@@ -48,7 +48,8 @@ export type LayerCache = KVCache | QkvCache;
 
 /** One cache per layer, for incremental decoding of up to `capacity` positions. */
 export function createCaches(batch: number, capacity: number, o: StackOptions): LayerCache[] {
-  if (fusedDecodeFits(capacity, o)) return Array.from({ length: o.layers }, () => new QkvCache(batch, capacity, o.shape.width));
+  if (fusedDecodeFits(capacity, o))
+    return Array.from({ length: o.layers }, () => new QkvCache(batch, capacity, o.shape.width));
   const heads = o.shape.width / o.shape.head_dim;
   return Array.from({ length: o.layers }, () => new KVCache(batch, heads, o.shape.head_dim, capacity));
 }

@@ -15,7 +15,8 @@ export function metricFormatter(values: readonly (number | null)[]): (v: number 
   const spread = small.length > 1 ? Math.max(...small) - Math.min(...small) : 0;
   if (!(spread > 0 && spread < 0.05)) return formatMetric;
   const decimals = Math.min(5, Math.max(2, Math.ceil(-Math.log10(spread))));
-  return (v) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(decimals));
+  return (v) =>
+    v === null || v === undefined || !Number.isFinite(v) ? '–' : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(decimals);
 }
 
 /** "0.12"; "–" for a missing or non-finite value */

@@ -19,8 +19,15 @@ export function tokenHeatmap(
   const list: readonly HeatmapPanel[] = Array.isArray(panels) ? panels : [panels as HeatmapPanel];
   const { rows, cols } = grid;
   const cells = list.flatMap((panel) => {
-    if (panel.values.length !== rows * cols) throw new Error(`invalid values: ${panel.values.length} for a ${rows}×${cols} grid`);
-    return Array.from(panel.values, (value, t) => ({ panel: panel.label, row: Math.floor(t / cols), col: t % cols, token: t, value }));
+    if (panel.values.length !== rows * cols)
+      throw new Error(`invalid values: ${panel.values.length} for a ${rows}×${cols} grid`);
+    return Array.from(panel.values, (value, t) => ({
+      panel: panel.label,
+      row: Math.floor(t / cols),
+      col: t % cols,
+      token: t,
+      value,
+    }));
   });
   let m = 0;
   for (const c of cells) m = Math.max(m, Math.abs(c.value));
@@ -28,7 +35,10 @@ export function tokenHeatmap(
   // quantized (8 bins, one edge at 0) so the key is drawn without a canvas (jsdom)
   const color = { type: 'quantize', n: 8, scheme: 'BuRd', domain: [-m, m], tickFormat: '~g', label } as const;
   const cell = Math.max(4, Math.floor(size / Math.max(rows, cols)));
-  const panelWidth = cols * cell, gap = 30, margin = 10, axis = 28;
+  const panelWidth = cols * cell,
+    gap = 30,
+    margin = 10,
+    axis = 28;
   const n = list.length;
   // band geometry: step = panelWidth + gap, bandwidth = panelWidth, no outer padding → square cells
   const chart = Plot.plot({
@@ -46,7 +56,15 @@ export function tokenHeatmap(
     color,
     marks: [
       Plot.cell(cells, { fx: 'panel', x: 'col', y: 'row', fill: 'value', inset: 0 }),
-      Plot.tip(cells, Plot.pointer({ fx: 'panel', x: 'col', y: 'row', title: (c) => `token ${c.token} (row ${c.row}, col ${c.col})\n${c.value.toFixed(2)} ${unit}` })),
+      Plot.tip(
+        cells,
+        Plot.pointer({
+          fx: 'panel',
+          x: 'col',
+          y: 'row',
+          title: (c) => `token ${c.token} (row ${c.row}, col ${c.col})\n${c.value.toFixed(2)} ${unit}`,
+        }),
+      ),
     ],
   }) as SVGElement;
   const keyOptions = { color, width: 320, document: doc }; // `document` is read at run time, not in Plot's types
@@ -58,6 +76,5 @@ export function tokenHeatmap(
 function niceCeil(v: number): number {
   if (!(v > 0)) return 1;
   const e = 10 ** Math.floor(Math.log10(v));
-  return (([1, 2, 4, 8, 10].find((f) => f * e >= v * (1 - 1e-12)) ?? 10) * e);
+  return ([1, 2, 4, 8, 10].find((f) => f * e >= v * (1 - 1e-12)) ?? 10) * e;
 }
-

@@ -25,13 +25,25 @@ export interface StripsOptions {
 export function labelledStrips(doc: Document, o: StripsOptions): SVGSVGElement {
   const { height: H, width: W } = o.image;
   const s = o.scale ?? Math.max(2, Math.round(56 / W));
-  const top = 22, rowH = (H + 2) * s + 6;
-  const width = o.left + Math.max((o.columns.length * (W + 1) + 1) * s, 320) + 8, height = top + o.rows.length * rowH + 20;
+  const top = 22,
+    rowH = (H + 2) * s + 6;
+  const width = o.left + Math.max((o.columns.length * (W + 1) + 1) * s, 320) + 8,
+    height = top + o.rows.length * rowH + 20;
   const svg = svgRoot(doc, width, height, { role: 'img' });
   svg.append(el(doc, 'title', {}, o.title));
-  o.columns.forEach((label, c) => svg.append(el(doc, 'text', { x: o.left + s + (c * (W + 1) + W / 2) * s, y: top - 6, 'text-anchor': 'middle', 'fill-opacity': 0.8 }, label)));
+  o.columns.forEach((label, c) =>
+    svg.append(
+      el(
+        doc,
+        'text',
+        { x: o.left + s + (c * (W + 1) + W / 2) * s, y: top - 6, 'text-anchor': 'middle', 'fill-opacity': 0.8 },
+        label,
+      ),
+    ),
+  );
   for (const [i, row] of o.rows.entries()) {
-    const y = top + i * rowH, mid = y + (H * s) / 2 + 4;
+    const y = top + i * rowH,
+      mid = y + (H * s) / 2 + 4;
     svg.append(el(doc, 'text', { x: o.left - 8, y: mid, 'text-anchor': 'end' }, row.label));
     if (row.picture)
       svg.append(pixelImage(doc, row.picture.href, o.left, y, row.picture.width * s, row.picture.height * s));

@@ -7,7 +7,12 @@ export const SVG_NS = 'http://www.w3.org/2000/svg';
 export const FONT = 'system-ui, sans-serif';
 
 /** An SVG element with attributes and optional text. */
-export function el<K extends keyof SVGElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string | number> = {}, text?: string): SVGElementTagNameMap[K] {
+export function el<K extends keyof SVGElementTagNameMap>(
+  doc: Document,
+  tag: K,
+  attrs: Record<string, string | number> = {},
+  text?: string,
+): SVGElementTagNameMap[K] {
   const node = doc.createElementNS(SVG_NS, tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
   if (text !== undefined) node.textContent = text;
@@ -15,8 +20,21 @@ export function el<K extends keyof SVGElementTagNameMap>(doc: Document, tag: K, 
 }
 
 /** A root <svg> of a given size, drawn at that size. */
-export function svgRoot(doc: Document, width: number, height: number, attrs: Record<string, string | number> = {}): SVGSVGElement {
-  return el(doc, 'svg', { xmlns: SVG_NS, width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': FONT, 'font-size': 11, ...attrs });
+export function svgRoot(
+  doc: Document,
+  width: number,
+  height: number,
+  attrs: Record<string, string | number> = {},
+): SVGSVGElement {
+  return el(doc, 'svg', {
+    xmlns: SVG_NS,
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    'font-family': FONT,
+    'font-size': 11,
+    ...attrs,
+  });
 }
 
 /** Words of `text` in lines of at most `chars` characters. */
@@ -68,7 +86,15 @@ function legendRow(doc: Document, svg: SVGSVGElement, y: number, items: readonly
     svg.append(
       item.dash === undefined
         ? el(doc, 'rect', { x, y: y + 5, width: 12, height: 12, fill: item.colour })
-        : el(doc, 'line', { x1: x, x2: x + 22, y1: y + 11, y2: y + 11, stroke: item.colour, 'stroke-width': 2, 'stroke-dasharray': item.dash }),
+        : el(doc, 'line', {
+            x1: x,
+            x2: x + 22,
+            y1: y + 11,
+            y2: y + 11,
+            stroke: item.colour,
+            'stroke-width': 2,
+            'stroke-dasharray': item.dash,
+          }),
     );
     x += item.dash === undefined ? 16 : 26;
     svg.append(el(doc, 'text', { x, y: y + 15 }, item.label));
@@ -88,7 +114,8 @@ export function composeSvg(doc: Document, parts: readonly Element[], o: Composit
     return [Number(p.getAttribute('width')), Number(p.getAttribute('height'))];
   });
   const rows: number[][] = [];
-  for (let i = 0; i < parts.length; i += columns) rows.push(Array.from({ length: Math.min(columns, parts.length - i) }, (_, j) => i + j));
+  for (let i = 0; i < parts.length; i += columns)
+    rows.push(Array.from({ length: Math.min(columns, parts.length - i) }, (_, j) => i + j));
   const partsWidth = Math.max(0, ...rows.map((r) => r.reduce((a, i) => a + sizes[i][0], 0) + gap * (r.length - 1)));
   const notes = o.note ? wrapText(o.note, Math.max(40, Math.floor(partsWidth / 6.2))) : [];
 
@@ -125,12 +152,31 @@ export function composeSvg(doc: Document, parts: readonly Element[], o: Composit
     svg.append(el(doc, 'text', { x: 2, y: y + 16, 'font-size': 11, 'fill-opacity': 0.75 }, line));
     y += 15;
   }
-  const width = Math.max(1, partsWidth), height = Math.max(1, y + (notes.length ? 6 : 0));
-  for (const [k, v] of Object.entries({ width, height, viewBox: `0 0 ${width} ${height}` })) svg.setAttribute(k, String(v));
+  const width = Math.max(1, partsWidth),
+    height = Math.max(1, y + (notes.length ? 6 : 0));
+  for (const [k, v] of Object.entries({ width, height, viewBox: `0 0 ${width} ${height}` }))
+    svg.setAttribute(k, String(v));
   return svg;
 }
 
 /** An image (e.g. a PNG data URL) placed at (x, y), scaled with square pixels. */
-export function pixelImage(doc: Document, href: string, x: number, y: number, width: number, height: number, attrs: Record<string, string | number> = {}): SVGImageElement {
-  return el(doc, 'image', { href, x, y, width, height, preserveAspectRatio: 'none', style: 'image-rendering: pixelated', ...attrs });
+export function pixelImage(
+  doc: Document,
+  href: string,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+  attrs: Record<string, string | number> = {},
+): SVGImageElement {
+  return el(doc, 'image', {
+    href,
+    x,
+    y,
+    width,
+    height,
+    preserveAspectRatio: 'none',
+    style: 'image-rendering: pixelated',
+    ...attrs,
+  });
 }

@@ -35,10 +35,16 @@ export function workKindOf(id: ExperimentId): WorkKind {
 const timeOf: Record<WorkKind, keyof BackendTimes> = { forward: 'forwardMs', sample: 'sampleStepMs' };
 
 /** Per kind, the backend with the smallest time; `fallback` when none measured. */
-export function chooseBackends(timings: BackendChoice['timings'], fallback: BackendName): Record<WorkKind, BackendName> {
+export function chooseBackends(
+  timings: BackendChoice['timings'],
+  fallback: BackendName,
+): Record<WorkKind, BackendName> {
   const measured = Object.entries(timings).filter((e): e is [BackendName, BackendTimes] => !('error' in e[1]!));
   const best = (kind: WorkKind) =>
-    measured.reduce<[BackendName, number] | null>((b, [name, t]) => (b === null || t[timeOf[kind]] < b[1] ? [name, t[timeOf[kind]]] : b), null)?.[0] ?? fallback;
+    measured.reduce<[BackendName, number] | null>(
+      (b, [name, t]) => (b === null || t[timeOf[kind]] < b[1] ? [name, t[timeOf[kind]]] : b),
+      null,
+    )?.[0] ?? fallback;
   return { forward: best('forward'), sample: best('sample') };
 }
 

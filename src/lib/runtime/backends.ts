@@ -24,7 +24,10 @@ export function backendRows(report: BackendReport): BackendRow[] {
     const attempt = [...attempts].reverse().find((a) => a.name === name);
     const row = (state: BackendRow['state'], reason: string) => ({ name, label: backendLabels[name], state, reason });
     if (name === active)
-      return row('active', attempt?.reason || (requested === name ? `forced with ?backend=${name}` : 'the first one that works'));
+      return row(
+        'active',
+        attempt?.reason || (requested === name ? `forced with ?backend=${name}` : 'the first one that works'),
+      );
     if (attempt && !attempt.ok) return row(attempt.tried ? 'failed' : 'skipped', attempt.reason || 'no reason given');
     if (attempt) return row('available', attempt.reason || `works, but ${active} was chosen`);
     if (requested === active) return row('skipped', `not tried: ?backend=${requested} was requested and works`);
@@ -50,7 +53,17 @@ export function timingRows(choice: BackendChoice): TimingRow[] {
     const t = choice.timings[name];
     if (!t) return [];
     const chosenFor = workKinds.filter((k) => choice.chosen[k] === name);
-    if ('error' in t) return [{ name, label: backendLabels[name], forwardMs: null, sampleStepMs: null, error: t.error, chosenFor }];
-    return [{ name, label: backendLabels[name], forwardMs: t.forwardMs, sampleStepMs: t.sampleStepMs, error: null, chosenFor }];
+    if ('error' in t)
+      return [{ name, label: backendLabels[name], forwardMs: null, sampleStepMs: null, error: t.error, chosenFor }];
+    return [
+      {
+        name,
+        label: backendLabels[name],
+        forwardMs: t.forwardMs,
+        sampleStepMs: t.sampleStepMs,
+        error: null,
+        chosenFor,
+      },
+    ];
   });
 }

@@ -77,7 +77,10 @@ function openDatabase(factory: IDBFactory, name: string): Promise<IDBDatabase> {
  * A cache in the IndexedDB database `name` of `factory` (the page's indexedDB by default). The
  * database opens on first use; if it cannot, the cache turns itself off.
  */
-export function openResultCache(factory: IDBFactory | undefined = globalThis.indexedDB, name = 'farmer-workbench'): ResultCache {
+export function openResultCache(
+  factory: IDBFactory | undefined = globalThis.indexedDB,
+  name = 'farmer-workbench',
+): ResultCache {
   let db: Promise<IDBDatabase | null> | null = null;
   let available = factory !== undefined;
   const database = () =>
@@ -90,7 +93,10 @@ export function openResultCache(factory: IDBFactory | undefined = globalThis.ind
         return null;
       }
     })());
-  async function withStore<T>(mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T>): Promise<T | undefined> {
+  async function withStore<T>(
+    mode: IDBTransactionMode,
+    fn: (s: IDBObjectStore) => IDBRequest<T>,
+  ): Promise<T | undefined> {
     const d = await database();
     if (!d) return undefined;
     try {

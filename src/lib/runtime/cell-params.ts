@@ -17,7 +17,10 @@ const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
  * names a card entry (T, s, denoise, …; src/lib/experiments/params.ts `fromCard`). A malformed
  * block recommends nothing (the card is data from a file; `farmer info` says what is wrong).
  */
-export function cardRecommendations(e: Experiment<Params, unknown>, card: Record<string, unknown>): Record<string, ParamValue> {
+export function cardRecommendations(
+  e: Experiment<Params, unknown>,
+  card: Record<string, unknown>,
+): Record<string, ParamValue> {
   let sampling: CardSampling;
   try {
     sampling = cardSampling(card);
@@ -62,11 +65,15 @@ export function startingValues(
     return { values: null, notice: `this model cannot run ${e.title}: ${messageOf(err)}` };
   }
   const { seed: _seed, ...base } = defaults as Record<string, ParamValue>;
-  const pick = (from: Record<string, ParamValue> | undefined) => Object.fromEntries(Object.entries(from ?? {}).filter(([k]) => k in base));
+  const pick = (from: Record<string, ParamValue> | undefined) =>
+    Object.fromEntries(Object.entries(from ?? {}).filter(([k]) => k in base));
   const check = (values: RawParams) => void resolveParams(e, model, values, isSeeded(e) ? seed : undefined);
   let values: Record<string, ParamValue> = { ...base };
   const notices: string[] = [];
-  for (const [what, layer] of [['the model card’s sampling settings', pick(layers.recommended)], ['parameters from the URL', pick(layers.url)]] as const) {
+  for (const [what, layer] of [
+    ['the model card’s sampling settings', pick(layers.recommended)],
+    ['parameters from the URL', pick(layers.url)],
+  ] as const) {
     if (Object.keys(layer).length === 0) continue;
     try {
       check({ ...values, ...layer });
@@ -81,7 +88,12 @@ export function startingValues(
 export type Parsed<P> = { ok: true; params: P } | { ok: false; error: string };
 
 /** The control values parsed once, with the notebook's seed when the experiment takes one. */
-export function parseValues<P extends Params>(e: Experiment<P, unknown>, model: FarmerModel, values: RawParams, seed: number): Parsed<P> {
+export function parseValues<P extends Params>(
+  e: Experiment<P, unknown>,
+  model: FarmerModel,
+  values: RawParams,
+  seed: number,
+): Parsed<P> {
   try {
     return { ok: true, params: resolveParams(e, model, values, isSeeded(e) ? seed : undefined) };
   } catch (err) {
@@ -93,13 +105,19 @@ export function parseValues<P extends Params>(e: Experiment<P, unknown>, model: 
 export function imageKey(image: ImageInput): string {
   let h = 0x811c9dc5;
   const mix = (b: number) => (h = Math.imul(h ^ b, 0x01000193) >>> 0);
-  for (const v of [image.height, image.width, image.channels, (image.label ?? -1) + 1]) mix(v & 0xff), mix(v >>> 8);
+  for (const v of [image.height, image.width, image.channels, (image.label ?? -1) + 1]) (mix(v & 0xff), mix(v >>> 8));
   for (const p of image.pixels) mix(p);
   return `${image.height}x${image.width}x${image.channels}:${h.toString(16).padStart(8, '0')}`;
 }
 
 /** The cache key of a run of `params` (seed apart) on the model with this file hash. */
-export function runKey(modelHash: string, cellId: string, params: Params, seed: number | null, image: ImageInput | null): string {
+export function runKey(
+  modelHash: string,
+  cellId: string,
+  params: Params,
+  seed: number | null,
+  image: ImageInput | null,
+): string {
   const { seed: _seed, ...rest } = params;
   return cacheKey({ modelHash, cellId, params: image ? { ...rest, image_input: imageKey(image) } : rest, seed });
 }

@@ -81,7 +81,12 @@ export class CellRunner<R, P extends ExperimentParams> {
     const hit = await this.#s.cache.get<R>(key);
     if (this.#destroyed || key !== this.#cell.key) return;
     if (hit) {
-      this.dispatch({ type: 'cached', key, result: { value: hit.result, params: hit.params as P }, elapsedMs: hit.elapsedMs });
+      this.dispatch({
+        type: 'cached',
+        key,
+        result: { value: hit.result, params: hit.params as P },
+        elapsedMs: hit.elapsedMs,
+      });
       if (this.#cell.state.resultKey === key) return;
     }
     if (this.#cell.auto) this.#debounce = this.#s.setTimeout(() => void this.run(), AUTO_RUN_DELAY_MS);
@@ -90,7 +95,8 @@ export class CellRunner<R, P extends ExperimentParams> {
   /** Runs with the current parameters, replacing a run in flight; the result is stored in the cache. */
   async run(): Promise<void> {
     this.#s.clearTimeout(this.#debounce);
-    const request = this.#cell.request(), key = this.#cell.key;
+    const request = this.#cell.request(),
+      key = this.#cell.key;
     if (!request || key === null) return;
     this.#abort?.abort();
     const abort = new AbortController();
@@ -108,7 +114,12 @@ export class CellRunner<R, P extends ExperimentParams> {
       this.#dropPartials();
       const result = { value: out.result as R, params: out.params as P };
       this.dispatch({ type: 'done', version, key, result, at: this.#s.now() });
-      void this.#s.cache.put(key, { result: out.result, params: out.params, elapsedMs: out.elapsedMs, storedAt: Date.now() });
+      void this.#s.cache.put(key, {
+        result: out.result,
+        params: out.params,
+        elapsedMs: out.elapsedMs,
+        storedAt: Date.now(),
+      });
     } catch (err) {
       if (this.#destroyed || (err instanceof RunError && err.code === 'cancelled')) return;
       this.dispatch({ type: 'error', version, message: messageOf(err), at: this.#s.now() });
@@ -141,10 +152,13 @@ export class CellRunner<R, P extends ExperimentParams> {
     if (this.#partialTimer !== undefined) return;
     this.#flushPartial();
     // Slow figures are redrawn less often, so partial results never keep the main thread busy.
-    this.#partialTimer = this.#s.setTimeout(() => {
-      this.#partialTimer = undefined;
-      if (this.#pendingPartial) this.#flushPartial();
-    }, Math.max(PARTIAL_INTERVAL_MS, 4 * this.#cell.figureMs));
+    this.#partialTimer = this.#s.setTimeout(
+      () => {
+        this.#partialTimer = undefined;
+        if (this.#pendingPartial) this.#flushPartial();
+      },
+      Math.max(PARTIAL_INTERVAL_MS, 4 * this.#cell.figureMs),
+    );
   }
 
   #flushPartial(): void {

@@ -58,8 +58,18 @@ export type CellAction<R = unknown, Q = unknown> =
 
 export function initialCellState<R = unknown, Q = unknown>(): CellState<R, Q> {
   return {
-    status: 'idle', version: 0, paramsKey: null, resultKey: null, progress: null, queuedAt: null, startedAt: null,
-    elapsedMs: null, error: null, result: null, partial: null, cached: false,
+    status: 'idle',
+    version: 0,
+    paramsKey: null,
+    resultKey: null,
+    progress: null,
+    queuedAt: null,
+    startedAt: null,
+    elapsedMs: null,
+    error: null,
+    result: null,
+    partial: null,
+    cached: false,
   };
 }
 
@@ -81,7 +91,16 @@ export function cellReducer<R, Q>(s: CellState<R, Q>, a: CellAction<R, Q>): Cell
       return s.status === 'done' || s.status === 'stale' ? { ...next, status: settled(next) } : next;
     }
     case 'queue':
-      return { ...s, status: 'queued', version: s.version + 1, queuedAt: a.at, startedAt: null, progress: null, partial: null, error: null };
+      return {
+        ...s,
+        status: 'queued',
+        version: s.version + 1,
+        queuedAt: a.at,
+        startedAt: null,
+        progress: null,
+        partial: null,
+        error: null,
+      };
     case 'start':
       return a.version === s.version && s.status === 'queued' ? { ...s, status: 'running', startedAt: a.at } : s;
     case 'progress':
@@ -91,16 +110,42 @@ export function cellReducer<R, Q>(s: CellState<R, Q>, a: CellAction<R, Q>): Cell
       return a.version === s.version && s.status === 'running' ? { ...s, partial: a.value } : s;
     case 'done': {
       if (a.version !== s.version || !inFlight(s)) return s;
-      const next = { ...s, result: a.result, resultKey: a.key, cached: false, partial: null, progress: null, error: null, elapsedMs: a.at - (s.startedAt ?? a.at) };
+      const next = {
+        ...s,
+        result: a.result,
+        resultKey: a.key,
+        cached: false,
+        partial: null,
+        progress: null,
+        error: null,
+        elapsedMs: a.at - (s.startedAt ?? a.at),
+      };
       return { ...next, status: settled(next) };
     }
     case 'cached': {
       if (inFlight(s) || a.key !== s.paramsKey) return s;
-      return { ...s, status: 'done', result: a.result, resultKey: a.key, cached: true, elapsedMs: a.elapsedMs, error: null, partial: null, progress: null };
+      return {
+        ...s,
+        status: 'done',
+        result: a.result,
+        resultKey: a.key,
+        cached: true,
+        elapsedMs: a.elapsedMs,
+        error: null,
+        partial: null,
+        progress: null,
+      };
     }
     case 'error':
       if (a.version !== s.version || !inFlight(s)) return s;
-      return { ...s, status: 'error', error: a.message, partial: null, progress: null, elapsedMs: a.at - (s.startedAt ?? a.at) };
+      return {
+        ...s,
+        status: 'error',
+        error: a.message,
+        partial: null,
+        progress: null,
+        elapsedMs: a.at - (s.startedAt ?? a.at),
+      };
     case 'cancel':
       if (!inFlight(s)) return s;
       return { ...s, status: 'cancelled', version: s.version + 1, partial: null, progress: null };

@@ -55,7 +55,9 @@ export class WorkerClient {
   constructor(port: WorkerPort) {
     this.#port = port;
     port.addEventListener('message', (e) => this.#receive((e as MessageEvent<WorkerEvent>).data));
-    port.addEventListener('messageerror', () => this.#receive({ type: 'error', runId: null, code: 'internal', message: 'a worker message could not be decoded' }));
+    port.addEventListener('messageerror', () =>
+      this.#receive({ type: 'error', runId: null, code: 'internal', message: 'a worker message could not be decoded' }),
+    );
     port.addEventListener('error', (e) => {
       const message = `the worker failed: ${(e as ErrorEvent).message || 'it could not start or crashed'}`;
       this.#failAll(new RunError('internal', message));
@@ -64,7 +66,11 @@ export class WorkerClient {
   }
 
   /** Starts a request; its result arrives on `run.result`. */
-  start<K extends RequestType>(type: K, params: Params<K>, { transfer = [], onProgress, onPartial, signal }: RunOptions = {}): Run<K> {
+  start<K extends RequestType>(
+    type: K,
+    params: Params<K>,
+    { transfer = [], onProgress, onPartial, signal }: RunOptions = {},
+  ): Run<K> {
     const runId = this.#nextId++;
     const result = new Promise<Result<K>>((resolve, reject) => {
       if (this.#closed) return reject(new RunError('internal', 'the worker is closed'));
@@ -123,7 +129,8 @@ export class WorkerClient {
   on(listener: (e: WorkerEvent) => void): () => void;
   on<T extends WorkerEvent['type']>(type: T, listener: (e: EventOf<T>) => void): () => void;
   on(a: WorkerEvent['type'] | ((e: WorkerEvent) => void), b?: (e: never) => void): () => void {
-    const listener = typeof a === 'function' ? a : (e: WorkerEvent) => e.type === a && (b as (e: WorkerEvent) => void)(e);
+    const listener =
+      typeof a === 'function' ? a : (e: WorkerEvent) => e.type === a && (b as (e: WorkerEvent) => void)(e);
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

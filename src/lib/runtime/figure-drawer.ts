@@ -88,7 +88,9 @@ export class FigureDrawer<R, P extends Params> {
     if (stale()) return;
     const { experiment: e, value, params, partial } = source;
     const figures: Figure[] = [];
-    let error: string | null = null, busy = 0, slice = this.#s.now();
+    let error: string | null = null,
+      busy = 0,
+      slice = this.#s.now();
     const endSlice = () => {
       const end = this.#s.now();
       busy += end - slice;
@@ -117,7 +119,9 @@ export class FigureDrawer<R, P extends Params> {
     this.busyMs = busy;
     this.#drawn = source;
     // A failed partial drawing keeps the figures on show and says nothing: the final result decides.
-    this.#view = error ? { figures: this.#view.figures, partial, error: partial ? null : error } : { figures, partial, error: null };
+    this.#view = error
+      ? { figures: this.#view.figures, partial, error: partial ? null : error }
+      : { figures, partial, error: null };
     this.#show({ view: this.#view, hasTable, drawing: false });
   }
 

@@ -1,7 +1,16 @@
 // The worker's side of the boundary, free of globals so it runs in unit tests: validates each
 // request, runs its handler with an AbortSignal and a progress callback, answers with exactly
 // one `result` or `error`, and handles `cancel` itself.
-import { parseRequest, RunError, toErrorEvent, type Request, type RequestOf, type RequestType, type Result, type WorkerEvent } from './protocol';
+import {
+  parseRequest,
+  RunError,
+  toErrorEvent,
+  type Request,
+  type RequestOf,
+  type RequestType,
+  type Result,
+  type WorkerEvent,
+} from './protocol';
 
 export interface RunContext {
   runId: number;
@@ -55,7 +64,8 @@ export function createHost(post: Post, handlers: Handlers) {
       runId,
       signal: controller.signal,
       progress: (done, total, label) => {
-        if (!controller.signal.aborted) post({ type: 'progress', runId, done, total, ...(label === undefined ? {} : { label }) });
+        if (!controller.signal.aborted)
+          post({ type: 'progress', runId, done, total, ...(label === undefined ? {} : { label }) });
       },
       partial: (value) => {
         if (!controller.signal.aborted) post({ type: 'partial', runId, value });
@@ -75,5 +85,10 @@ export function createHost(post: Post, handlers: Handlers) {
     }
   }
 
-  return { receive, get running() { return running.size; } };
+  return {
+    receive,
+    get running() {
+      return running.size;
+    },
+  };
 }

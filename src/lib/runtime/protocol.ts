@@ -105,7 +105,9 @@ export type RequestOf<K extends RequestType> = Extract<Request, { type: K }>;
  */
 export type ErrorCode = 'cancelled' | 'not-found' | 'malformed' | 'bad-request' | 'internal';
 
-export type ResultEvent = { [K in RequestType]: { type: 'result'; runId: number; request: K; value: Result<K> } }[RequestType];
+export type ResultEvent = {
+  [K in RequestType]: { type: 'result'; runId: number; request: K; value: Result<K> };
+}[RequestType];
 
 export type WorkerEvent =
   | { type: 'ready'; report: WorkerReport }
@@ -169,16 +171,21 @@ function checkExperimentRequest(m: Record<string, unknown>, bad: (why: string) =
   const params = m.params;
   if (typeof params !== 'object' || params === null || Array.isArray(params)) bad('params must be an object');
   for (const [k, v] of Object.entries(params as object))
-    if (!['number', 'string', 'boolean'].includes(typeof v) && !(Array.isArray(v) && v.every((x) => typeof x === 'number')))
+    if (
+      !['number', 'string', 'boolean'].includes(typeof v) &&
+      !(Array.isArray(v) && v.every((x) => typeof x === 'number'))
+    )
       bad(`params.${k} must be a number, string, boolean or list of numbers`);
   if (m.seed !== undefined && !Number.isSafeInteger(m.seed)) bad('seed must be an integer');
   if (m.image !== undefined) {
     const img = m.image as Partial<ImageInput> | null;
-    if (typeof img !== 'object' || img === null || !(img.pixels instanceof Uint8Array)) bad('image.pixels must be a Uint8Array');
+    if (typeof img !== 'object' || img === null || !(img.pixels instanceof Uint8Array))
+      bad('image.pixels must be a Uint8Array');
     const { height, width, channels, pixels } = img as ImageInput;
     for (const [k, v] of Object.entries({ height, width, channels }))
       if (!Number.isSafeInteger(v) || v <= 0) bad(`image.${k} must be a positive integer`);
-    if (pixels.length !== height * width * channels) bad(`image has ${pixels.length} values, not ${height}×${width}×${channels}`);
+    if (pixels.length !== height * width * channels)
+      bad(`image has ${pixels.length} values, not ${height}×${width}×${channels}`);
     const label = (img as ImageInput).label;
     if (label !== undefined && !Number.isSafeInteger(label)) bad('image.label must be an integer');
   }
@@ -187,7 +194,8 @@ function checkExperimentRequest(m: Record<string, unknown>, bad: (why: string) =
 /** The message and code of anything thrown, for an `error` event. */
 export function toErrorEvent(runId: number | null, e: unknown): Extract<WorkerEvent, { type: 'error' }> {
   if (e instanceof RunError) return { type: 'error', runId, code: e.code, message: e.message };
-  if (e instanceof DOMException && e.name === 'AbortError') return { type: 'error', runId, code: 'cancelled', message: 'cancelled' };
+  if (e instanceof DOMException && e.name === 'AbortError')
+    return { type: 'error', runId, code: 'cancelled', message: 'cancelled' };
   const message = e instanceof Error ? e.message : String(e);
   return { type: 'error', runId, code: 'internal', message: message || 'unknown error' };
 }

@@ -16,7 +16,10 @@ export class RunQueue {
   }
 
   /** Runs `task` after every task enqueued before it; `onStart` is called when its turn comes. */
-  enqueue<T>(task: () => Promise<T>, { signal, onStart }: { signal?: AbortSignal; onStart?: () => void } = {}): Promise<T> {
+  enqueue<T>(
+    task: () => Promise<T>,
+    { signal, onStart }: { signal?: AbortSignal; onStart?: () => void } = {},
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const cancelled = () => reject(new RunError('cancelled', 'cancelled'));
       if (signal?.aborted) return cancelled();

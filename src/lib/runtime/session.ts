@@ -3,7 +3,16 @@
 // this interface only, so they never import the app.
 import type { BackendRow } from './backends';
 import type { RunOptions } from './client';
-import type { BackendPreference, ErrorCode, ExperimentOutcome, ExperimentRequest, LoadedModel, ModelSource, ModelSummary, WorkerReport } from './protocol';
+import type {
+  BackendPreference,
+  ErrorCode,
+  ExperimentOutcome,
+  ExperimentRequest,
+  LoadedModel,
+  ModelSource,
+  ModelSummary,
+  WorkerReport,
+} from './protocol';
 
 export type BackendState =
   | { status: 'detecting' }
@@ -38,5 +47,8 @@ export interface Session {
    * Runs an experiment on the loaded model after those queued before it; `onStart` is called
    * when its turn comes. Aborting `signal` drops it from the queue or cancels it.
    */
-  runExperiment(request: ExperimentRequest, options?: RunOptions & { onStart?: () => void }): Promise<ExperimentOutcome>;
+  runExperiment(
+    request: ExperimentRequest,
+    options?: RunOptions & { onStart?: () => void },
+  ): Promise<ExperimentOutcome>;
 }

@@ -22,7 +22,8 @@ export function parseNotebookHash(hash: string): NotebookUrlState | null {
   if (notebook === '') return null;
   const query = new URLSearchParams(q < 0 ? '' : body.slice(q + 1));
   const seedText = query.get('seed');
-  const seed = seedText !== null && /^-?\d+$/.test(seedText) && Number.isSafeInteger(Number(seedText)) ? Number(seedText) : null;
+  const seed =
+    seedText !== null && /^-?\d+$/.test(seedText) && Number.isSafeInteger(Number(seedText)) ? Number(seedText) : null;
   const params: Record<string, string> = {};
   for (const [k, v] of query) if (!reserved.has(k)) params[k] = v;
   return { notebook, model: query.get('model') || null, seed, params };

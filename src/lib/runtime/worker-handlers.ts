@@ -10,8 +10,25 @@ import { sha256Hex } from '../util/hash';
 import { checkTeacherHash, findTeacher, teacherNotFound, teacherOf } from '../io/teacher';
 import type { ZooEntry } from '../io/zoo';
 import { throwIfCancelled, type Handlers } from './host';
-import { backendNames, RunError, type BackendName, type BackendPreference, type BackendReport, type LoadedModel, type ModelSummary, type WorkerEnvironment, type WorkerReport } from './protocol';
-import { chooseBackends, timingKey, workKindOf, type BackendChoice, type BackendTimes, type TimingStore } from './backend-choice';
+import {
+  backendNames,
+  RunError,
+  type BackendName,
+  type BackendPreference,
+  type BackendReport,
+  type LoadedModel,
+  type ModelSummary,
+  type WorkerEnvironment,
+  type WorkerReport,
+} from './protocol';
+import {
+  chooseBackends,
+  timingKey,
+  workKindOf,
+  type BackendChoice,
+  type BackendTimes,
+  type TimingStore,
+} from './backend-choice';
 
 /** What the page shows of a zoo entry. */
 function summaryOf({ name, title, dataset, description, metrics }: ZooEntry): ModelSummary {
@@ -142,7 +159,13 @@ export function createHandlers(deps: WorkerDeps): Handlers {
   };
   const here = () => active ?? 'unselected';
   const newSlot = (bytes: ArrayBuffer, name: string, handle: ModelHandle, hash: string): ModelSlot => ({
-    bytes, name, handles: new Map([[here(), handle]]), hash, users: 0, retired: false, choice: null,
+    bytes,
+    name,
+    handles: new Map([[here(), handle]]),
+    hash,
+    users: 0,
+    retired: false,
+    choice: null,
   });
 
   /** The slot's weights on the active backend, made from its bytes the first time. */
@@ -164,11 +187,20 @@ export function createHandlers(deps: WorkerDeps): Handlers {
   }
 
   /** The backends a model's kinds of work run on: timed on each usable backend the first time, then from the store. */
-  async function chooseFor(slot: ModelSlot, progress: (done: number, total: number, label?: string) => void): Promise<BackendChoice> {
+  async function chooseFor(
+    slot: ModelSlot,
+    progress: (done: number, total: number, label?: string) => void,
+  ): Promise<BackendChoice> {
     const start = active!;
     const key = timingKey(await deps.machine(), slot.hash);
     const stored = await deps.timings.get(key);
-    if (stored) return { timings: stored.timings, chosen: chooseBackends(stored.timings, start), source: 'cached', at: stored.at };
+    if (stored)
+      return {
+        timings: stored.timings,
+        chosen: chooseBackends(stored.timings, start),
+        source: 'cached',
+        at: stored.at,
+      };
     const timings: BackendChoice['timings'] = {};
     const candidates = probeCandidates(selection!);
     for (const [i, name] of candidates.entries()) {
@@ -183,7 +215,8 @@ export function createHandlers(deps: WorkerDeps): Handlers {
         timings[name] = { error: messageOf(e) };
       }
     }
-    if (!(await switchTo(start))) throw new RunError('internal', `could not return to the ${start} backend after timing`);
+    if (!(await switchTo(start)))
+      throw new RunError('internal', `could not return to the ${start} backend after timing`);
     const at = Date.now();
     await deps.timings.put(key, { timings, at });
     const chosen = chooseBackends(timings, start);
@@ -244,7 +277,9 @@ export function createHandlers(deps: WorkerDeps): Handlers {
       const entries = await readIndex(url, signal);
       const entry = findTeacher(entries, ref);
       if (!entry) throw new RunError('not-found', teacherNotFound(ref, url));
-      const bytes = await (await fetchFile(deps, new URL(entry.file, url).href, 'teacher checkpoint', signal)).arrayBuffer();
+      const bytes = await (
+        await fetchFile(deps, new URL(entry.file, url).href, 'teacher checkpoint', signal)
+      ).arrayBuffer();
       const hash = await sha256Hex(bytes);
       try {
         checkTeacherHash(ref, `${entry.name} in ${url}`, hash);
@@ -257,9 +292,12 @@ export function createHandlers(deps: WorkerDeps): Handlers {
     const next = load();
     teacher = next;
     teacherHash = ref.sha256;
-    next.then(() => previous?.then(retire, () => undefined), () => {
-      if (teacher === next) [teacher, teacherHash] = [null, ''];
-    });
+    next.then(
+      () => previous?.then(retire, () => undefined),
+      () => {
+        if (teacher === next) [teacher, teacherHash] = [null, ''];
+      },
+    );
     return next;
   }
 
@@ -337,7 +375,9 @@ export function createHandlers(deps: WorkerDeps): Handlers {
           throw new RunError('not-found', messageOf(e));
         }
         const inputs = await gatherInputs(
-          experiment, dataset, info.card,
+          experiment,
+          dataset,
+          info.card,
           {
             testSet: (name) => untilCancelled(testSet(name), signal),
             featureNet: (name) => untilCancelled(featureNet(name, here()), signal), // its weights live on one backend
@@ -352,7 +392,11 @@ export function createHandlers(deps: WorkerDeps): Handlers {
           req.image,
         );
         throwIfCancelled(signal);
-        const result = await experiment.run(model, inputs, params, { onProgress: progress, onPartial: partial, signal });
+        const result = await experiment.run(model, inputs, params, {
+          onProgress: progress,
+          onPartial: partial,
+          signal,
+        });
         return { params, result, elapsedMs: performance.now() - start };
       } finally {
         release(slot);

@@ -32,14 +32,23 @@ const handlers = createHandlers({
   },
   probe: probeModel,
   async machine() {
-    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }).gpu;
+    const gpu = (
+      navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }
+    ).gpu;
     const info = gpu ? (await gpu.requestAdapter().catch(() => null))?.info : undefined;
-    return [info ? [info.vendor, info.architecture, info.device, info.description].join(' ') : 'no WebGPU adapter', `${navigator.hardwareConcurrency} cores`, navigator.userAgent].join(' | ');
+    return [
+      info ? [info.vendor, info.architecture, info.device, info.description].join(' ') : 'no WebGPU adapter',
+      `${navigator.hardwareConcurrency} cores`,
+      navigator.userAgent,
+    ].join(' | ');
   },
   timings: indexedDbStore(),
   async environment() {
     const wasm = tf.getBackend() === 'wasm' ? await import('@tensorflow/tfjs-backend-wasm') : null;
-    return { crossOriginIsolated: scope.crossOriginIsolated === true, wasmThreads: wasm ? wasm.getThreadsCount() : null };
+    return {
+      crossOriginIsolated: scope.crossOriginIsolated === true,
+      wasmThreads: wasm ? wasm.getThreadsCount() : null,
+    };
   },
   fetch: (input, init) => fetch(input, init),
   base,
@@ -53,7 +62,11 @@ const handlers = createHandlers({
       throw e;
     }
     const { config, card, params } = loaded;
-    return { info: { name, parameters: countParams(params), config, card }, model: makeModel(config, params), dispose: () => disposeParams(params) };
+    return {
+      info: { name, parameters: countParams(params), config, card },
+      model: makeModel(config, params),
+      dispose: () => disposeParams(params),
+    };
   },
   loadExperiment,
   // Colored MNIST is derived here from the MNIST file: a third of the download.
@@ -64,5 +77,10 @@ const handlers = createHandlers({
 const host = createHost((e: WorkerEvent, transfer: Transferable[] = []) => scope.postMessage(e, transfer), handlers);
 scope.addEventListener('message', (e: MessageEvent) => void host.receive(e.data));
 scope.addEventListener('unhandledrejection', (e: PromiseRejectionEvent) =>
-  scope.postMessage({ type: 'error', runId: null, code: 'internal', message: String(e.reason?.message ?? e.reason) } satisfies WorkerEvent),
+  scope.postMessage({
+    type: 'error',
+    runId: null,
+    code: 'internal',
+    message: String(e.reason?.message ?? e.reason),
+  } satisfies WorkerEvent),
 );

@@ -73,7 +73,10 @@ function isNode(): boolean {
 
 async function detectHost(): Promise<BackendHost> {
   // Node code lives under src/node/ and is never imported from here (browser builds would pull in Dawn).
-  if (isNode()) throw new Error('in Node, pass the host: selectBackend(name, { host: nodeHost }) with nodeHost from src/node/backend.ts');
+  if (isNode())
+    throw new Error(
+      'in Node, pass the host: selectBackend(name, { host: nodeHost }) with nodeHost from src/node/backend.ts',
+    );
   return (await import('./browser-backend')).browserHost;
 }
 
@@ -109,12 +112,14 @@ async function prepareWebgpu(host: BackendHost, explicit: boolean, allowSoftware
     return { skip: `@tensorflow/tfjs-backend-webgpu failed to load: ${message(e)}` };
   }
   // The package registers itself at import only if navigator.gpu existed then.
-  if (!registered('webgpu')) return { skip: 'not registered: @tensorflow/tfjs-backend-webgpu was imported before navigator.gpu existed' };
+  if (!registered('webgpu'))
+    return { skip: 'not registered: @tensorflow/tfjs-backend-webgpu was imported before navigator.gpu existed' };
   return { detail: `adapter ${name}${software ? ' (software)' : ''}` };
 }
 
 async function prepareWebgl(host: BackendHost, explicit: boolean, allowSoftware: boolean): Promise<Prepared> {
-  if (!registered('webgl')) return { skip: host.kind === 'node' ? 'not registered: WebGL exists only in browsers' : 'not registered' };
+  if (!registered('webgl'))
+    return { skip: host.kind === 'node' ? 'not registered: WebGL exists only in browsers' : 'not registered' };
   const renderer = await host.webglRenderer();
   if (typeof renderer !== 'string') return { skip: renderer.missing };
   const software = SOFTWARE_GPU.test(renderer);
@@ -134,7 +139,12 @@ async function prepareWasm(host: BackendHost): Promise<Prepared> {
   return { detail: 'WebAssembly' };
 }
 
-async function prepare(name: BackendName, host: BackendHost, explicit: boolean, allowSoftware: boolean): Promise<Prepared> {
+async function prepare(
+  name: BackendName,
+  host: BackendHost,
+  explicit: boolean,
+  allowSoftware: boolean,
+): Promise<Prepared> {
   switch (name) {
     case 'webgpu':
       return prepareWebgpu(host, explicit, allowSoftware);
@@ -161,7 +171,9 @@ async function switchTo(name: BackendName): Promise<string | null> {
   } finally {
     console.warn = warn;
   }
-  const why = warnings.filter((w) => !/^Initialization of backend .* failed$/.test(w.trim())).map((w) => w.split('\n')[0].replace(/^Error: /, ''));
+  const why = warnings
+    .filter((w) => !/^Initialization of backend .* failed$/.test(w.trim()))
+    .map((w) => w.split('\n')[0].replace(/^Error: /, ''));
   return `setBackend returned false${why.length ? `: ${why.join('; ')}` : ''}`;
 }
 
@@ -179,7 +191,8 @@ async function verify(timeoutMs: number): Promise<string | null> {
       timer = setTimeout(() => reject(new Error(`no result after ${timeoutMs} ms`)), timeoutMs);
     });
     const got = Array.from(await Promise.race([y.data(), timeout]));
-    if (got.some((v, i) => !(Math.abs(v - expected[i]) <= 1e-4))) return `check computed [${got}] instead of [${expected}]`;
+    if (got.some((v, i) => !(Math.abs(v - expected[i]) <= 1e-4)))
+      return `check computed [${got}] instead of [${expected}]`;
     return null;
   } catch (e) {
     return `check computation failed: ${message(e)}`;
@@ -193,12 +206,20 @@ async function verify(timeoutMs: number): Promise<string | null> {
  * Makes the best working backend active: `preferred` first (when named), then webgpu, webgl,
  * wasm, cpu. Never trusts tf.setBackend alone: a backend counts only after computing a check.
  */
-export async function selectBackend(preferred: BackendName | 'auto' = 'auto', options: SelectOptions = {}): Promise<BackendReport> {
+export async function selectBackend(
+  preferred: BackendName | 'auto' = 'auto',
+  options: SelectOptions = {},
+): Promise<BackendReport> {
   const { fallback = true, allowSoftwareGpu = false, verifyTimeoutMs = 60_000 } = options;
-  if (preferred !== 'auto' && !isBackendName(preferred)) throw new Error(`invalid backend ${JSON.stringify(preferred)}`);
+  if (preferred !== 'auto' && !isBackendName(preferred))
+    throw new Error(`invalid backend ${JSON.stringify(preferred)}`);
   const host = options.host ?? (await detectHost());
   const candidates =
-    preferred === 'auto' ? [...BACKEND_ORDER] : fallback ? [preferred, ...BACKEND_ORDER.filter((b) => b !== preferred)] : [preferred];
+    preferred === 'auto'
+      ? [...BACKEND_ORDER]
+      : fallback
+        ? [preferred, ...BACKEND_ORDER.filter((b) => b !== preferred)]
+        : [preferred];
   const attempts: BackendAttempt[] = [];
   for (const name of candidates) {
     const prepared = await prepare(name, host, name === preferred, allowSoftwareGpu);

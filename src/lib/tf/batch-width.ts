@@ -24,7 +24,8 @@ export const GPU_BATCH_BUDGET = 2 ** 30;
 
 /** min(n, ⌊maxBinding / largest⌋, ⌊budget / total⌋), at least 1. */
 export function batchWidth(n: number, perImage: Footprint, memory: GpuMemory): number {
-  if (!(perImage.largest > 0 && perImage.total >= perImage.largest)) throw new Error(`invalid footprint ${JSON.stringify(perImage)}`);
+  if (!(perImage.largest > 0 && perImage.total >= perImage.largest))
+    throw new Error(`invalid footprint ${JSON.stringify(perImage)}`);
   const byBinding = Math.floor(memory.maxBinding / perImage.largest);
   const byBudget = Math.floor(memory.budget / perImage.total);
   return Math.max(1, Math.min(n, byBinding, byBudget));

@@ -21,7 +21,8 @@ export const browserHost: BackendHost = {
     return ': no WebGPU adapter (headless Chromium needs --enable-unsafe-webgpu)';
   },
   async webglRenderer() {
-    const canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(1, 1) : document.createElement('canvas');
+    const canvas =
+      typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(1, 1) : document.createElement('canvas');
     const gl = (canvas.getContext('webgl2') ?? canvas.getContext('webgl')) as WebGLRenderingContext | null;
     if (!gl) return { missing: 'no WebGL context could be created' };
     const debug = gl.getExtension('WEBGL_debug_renderer_info');

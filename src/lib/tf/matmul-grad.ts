@@ -74,12 +74,16 @@ const fastGradient: tf.GradConfig = {
     const g = dy as tf.Tensor;
     const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
     if (!matMulBroadcastIsExact(a.shape, b.shape))
-      throw new Error(`matMul of [${a.shape}] and [${b.shape}]: tfjs broadcasts these batch dims wrongly; tf.broadcastTo the operands first`);
+      throw new Error(
+        `matMul of [${a.shape}] and [${b.shape}]: tfjs broadcasts these batch dims wrongly; tf.broadcastTo the operands first`,
+      );
     return {
       // dop(A) = dC·op(B)ᵀ; dA is that, transposed back when A was.
-      a: () => unbroadcast(transposeA ? productT(g, false, b, !transposeB) : product(g, false, b, !transposeB), a.shape),
+      a: () =>
+        unbroadcast(transposeA ? productT(g, false, b, !transposeB) : product(g, false, b, !transposeB), a.shape),
       // dop(B) = op(A)ᵀ·dC; dB likewise.
-      b: () => unbroadcast(transposeB ? productT(a, !transposeA, g, false) : product(a, !transposeA, g, false), b.shape),
+      b: () =>
+        unbroadcast(transposeB ? productT(a, !transposeA, g, false) : product(a, !transposeA, g, false), b.shape),
     };
   },
 };

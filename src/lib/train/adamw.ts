@@ -40,11 +40,13 @@ export class AdamW {
   apply(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
     this.splitMoments();
     const t = ++this.state.step;
-    const c1 = 1 - this.beta1 ** t, c2 = 1 - this.beta2 ** t;
+    const c1 = 1 - this.beta1 ** t,
+      c2 = 1 - this.beta2 ** t;
     for (const [name, g] of grads) {
       const w = vars.get(name);
       if (!w) throw new Error(`gradient for unknown variable ${name}`);
-      const m0 = this.state.m.get(name), v0 = this.state.v.get(name);
+      const m0 = this.state.m.get(name),
+        v0 = this.state.v.get(name);
       const [m, v] = tf.tidy(() => [
         (m0 ?? tf.zerosLike(g)).mul(this.beta1).add(g.mul(1 - this.beta1)),
         (v0 ?? tf.zerosLike(g)).mul(this.beta2).add(g.square().mul(1 - this.beta2)),
@@ -75,7 +77,8 @@ export class AdamW {
     const unknown = layout.names.find((n) => !vars.has(n));
     if (unknown) throw new Error(`gradient for unknown variable ${unknown}`);
     const t = ++this.state.step;
-    const c1 = 1 - this.beta1 ** t, c2 = 1 - this.beta2 ** t;
+    const c1 = 1 - this.beta1 ** t,
+      c2 = 1 - this.beta2 ** t;
     const before = this.flatMoments(layout);
     if (fusedAvailable()) {
       const moments = tf.keep(adamMomentsGpu(before, g, this.beta1, this.beta2, clip));
@@ -99,7 +102,9 @@ export class AdamW {
       const v = v0.mul(this.beta2).add(gs.square().mul(1 - this.beta2));
       const update = m.div(c1).div(v.div(c2).sqrt().add(this.eps));
       // decoupled decay on matrices only: w·(1 − lr·λ) there, w elsewhere
-      const keep = this.decayMask(layout).mul(-lr * this.weightDecay).add(1);
+      const keep = this.decayMask(layout)
+        .mul(-lr * this.weightDecay)
+        .add(1);
       const w = flatten(layout, vars).mul(keep).sub(update.mul(lr));
       return { moments: tf.stack([m, v]) as tf.Tensor2D, w: unflatten(layout, w as tf.Tensor1D) };
     });
@@ -116,7 +121,9 @@ export class AdamW {
     const key = layout.names.join('\n');
     if (this.flat?.key !== key) {
       this.splitMoments();
-      const moments = tf.tidy(() => tf.stack([flatten(layout, this.state.m, true), flatten(layout, this.state.v, true)]) as tf.Tensor2D);
+      const moments = tf.tidy(
+        () => tf.stack([flatten(layout, this.state.m, true), flatten(layout, this.state.v, true)]) as tf.Tensor2D,
+      );
       for (const x of [...this.state.m.values(), ...this.state.v.values()]) x.dispose();
       this.state.m = new Map();
       this.state.v = new Map();

@@ -18,7 +18,14 @@ import { trainStep } from './step';
 
 /** Fine-tuning defaults: the student starts at the teacher, so a small rate, no decay, no EMA. */
 export const defaultDistillOptions: Omit<TrainOptions, 'steps'> = {
-  batch: 32, seed: 0, lr: 3e-4, lrMin: 1e-5, warmup: 50, weightDecay: 0, clip: 1, ema: 0,
+  batch: 32,
+  seed: 0,
+  lr: 3e-4,
+  lrMin: 1e-5,
+  warmup: 50,
+  weightDecay: 0,
+  clip: 1,
+  ema: 0,
 };
 
 /** One line of the JSONL log. */
@@ -57,13 +64,30 @@ export function newDistillState(teacher: FarmerModel, o: TrainOptions): TrainSta
  * Step t's images in model space and labels. Gaussian-dequantized teachers see the noise level at
  * the end of their schedule (the data they were last trained on); labels only matter to a class-conditional AF.
  */
-export function distillBatch(cfg: FarmerConfig, data: TrainingData, batch: number, rng: Rng): { x: Float32Array; labels: Int32Array | null } {
+export function distillBatch(
+  cfg: FarmerConfig,
+  data: TrainingData,
+  batch: number,
+  rng: Rng,
+): { x: Float32Array; labels: Int32Array | null } {
   const dq = cfg.dequantization;
-  return drawBatch(cfg, data, batch, rng, dq.kind === 'gaussian' ? trainingSigma(dq, 1) : 0, cfg.af.class_conditional && cfg.num_classes > 0);
+  return drawBatch(
+    cfg,
+    data,
+    batch,
+    rng,
+    dq.kind === 'gaussian' ? trainingSigma(dq, 1) : 0,
+    cfg.af.class_conditional && cfg.num_classes > 0,
+  );
 }
 
 /** One Algorithm 2 step with AdamW (and EMA when o.ema > 0); returns its log line. */
-export async function distillOneStep(teacher: FarmerModel, state: TrainState, data: TrainingData, o: TrainOptions): Promise<DistillLog> {
+export async function distillOneStep(
+  teacher: FarmerModel,
+  state: TrainState,
+  data: TrainingData,
+  o: TrainOptions,
+): Promise<DistillLog> {
   const t0 = performance.now();
   const t = state.step;
   const cfg = teacher.config;
@@ -72,7 +96,13 @@ export async function distillOneStep(teacher: FarmerModel, state: TrainState, da
   const { height, width, channels } = cfg.image;
   const xb = tf.tensor4d(x, [o.batch, height, width, channels]);
   const lr = learningRate(o, t);
-  const r = await trainStep(state.vars, () => distillationLoss(teacher, state.vars, xb, labels, rng), state.optimizer, lr, o.clip);
+  const r = await trainStep(
+    state.vars,
+    () => distillationLoss(teacher, state.vars, xb, labels, rng),
+    state.optimizer,
+    lr,
+    o.clip,
+  );
   xb.dispose();
   if (r.applied && state.ema) {
     updateEma(state.ema, state.vars, o.ema);
@@ -81,7 +111,14 @@ export async function distillOneStep(teacher: FarmerModel, state: TrainState, da
   state.step++;
   const seconds = (performance.now() - t0) / 1000;
   state.timeS += seconds;
-  return { step: state.step, loss: r.loss, lr, grad_norm: r.gradNorm, images_per_s: o.batch / seconds, skipped: !r.applied };
+  return {
+    step: state.step,
+    loss: r.loss,
+    lr,
+    grad_norm: r.gradNorm,
+    images_per_s: o.batch / seconds,
+    skipped: !r.applied,
+  };
 }
 
 /**

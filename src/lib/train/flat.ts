@@ -21,12 +21,17 @@ export function layoutOf(tensors: Map<string, tf.Tensor>): FlatLayout {
 
 /** [Σ sizes]: the tensors of `layout`, taken by name from `tensors`, one after another; a missing one is an error, or zeros if `zerosForMissing`. */
 export function flatten(layout: FlatLayout, tensors: Map<string, tf.Tensor>, zerosForMissing = false): tf.Tensor1D {
-  return tf.tidy(() => tf.concat(layout.names.map((n, i) => {
-    const t = tensors.get(n);
-    if (t) return t.reshape([-1]);
-    if (zerosForMissing) return tf.zeros([layout.sizes[i]]);
-    throw new Error(`flatten: no tensor ${n}`);
-  })) as tf.Tensor1D);
+  return tf.tidy(
+    () =>
+      tf.concat(
+        layout.names.map((n, i) => {
+          const t = tensors.get(n);
+          if (t) return t.reshape([-1]);
+          if (zerosForMissing) return tf.zeros([layout.sizes[i]]);
+          throw new Error(`flatten: no tensor ${n}`);
+        }),
+      ) as tf.Tensor1D,
+  );
 }
 
 /** The inverse of flatten: one tensor per name of the layout, in its order and shapes. */
@@ -49,7 +54,12 @@ export function forceFlatUpdates(on: boolean | null): void {
 }
 
 /** ema ← decay·ema + (1 − decay)·vars for every tensor of `ema`, flat where flatUpdates(). */
-export function updateEma(ema: Map<string, tf.Tensor>, vars: Map<string, tf.Tensor>, decay: number, flat = flatUpdates()): void {
+export function updateEma(
+  ema: Map<string, tf.Tensor>,
+  vars: Map<string, tf.Tensor>,
+  decay: number,
+  flat = flatUpdates(),
+): void {
   if (!flat) {
     for (const [n, old] of ema) {
       ema.set(n, tf.keep(tf.tidy(() => old.mul(decay).add(vars.get(n)!.mul(1 - decay)))));
@@ -58,7 +68,14 @@ export function updateEma(ema: Map<string, tf.Tensor>, vars: Map<string, tf.Tens
     return;
   }
   const layout = layoutOf(ema);
-  const next = tf.tidy(() => unflatten(layout, flatten(layout, ema).mul(decay).add(flatten(layout, vars).mul(1 - decay)) as tf.Tensor1D));
+  const next = tf.tidy(() =>
+    unflatten(
+      layout,
+      flatten(layout, ema)
+        .mul(decay)
+        .add(flatten(layout, vars).mul(1 - decay)) as tf.Tensor1D,
+    ),
+  );
   layout.names.forEach((n, i) => {
     ema.get(n)!.dispose();
     ema.set(n, tf.keep(next[i]));

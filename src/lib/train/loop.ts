@@ -24,7 +24,14 @@ export interface TrainOptions extends Schedule {
 }
 
 export const defaultTrainOptions: Omit<TrainOptions, 'steps'> = {
-  batch: 32, seed: 0, lr: 1e-3, lrMin: 1e-5, warmup: 200, weightDecay: 0.03, clip: 1, ema: 0.999,
+  batch: 32,
+  seed: 0,
+  lr: 1e-3,
+  lrMin: 1e-5,
+  warmup: 200,
+  weightDecay: 0.03,
+  clip: 1,
+  ema: 0.999,
 };
 
 /** Images in uint8 [n, H, W, C] with labels [n]. */
@@ -62,7 +69,10 @@ export interface TrainState {
 export function newTrainState(params: Params, o: TrainOptions): TrainState {
   const vars = toVariables(params);
   return {
-    step: 0, timeS: 0, skipped: 0, vars,
+    step: 0,
+    timeS: 0,
+    skipped: 0,
+    vars,
     optimizer: new AdamW({ beta1: 0.9, beta2: 0.95, weightDecay: o.weightDecay }),
     ema: o.ema > 0 ? new Map([...vars].map(([n, v]) => [n, tf.keep(v.clone())])) : null,
   };
@@ -84,7 +94,14 @@ export function stepRng(o: Pick<TrainOptions, 'seed'>, t: number): Rng {
  * noise level `sigma`), and their labels after label dropout (null when `withLabels` is false),
  * all from `rng` in that order.
  */
-export function drawBatch(cfg: FarmerConfig, data: TrainingData, batch: number, rng: Rng, sigma: number, withLabels: boolean): { x: Float32Array; labels: Int32Array | null } {
+export function drawBatch(
+  cfg: FarmerConfig,
+  data: TrainingData,
+  batch: number,
+  rng: Rng,
+  sigma: number,
+  withLabels: boolean,
+): { x: Float32Array; labels: Int32Array | null } {
   const { height, width, channels } = cfg.image;
   const D = height * width * channels;
   const pixels = new Uint8Array(batch * D);
@@ -94,12 +111,18 @@ export function drawBatch(cfg: FarmerConfig, data: TrainingData, batch: number, 
     pixels.set(data.images.subarray(i * D, (i + 1) * D), b * D);
     labels[b] = data.labels[i];
   }
-  const x = cfg.dequantization.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, sigma, rng);
+  const x =
+    cfg.dequantization.kind === 'uniform' ? dequantizeUniform(pixels, rng) : dequantizeGaussian(pixels, sigma, rng);
   return { x, labels: withLabels ? dropLabels(labels, cfg.label_dropout, rng) : null };
 }
 
 /** The batch of step t: model-space inputs at the schedule's noise level and (dropped-out) labels. */
-export function batchAt(cfg: FarmerConfig, data: TrainingData, o: TrainOptions, t: number): { x: Float32Array; labels: Int32Array | null } {
+export function batchAt(
+  cfg: FarmerConfig,
+  data: TrainingData,
+  o: TrainOptions,
+  t: number,
+): { x: Float32Array; labels: Int32Array | null } {
   const dq = cfg.dequantization;
   const sigma = dq.kind === 'gaussian' ? trainingSigma(dq, t / o.steps) : 0;
   return drawBatch(cfg, data, o.batch, stepRng(o, t), sigma, cfg.num_classes > 0);
@@ -114,7 +137,12 @@ export function emaDecay(decay: number, t: number): number {
 }
 
 /** One step of Eq. 14 on batch t, with EMA; returns its log line. */
-export async function trainOneStep(cfg: FarmerConfig, state: TrainState, data: TrainingData, o: TrainOptions): Promise<StepLog> {
+export async function trainOneStep(
+  cfg: FarmerConfig,
+  state: TrainState,
+  data: TrainingData,
+  o: TrainOptions,
+): Promise<StepLog> {
   const t0 = performance.now();
   const t = state.step;
   const { x, labels } = batchAt(cfg, data, o, t);
@@ -123,12 +151,18 @@ export async function trainOneStep(cfg: FarmerConfig, state: TrainState, data: T
   const model: FarmerModel = makeModel(cfg, state.vars);
   let logdet: tf.Tensor | null = null;
   const lr = learningRate(o, t);
-  const r = await trainStep(state.vars, () => {
-    const terms = lossTerms(model, xb, labels);
-    logdet?.dispose();
-    logdet = tf.keep(terms.logdetPerDim);
-    return terms.loss;
-  }, state.optimizer, lr, o.clip);
+  const r = await trainStep(
+    state.vars,
+    () => {
+      const terms = lossTerms(model, xb, labels);
+      logdet?.dispose();
+      logdet = tf.keep(terms.logdetPerDim);
+      return terms.loss;
+    },
+    state.optimizer,
+    lr,
+    o.clip,
+  );
   xb.dispose();
   const logdetPerDim = (await logdet!.data())[0];
   logdet!.dispose();
@@ -140,8 +174,15 @@ export async function trainOneStep(cfg: FarmerConfig, state: TrainState, data: T
   const seconds = (performance.now() - t0) / 1000;
   state.timeS += seconds;
   return {
-    step: state.step, loss: r.loss, nll_per_dim: r.loss, logdet_per_dim: logdetPerDim,
-    bpd: bitsPerDim(r.loss), lr, grad_norm: r.gradNorm, images_per_s: o.batch / seconds, skipped: !r.applied,
+    step: state.step,
+    loss: r.loss,
+    nll_per_dim: r.loss,
+    logdet_per_dim: logdetPerDim,
+    bpd: bitsPerDim(r.loss),
+    lr,
+    grad_norm: r.gradNorm,
+    images_per_s: o.batch / seconds,
+    skipped: !r.applied,
   };
 }
 

@@ -12,10 +12,16 @@ export class TrainStateError extends Error {
   override name = 'TrainStateError';
 }
 
-export async function encodeTrainState(config: FarmerConfig, options: TrainOptions, s: TrainState, extra: Record<string, unknown> = {}): Promise<Uint8Array> {
+export async function encodeTrainState(
+  config: FarmerConfig,
+  options: TrainOptions,
+  s: TrainState,
+  extra: Record<string, unknown> = {},
+): Promise<Uint8Array> {
   const tensors: [string, TensorToWrite][] = [];
   const add = async (prefix: string, map: Map<string, tf.Tensor>) => {
-    for (const [name, t] of map) tensors.push([`${prefix}/${name}`, { dtype: 'F32', shape: t.shape, data: (await t.data()) as Float32Array }]);
+    for (const [name, t] of map)
+      tensors.push([`${prefix}/${name}`, { dtype: 'F32', shape: t.shape, data: (await t.data()) as Float32Array }]);
   };
   await add('param', s.vars);
   const moments = s.optimizer.momentsByName(); // flat moments are split only here
@@ -50,10 +56,16 @@ export function decodeTrainState(bytes: Uint8Array, source = 'training state'): 
     throw new TrainStateError(`${source}: ${(e as Error).message}`);
   }
   const md = file.metadata;
-  if (md.format !== FORMAT) throw new TrainStateError(`${source}: not a training state file (format ${JSON.stringify(md.format)})`);
+  if (md.format !== FORMAT)
+    throw new TrainStateError(`${source}: not a training state file (format ${JSON.stringify(md.format)})`);
   const config = parseConfig(JSON.parse(md.config));
   const options = JSON.parse(md.options) as TrainOptions;
-  const groups = new Map<string, Map<string, tf.Tensor>>([['param', new Map()], ['adam_m', new Map()], ['adam_v', new Map()], ['ema', new Map()]]);
+  const groups = new Map<string, Map<string, tf.Tensor>>([
+    ['param', new Map()],
+    ['adam_m', new Map()],
+    ['adam_v', new Map()],
+    ['ema', new Map()],
+  ]);
   for (const info of file.tensors) {
     const slash = info.name.indexOf('/');
     const group = groups.get(info.name.slice(0, slash));
@@ -72,6 +84,13 @@ export function decodeTrainState(bytes: Uint8Array, source = 'training state'): 
     config,
     options,
     extra: JSON.parse(md.extra ?? '{}'),
-    state: { step: Number(md.step), timeS: Number(md.time_s), skipped: Number(md.skipped), vars, optimizer, ema: ema.size ? ema : null },
+    state: {
+      step: Number(md.step),
+      timeS: Number(md.time_s),
+      skipped: Number(md.skipped),
+      vars,
+      optimizer,
+      ema: ema.size ? ema : null,
+    },
   };
 }

@@ -24,7 +24,14 @@ export interface StepResult {
  * Gradients of `lossFn` for every variable, clipped to global norm ≤ clip (0 = no clipping), then
  * AdamW; over one flat vector on GPU backends (`flat`, default flatUpdates()), else tensor by tensor.
  */
-export async function trainStep(vars: Map<string, tf.Variable>, lossFn: () => tf.Scalar, optimizer: AdamW, lr: number, clip = 1, flat = flatUpdates()): Promise<StepResult> {
+export async function trainStep(
+  vars: Map<string, tf.Variable>,
+  lossFn: () => tf.Scalar,
+  optimizer: AdamW,
+  lr: number,
+  clip = 1,
+  flat = flatUpdates(),
+): Promise<StepResult> {
   const names = [...vars.keys()];
   const list = names.map((n) => vars.get(n)!);
   const { value, grads } = tf.variableGrads(lossFn, list);
@@ -38,11 +45,21 @@ export async function trainStep(vars: Map<string, tf.Variable>, lossFn: () => tf
     // one flat vector: norm, clipping and AdamW in a few dozen kernels (flat.ts)
     const layout = layoutOf(byName);
     const g = flatten(layout, byName);
-    result = await clipAndApply(value, tf.tidy(() => g.square().sum().sqrt()), clip, (scale) => optimizer.applyFlat(vars, layout, g, lr, scale));
+    result = await clipAndApply(
+      value,
+      tf.tidy(() => g.square().sum().sqrt()),
+      clip,
+      (scale) => optimizer.applyFlat(vars, layout, g, lr, scale),
+    );
     g.dispose();
   } else {
     // tensor by tensor; the norm is a chain of adds (a tf.addN of ~175 inputs exceeds WebGPU's buffer limit)
-    const normT = tf.tidy(() => [...byName.values()].map((g) => g.square().sum()).reduce((a, b) => a.add(b)).sqrt());
+    const normT = tf.tidy(() =>
+      [...byName.values()]
+        .map((g) => g.square().sum())
+        .reduce((a, b) => a.add(b))
+        .sqrt(),
+    );
     result = await clipAndApply(value, normT, clip, (scale) => {
       const scaled = scale === 1 ? byName : new Map([...byName].map(([n, g]) => [n, tf.mul(g, scale)]));
       optimizer.apply(vars, scaled, lr);
@@ -55,7 +72,12 @@ export async function trainStep(vars: Map<string, tf.Variable>, lossFn: () => tf
 }
 
 /** Reads the loss and the global norm; applies `update` with the clipping scale only when both are finite. */
-async function clipAndApply(value: tf.Scalar, normT: tf.Tensor, clip: number, update: (scale: number) => void): Promise<StepResult> {
+async function clipAndApply(
+  value: tf.Scalar,
+  normT: tf.Tensor,
+  clip: number,
+  update: (scale: number) => void,
+): Promise<StepResult> {
   const [loss, gradNorm] = [(await value.data())[0], (await normT.data())[0]];
   normT.dispose();
   const applied = Number.isFinite(loss) && Number.isFinite(gradNorm);

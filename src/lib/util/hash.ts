@@ -6,7 +6,9 @@
 export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string> {
   const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const subtle = globalThis.crypto?.subtle;
-  const digest = subtle ? new Uint8Array(await subtle.digest('SHA-256', view as Uint8Array<ArrayBuffer>)) : sha256Bytes(view);
+  const digest = subtle
+    ? new Uint8Array(await subtle.digest('SHA-256', view as Uint8Array<ArrayBuffer>))
+    : sha256Bytes(view);
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 

@@ -19,8 +19,8 @@ export interface Bounds {
 export const SEED_MAX = 2 ** 31 - 1;
 
 function describeBounds(kind: string, b: Bounds): string {
-  const lo = b.above !== undefined ? ['(', b.above] as const : b.min !== undefined ? ['[', b.min] as const : null;
-  const hi = b.below !== undefined ? [')', b.below] as const : b.max !== undefined ? [']', b.max] as const : null;
+  const lo = b.above !== undefined ? (['(', b.above] as const) : b.min !== undefined ? (['[', b.min] as const) : null;
+  const hi = b.below !== undefined ? ([')', b.below] as const) : b.max !== undefined ? ([']', b.max] as const) : null;
   if (lo && hi) return `${kind} in ${lo[0]}${lo[1]}, ${hi[1]}${hi[0]}`;
   if (lo) return `${kind} ${lo[0] === '(' ? '>' : '≥'} ${lo[1]}`;
   if (hi) return `${kind} ${hi[0] === ')' ? '<' : '≤'} ${hi[1]}`;
@@ -68,6 +68,7 @@ export function checkSeed(name: string, raw: unknown): number {
 
 /** One of `choices`. */
 export function checkChoice<T extends string>(name: string, raw: unknown, choices: readonly T[]): T {
-  if (typeof raw !== 'string' || !(choices as readonly string[]).includes(raw)) throw invalid(name, raw, `one of ${choices.join(', ')}`);
+  if (typeof raw !== 'string' || !(choices as readonly string[]).includes(raw))
+    throw invalid(name, raw, `one of ${choices.join(', ')}`);
   return raw as T;
 }

@@ -1,6 +1,13 @@
 // What the logdet page shows beside the cell's figures: which image a click picked and that
 // image's numbers. Plain functions of the result.
-import { galleryOrder, type HeatmapChoice, type ImagePoint, type LogdetResult, type Source, type SourceResult } from '../../lib/experiments/logdet/result';
+import {
+  galleryOrder,
+  type HeatmapChoice,
+  type ImagePoint,
+  type LogdetResult,
+  type Source,
+  type SourceResult,
+} from '../../lib/experiments/logdet/result';
 
 /** An image of the result: its source and its index there (row of that source's pixels). */
 export interface Selection {
@@ -12,7 +19,9 @@ export const SOURCE_LABEL: Record<Source, string> = { test: 'test image', sample
 
 function isPoint(v: unknown): v is ImagePoint {
   const p = v as ImagePoint | null;
-  return typeof p === 'object' && p !== null && (p.source === 'test' || p.source === 'sample') && Number.isInteger(p.index);
+  return (
+    typeof p === 'object' && p !== null && (p.source === 'test' || p.source === 'sample') && Number.isInteger(p.index)
+  );
 }
 
 /**
@@ -24,7 +33,8 @@ export function selectionFromTarget(target: EventTarget | null): Selection | nul
   if (!el || typeof el.closest !== 'function') return null;
   const thumb = el.closest('[data-source][data-index]');
   if (thumb) {
-    const source = thumb.getAttribute('data-source'), index = Number(thumb.getAttribute('data-index'));
+    const source = thumb.getAttribute('data-source'),
+      index = Number(thumb.getAttribute('data-index'));
     if ((source === 'test' || source === 'sample') && Number.isInteger(index)) return { source, index };
   }
   for (; el; el = el.parentElement) {
@@ -55,6 +65,11 @@ export function validSelection(r: LogdetResult, s: Selection | null): Selection 
 }
 
 /** The heatmap for a selection: that image or its source's mean, one block or the total. */
-export function heatmapChoice(r: LogdetResult, s: Selection, view: 'image' | 'mean', block: 'total' | number): HeatmapChoice {
+export function heatmapChoice(
+  r: LogdetResult,
+  s: Selection,
+  view: 'image' | 'mean',
+  block: 'total' | number,
+): HeatmapChoice {
   return { source: s.source, image: view === 'mean' ? 'mean' : pointPosition(r, s), block };
 }

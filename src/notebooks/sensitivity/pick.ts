@@ -32,6 +32,7 @@ export function timeEstimate(units: number, active: string | null, label = activ
   const s = units * WASM_SECONDS_PER_UNIT;
   const text = s < 90 ? `about ${Math.max(5, Math.round(s / 5) * 5)} s` : `about ${Math.round(s / 60)} min`;
   const measured = `${text} on WebAssembly (measured on a busy 2-core CPU)`;
-  return active === 'wasm' ? measured : `${measured}; ${label} is not measured, and the progress bar's estimate settles after the first point`;
+  return active === 'wasm'
+    ? measured
+    : `${measured}; ${label} is not measured, and the progress bar's estimate settles after the first point`;
 }
-

@@ -14,7 +14,12 @@ interface ExportingCell {
   readonly notebook: Notebook;
 }
 
-export function exportData<R, P extends Params>(cell: ExportingCell, e: Experiment<P, R>, r: Shown<R, P>, format: 'json' | 'csv'): void {
+export function exportData<R, P extends Params>(
+  cell: ExportingCell,
+  e: Experiment<P, R>,
+  r: Shown<R, P>,
+  format: 'json' | 'csv',
+): void {
   const data = e.toJSON(r.value, r.params);
   const base = `${cell.notebook.id}-${slug(cell.id)}`;
   if (format === 'csv') {
@@ -24,10 +29,15 @@ export function exportData<R, P extends Params>(cell: ExportingCell, e: Experime
   }
   const model = cell.notebook.session.model.loaded;
   const doc = {
-    notebook: cell.notebook.id, cell: cell.id, experiment: e.id, title: cell.title,
+    notebook: cell.notebook.id,
+    cell: cell.id,
+    experiment: e.id,
+    title: cell.title,
     model: model ? { name: model.name, hash: model.hash } : null,
-    seed: cell.seeded ? r.params.seed : null, backend: cell.notebook.backendName,
-    params: r.params, data,
+    seed: cell.seeded ? r.params.seed : null,
+    backend: cell.notebook.backendName,
+    params: r.params,
+    data,
   };
   download(`${base}.json`, jsonText(doc, 1), 'application/json');
 }

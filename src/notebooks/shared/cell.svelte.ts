@@ -8,7 +8,14 @@ import type { ParamValue } from '../../lib/experiments/params';
 import type { Cost, Experiment, Figure, ImageInput, Params } from '../../lib/experiments/types';
 import type { FarmerModel } from '../../lib/farmer/model';
 import { inFlight, initialCellState } from '../../lib/runtime/cell';
-import { cardRecommendations, parseValues, runKey, shapeOnly, startingValues, type Parsed } from '../../lib/runtime/cell-params';
+import {
+  cardRecommendations,
+  parseValues,
+  runKey,
+  shapeOnly,
+  startingValues,
+  type Parsed,
+} from '../../lib/runtime/cell-params';
 import { CellRunner, type RunnerState, type Shown } from '../../lib/runtime/cell-runner';
 import { FigureDrawer, NO_FIGURES, type FigureSource, type FigureView } from '../../lib/runtime/figure-drawer';
 import type { ExperimentRequest } from '../../lib/runtime/protocol';
@@ -75,11 +82,15 @@ export class CellController<R = unknown, P extends Params = Params> {
   readonly seeded = $derived.by(() => this.experiment !== null && 'seed' in this.experiment.params.specs);
   /** the parameters a run would use, parsed once */
   readonly parsed = $derived.by((): Parsed<P> | null => {
-    const e = this.experiment, m = this.model, v = this.values;
+    const e = this.experiment,
+      m = this.model,
+      v = this.values;
     return e && m && v ? parseValues(e, m, v, this.notebook.seed) : null;
   });
   readonly cost = $derived.by((): Cost | null => {
-    const e = this.experiment, m = this.model, p = this.parsed;
+    const e = this.experiment,
+      m = this.model,
+      p = this.parsed;
     if (!e || !m || !p?.ok) return null;
     try {
       return e.cost(p.params, m);
@@ -88,15 +99,20 @@ export class CellController<R = unknown, P extends Params = Params> {
     }
   });
   /** cheap enough to re-run by itself */
-  readonly auto = $derived.by(() => this.cost !== null && this.cost.units < (this.#options.autoRunBelow ?? AUTO_RUN_UNITS));
+  readonly auto = $derived.by(
+    () => this.cost !== null && this.cost.units < (this.#options.autoRunBelow ?? AUTO_RUN_UNITS),
+  );
   readonly image = $derived.by(() => this.#options.image?.() ?? null);
   /** the cache key of what a run would compute now; null while that is not known or not valid */
   readonly key = $derived.by(() => {
-    const p = this.parsed, hash = this.notebook.session.model.loaded?.hash;
+    const p = this.parsed,
+      hash = this.notebook.session.model.loaded?.hash;
     return p?.ok && hash ? runKey(hash, this.id, p.params, this.seeded ? this.notebook.seed : null, this.image) : null;
   });
   /** the finished result on show (current or out of date), null otherwise */
-  readonly result = $derived.by((): R | null => (this.state.status === 'done' || this.state.status === 'stale' ? (this.state.result?.value ?? null) : null));
+  readonly result = $derived.by((): R | null =>
+    this.state.status === 'done' || this.state.status === 'stale' ? (this.state.result?.value ?? null) : null,
+  );
   /** what figures and readings show now: the partial result while running, else the last result */
   readonly shown = $derived.by((): R | null => {
     const s = this.state;
@@ -104,9 +120,12 @@ export class CellController<R = unknown, P extends Params = Params> {
   });
   /** what the figures should be drawn from now */
   readonly #figureSource = $derived.by((): FigureSource<R, P> | null => {
-    const e = this.experiment, s = this.state, parsed = this.parsed;
+    const e = this.experiment,
+      s = this.state,
+      parsed = this.parsed;
     if (!e) return null;
-    if (s.status === 'running' && s.partial != null && parsed?.ok) return { experiment: e, value: s.partial, params: parsed.params, partial: true };
+    if (s.status === 'running' && s.partial != null && parsed?.ok)
+      return { experiment: e, value: s.partial, params: parsed.params, partial: true };
     return s.result ? { experiment: e, value: s.result.value, params: s.result.params, partial: false } : null;
   });
 
@@ -115,8 +134,16 @@ export class CellController<R = unknown, P extends Params = Params> {
     this.#options = options;
     this.id = options.id;
     this.experimentId = options.experiment;
-    const timers = { setTimeout: (f: () => void, ms: number) => setTimeout(f, ms), clearTimeout: (t: unknown) => clearTimeout(t as number) };
-    this.#runner = new CellRunner<R, P>(this, { cache: notebook.cache, runExperiment: (r, o) => notebook.session.runExperiment(r, o), now, ...timers });
+    const timers = {
+      setTimeout: (f: () => void, ms: number) => setTimeout(f, ms),
+      clearTimeout: (t: unknown) => clearTimeout(t as number),
+    };
+    this.#runner = new CellRunner<R, P>(this, {
+      cache: notebook.cache,
+      runExperiment: (r, o) => notebook.session.runExperiment(r, o),
+      now,
+      ...timers,
+    });
     this.#drawer = new FigureDrawer<R, P>(
       this.id,
       { doc: document, now, nextTask, measure: (name, start, end) => performance.measure?.(name, { start, end }) },
@@ -134,7 +161,8 @@ export class CellController<R = unknown, P extends Params = Params> {
     this.#cleanup = $effect.root(() => {
       // A new model or the experiment module arriving: fresh parameters and no result.
       $effect(() => {
-        const e = this.experiment, hash = this.notebook.session.model.loaded?.hash;
+        const e = this.experiment,
+          hash = this.notebook.session.model.loaded?.hash;
         untrack(() => this.#init(e, hash));
       });
       // The parameters changed: mark the result stale, look in the cache, re-run if cheap.
@@ -162,7 +190,9 @@ export class CellController<R = unknown, P extends Params = Params> {
 
   /** The request a run would send now (the runner asks). */
   request(): ExperimentRequest | null {
-    const e = this.experiment, p = this.parsed, image = this.image;
+    const e = this.experiment,
+      p = this.parsed,
+      image = this.image;
     if (!e || !p?.ok) return null;
     const { seed: _seed, ...params } = p.params;
     return {
@@ -175,12 +205,18 @@ export class CellController<R = unknown, P extends Params = Params> {
 
   #init(e: Experiment<P, R> | null, hash: string | undefined): void {
     this.#runner.reset();
-    const m = this.model, loaded = this.notebook.session.model.loaded;
+    const m = this.model,
+      loaded = this.notebook.session.model.loaded;
     if (!e || !hash || !m || !loaded) {
       this.values = null;
       return;
     }
-    const start = startingValues(e, m, { recommended: cardRecommendations(e, loaded.card), url: this.notebook.urlParams }, this.notebook.seed);
+    const start = startingValues(
+      e,
+      m,
+      { recommended: cardRecommendations(e, loaded.card), url: this.notebook.urlParams },
+      this.notebook.seed,
+    );
     this.values = start.values;
     this.notice = start.notice;
     // The reset above forgot the parameters' key; give it back even if the key did not change.
@@ -203,13 +239,17 @@ export class CellController<R = unknown, P extends Params = Params> {
 
   /** The figures of the result on show, e.g. for the report: those on the page when drawn, else built now in `doc`. */
   figures(doc: Document = document): FigureView {
-    const e = this.experiment, r = this.state.result;
-    return e && r ? this.#drawer.figuresOf({ experiment: e, value: r.value, params: r.params, partial: false }, doc) : NO_FIGURES;
+    const e = this.experiment,
+      r = this.state.result;
+    return e && r
+      ? this.#drawer.figuresOf({ experiment: e, value: r.value, params: r.params, partial: false }, doc)
+      : NO_FIGURES;
   }
 
   /** The exported data of the result on show: JSON with the run's context, or CSV of its main table. */
   exportData(format: 'json' | 'csv'): void {
-    const e = this.experiment, r = this.state.result;
+    const e = this.experiment,
+      r = this.state.result;
     if (e && r) exportData(this, e, r as Shown<R, P>, format);
   }
 

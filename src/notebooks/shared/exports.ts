@@ -36,7 +36,9 @@ async function rasterize(svg: string, width: number, height: number, scale: numb
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
-    return await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the PNG could not be encoded'))), 'image/png'));
+    return await new Promise<Blob>((resolve, reject) =>
+      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the PNG could not be encoded'))), 'image/png'),
+    );
   } finally {
     URL.revokeObjectURL(url);
   }
@@ -49,7 +51,8 @@ async function rasterize(svg: string, width: number, height: number, scale: numb
 export async function figurePng(figure: Figure, scale = 2): Promise<Blob> {
   const node = figure.node;
   const img = node.querySelector('img');
-  if (!node.querySelector('svg') && img?.getAttribute('src')?.startsWith('data:image/png')) return (await fetch(img.getAttribute('src')!)).blob();
+  if (!node.querySelector('svg') && img?.getAttribute('src')?.startsWith('data:image/png'))
+    return (await fetch(img.getAttribute('src')!)).blob();
   const { svg, width, height } = figureSvg(figure, shownSize(node));
   return rasterize(svg, width, height, scale);
 }

@@ -6,7 +6,9 @@ export function rgbaToModelPixels(rgba: ArrayLike<number>, channels: number, inv
   const n = rgba.length / 4;
   const out = new Uint8Array(n * channels);
   for (let i = 0; i < n; i++) {
-    const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2];
+    const r = rgba[4 * i],
+      g = rgba[4 * i + 1],
+      b = rgba[4 * i + 2];
     if (channels === 1) {
       const y = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
       out[i] = invert ? 255 - y : y;

@@ -3,7 +3,13 @@
 // (`#/<id>?model=…&seed=…&<param>=…`, replaceState) and the whole-notebook report. NotebookView
 // creates one per visit and hands it to the page.
 import { untrack } from 'svelte';
-import { defaultModel, isExperimentId, type ExperimentId, type ParamsOf, type ResultOf } from '../../lib/experiments/catalog';
+import {
+  defaultModel,
+  isExperimentId,
+  type ExperimentId,
+  type ParamsOf,
+  type ResultOf,
+} from '../../lib/experiments/catalog';
 import { formatParam, SEED_MAX } from '../../lib/experiments/params';
 import { reportHtml } from '../../lib/experiments/export';
 import { backendLabels } from '../../lib/runtime/backends';
@@ -54,7 +60,11 @@ export class Notebook {
   #autoLoadDone = false;
   readonly #cleanup: () => void;
 
-  constructor(session: Session, info: NotebookInfo, { cache = sharedCache(), location = globalThis.location, history = globalThis.history }: NotebookEnv = {}) {
+  constructor(
+    session: Session,
+    info: NotebookInfo,
+    { cache = sharedCache(), location = globalThis.location, history = globalThis.history }: NotebookEnv = {},
+  ) {
     this.session = session;
     this.id = info.id;
     this.title = info.title;
@@ -79,12 +89,12 @@ export class Notebook {
 
   /** Adds a cell, typed by its experiment's parameters and result; call it while the page component initialises. */
   cell<Id extends ExperimentId>(options: CellOptions<Id>): CellController<ResultOf<Id>, ParamsOf<Id>> {
-    if (this.cells.some((c) => c.id === options.id)) throw new Error(`notebook ${this.id} already has a cell "${options.id}"`);
+    if (this.cells.some((c) => c.id === options.id))
+      throw new Error(`notebook ${this.id} already has a cell "${options.id}"`);
     const cell = new CellController<ResultOf<Id>, ParamsOf<Id>>(this, options);
     this.cells = [...this.cells, cell as CellController<unknown>];
     return cell;
   }
-
 
   /** Sets the seed when it is one (an integer in [0, SEED_MAX]); anything else is ignored. */
   setSeed(seed: number): void {
@@ -99,7 +109,9 @@ export class Notebook {
 
   async clearCache(): Promise<void> {
     await this.cache.clear();
-    this.cacheNotice = this.cache.available ? 'Cache cleared: every cell computes again on its next run.' : 'There is no cache in this browser (IndexedDB is unavailable).';
+    this.cacheNotice = this.cache.available
+      ? 'Cache cleared: every cell computes again on its next run.'
+      : 'There is no cache in this browser (IndexedDB is unavailable).';
   }
 
   /** The whole notebook as one self-contained HTML file. */
@@ -144,9 +156,16 @@ export class Notebook {
     if (!inZoo)
       this.modelNotice = named
         ? { kind: 'warn', text: `The link names model "${want}", which is not in the model zoo: load it below.` }
-        : { kind: 'warn', text: `This notebook opens with the zoo's ${want}, which is not in this zoo: load a model below.` };
+        : {
+            kind: 'warn',
+            text: `This notebook opens with the zoo's ${want}, which is not in this zoo: load a model below.`,
+          };
     else {
-      if (!named) this.modelNotice = { kind: 'info', text: `No model was named in the link, so the notebook opened with the zoo's ${want}. Pick another above.` };
+      if (!named)
+        this.modelNotice = {
+          kind: 'info',
+          text: `No model was named in the link, so the notebook opened with the zoo's ${want}. Pick another above.`,
+        };
       untrack(() => void this.session.load({ name: want }));
     }
   }

@@ -5,7 +5,8 @@ import { labelledStrips } from '../../plots/strips';
 import type { Figure } from '../types';
 import { speedups, type DistillResult } from './result';
 
-const TEACHER = '#3a6ea5', STUDENT = '#d1495b';
+const TEACHER = '#3a6ea5',
+  STUDENT = '#d1495b';
 
 /** Three rows — teacher, student, 4·|student − teacher| — over the same first samples. */
 export function distillPairs(r: DistillResult, doc: Document, { scale }: { scale?: number } = {}): SVGSVGElement {
@@ -19,13 +20,16 @@ export function distillPairs(r: DistillResult, doc: Document, { scale }: { scale
       { label: 'student (one pass)', picture: pics.student },
       { label: '|student − teacher| ×4', picture: pics.difference },
     ],
-    image: r.image, left: 150, scale,
+    image: r.image,
+    left: 150,
+    scale,
   });
 }
 
 /** Milliseconds per image of the AF inverse and of whole sampling, teacher against student. */
 export function timingBars(r: DistillResult, doc: Document, { width = 560 } = {}): SVGElement {
-  const t = r.timing, sp = speedups(t);
+  const t = r.timing,
+    sp = speedups(t);
   const bars = [
     { stage: 'AF inverse', decoder: 'teacher', ms: 1000 * t.teacherInversePerImage },
     { stage: 'AF inverse', decoder: 'student', ms: 1000 * t.studentInversePerImage },
@@ -45,8 +49,28 @@ export function timingBars(r: DistillResult, doc: Document, { width = 560 } = {}
     color: { domain: ['teacher', 'student'], range: [TEACHER, STUDENT] },
     marks: [
       Plot.barX(bars, { x: 'ms', y: 'stage', fill: 'decoder', fy: 'decoder', inset: 2 }),
-      Plot.text(bars, { x: 'ms', y: 'stage', fy: 'decoder', text: (b: { ms: number }) => `${b.ms.toFixed(1)} ms`, dx: 4, textAnchor: 'start', fontSize: 10 }),
-      Plot.text(bars.filter((b) => b.decoder === 'student'), { x: 'ms', y: 'stage', fy: 'decoder', text: (b: { stage: keyof typeof ratio }) => `${ratio[b.stage].toFixed(1)}× faster`, dx: 52, textAnchor: 'start', fontSize: 10, fontWeight: 600 }),
+      Plot.text(bars, {
+        x: 'ms',
+        y: 'stage',
+        fy: 'decoder',
+        text: (b: { ms: number }) => `${b.ms.toFixed(1)} ms`,
+        dx: 4,
+        textAnchor: 'start',
+        fontSize: 10,
+      }),
+      Plot.text(
+        bars.filter((b) => b.decoder === 'student'),
+        {
+          x: 'ms',
+          y: 'stage',
+          fy: 'decoder',
+          text: (b: { stage: keyof typeof ratio }) => `${ratio[b.stage].toFixed(1)}× faster`,
+          dx: 52,
+          textAnchor: 'start',
+          fontSize: 10,
+          fontWeight: 600,
+        },
+      ),
     ],
   }) as SVGElement;
 }
@@ -62,9 +86,21 @@ export function agreementHistogram(r: DistillResult, doc: Document, { width = 48
     x: { label: 'PSNR of student against teacher, dB (higher: closer) →' },
     y: { label: '↑ samples', grid: true },
     marks: [
-      Plot.rectY(values, Plot.binX<Plot.RectYOptions>({ y: 'count' }, { x: 'psnr', fill: STUDENT, fillOpacity: 0.8, inset: 0.5 })),
+      Plot.rectY(
+        values,
+        Plot.binX<Plot.RectYOptions>({ y: 'count' }, { x: 'psnr', fill: STUDENT, fillOpacity: 0.8, inset: 0.5 }),
+      ),
       Plot.ruleY([0]),
-      ...(identical > 0 ? [Plot.text([`${identical} identical pair(s) not shown`], { frameAnchor: 'top-right', dx: -6, dy: 6, fontSize: 10 })] : []),
+      ...(identical > 0
+        ? [
+            Plot.text([`${identical} identical pair(s) not shown`], {
+              frameAnchor: 'top-right',
+              dx: -6,
+              dy: 6,
+              fontSize: 10,
+            }),
+          ]
+        : []),
     ],
   }) as SVGElement;
 }
@@ -74,4 +110,3 @@ export function* distillFigures(r: DistillResult, doc: Document): Generator<Figu
   yield { name: 'timing', node: timingBars(r, doc) };
   if (r.agreement.some((a) => a !== null)) yield { name: 'agreement', node: agreementHistogram(r, doc) };
 }
-

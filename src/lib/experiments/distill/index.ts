@@ -57,6 +57,6 @@ export const experiment: Experiment<DistillParams, DistillResult> = {
     model: 'mnist-farmer-student',
     params: { n: '16', keep: '8', repeats: '1' },
     seed: 0,
-    alt: 'The same latents decoded by the teacher\'s AF inverse and by the one-step student, with their difference.',
+    alt: "The same latents decoded by the teacher's AF inverse and by the one-step student, with their difference.",
   },
 };

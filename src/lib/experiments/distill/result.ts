@@ -51,15 +51,27 @@ export interface DistillResult {
 
 export function checkModel(model: FarmerModel): void {
   if (!model.config.student)
-    throw new Error('the distillation notebook compares a distilled student with its teacher: load a student (e.g. mnist-farmer-student), not a teacher');
+    throw new Error(
+      'the distillation notebook compares a distilled student with its teacher: load a student (e.g. mnist-farmer-student), not a teacher',
+    );
 }
 
 const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null);
 
 /** Per-image agreement averaged over the samples finite in both sets (PSNR over the non-identical ones). */
-export function meanAgreement(r: DistillResult): { mae: number | null; psnr: number | null; ssim: number | null; pairs: number } {
+export function meanAgreement(r: DistillResult): {
+  mae: number | null;
+  psnr: number | null;
+  ssim: number | null;
+  pairs: number;
+} {
   const ok = r.agreement.filter((a): a is ImageAgreement => a !== null);
-  return { mae: mean(ok.map((a) => a.mae)), psnr: mean(ok.flatMap((a) => (a.psnr === null ? [] : [a.psnr]))), ssim: mean(ok.map((a) => a.ssim)), pairs: ok.length };
+  return {
+    mae: mean(ok.map((a) => a.mae)),
+    psnr: mean(ok.flatMap((a) => (a.psnr === null ? [] : [a.psnr]))),
+    ssim: mean(ok.map((a) => a.ssim)),
+    pairs: ok.length,
+  };
 }
 
 export function speedups(t: DistillTiming): { inverse: number; whole: number } {
@@ -68,4 +80,3 @@ export function speedups(t: DistillTiming): { inverse: number; whole: number } {
     whole: (t.arPerImage + t.teacherInversePerImage) / (t.arPerImage + t.studentInversePerImage),
   };
 }
-

@@ -20,7 +20,8 @@ import { checkModel, type DecoderScore, type DistillResult, type ImageAgreement 
 
 /** Mean absolute error, PSNR (peak 255) and SSIM of two uint8 images of one shape. */
 export function imageAgreement(a: Pixels, b: Pixels): ImageAgreement {
-  let abs = 0, sq = 0;
+  let abs = 0,
+    sq = 0;
   for (let i = 0; i < a.data.length; i++) {
     const d = a.data[i] - b.data[i];
     abs += Math.abs(d);
@@ -30,18 +31,30 @@ export function imageAgreement(a: Pixels, b: Pixels): ImageAgreement {
   return { mae: abs / a.data.length, psnr: mse === 0 ? null : 10 * Math.log10((255 * 255) / mse), ssim: ssim(a, b) };
 }
 
-async function score(net: FeatureNet, real: GaussianStats, pixels: Uint8Array, finite: boolean[]): Promise<DecoderScore> {
+async function score(
+  net: FeatureNet,
+  real: GaussianStats,
+  pixels: Uint8Array,
+  finite: boolean[],
+): Promise<DecoderScore> {
   const kept = keepFinite(pixels, finite);
   const { fid, is } = await scoreImages(net, real, kept.pixels, kept.rows.length);
   return { finite: kept.rows.length, fid, is };
 }
 
-export async function runDistill(student: FarmerModel, inputs: ExperimentInputs, p: DistillParams, ctx: ExperimentContext = {}): Promise<DistillResult> {
+export async function runDistill(
+  student: FarmerModel,
+  inputs: ExperimentInputs,
+  p: DistillParams,
+  ctx: ExperimentContext = {},
+): Promise<DistillResult> {
   checkModel(student);
   const teacher = inputs.teacher;
-  if (!teacher) throw new Error("the distillation experiment needs the student's teacher (the zoo file its card names)");
+  if (!teacher)
+    throw new Error("the distillation experiment needs the student's teacher (the zoo file its card names)");
   if (teacher.config.student) throw new Error('the teacher given is itself a student');
-  if (JSON.stringify(studentConfig(teacher.config)) !== JSON.stringify(student.config)) throw new Error("the teacher's configuration differs from the student's: it is not this student's teacher");
+  if (JSON.stringify(studentConfig(teacher.config)) !== JSON.stringify(student.config))
+    throw new Error("the teacher's configuration differs from the student's: it is not this student's teacher");
   const { net, test } = scoringInputs(student, inputs, p.n, 'distillation');
   const { height: H, width: W, channels: C } = student.config.image;
   const { tokens: N, tokenDim: d, pixels: size } = student.dims;
@@ -70,7 +83,8 @@ export async function runDistill(student: FarmerModel, inputs: ExperimentInputs,
       images.dispose();
     }
   };
-  const teacherRuns: number[] = [], studentRuns: number[] = [];
+  const teacherRuns: number[] = [],
+    studentRuns: number[] = [];
   let outT!: Awaited<ReturnType<typeof decode>>, outS!: Awaited<ReturnType<typeof decode>>;
   try {
     // alternate the two, so that warm-up and a busy machine weigh on both alike
@@ -88,8 +102,15 @@ export async function runDistill(student: FarmerModel, inputs: ExperimentInputs,
     zt.dispose();
   }
 
-  const image = (px: Uint8Array, i: number): Pixels => ({ data: px.subarray(i * size, (i + 1) * size), height: H, width: W, channels: C });
-  const agreement = Array.from({ length: p.n }, (_, i) => (outT.finite[i] && outS.finite[i] ? imageAgreement(image(outS.pixels, i), image(outT.pixels, i)) : null));
+  const image = (px: Uint8Array, i: number): Pixels => ({
+    data: px.subarray(i * size, (i + 1) * size),
+    height: H,
+    width: W,
+    channels: C,
+  });
+  const agreement = Array.from({ length: p.n }, (_, i) =>
+    outT.finite[i] && outS.finite[i] ? imageAgreement(image(outS.pixels, i), image(outT.pixels, i)) : null,
+  );
 
   throwIfAborted(ctx.signal);
   const real = await referenceStats(net, test, p.n);
@@ -100,12 +121,16 @@ export async function runDistill(student: FarmerModel, inputs: ExperimentInputs,
   const kept = Math.min(p.keep, p.n);
   const strip = (px: Uint8Array) => tileImages(px.subarray(0, kept * size), kept, H, W, C, { gap: 1, border: true });
   const difference = new Uint8Array(kept * size);
-  for (let i = 0; i < difference.length; i++) difference[i] = Math.min(255, 4 * Math.abs(outS.pixels[i] - outT.pixels[i]));
+  for (let i = 0; i < difference.length; i++)
+    difference[i] = Math.min(255, 4 * Math.abs(outS.pixels[i] - outT.pixels[i]));
   const name = featureNetName(net);
   return {
-    n: p.n, seed: p.seed, classes: K,
+    n: p.n,
+    seed: p.seed,
+    classes: K,
     image: { height: H, width: W, channels: C },
-    blocks: student.config.af.blocks, tokens: N,
+    blocks: student.config.af.blocks,
+    tokens: N,
     featureNet: name,
     fidLabel: `FID (${name} features, not Inception)`,
     isLabel: `IS (${name} class probabilities, not Inception)`,
@@ -116,10 +141,12 @@ export async function runDistill(student: FarmerModel, inputs: ExperimentInputs,
       arPerImage: arSeconds / p.n,
       teacherInversePerImage: median(teacherRuns),
       studentInversePerImage: median(studentRuns),
-      teacherRuns, studentRuns,
+      teacherRuns,
+      studentRuns,
       backend: tf.getBackend(),
     },
     kept,
-    pictures: kept > 0 ? { teacher: strip(outT.pixels), student: strip(outS.pixels), difference: strip(difference) } : null,
+    pictures:
+      kept > 0 ? { teacher: strip(outT.pixels), student: strip(outS.pixels), difference: strip(difference) } : null,
   };
 }

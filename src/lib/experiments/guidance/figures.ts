@@ -16,16 +16,27 @@ export function guidanceGrid(r: GuidanceResult, doc: Document, { scale }: { scal
     columns: Array.from({ length: kept }, (_, c) => `y = ${c % r.classes}`),
     rows: r.plan.map((setting, i) => {
       const row: GuidanceRow | null = r.rows[i];
-      return { label: rowName(setting), picture: row?.picture ?? null, missing: row ? 'no samples kept' : 'not computed yet' };
+      return {
+        label: rowName(setting),
+        picture: row?.picture ?? null,
+        missing: row ? 'no samples kept' : 'not computed yet',
+      };
     }),
-    image: r.image, left: 120, scale,
+    image: r.image,
+    left: 120,
+    scale,
   });
 }
 
 export type GuidanceMetric = 'fid' | 'is' | 'accuracy';
 
 /** One score against w for each method; the unguided row is the w = 0 point of both lines. */
-export function guidanceCurve(r: GuidanceResult, metric: GuidanceMetric, doc: Document, { width = 420 } = {}): SVGElement {
+export function guidanceCurve(
+  r: GuidanceResult,
+  metric: GuidanceMetric,
+  doc: Document,
+  { width = 420 } = {},
+): SVGElement {
   const done = r.rows.filter((q): q is GuidanceRow => q !== null);
   const base = done.find((q) => q.method === 'none');
   const methods = (['naive', 'resampling'] as const).filter((m) => r.plan.some((q) => q.method === m));
@@ -46,16 +57,46 @@ export function guidanceCurve(r: GuidanceResult, metric: GuidanceMetric, doc: Do
     y: { label, grid: true, ...(metric === 'accuracy' ? { domain: [0, 100] } : { zero: metric === 'is' }) },
     color: { domain: [...methods], range: methods.map((m) => COLOURS[m]) },
     marks: [
-      ...(metric === 'accuracy' ? [Plot.ruleY([100 / r.classes], { stroke: 'currentColor', strokeOpacity: 0.4, strokeDasharray: '3,3' }), Plot.text([`chance (1/${r.classes})`], { x: 0, y: 100 / r.classes, dy: -7, textAnchor: 'start', fillOpacity: 0.6, fontSize: 10 })] : []),
+      ...(metric === 'accuracy'
+        ? [
+            Plot.ruleY([100 / r.classes], { stroke: 'currentColor', strokeOpacity: 0.4, strokeDasharray: '3,3' }),
+            Plot.text([`chance (1/${r.classes})`], {
+              x: 0,
+              y: 100 / r.classes,
+              dy: -7,
+              textAnchor: 'start',
+              fillOpacity: 0.6,
+              fontSize: 10,
+            }),
+          ]
+        : []),
       Plot.line(points, { x: 'w', y: 'value', stroke: 'method', z: 'method', marker: 'circle' }),
-      ...methods.map((m, i) => Plot.text([`● ${m} CFG`], { frameAnchor: 'top-right', dx: -6, dy: 6 + 14 * i, fill: COLOURS[m], fontSize: 11, textAnchor: 'end' })),
-      Plot.tip(points, Plot.pointer({ x: 'w', y: 'value', title: (q: { w: number; value: number; method: string }) => `${q.method}, w = ${q.w}: ${q.value.toFixed(metric === 'fid' ? 1 : 2)}` })),
+      ...methods.map((m, i) =>
+        Plot.text([`● ${m} CFG`], {
+          frameAnchor: 'top-right',
+          dx: -6,
+          dy: 6 + 14 * i,
+          fill: COLOURS[m],
+          fontSize: 11,
+          textAnchor: 'end',
+        }),
+      ),
+      Plot.tip(
+        points,
+        Plot.pointer({
+          x: 'w',
+          y: 'value',
+          title: (q: { w: number; value: number; method: string }) =>
+            `${q.method}, w = ${q.w}: ${q.value.toFixed(metric === 'fid' ? 1 : 2)}`,
+        }),
+      ),
     ],
   }) as SVGElement;
 }
 
 export function* guidanceFigures(r: GuidanceResult, doc: Document): Generator<Figure> {
   yield { name: 'samples', node: guidanceGrid(r, doc) };
-  if (r.rows.some((q) => q !== null)) for (const metric of ['fid', 'is', 'accuracy'] as const) yield { name: metric, node: guidanceCurve(r, metric, doc) };
+  if (r.rows.some((q) => q !== null))
+    for (const metric of ['fid', 'is', 'accuracy'] as const)
+      yield { name: metric, node: guidanceCurve(r, metric, doc) };
 }
-

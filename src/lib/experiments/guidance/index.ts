@@ -18,7 +18,24 @@ function toJSON(r: GuidanceResult, p: GuidanceParams): unknown {
     feature_network: r.featureNet,
     fid_label: r.fidLabel,
     is_label: r.isLabel,
-    rows: r.rows.flatMap((q) => (q ? [{ method: q.method, w: q.w, n: q.n, finite: q.finite, fid: q.fid, is: q.is, class_agreement: q.accuracy, naive_fallbacks: q.fallbacks, guided_dims: q.guidedDims, seconds: q.seconds }] : [])),
+    rows: r.rows.flatMap((q) =>
+      q
+        ? [
+            {
+              method: q.method,
+              w: q.w,
+              n: q.n,
+              finite: q.finite,
+              fid: q.fid,
+              is: q.is,
+              class_agreement: q.accuracy,
+              naive_fallbacks: q.fallbacks,
+              guided_dims: q.guidedDims,
+              seconds: q.seconds,
+            },
+          ]
+        : [],
+    ),
     reading: describeRows(r),
   };
 }
@@ -33,7 +50,9 @@ export const experiment: Experiment<GuidanceParams, GuidanceResult> = {
     const rows = planRows(p);
     const { tokens: N } = model.dims;
     const guided = rows.filter((q) => q.method !== 'none').length;
-    const inverse = model.config.student ? 'one student pass' : `${model.config.af.blocks} sequential AF inverse blocks`;
+    const inverse = model.config.student
+      ? 'one student pass'
+      : `${model.config.af.blocks} sequential AF inverse blocks`;
     return {
       // a guided sample runs the AR on two rows (conditional and unconditional)
       units: p.n * N * (rows.length + guided) + p.n * rows.length * (model.config.student ? 1 : N),

@@ -40,18 +40,26 @@ export interface GuidanceResult {
 }
 
 export function checkModel(model: FarmerModel): void {
-  if (model.config.prior.kind !== 'farmer') throw new Error('the guidance notebook needs a FARMER prior: classifier-free guidance acts on its GMM heads, and a Gaussian prior (TARFlow) has none');
-  if (model.config.num_classes === 0) throw new Error('the guidance notebook needs a class-conditional model: this one has no class labels to guide towards');
+  if (model.config.prior.kind !== 'farmer')
+    throw new Error(
+      'the guidance notebook needs a FARMER prior: classifier-free guidance acts on its GMM heads, and a Gaussian prior (TARFlow) has none',
+    );
+  if (model.config.num_classes === 0)
+    throw new Error(
+      'the guidance notebook needs a class-conditional model: this one has no class labels to guide towards',
+    );
 }
 
 /** The settings a run samples: unguided once (when w = 0 is asked), then each method at each w > 0. */
 export function planRows(p: { weights: number[]; methods: 'both' | CfgMethod }): { method: RowMethod; w: number }[] {
   const ws = p.weights;
   const methods: CfgMethod[] = p.methods === 'both' ? ['naive', 'resampling'] : [p.methods];
-  return [...(ws.includes(0) ? [{ method: 'none' as const, w: 0 }] : []), ...methods.flatMap((method) => ws.filter((w) => w > 0).map((w) => ({ method, w })))];
+  return [
+    ...(ws.includes(0) ? [{ method: 'none' as const, w: 0 }] : []),
+    ...methods.flatMap((method) => ws.filter((w) => w > 0).map((w) => ({ method, w }))),
+  ];
 }
 
 export function rowName(q: { method: RowMethod; w: number }): string {
   return q.method === 'none' ? 'unguided' : `${q.method} w = ${q.w}`;
 }
-

@@ -16,14 +16,23 @@ import type { GuidanceParams } from './params';
 import { checkModel, planRows, type GuidanceResult, type GuidanceRow, type RowMethod } from './result';
 
 async function runRow(
-  model: FarmerModel, net: FeatureNet, real: GaussianStats, p: GuidanceParams, setting: { method: RowMethod; w: number },
-  sigma: number | null, onBatch: (count: number) => void, signal?: AbortSignal,
+  model: FarmerModel,
+  net: FeatureNet,
+  real: GaussianStats,
+  p: GuidanceParams,
+  setting: { method: RowMethod; w: number },
+  sigma: number | null,
+  onBatch: (count: number) => void,
+  signal?: AbortSignal,
 ): Promise<GuidanceRow> {
   const t0 = performance.now();
-  const K = model.config.num_classes, size = model.dims.pixels;
+  const K = model.config.num_classes,
+    size = model.dims.pixels;
   const { height: H, width: W, channels: C } = model.config.image;
   const drawn = await sampleBatches(model, {
-    n: p.n, batch: chooseWidth(p.n, p.batch, samplingFootprint(model.config, sigma !== null)), seed: p.seed,
+    n: p.n,
+    batch: chooseWidth(p.n, p.batch, samplingFootprint(model.config, sigma !== null)),
+    seed: p.seed,
     cfg: setting.method === 'none' ? undefined : { method: setting.method, w: setting.w },
     denoiseSigma: sigma,
     signal,
@@ -32,27 +41,50 @@ async function runRow(
   throwIfAborted(signal);
   const all = drawn.pixels;
   const { pixels, rows: finiteRows } = keepFinite(all, drawn.finite);
-  const finite = finiteRows.length, fallbacks = drawn.cfgFallbacks;
+  const finite = finiteRows.length,
+    fallbacks = drawn.cfgFallbacks;
   const { fid, is, probs, classes } = await scoreImages(net, real, pixels, finite);
-  const agree = finite > 0 ? accuracy(probs, finiteRows.map((row) => row % K), classes) : null;
+  const agree =
+    finite > 0
+      ? accuracy(
+          probs,
+          finiteRows.map((row) => row % K),
+          classes,
+        )
+      : null;
   // the first `keep` samples whatever they hold, so a column asks for the same class in every row
   const kept = Math.min(p.keep, p.n);
   return {
-    method: setting.method, w: setting.w, n: p.n, finite, nonFinite: p.n - finite, fid, is, accuracy: agree,
-    fallbacks, guidedDims: setting.method === 'naive' ? p.n * model.dims.tokens * model.dims.tokenDim : 0,
+    method: setting.method,
+    w: setting.w,
+    n: p.n,
+    finite,
+    nonFinite: p.n - finite,
+    fid,
+    is,
+    accuracy: agree,
+    fallbacks,
+    guidedDims: setting.method === 'naive' ? p.n * model.dims.tokens * model.dims.tokenDim : 0,
     seconds: (performance.now() - t0) / 1000,
     kept,
     picture: kept > 0 ? tileImages(all.subarray(0, kept * size), kept, H, W, C, { gap: 1, border: true }) : null,
   };
 }
 
-export async function runGuidance(model: FarmerModel, inputs: ExperimentInputs, p: GuidanceParams, ctx: ExperimentContext = {}): Promise<GuidanceResult> {
+export async function runGuidance(
+  model: FarmerModel,
+  inputs: ExperimentInputs,
+  p: GuidanceParams,
+  ctx: ExperimentContext = {},
+): Promise<GuidanceResult> {
   checkModel(model);
   const { height, width, channels } = model.config.image;
   const { net, test } = scoringInputs(model, inputs, p.n, 'guidance');
   const [, headClasses] = Object.entries(net.classifier.spec.heads)[0];
   if (headClasses !== model.config.num_classes)
-    throw new Error(`the feature network's first head has ${headClasses} classes; the model has ${model.config.num_classes}`);
+    throw new Error(
+      `the feature network's first head has ${headClasses} classes; the model has ${model.config.num_classes}`,
+    );
 
   const plan = planRows(p);
   const name = featureNetName(net);
@@ -60,7 +92,9 @@ export async function runGuidance(model: FarmerModel, inputs: ExperimentInputs, 
     featureNet: name,
     fidLabel: `FID (${name} features, not Inception)`,
     isLabel: `IS (${name} class probabilities, not Inception)`,
-    n: p.n, seed: p.seed, classes: model.config.num_classes,
+    n: p.n,
+    seed: p.seed,
+    classes: model.config.num_classes,
     image: { height, width, channels },
     plan,
     rows: plan.map(() => null),
@@ -75,7 +109,16 @@ export async function runGuidance(model: FarmerModel, inputs: ExperimentInputs, 
   for (const [i, setting] of plan.entries()) {
     const weight = setting.method === 'none' ? 1 : 2;
     const label = setting.method === 'none' ? 'unguided' : `${setting.method} CFG, w = ${setting.w}`;
-    const row = await runRow(model, net, real, p, setting, denoiseSigma(model, p.denoise, inputs), (count) => ctx.onProgress?.((done += weight * count), total, label), ctx.signal);
+    const row = await runRow(
+      model,
+      net,
+      real,
+      p,
+      setting,
+      denoiseSigma(model, p.denoise, inputs),
+      (count) => ctx.onProgress?.((done += weight * count), total, label),
+      ctx.signal,
+    );
     result = { ...result, rows: result.rows.map((q, j) => (j === i ? row : q)) };
     ctx.onPartial?.(result);
   }

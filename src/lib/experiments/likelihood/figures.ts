@@ -14,8 +14,18 @@ export function bpdHistogram(doc: Document, r: LikelihoodResult, { width = 640 }
     { x: r.summary.bpd, text: `mean ${r.summary.bpd.toFixed(3)}`, stroke: 'currentColor', dash: null },
     ...(r.baseline
       ? [
-          { x: r.baseline.perPosition, text: `histogram per position ${r.baseline.perPosition.toFixed(3)}`, stroke: '#d1495b', dash: '4,3' },
-          { x: r.baseline.shared, text: `one histogram ${r.baseline.shared.toFixed(3)}`, stroke: '#e09f3e', dash: '2,3' },
+          {
+            x: r.baseline.perPosition,
+            text: `histogram per position ${r.baseline.perPosition.toFixed(3)}`,
+            stroke: '#d1495b',
+            dash: '4,3',
+          },
+          {
+            x: r.baseline.shared,
+            text: `one histogram ${r.baseline.shared.toFixed(3)}`,
+            stroke: '#e09f3e',
+            dash: '2,3',
+          },
         ]
       : []),
   ];
@@ -29,8 +39,19 @@ export function bpdHistogram(doc: Document, r: LikelihoodResult, { width = 640 }
     marks: [
       Plot.rectY(r.images, Plot.binX<Plot.RectYOptions>({ y: 'count' }, { x: 'bpd', fill: BAR, thresholds: 30 })),
       Plot.ruleY([0]),
-      ...rules.map((q) => Plot.ruleX([q.x], { stroke: q.stroke, strokeDasharray: q.dash ?? undefined, strokeWidth: 1.5 })),
-      ...rules.map((q, i) => Plot.text([q.text], { frameAnchor: 'top-left', dy: -14 * (rules.length - i), dx: 4, fill: q.stroke, fontSize: 11, textAnchor: 'start' })),
+      ...rules.map((q) =>
+        Plot.ruleX([q.x], { stroke: q.stroke, strokeDasharray: q.dash ?? undefined, strokeWidth: 1.5 }),
+      ),
+      ...rules.map((q, i) =>
+        Plot.text([q.text], {
+          frameAnchor: 'top-left',
+          dy: -14 * (rules.length - i),
+          dx: 4,
+          fill: q.stroke,
+          fontSize: 11,
+          textAnchor: 'start',
+        }),
+      ),
     ],
   }) as SVGElement;
 }
@@ -55,9 +76,19 @@ export function termsChart(doc: Document, r: LikelihoodResult, { width = 640 } =
     x: { label: 'mean bits per dimension →', grid: true },
     y: { label: null, domain: rows.map((q) => q.term) },
     marks: [
-      Plot.barX(rows, { x: 'value', y: 'term', fill: (q) => (q.term.startsWith('total') ? '#3a6ea5' : q.value < 0 ? '#6aa56a' : BAR) }),
-      Plot.text(rows.filter((q) => q.value >= 0), { x: 'value', y: 'term', text: (q) => q.value.toFixed(3), dx: 4, textAnchor: 'start', fontSize: 11 }),
-      Plot.text(rows.filter((q) => q.value < 0), { x: 'value', y: 'term', text: (q) => q.value.toFixed(3), dx: -4, textAnchor: 'end', fontSize: 11 }),
+      Plot.barX(rows, {
+        x: 'value',
+        y: 'term',
+        fill: (q) => (q.term.startsWith('total') ? '#3a6ea5' : q.value < 0 ? '#6aa56a' : BAR),
+      }),
+      Plot.text(
+        rows.filter((q) => q.value >= 0),
+        { x: 'value', y: 'term', text: (q) => q.value.toFixed(3), dx: 4, textAnchor: 'start', fontSize: 11 },
+      ),
+      Plot.text(
+        rows.filter((q) => q.value < 0),
+        { x: 'value', y: 'term', text: (q) => q.value.toFixed(3), dx: -4, textAnchor: 'end', fontSize: 11 },
+      ),
       Plot.ruleX([0]),
     ],
   }) as SVGElement;
@@ -73,13 +104,23 @@ export function bitsMap(doc: Document, r: LikelihoodResult, { size = 180 } = {})
       { label: 'prior part', values: r.perToken.prior },
       { label: 'flow part (−logdet)', values: r.perToken.flow },
     ],
-    { size, title: `Bits/dim per patch (${r.grid.rows}×${r.grid.cols}), mean of ${r.summary.n} test images: total = 7 + prior + flow`, label: 'bits per dimension', unit: 'bits/dim' },
+    {
+      size,
+      title: `Bits/dim per patch (${r.grid.rows}×${r.grid.cols}), mean of ${r.summary.n} test images: total = 7 + prior + flow`,
+      label: 'bits per dimension',
+      unit: 'bits/dim',
+    },
   );
 }
 
 /** Mean BPD of each test class with its 95% interval. */
 export function bpdByClass(doc: Document, r: LikelihoodResult, { width = 640 } = {}): SVGElement {
-  const rows = r.byClass.map((c) => ({ ...c, lo: c.mean - (Number.isFinite(c.ci95) ? c.ci95 : 0), hi: c.mean + (Number.isFinite(c.ci95) ? c.ci95 : 0), name: String(c.label) }));
+  const rows = r.byClass.map((c) => ({
+    ...c,
+    lo: c.mean - (Number.isFinite(c.ci95) ? c.ci95 : 0),
+    hi: c.mean + (Number.isFinite(c.ci95) ? c.ci95 : 0),
+    name: String(c.label),
+  }));
   return Plot.plot({
     document: doc,
     width,
@@ -89,7 +130,14 @@ export function bpdByClass(doc: Document, r: LikelihoodResult, { width = 640 } =
     marks: [
       Plot.ruleX(rows, { x: 'name', y1: 'lo', y2: 'hi', stroke: BAR, strokeWidth: 2 }),
       Plot.dot(rows, { x: 'name', y: 'mean', fill: '#3a6ea5', r: 4 }),
-      Plot.tip(rows, Plot.pointer({ x: 'name', y: 'mean', title: (c) => `label ${c.label}: ${c.mean.toFixed(3)} bits/dim\n${c.n} images` })),
+      Plot.tip(
+        rows,
+        Plot.pointer({
+          x: 'name',
+          y: 'mean',
+          title: (c) => `label ${c.label}: ${c.mean.toFixed(3)} bits/dim\n${c.n} images`,
+        }),
+      ),
     ],
   }) as SVGElement;
 }
@@ -101,4 +149,3 @@ export function* likelihoodFigures(r: LikelihoodResult, doc: Document): Generato
   yield { name: 'bits-map', node: bitsMap(doc, r) };
   yield { name: 'bpd-by-class', node: bpdByClass(doc, r) };
 }
-

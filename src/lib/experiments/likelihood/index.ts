@@ -19,17 +19,39 @@ function toJSON(r: LikelihoodResult, p: LikelihoodParams): unknown {
     dequantization: 'uniform (BPD = (L + ln 128)/ln 2; docs/model.md, "Likelihood and loss")',
     labels: p.conditional ? 'test labels: log p(x | y)' : 'null label: log p(x)',
     summary: {
-      n: s.n, bpd: s.bpd, ci95: s.ci95,
-      terms_bits_per_dim: { scale_log2_128: SCALE_BITS, prior_informative: s.priorInformative, prior_redundant: s.priorRedundant, flow_minus_logdet: s.flow },
+      n: s.n,
+      bpd: s.bpd,
+      ci95: s.ci95,
+      terms_bits_per_dim: {
+        scale_log2_128: SCALE_BITS,
+        prior_informative: s.priorInformative,
+        prior_redundant: s.priorRedundant,
+        flow_minus_logdet: s.flow,
+      },
     },
     non_finite: r.nonFinite,
     baseline: r.baseline && {
-      per_position: r.baseline.perPosition, shared: r.baseline.shared, fitted_on: `test images ${r.requested}–${r.requested + r.baseline.fitted - 1}`, evaluated: r.baseline.evaluated,
+      per_position: r.baseline.perPosition,
+      shared: r.baseline.shared,
+      fitted_on: `test images ${r.requested}–${r.requested + r.baseline.fitted - 1}`,
+      evaluated: r.baseline.evaluated,
     },
     reading: describeAgainstBaseline(r),
     by_class: r.byClass.map((c) => ({ label: c.label, n: c.n, bpd: c.mean, ci95: c.ci95 })),
-    per_token: { order: `raster over the ${r.grid.rows}×${r.grid.cols} patch grid; bits per dimension`, total: Array.from(r.perToken.total), prior: Array.from(r.perToken.prior), flow: Array.from(r.perToken.flow) },
-    images: r.images.map((b) => ({ index: b.index, label: b.label, bpd: b.bpd, prior_informative: b.priorInformative, prior_redundant: b.priorRedundant, flow: b.flow })),
+    per_token: {
+      order: `raster over the ${r.grid.rows}×${r.grid.cols} patch grid; bits per dimension`,
+      total: Array.from(r.perToken.total),
+      prior: Array.from(r.perToken.prior),
+      flow: Array.from(r.perToken.flow),
+    },
+    images: r.images.map((b) => ({
+      index: b.index,
+      label: b.label,
+      bpd: b.bpd,
+      prior_informative: b.priorInformative,
+      prior_redundant: b.priorRedundant,
+      flow: b.flow,
+    })),
   };
 }
 
@@ -38,7 +60,10 @@ export const experiment: Experiment<LikelihoodParams, LikelihoodResult> = {
   title: 'Likelihood in bits per dimension',
   params: likelihoodParams,
   needs: { featureNet: false, teacher: false },
-  cost: (p) => ({ units: p.n, description: `${p.n} test images through the forward pass (AF and AR prior in parallel, no sampling)` }),
+  cost: (p) => ({
+    units: p.n,
+    description: `${p.n} test images through the forward pass (AF and AR prior in parallel, no sampling)`,
+  }),
 
   async run(model, inputs, p, ctx) {
     const { runLikelihood } = await import('./run');

@@ -14,7 +14,8 @@ export const likelihoodParams = defineParams(
   },
   (p, model) => {
     checkModel(model);
-    if (p.conditional && model.config.num_classes === 0) throw new ValueError('invalid conditional: this model is unconditional (num_classes = 0)');
+    if (p.conditional && model.config.num_classes === 0)
+      throw new ValueError('invalid conditional: this model is unconditional (num_classes = 0)');
   },
 );
 

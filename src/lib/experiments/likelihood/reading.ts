@@ -16,4 +16,3 @@ export function describeAgainstBaseline(r: LikelihoodResult): string {
       : `below the ${f3(b.perPosition)} bits/dim of independent pixels with one histogram per position, by ${f3(b.perPosition - s.bpd)}: those bits come from dependencies between pixels`;
   return `${head}, ${vs}.`;
 }
-

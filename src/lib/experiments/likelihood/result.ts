@@ -60,7 +60,10 @@ export interface LikelihoodResult {
 }
 
 export function checkModel(model: FarmerModel): void {
-  if (model.config.student) throw new Error('the likelihood notebook needs a model with a forward pass; a distilled student has none (use its teacher)');
+  if (model.config.student)
+    throw new Error(
+      'the likelihood notebook needs a model with a forward pass; a distilled student has none (use its teacher)',
+    );
 }
 
 function meanAndCi(values: readonly number[]): { mean: number; ci95: number } {
@@ -74,9 +77,17 @@ function meanAndCi(values: readonly number[]): { mean: number; ci95: number } {
 
 /** Means over the finite images, with a normal 95% interval for the BPD. */
 export function summarize(images: readonly ImageBits[]): LikelihoodSummary {
-  const mean = (f: (b: ImageBits) => number) => (images.length ? images.reduce((s, b) => s + f(b), 0) / images.length : NaN);
+  const mean = (f: (b: ImageBits) => number) =>
+    images.length ? images.reduce((s, b) => s + f(b), 0) / images.length : NaN;
   const { mean: bpd, ci95 } = meanAndCi(images.map((b) => b.bpd));
-  return { n: images.length, bpd, ci95, priorInformative: mean((b) => b.priorInformative), priorRedundant: mean((b) => b.priorRedundant), flow: mean((b) => b.flow) };
+  return {
+    n: images.length,
+    bpd,
+    ci95,
+    priorInformative: mean((b) => b.priorInformative),
+    priorRedundant: mean((b) => b.priorRedundant),
+    flow: mean((b) => b.flow),
+  };
 }
 
 export function classBits(images: readonly ImageBits[]): ClassBits[] {
@@ -84,4 +95,3 @@ export function classBits(images: readonly ImageBits[]): ClassBits[] {
   for (const b of images) by.set(b.label, [...(by.get(b.label) ?? []), b.bpd]);
   return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([label, v]) => ({ label, n: v.length, ...meanAndCi(v) }));
 }
-

@@ -17,12 +17,21 @@ class PatchBits {
   readonly prior: Float64Array;
   readonly flow: Float64Array;
   count = 0;
-  constructor(private tokens: number, private tokenDim: number) {
+  constructor(
+    private tokens: number,
+    private tokenDim: number,
+  ) {
     this.prior = new Float64Array(tokens);
     this.flow = new Float64Array(tokens);
   }
 
-  add(info: ArrayLike<number>, red: ArrayLike<number>, logdetPerToken: ArrayLike<number>, row: number, blocks: number): void {
+  add(
+    info: ArrayLike<number>,
+    red: ArrayLike<number>,
+    logdetPerToken: ArrayLike<number>,
+    row: number,
+    blocks: number,
+  ): void {
     const N = this.tokens;
     for (let t = 0; t < N; t++) {
       this.prior[t] -= info[row * N + t] + red[row * N + t];
@@ -33,7 +42,8 @@ class PatchBits {
 
   /** mean bits per dimension of each patch: log₂128 + (prior + flow nats)/(d ln 2) */
   means(): LikelihoodResult['perToken'] {
-    const N = this.tokens, scale = 1 / (Math.max(1, this.count) * this.tokenDim * Math.LN2);
+    const N = this.tokens,
+      scale = 1 / (Math.max(1, this.count) * this.tokenDim * Math.LN2);
     const prior = this.prior.map((v) => v * scale);
     const flow = this.flow.map((v) => v * scale);
     const total = new Float64Array(N);
@@ -42,13 +52,21 @@ class PatchBits {
   }
 }
 
-export async function runLikelihood(model: FarmerModel, inputs: ExperimentInputs, p: LikelihoodParams, ctx: ExperimentContext = {}): Promise<LikelihoodResult> {
+export async function runLikelihood(
+  model: FarmerModel,
+  inputs: ExperimentInputs,
+  p: LikelihoodParams,
+  ctx: ExperimentContext = {},
+): Promise<LikelihoodResult> {
   checkModel(model);
   const { height: H, width: W, channels: C } = model.config.image;
   const set = inputs.testSet;
   if (set.height !== H || set.width !== W || set.channels !== C)
-    throw new Error(`the test set holds ${set.height}×${set.width}×${set.channels} images but the model takes ${H}×${W}×${C}`);
-  if (p.conditional && model.config.num_classes === 0) throw new Error('conditional likelihood needs a class-conditional model');
+    throw new Error(
+      `the test set holds ${set.height}×${set.width}×${set.channels} images but the model takes ${H}×${W}×${C}`,
+    );
+  if (p.conditional && model.config.num_classes === 0)
+    throw new Error('conditional likelihood needs a class-conditional model');
   const size = H * W * C;
   const { tokens: N, tokenDim: d, pixels: D } = model.dims;
   const blocks = model.config.af.blocks;
@@ -66,7 +84,13 @@ export async function runLikelihood(model: FarmerModel, inputs: ExperimentInputs
     prior: model.config.prior.kind,
   };
   const snapshot = (): LikelihoodResult => ({
-    ...base, images: [...images], nonFinite: [...nonFinite], summary: summarize(images), byClass: classBits(images), perToken: patches.means(), baseline: null,
+    ...base,
+    images: [...images],
+    nonFinite: [...nonFinite],
+    summary: summarize(images),
+    byClass: classBits(images),
+    perToken: patches.means(),
+    baseline: null,
   });
 
   ctx.onProgress?.(0, n, 'forward pass');
@@ -79,19 +103,29 @@ export async function runLikelihood(model: FarmerModel, inputs: ExperimentInputs
     xb.dispose();
     let logdet, perToken, info, red;
     try {
-      [logdet, perToken, info, red] = await Promise.all([a.logdet.data(), a.logdetPerToken.data(), a.logPriorInformative.data(), a.logPriorRedundant.data()]);
+      [logdet, perToken, info, red] = await Promise.all([
+        a.logdet.data(),
+        a.logdetPerToken.data(),
+        a.logPriorInformative.data(),
+        a.logPriorRedundant.data(),
+      ]);
     } finally {
       disposeAnalysis(a);
     }
     for (let i = 0; i < count; i++) {
-      let infoSum = 0, redSum = 0;
+      let infoSum = 0,
+        redSum = 0;
       for (let t = 0; t < N; t++) {
         infoSum += info[i * N + t];
         redSum += red[i * N + t];
       }
       const bits: ImageBits = {
-        index: start + i, label: set.labels[start + i],
-        bpd: 0, priorInformative: -infoSum * toBits, priorRedundant: -redSum * toBits, flow: -logdet[i] * toBits,
+        index: start + i,
+        label: set.labels[start + i],
+        bpd: 0,
+        priorInformative: -infoSum * toBits,
+        priorRedundant: -redSum * toBits,
+        flow: -logdet[i] * toBits,
       };
       bits.bpd = SCALE_BITS + bits.priorInformative + bits.priorRedundant + bits.flow;
       if (!Number.isFinite(bits.bpd)) {

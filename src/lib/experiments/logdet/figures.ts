@@ -10,7 +10,14 @@ import { tokenHeatmap } from '../../plots/heatmap';
 import { composeSvg } from '../../plots/svg';
 import type { Figure } from '../types';
 import type { LogdetParams } from './params';
-import { galleryOrder, heatmapValues, type ImagePoint, type LogdetResult, type Source, type SourceResult } from './result';
+import {
+  galleryOrder,
+  heatmapValues,
+  type ImagePoint,
+  type LogdetResult,
+  type Source,
+  type SourceResult,
+} from './result';
 
 const SOURCE_NAME: Record<Source, string> = { test: 'test images', sample: 'samples' };
 const SOURCES: Source[] = ['test', 'sample'];
@@ -31,8 +38,20 @@ function outlierKey(note = ''): Plot.Markish[] {
 }
 
 /** Histograms of total logdet, one row per source, outliers in red, the rule's cut-offs dashed. */
-export function logdetHistogram(doc: Document, points: readonly ImagePoint[], rules: readonly (OutlierRule & { source: Source })[], { width = 640 } = {}): SVGElement {
-  const cuts = rules.flatMap((r) => (r.scale > 0 ? [{ source: r.source, x: r.lower }, { source: r.source, x: r.upper }] : []));
+export function logdetHistogram(
+  doc: Document,
+  points: readonly ImagePoint[],
+  rules: readonly (OutlierRule & { source: Source })[],
+  { width = 640 } = {},
+): SVGElement {
+  const cuts = rules.flatMap((r) =>
+    r.scale > 0
+      ? [
+          { source: r.source, x: r.lower },
+          { source: r.source, x: r.upper },
+        ]
+      : [],
+  );
   return Plot.plot({
     document: doc,
     width,
@@ -41,11 +60,21 @@ export function logdetHistogram(doc: Document, points: readonly ImagePoint[], ru
     marginRight: 90,
     x: { label: 'logdet = log|det ∂Z/∂X| (nats) →', grid: true },
     y: { label: 'share of images', grid: true },
-    fy: { label: null, domain: SOURCES.filter((s) => points.some((p) => p.source === s)), tickFormat: (s: Source) => SOURCE_NAME[s] },
+    fy: {
+      label: null,
+      domain: SOURCES.filter((s) => points.some((p) => p.source === s)),
+      tickFormat: (s: Source) => SOURCE_NAME[s],
+    },
     color: OUTLIER_COLORS,
     marks: [
       ...outlierKey('dashed: outlier cut-offs; grey line: median'),
-      Plot.rectY(points, Plot.binX<Plot.RectYOptions>({ y: 'proportion-facet' }, { x: 'logdet', fy: 'source', fill: status, thresholds: 30 })),
+      Plot.rectY(
+        points,
+        Plot.binX<Plot.RectYOptions>(
+          { y: 'proportion-facet' },
+          { x: 'logdet', fy: 'source', fill: status, thresholds: 30 },
+        ),
+      ),
       Plot.ruleX(cuts, { x: 'x', fy: 'source', stroke: '#d1495b', strokeDasharray: '4,3' }),
       Plot.ruleX(rules, { x: 'median', fy: 'source', stroke: 'currentColor', strokeOpacity: 0.6 }),
       Plot.ruleY([0]),
@@ -54,23 +83,35 @@ export function logdetHistogram(doc: Document, points: readonly ImagePoint[], ru
 }
 
 /** One small histogram per flow block (each with its own x range), test and samples side by side. */
-export function perBlockHistogram(doc: Document, points: readonly ImagePoint[], { width = 220, columns = 3 } = {}): SVGElement {
+export function perBlockHistogram(
+  doc: Document,
+  points: readonly ImagePoint[],
+  { width = 220, columns = 3 } = {},
+): SVGElement {
   const blocks = points[0]?.perBlock.length ?? 0;
   const sources = SOURCES.filter((s) => points.some((p) => p.source === s));
-  const parts = Array.from({ length: blocks }, (_, k) =>
-    Plot.plot({
-      document: doc,
-      width,
-      height: 80 + 65 * sources.length,
-      marginRight: 56,
-      x: { label: `logdet of block ${k} (nats) →`, ticks: 4 },
-      y: { label: 'share', grid: true, ticks: 3 },
-      fy: { label: null, domain: sources, tickFormat: (s: Source) => (s === 'test' ? 'test' : 'samples') },
-      marks: [
-        Plot.rectY(points.map((p) => ({ source: p.source, logdet: p.perBlock[k] })), Plot.binX<Plot.RectYOptions>({ y: 'proportion-facet' }, { x: 'logdet', fy: 'source', fill: '#8a9bb0', thresholds: 15 })),
-        Plot.ruleY([0]),
-      ],
-    }) as SVGElement,
+  const parts = Array.from(
+    { length: blocks },
+    (_, k) =>
+      Plot.plot({
+        document: doc,
+        width,
+        height: 80 + 65 * sources.length,
+        marginRight: 56,
+        x: { label: `logdet of block ${k} (nats) →`, ticks: 4 },
+        y: { label: 'share', grid: true, ticks: 3 },
+        fy: { label: null, domain: sources, tickFormat: (s: Source) => (s === 'test' ? 'test' : 'samples') },
+        marks: [
+          Plot.rectY(
+            points.map((p) => ({ source: p.source, logdet: p.perBlock[k] })),
+            Plot.binX<Plot.RectYOptions>(
+              { y: 'proportion-facet' },
+              { x: 'logdet', fy: 'source', fill: '#8a9bb0', thresholds: 15 },
+            ),
+          ),
+          Plot.ruleY([0]),
+        ],
+      }) as SVGElement,
   );
   return composeSvg(doc, parts, { columns, gap: 10, title: 'logdet per flow block (each with its own x range)' });
 }
@@ -79,10 +120,17 @@ export function perBlockHistogram(doc: Document, points: readonly ImagePoint[], 
  * Variance of the Laplacian against logdet, one panel per source, titled with Spearman's ρ.
  * Log y axis: an image with variance 0 (a constant image) is left out of the plot, not of ρ.
  */
-export function blurScatter(doc: Document, points: readonly ImagePoint[], rho: Partial<Record<Source, Correlation>>, { width = 680 } = {}): SVGElement {
+export function blurScatter(
+  doc: Document,
+  points: readonly ImagePoint[],
+  rho: Partial<Record<Source, Correlation>>,
+  { width = 680 } = {},
+): SVGElement {
   const title = (s: Source) => {
     const c = rho[s];
-    return c && Number.isFinite(c.rho) ? `${SOURCE_NAME[s]}: Spearman ρ = ${c.rho.toFixed(3)} (n = ${c.n})` : SOURCE_NAME[s];
+    return c && Number.isFinite(c.rho)
+      ? `${SOURCE_NAME[s]}: Spearman ρ = ${c.rho.toFixed(3)} (n = ${c.n})`
+      : SOURCE_NAME[s];
   };
   return Plot.plot({
     document: doc,
@@ -99,14 +147,19 @@ export function blurScatter(doc: Document, points: readonly ImagePoint[], rho: P
       ...outlierKey(),
       Plot.dot(points, { x: 'logdet', y: 'laplacianVar', fx: 'source', stroke: status, r: 3 }),
       Plot.dot(points, Plot.pointer({ x: 'logdet', y: 'laplacianVar', fx: 'source', fill: status, r: 5 })),
-      Plot.tip(points, Plot.pointer({
-        x: 'logdet', y: 'laplacianVar', fx: 'source',
-        title: (p: ImagePoint) => `${p.source} ${p.index}${p.label >= 0 ? `, class ${p.label}` : ''}\nlogdet ${p.logdet.toFixed(1)} (M = ${p.z.toFixed(2)})\nLaplacian var ${p.laplacianVar.toFixed(0)}\nclick to show`,
-      })),
+      Plot.tip(
+        points,
+        Plot.pointer({
+          x: 'logdet',
+          y: 'laplacianVar',
+          fx: 'source',
+          title: (p: ImagePoint) =>
+            `${p.source} ${p.index}${p.label >= 0 ? `, class ${p.label}` : ''}\nlogdet ${p.logdet.toFixed(1)} (M = ${p.z.toFixed(2)})\nLaplacian var ${p.laplacianVar.toFixed(0)}\nclick to show`,
+        }),
+      ),
     ],
   }) as SVGElement;
 }
-
 
 /** The figures one by one: histograms, per-token maps, the blur scatter, the two galleries. */
 export function* logdetFigures(r: LogdetResult, p: LogdetParams, doc: Document): Generator<Figure> {
@@ -114,27 +167,45 @@ export function* logdetFigures(r: LogdetResult, p: LogdetParams, doc: Document):
   const rules = [r.test, r.samples].flatMap((s) => (s.rule ? [{ source: s.source, ...s.rule }] : []));
   const panels = [
     ...(['test', 'sample'] as const).flatMap((source) =>
-      (source === 'test' ? r.test : r.samples).points.length === 0 ? [] : [{ label: `${source === 'test' ? 'test' : 'samples'} mean, total`, values: heatmapValues(r, { source, image: 'mean', block: 'total' }) }],
+      (source === 'test' ? r.test : r.samples).points.length === 0
+        ? []
+        : [
+            {
+              label: `${source === 'test' ? 'test' : 'samples'} mean, total`,
+              values: heatmapValues(r, { source, image: 'mean', block: 'total' }),
+            },
+          ],
     ),
   ];
   const first = galleryOrder(r.samples.points)[0];
   if (first)
-    panels.push({ label: `sample ${first.index} (first in the gallery), total`, values: heatmapValues(r, { source: 'sample', image: r.samples.points.indexOf(first), block: 'total' }) });
+    panels.push({
+      label: `sample ${first.index} (first in the gallery), total`,
+      values: heatmapValues(r, { source: 'sample', image: r.samples.points.indexOf(first), block: 'total' }),
+    });
   const gallery = (s: SourceResult) => {
     const what = s.source === 'test' ? 'Test images' : 'Samples';
     const left = s.nonFinite.length > 0 ? `; ${s.nonFinite.length} with NaN/Inf left out` : '';
     const title = `${what} by logdet (nats), outliers (|M| > ${p.threshold}, red) first${left}`;
     const items = galleryOrder(s.points).map((q) => ({
-      source: q.source, index: q.index, value: q.logdet, outlier: q.outlier, href: s.thumbnails[q.index],
+      source: q.source,
+      index: q.index,
+      value: q.logdet,
+      outlier: q.outlier,
+      href: s.thumbnails[q.index],
       label: `${SOURCE_NAME[q.source]} ${q.index}: logdet ${q.logdet.toFixed(2)} nats${q.outlier ? ' (outlier)' : ''}`,
     }));
     return imageGallery(doc, items, r.image, { title, order: 'sorted: outliers first, then by logdet, largest first' });
   };
   yield { name: 'logdet-histogram', node: logdetHistogram(doc, points, rules) };
   yield { name: 'logdet-per-block', node: perBlockHistogram(doc, points) };
-  yield { name: 'token-heatmap', node: tokenHeatmap(doc, r.grid, panels, { title: `Per-token logdet on the ${r.grid.rows}×${r.grid.cols} patch grid, all blocks; red: the flow stretches volume there` }) };
+  yield {
+    name: 'token-heatmap',
+    node: tokenHeatmap(doc, r.grid, panels, {
+      title: `Per-token logdet on the ${r.grid.rows}×${r.grid.cols} patch grid, all blocks; red: the flow stretches volume there`,
+    }),
+  };
   yield { name: 'blur-scatter', node: blurScatter(doc, points, { test: r.test.spearman, sample: r.samples.spearman }) };
   yield { name: 'gallery-samples', node: gallery(r.samples) };
   yield { name: 'gallery-test', node: gallery(r.test) };
 }
-

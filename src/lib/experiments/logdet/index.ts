@@ -14,7 +14,16 @@ import { galleryOrder, heatmapValues, type LogdetResult, type Source } from './r
 export type { LogdetParams, LogdetResult };
 
 function ruleJSON(rule: OutlierRule | null) {
-  return rule && { median: rule.median, mad: rule.mad, scale: rule.scale, scale_kind: rule.scaleKind, lower: rule.lower, upper: rule.upper };
+  return (
+    rule && {
+      median: rule.median,
+      mad: rule.mad,
+      scale: rule.scale,
+      scale_kind: rule.scaleKind,
+      lower: rule.lower,
+      upper: rule.upper,
+    }
+  );
 }
 
 function heatmapJSON(r: LogdetResult, source: Source, image: 'mean' | number) {
@@ -40,21 +49,41 @@ function toJSON(r: LogdetResult, p: LogdetParams): unknown {
       samples: ruleJSON(r.samples.rule),
     },
     images: [...r.test.points, ...r.samples.points].map((q) => ({
-      source: q.source, index: q.index, label: q.label, logdet: q.logdet, per_block: q.perBlock,
-      laplacian_var: q.laplacianVar, modified_z: q.z, outlier: q.outlier,
+      source: q.source,
+      index: q.index,
+      label: q.label,
+      logdet: q.logdet,
+      per_block: q.perBlock,
+      laplacian_var: q.laplacianVar,
+      modified_z: q.z,
+      outlier: q.outlier,
     })),
     non_finite_samples: r.samples.nonFinite,
     correlations: {
       prediction: PREDICTION,
-      test: { spearman: r.test.spearman.rho, n: r.test.spearman.n, p: r.test.spearman.p, text: describeCorrelation(r.test.spearman, 'test images') },
-      samples: { spearman: r.samples.spearman.rho, n: r.samples.spearman.n, p: r.samples.spearman.p, text: describeCorrelation(r.samples.spearman, 'samples') },
+      test: {
+        spearman: r.test.spearman.rho,
+        n: r.test.spearman.n,
+        p: r.test.spearman.p,
+        text: describeCorrelation(r.test.spearman, 'test images'),
+      },
+      samples: {
+        spearman: r.samples.spearman.rho,
+        n: r.samples.spearman.n,
+        p: r.samples.spearman.p,
+        text: describeCorrelation(r.samples.spearman, 'samples'),
+      },
     },
     heatmaps: {
       order: 'raster over the rows × cols patch grid; nats per token',
       test_mean: heatmapJSON(r, 'test', 'mean'),
       samples_mean: heatmapJSON(r, 'sample', 'mean'),
       ...(first && {
-        first_gallery_sample: { index: first.index, outlier: first.outlier, ...heatmapJSON(r, 'sample', r.samples.points.indexOf(first)) },
+        first_gallery_sample: {
+          index: first.index,
+          outlier: first.outlier,
+          ...heatmapJSON(r, 'sample', r.samples.points.indexOf(first)),
+        },
       }),
     },
   };
@@ -89,6 +118,6 @@ export const experiment: Experiment<LogdetParams, LogdetResult> = {
     figure: 'logdet-histogram',
     params: { nTest: '128', nSamples: '16' },
     seed: 0,
-    alt: 'Histogram of the flow\'s log-determinant for test images and samples, with the outlier thresholds marked.',
+    alt: "Histogram of the flow's log-determinant for test images and samples, with the outlier thresholds marked.",
   },
 };

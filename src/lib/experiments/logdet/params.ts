@@ -22,7 +22,8 @@ export const logdetParams = defineParams(
   },
   (p, model) => {
     checkModel(model);
-    if (p.nTest + p.nSamples < 1) throw new ValueError('invalid nTest: nTest and nSamples are both 0 (nothing to measure)');
+    if (p.nTest + p.nSamples < 1)
+      throw new ValueError('invalid nTest: nTest and nSamples are both 0 (nothing to measure)');
   },
 );
 

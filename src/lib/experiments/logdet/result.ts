@@ -54,7 +54,10 @@ export interface LogdetResult {
 }
 
 export function checkModel(model: FarmerModel): void {
-  if (model.config.student) throw new Error('the logdet notebook needs a model with a forward pass; a distilled student has none (use its teacher)');
+  if (model.config.student)
+    throw new Error(
+      'the logdet notebook needs a model with a forward pass; a distilled student has none (use its teacher)',
+    );
 }
 
 /** Which heatmap: the mean over a source's images or one image (by its point position), one block or the total. */
@@ -74,7 +77,8 @@ export function heatmapValues(r: LogdetResult, c: HeatmapChoice): Float64Array {
   const images = c.image === 'mean' ? src.points.map((_, i) => i) : [c.image];
   if (images.length === 0) return new Float64Array(0);
   for (const i of images) {
-    if (!(i >= 0 && i < src.points.length)) throw new Error(`invalid image: ${i} (the ${c.source} set has ${src.points.length} finite images)`);
+    if (!(i >= 0 && i < src.points.length))
+      throw new Error(`invalid image: ${i} (the ${c.source} set has ${src.points.length} finite images)`);
     for (let k = 0; k < n; k++) {
       if (c.block !== 'total' && c.block !== k) continue;
       const o = (i * n + k) * N;
@@ -89,4 +93,3 @@ export function heatmapValues(r: LogdetResult, c: HeatmapChoice): Float64Array {
 export function galleryOrder(points: readonly ImagePoint[]): ImagePoint[] {
   return [...points].sort((a, b) => Number(b.outlier) - Number(a.outlier) || b.logdet - a.logdet || a.index - b.index);
 }
-

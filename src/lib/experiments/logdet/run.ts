@@ -45,7 +45,11 @@ interface Measured {
 async function measure(model: FarmerModel, x: tf.Tensor4D, labels: Int32Array | null): Promise<Measured> {
   const a = analyzeForward(model, x, labels);
   try {
-    const [logdet, perBlock, perToken] = await Promise.all([a.logdet.data(), a.logdetPerBlock.data(), a.logdetPerToken.data()]);
+    const [logdet, perBlock, perToken] = await Promise.all([
+      a.logdet.data(),
+      a.logdetPerBlock.data(),
+      a.logdetPerToken.data(),
+    ]);
     return { logdet: logdet as Float32Array, perBlock: perBlock as Float32Array, perToken: perToken as Float32Array };
   } finally {
     disposeAnalysis(a);
@@ -57,19 +61,29 @@ class SourceBuilder {
   readonly points: ImagePoint[] = [];
   readonly perToken: number[][] = [];
   readonly nonFinite: number[] = [];
-  constructor(readonly source: Source, public pixels: Uint8Array, private model: FarmerModel) {}
+  constructor(
+    readonly source: Source,
+    public pixels: Uint8Array,
+    private model: FarmerModel,
+  ) {}
 
   add(index: number, label: number, m: Measured, row: number): void {
-    const n = this.model.config.af.blocks, N = this.model.dims.tokens;
+    const n = this.model.config.af.blocks,
+      N = this.model.dims.tokens;
     const logdet = m.logdet[row];
     if (!Number.isFinite(logdet)) {
       this.nonFinite.push(index);
       return;
     }
     this.points.push({
-      source: this.source, index, label, logdet,
+      source: this.source,
+      index,
+      label,
+      logdet,
       perBlock: Array.from(m.perBlock.subarray(row * n, (row + 1) * n)),
-      laplacianVar: NaN, z: 0, outlier: false,
+      laplacianVar: NaN,
+      z: 0,
+      outlier: false,
     });
     this.perToken.push(Array.from(m.perToken.subarray(row * n * N, (row + 1) * n * N)));
   }
@@ -84,16 +98,25 @@ class SourceBuilder {
     if (this.points.length > 0) {
       const o = modifiedZOutliers(logdets, threshold);
       rule = o.rule;
-      this.points.forEach((p, i) => { p.z = o.z[i]; p.outlier = o.outlier[i]; });
+      this.points.forEach((p, i) => {
+        p.z = o.z[i];
+        p.outlier = o.outlier[i];
+      });
     }
     const rng = new Rng(seed);
-    const rho = spearman(logdets, this.points.map((p) => p.laplacianVar), { permutations: PERMUTATIONS, uniform: () => rng.uniform() });
+    const rho = spearman(
+      logdets,
+      this.points.map((p) => p.laplacianVar),
+      { permutations: PERMUTATIONS, uniform: () => rng.uniform() },
+    );
     this.nonFinite.sort((a, b) => a - b);
     return {
       source: this.source,
       requested: this.pixels.length / size,
       pixels: this.pixels,
-      thumbnails: Array.from({ length: this.pixels.length / size }, (_, i) => imageDataUrl(this.pixels, i, this.model.config.image)),
+      thumbnails: Array.from({ length: this.pixels.length / size }, (_, i) =>
+        imageDataUrl(this.pixels, i, this.model.config.image),
+      ),
       points: this.points,
       perToken: Float32Array.from(this.perToken.flat()),
       nonFinite: this.nonFinite,
@@ -103,12 +126,19 @@ class SourceBuilder {
   }
 }
 
-export async function runLogdet(model: FarmerModel, inputs: ExperimentInputs, p: LogdetParams, ctx: ExperimentContext = {}): Promise<LogdetResult> {
+export async function runLogdet(
+  model: FarmerModel,
+  inputs: ExperimentInputs,
+  p: LogdetParams,
+  ctx: ExperimentContext = {},
+): Promise<LogdetResult> {
   checkModel(model);
   const { height: H, width: W, channels: C } = model.config.image;
   const set = inputs.testSet;
   if (p.nTest > 0 && (set.height !== H || set.width !== W || set.channels !== C))
-    throw new Error(`the test set holds ${set.height}×${set.width}×${set.channels} images but the model takes ${H}×${W}×${C}`);
+    throw new Error(
+      `the test set holds ${set.height}×${set.width}×${set.channels} images but the model takes ${H}×${W}×${C}`,
+    );
   const size = H * W * C;
   const { tokens: N } = model.dims;
   const n = model.config.af.blocks;
@@ -127,7 +157,12 @@ export async function runLogdet(model: FarmerModel, inputs: ExperimentInputs, p:
   for (let start = 0; start < nTest; start += fb) {
     throwIfAborted(ctx.signal);
     const count = Math.min(fb, nTest - start);
-    const x = tf.tensor4d(dequantize(model, test.pixels.subarray(start * size, (start + count) * size), noise), [count, H, W, C]);
+    const x = tf.tensor4d(dequantize(model, test.pixels.subarray(start * size, (start + count) * size), noise), [
+      count,
+      H,
+      W,
+      C,
+    ]);
     const labels = testLabels(model, set, start, count);
     let m: Measured;
     try {
@@ -148,14 +183,25 @@ export async function runLogdet(model: FarmerModel, inputs: ExperimentInputs, p:
   };
   const testResult = test.finish(p.threshold, p.seed + 1);
   // The test images are done: a whole result with no samples yet, so the figures can draw it.
-  if (p.nSamples > 0) ctx.onPartial?.({ ...base, test: testResult, samples: new SourceBuilder('sample', new Uint8Array(0), model).finish(p.threshold, 0) } satisfies LogdetResult);
+  if (p.nSamples > 0)
+    ctx.onPartial?.({
+      ...base,
+      test: testResult,
+      samples: new SourceBuilder('sample', new Uint8Array(0), model).finish(p.threshold, 0),
+    } satisfies LogdetResult);
 
   // Samples: sequential AR + AF inverse per batch, then the forward pass of the finite ones on
   // their raw model-space images.
   const samples = new SourceBuilder('sample', new Uint8Array(0), model);
   const sampleStart = done;
   const drawn = await sampleBatches(model, {
-    n: p.nSamples, batch: chooseWidth(p.nSamples, SAMPLE_BATCH, samplingFootprint(model.config, p.denoise)), seed: p.seed, T: p.T, s: p.s, denoiseSigma: denoiseSigma(model, p.denoise, inputs), signal: ctx.signal,
+    n: p.nSamples,
+    batch: chooseWidth(p.nSamples, SAMPLE_BATCH, samplingFootprint(model.config, p.denoise)),
+    seed: p.seed,
+    T: p.T,
+    s: p.s,
+    denoiseSigma: denoiseSigma(model, p.denoise, inputs),
+    signal: ctx.signal,
     onProgress: (k) => {
       done = sampleStart + k;
       progress('sampling');

@@ -19,7 +19,13 @@ function toJSON(r: RedundantResult, p: RedundantParams): unknown {
     reference_scale: r.reference,
     labels: r.labels,
     dims: r.dims,
-    rows: r.rows.map((q) => ({ scale: q.scale, ssim_vs_reference: q.ssim, edge_vs_reference: q.edge, colour_error_vs_reference: q.colour, non_finite: q.finite.flatMap((f, i) => (f ? [] : [i])) })),
+    rows: r.rows.map((q) => ({
+      scale: q.scale,
+      ssim_vs_reference: q.ssim,
+      edge_vs_reference: q.edge,
+      colour_error_vs_reference: q.colour,
+      non_finite: q.finite.flatMap((f, i) => (f ? [] : [i])),
+    })),
     reading: describeRows(r),
   };
 }
@@ -33,7 +39,9 @@ export const experiment: Experiment<RedundantParams, RedundantResult> = {
   cost(p, model) {
     const { tokens: N } = model.dims;
     const rows = rowScales(p.scales).length;
-    const inverse = model.config.student ? 'one student pass' : `${model.config.af.blocks} AF inverse blocks of ${N} sequential token steps`;
+    const inverse = model.config.student
+      ? 'one student pass'
+      : `${model.config.af.blocks} AF inverse blocks of ${N} sequential token steps`;
     return {
       units: p.n * N * 2 + p.n * rows * (model.config.student ? 1 : N),
       description: `${p.n} samples drawn twice through ${N} sequential AR steps (s_R = 0 and 1; every other s_R lies on that line), then ${rows} rows of ${p.n} images, each ${inverse}`,
@@ -52,6 +60,6 @@ export const experiment: Experiment<RedundantParams, RedundantResult> = {
     figure: 'grid',
     params: { n: '6', scales: '0,0.4,1,2,4' },
     seed: 0,
-    alt: 'A grid of samples: each row the same samples with the redundant channels\' spread scaled by s_R from 0 to 4.',
+    alt: "A grid of samples: each row the same samples with the redundant channels' spread scaled by s_R from 0 to 4.",
   },
 };

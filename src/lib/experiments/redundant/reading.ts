@@ -8,7 +8,8 @@ const f3 = (v: number | null) => fixed(v, 3);
 export function describeRows(r: RedundantResult): string[] {
   const rows = r.rows.filter((q) => q.scale !== r.reference && q.ssim !== null);
   if (rows.length === 0) return ['No finite image pairs to compare with s_R = 1.'];
-  const lo = rows[0], hi = rows[rows.length - 1];
+  const lo = rows[0],
+    hi = rows[rows.length - 1];
   const out = [
     `Against s_R = 1, the lowest scale (${lo.scale}) keeps SSIM ${f3(lo.ssim)} and edge correlation ${f3(lo.edge)}; the highest (${hi.scale}) ${f3(hi.ssim)} and ${f3(hi.edge)}.`,
   ];
@@ -16,4 +17,3 @@ export function describeRows(r: RedundantResult): string[] {
   if (bad > 0) out.push(`${bad} image(s) hold NaN or Inf (drawn black) and are left out of the scores.`);
   return out;
 }
-

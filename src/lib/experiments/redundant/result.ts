@@ -32,7 +32,10 @@ export interface RedundantResult {
 }
 
 export function checkModel(model: FarmerModel): void {
-  if (model.config.prior.kind !== 'farmer') throw new Error('the redundant-variance notebook needs a FARMER prior: a Gaussian prior (TARFlow) has no redundant group');
+  if (model.config.prior.kind !== 'farmer')
+    throw new Error(
+      'the redundant-variance notebook needs a FARMER prior: a Gaussian prior (TARFlow) has no redundant group',
+    );
 }
 
 /** The rows a run decodes: the asked scales plus the reference s_R = 1, ascending. */

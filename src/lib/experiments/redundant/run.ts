@@ -14,7 +14,13 @@ import type { RedundantParams } from './params';
 import { REFERENCE_SCALE, checkModel, rowScales, type RedundantResult, type ScaleRow } from './result';
 
 /** z⁰ + s·(z¹ − z⁰) on the redundant channels (the informative ones are equal in both). */
-export function latentAtScale(z0: Float32Array, z1: Float32Array, scale: number, tokenDim: number, informative: number): Float32Array {
+export function latentAtScale(
+  z0: Float32Array,
+  z1: Float32Array,
+  scale: number,
+  tokenDim: number,
+  informative: number,
+): Float32Array {
   const z = new Float32Array(z1);
   for (let i = 0; i < z.length; i++) if (i % tokenDim >= informative) z[i] = z0[i] + scale * (z1[i] - z0[i]);
   return z;
@@ -22,7 +28,12 @@ export function latentAtScale(z0: Float32Array, z1: Float32Array, scale: number,
 
 const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null);
 
-export async function runRedundant(model: FarmerModel, inputs: ExperimentInputs, p: RedundantParams, ctx: ExperimentContext = {}): Promise<RedundantResult> {
+export async function runRedundant(
+  model: FarmerModel,
+  inputs: ExperimentInputs,
+  p: RedundantParams,
+  ctx: ExperimentContext = {},
+): Promise<RedundantResult> {
   void inputs;
   checkModel(model);
   const { height: H, width: W, channels: C } = model.config.image;
@@ -34,7 +45,16 @@ export async function runRedundant(model: FarmerModel, inputs: ExperimentInputs,
   let done = 0;
   const draw = async (sRed: number) => {
     const base = done;
-    const { z } = await sampleLatents(model, { n: p.n, seed: p.seed, labels, T: p.T, s: p.s, sRed, signal: ctx.signal, onProgress: (k) => ctx.onProgress?.(Math.min(base + k, base + N), total, `AR prior, s_R = ${sRed}`) });
+    const { z } = await sampleLatents(model, {
+      n: p.n,
+      seed: p.seed,
+      labels,
+      T: p.T,
+      s: p.s,
+      sRed,
+      signal: ctx.signal,
+      onProgress: (k) => ctx.onProgress?.(Math.min(base + k, base + N), total, `AR prior, s_R = ${sRed}`),
+    });
     done = base + N;
     return z;
   };
@@ -64,7 +84,12 @@ export async function runRedundant(model: FarmerModel, inputs: ExperimentInputs,
   }
 
   const ref = scales.indexOf(REFERENCE_SCALE);
-  const image = (row: number, col: number): Pixels => ({ data: pixels.subarray((row * p.n + col) * size, (row * p.n + col + 1) * size), height: H, width: W, channels: C });
+  const image = (row: number, col: number): Pixels => ({
+    data: pixels.subarray((row * p.n + col) * size, (row * p.n + col + 1) * size),
+    height: H,
+    width: W,
+    channels: C,
+  });
   const masks = C === 3 ? Array.from({ length: p.n }, (_, c) => foregroundMask(image(ref, c))) : null;
   const rows: ScaleRow[] = scales.map((scale, row) => {
     const cols = Array.from({ length: p.n }, (_, c) => c).filter((c) => finite[row][c] && finite[ref][c]);

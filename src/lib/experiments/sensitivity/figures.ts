@@ -7,7 +7,16 @@ import { viridisSeries } from '../../plots/colours';
 import { formatMetric, metricFormatter } from '../../plots/format';
 import { composeSvg, el, pixelImage, svgRoot } from '../../plots/svg';
 import type { Figure } from '../types';
-import { DECOUPLED_POINT, OVERVIEW_COLS, OVERVIEW_SAMPLES, findCell, type SensitivityCell, type SensitivityResult, type Table5Entry, type Table5Row } from './result';
+import {
+  DECOUPLED_POINT,
+  OVERVIEW_COLS,
+  OVERVIEW_SAMPLES,
+  findCell,
+  type SensitivityCell,
+  type SensitivityResult,
+  type Table5Entry,
+  type Table5Row,
+} from './result';
 
 export type Metric = 'fid' | 'is';
 
@@ -20,7 +29,9 @@ interface GridPoint {
 }
 
 function gridPoints(r: SensitivityResult): GridPoint[] {
-  return r.T.flatMap((T, iT) => r.s.map((s, iS) => ({ T, s, index: iT * r.s.length + iS, cell: r.cells[iT * r.s.length + iS] })));
+  return r.T.flatMap((T, iT) =>
+    r.s.map((s, iS) => ({ T, s, index: iT * r.s.length + iS, cell: r.cells[iT * r.s.length + iS] })),
+  );
 }
 
 function metricLabel(r: SensitivityResult, metric: Metric): string {
@@ -78,13 +89,32 @@ export function heatmap(r: SensitivityResult, metric: Metric, doc: Document): SV
     x: { type: 'band', domain: r.T, label: 'mixture temperature T →', tickFormat: String },
     y: { type: 'band', domain: r.s, reverse: true, label: '↑ Gaussian scale s (× σ)', tickFormat: String },
     // values are printed in the cells; no ramp legend (it needs a canvas, which jsdom lacks)
-    color: { type: 'linear', scheme: metric === 'fid' ? 'YlOrRd' : 'YlGnBu', ...(done.length ? {} : { domain: [0, 1] }) },
+    color: {
+      type: 'linear',
+      scheme: metric === 'fid' ? 'YlOrRd' : 'YlGnBu',
+      ...(done.length ? {} : { domain: [0, 1] }),
+    },
     marks: [
       Plot.cell(points, { x: 'T', y: 's', fill: '#e8e8e8' }),
       Plot.cell(done, { x: 'T', y: 's', fill: (p: GridPoint) => p.cell![metric] }),
-      Plot.text(points, { x: 'T', y: 's', text: (p: GridPoint) => (p.cell ? format(p.cell[metric]) : '…'), fill: 'black', stroke: 'white', strokeWidth: 3, fontSize: 12 }),
+      Plot.text(points, {
+        x: 'T',
+        y: 's',
+        text: (p: GridPoint) => (p.cell ? format(p.cell[metric]) : '…'),
+        fill: 'black',
+        stroke: 'white',
+        strokeWidth: 3,
+        fontSize: 12,
+      }),
       Plot.cell(paper, { x: 'T', y: 's', fill: 'none', stroke: 'black', strokeWidth: 2.5, inset: 1.5 }),
-      Plot.cell(points, { x: 'T', y: 's', fill: 'white', fillOpacity: 0, title: (p: GridPoint) => describe(p, r), render: tagPoints(points) }),
+      Plot.cell(points, {
+        x: 'T',
+        y: 's',
+        fill: 'white',
+        fillOpacity: 0,
+        title: (p: GridPoint) => describe(p, r),
+        render: tagPoints(points),
+      }),
     ],
   }) as SVGSVGElement;
   return composeSvg(doc, [chart], {
@@ -110,13 +140,26 @@ export function metricLines(r: SensitivityResult, metric: Metric, along: 'T' | '
     height: 250,
     marginLeft: 56,
     marginRight: 64,
-    x: { label: along === 'T' ? 'mixture temperature T →' : 'Gaussian scale s (× σ) →', ticks: r[along], tickFormat: String },
+    x: {
+      label: along === 'T' ? 'mixture temperature T →' : 'Gaussian scale s (× σ) →',
+      ticks: r[along],
+      tickFormat: String,
+    },
     y: { label: metric === 'fid' ? '↑ FID' : '↑ IS', grid: true, zero: false },
     color: { type: 'ordinal', domain: r[other].map((v) => `${other} = ${v}`), range: viridisSeries(r[other].length) },
     marks: [
       Plot.ruleX([paper], { stroke: '#999', strokeDasharray: '3,3' }),
       Plot.line(done, { x: along, y: (p: GridPoint) => p.cell![metric], stroke: key, marker: 'circle', sort: along }),
-      Plot.text(ends, { x: along, y: (p: GridPoint) => p.cell![metric], text: key, fill: key, dx: 8, textAnchor: 'start', fontSize: 11, render: spreadLabels() }),
+      Plot.text(ends, {
+        x: along,
+        y: (p: GridPoint) => p.cell![metric],
+        text: key,
+        fill: key,
+        dx: 8,
+        textAnchor: 'start',
+        fontSize: 11,
+        render: spreadLabels(),
+      }),
     ],
   }) as SVGSVGElement;
   return composeSvg(doc, [chart], {
@@ -140,13 +183,16 @@ export function sampleGrid(r: SensitivityResult, index: number, doc: Document, {
   const head = 40;
   if (!cell || !cell.pictures) {
     const svg = svgRoot(doc, 480, 24, { 'font-size': 12 });
-    const what = cell ? `T = ${cell.T}, s = ${cell.s}: no finite samples to show` : 'this point has not been computed yet';
+    const what = cell
+      ? `T = ${cell.T}, s = ${cell.s}: no finite samples to show`
+      : 'this point has not been computed yet';
     svg.append(el(doc, 'text', { x: 0, y: 15 }, what));
     return svg;
   }
   const png = cell.pictures.all;
   const scale = imageSize / r.image.height;
-  const width = Math.max(480, Math.round(png.width * scale)), height = Math.round(png.height * scale) + head;
+  const width = Math.max(480, Math.round(png.width * scale)),
+    height = Math.round(png.height * scale) + head;
   const svg = svgRoot(doc, width, height, { 'font-size': 12, 'data-point': index });
   svg.append(
     el(doc, 'text', { x: 0, y: 14 }, pointTitle(cell, r)),
@@ -161,32 +207,68 @@ export function sampleGrid(r: SensitivityResult, index: number, doc: Document, {
  * as one SVG; each point's image carries `data-point` (its cell index) for click handling.
  */
 export function samplesOverview(r: SensitivityResult, doc: Document, { imageSize = 36 } = {}): SVGSVGElement {
-  const perPoint = OVERVIEW_SAMPLES, cols = OVERVIEW_COLS, rows = Math.ceil(perPoint / cols);
-  const { height: H, width: W } = r.image, scale = imageSize / H;
-  const tileW = (cols * (W + 1) + 1) * scale, tileH = (rows * (H + 1) + 1) * scale, gap = 10;
-  const left = 76, top = 46;
-  const width = Math.max(380, left + r.T.length * (tileW + gap)), height = top + r.s.length * (tileH + gap) + 4;
+  const perPoint = OVERVIEW_SAMPLES,
+    cols = OVERVIEW_COLS,
+    rows = Math.ceil(perPoint / cols);
+  const { height: H, width: W } = r.image,
+    scale = imageSize / H;
+  const tileW = (cols * (W + 1) + 1) * scale,
+    tileH = (rows * (H + 1) + 1) * scale,
+    gap = 10;
+  const left = 76,
+    top = 46;
+  const width = Math.max(380, left + r.T.length * (tileW + gap)),
+    height = top + r.s.length * (tileH + gap) + 4;
   const svg = svgRoot(doc, width, height);
   svg.append(
-    el(doc, 'text', { x: 0, y: 13, 'font-size': 13, 'font-weight': 'bold' }, `Samples over (T, s): the first ${perPoint} of each point`),
+    el(
+      doc,
+      'text',
+      { x: 0, y: 13, 'font-size': 13, 'font-weight': 'bold' },
+      `Samples over (T, s): the first ${perPoint} of each point`,
+    ),
     el(doc, 'text', { x: left, y: 30 }, 'mixture temperature T →'),
   );
-  r.T.forEach((T, iT) => svg.append(el(doc, 'text', { x: left + iT * (tileW + gap) + tileW / 2, y: 42, 'text-anchor': 'middle' }, String(T))));
+  r.T.forEach((T, iT) =>
+    svg.append(
+      el(doc, 'text', { x: left + iT * (tileW + gap) + tileW / 2, y: 42, 'text-anchor': 'middle' }, String(T)),
+    ),
+  );
   // s ascending upward, as in the heatmaps
   r.s.forEach((s, iS) => {
     const y = top + (r.s.length - 1 - iS) * (tileH + gap);
     svg.append(el(doc, 'text', { x: left - 8, y: y + tileH / 2 + 4, 'text-anchor': 'end' }, `s = ${s}`));
     r.T.forEach((T, iT) => {
-      const index = iT * r.s.length + iS, cell = r.cells[index], x = left + iT * (tileW + gap);
-      const box = el(doc, 'rect', { x, y, width: tileW, height: tileH, fill: '#e8e8e8', 'data-point': index, style: 'cursor: pointer' });
+      const index = iT * r.s.length + iS,
+        cell = r.cells[index],
+        x = left + iT * (tileW + gap);
+      const box = el(doc, 'rect', {
+        x,
+        y,
+        width: tileW,
+        height: tileH,
+        fill: '#e8e8e8',
+        'data-point': index,
+        style: 'cursor: pointer',
+      });
       box.append(el(doc, 'title', {}, cell ? pointTitle(cell, r) : `T = ${T}, s = ${s}: pending`));
       svg.append(box);
       if (!cell || !cell.pictures) {
-        svg.append(el(doc, 'text', { x: x + tileW / 2, y: y + tileH / 2 + 4, 'text-anchor': 'middle', fill: '#666', 'pointer-events': 'none' }, cell ? 'none finite' : '…'));
+        svg.append(
+          el(
+            doc,
+            'text',
+            { x: x + tileW / 2, y: y + tileH / 2 + 4, 'text-anchor': 'middle', fill: '#666', 'pointer-events': 'none' },
+            cell ? 'none finite' : '…',
+          ),
+        );
         return;
       }
       const png = cell.pictures.overview;
-      const img = pixelImage(doc, png.href, x, y, png.width * scale, png.height * scale, { style: 'image-rendering: pixelated; cursor: pointer', 'data-point': index });
+      const img = pixelImage(doc, png.href, x, y, png.width * scale, png.height * scale, {
+        style: 'image-rendering: pixelated; cursor: pointer',
+        'data-point': index,
+      });
       img.append(el(doc, 'title', {}, pointTitle(cell, r)));
       svg.append(img);
     });
@@ -202,8 +284,12 @@ export function table5Figure(r: SensitivityResult, doc: Document): SVGSVGElement
     svg.append(el(doc, 'text', { x: 0, y: 15 }, 'Table 5 was not run (table5 = false).'));
     return svg;
   }
-  const columns = ['without CFG', t5.cfgAvailable ? `with CFG (resampling, w = ${TABLE6_W})` : 'with CFG (not available)'];
-  const rowName = (row: Table5Row) => `${row.setting === 'default' ? 'default' : 'decoupled (paper)'}: T = ${row.T}, s = ${row.s}`;
+  const columns = [
+    'without CFG',
+    t5.cfgAvailable ? `with CFG (resampling, w = ${TABLE6_W})` : 'with CFG (not available)',
+  ];
+  const rowName = (row: Table5Row) =>
+    `${row.setting === 'default' ? 'default' : 'decoupled (paper)'}: T = ${row.T}, s = ${row.s}`;
   const entries = t5.rows.flatMap((row) => [
     { row: rowName(row), column: columns[0], entry: row.unguided, text: entryText(row.unguided) },
     { row: rowName(row), column: columns[1], entry: row.guided, text: entryText(row.guided, t5.cfgAvailable) },
@@ -221,7 +307,15 @@ export function table5Figure(r: SensitivityResult, doc: Document): SVGSVGElement
     marks: [
       Plot.cell(entries, { x: 'column', y: 'row', fill: '#e8e8e8' }),
       Plot.cell(done, { x: 'column', y: 'row', fill: (e: (typeof entries)[number]) => e.entry!.fid }),
-      Plot.text(entries, { x: 'column', y: 'row', text: 'text', fill: 'black', stroke: 'white', strokeWidth: 3, fontSize: 13 }),
+      Plot.text(entries, {
+        x: 'column',
+        y: 'row',
+        text: 'text',
+        fill: 'black',
+        stroke: 'white',
+        strokeWidth: 3,
+        fontSize: 13,
+      }),
     ],
   }) as SVGSVGElement;
   return composeSvg(doc, [chart], {

@@ -21,7 +21,8 @@ export const experiment: Experiment<SensitivityParams, SensitivityResult> = {
     const N = model.dims.tokens;
     const units = (plan.grid + plan.extraUnguided + 2 * plan.guided) * p.n * N;
     const parts = [`${plan.grid} grid points (${p.T.length} T × ${p.s.length} s) × ${p.n} samples × ${N} tokens`];
-    if (plan.extraUnguided) parts.push(`${plan.extraUnguided} more unguided run${plan.extraUnguided > 1 ? 's' : ''} for Table 5`);
+    if (plan.extraUnguided)
+      parts.push(`${plan.extraUnguided} more unguided run${plan.extraUnguided > 1 ? 's' : ''} for Table 5`);
     if (plan.guided) parts.push(`${plan.guided} CFG runs (each about twice a plain one)`);
     return { units, description: `${parts.join(' + ')}; features of ${p.n} test images and every sample` };
   },
@@ -32,7 +33,15 @@ export const experiment: Experiment<SensitivityParams, SensitivityResult> = {
   },
 
   toJSON(r, p) {
-    const metrics = (m: PointMetrics) => ({ fid: m.fid, is: m.is, n: m.n, finite: m.finite, non_finite: m.nonFinite, seed: m.seed, seconds: m.seconds });
+    const metrics = (m: PointMetrics) => ({
+      fid: m.fid,
+      is: m.is,
+      n: m.n,
+      finite: m.finite,
+      non_finite: m.nonFinite,
+      seed: m.seed,
+      seconds: m.seconds,
+    });
     const entry = (e: Table5Entry | null) => e && { ...metrics(e), cfg: e.cfg, from_grid: e.fromGrid };
     return {
       experiment: 'sensitivity',
@@ -49,7 +58,13 @@ export const experiment: Experiment<SensitivityParams, SensitivityResult> = {
       table5: r.table5 && {
         cfg_available: r.table5.cfgAvailable,
         note: r.table5.note,
-        rows: r.table5.rows.map((row) => ({ setting: row.setting, T: row.T, s: row.s, unguided: entry(row.unguided), guided: entry(row.guided) })),
+        rows: r.table5.rows.map((row) => ({
+          setting: row.setting,
+          T: row.T,
+          s: row.s,
+          unguided: entry(row.unguided),
+          guided: entry(row.guided),
+        })),
       },
       notes: r.notes,
     };
@@ -61,6 +76,6 @@ export const experiment: Experiment<SensitivityParams, SensitivityResult> = {
     figure: 'fid-heatmap',
     params: { n: '16', keep: '0', table5: 'false' },
     seed: 0,
-    alt: 'Heatmap of FID over mixture temperature T and Gaussian scale s, the paper\'s point outlined.',
+    alt: "Heatmap of FID over mixture temperature T and Gaussian scale s, the paper's point outlined.",
   },
 };

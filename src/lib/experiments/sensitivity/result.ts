@@ -104,7 +104,8 @@ export function applyPartial(r: SensitivityResult | null, p: SensitivityPartial)
   if (p.kind === 'start') return structuredClone(p.result);
   if (!r) throw new Error(`sensitivity: a "${p.kind}" partial result before "start"`);
   if (p.kind === 'cell') {
-    if (!(p.index >= 0 && p.index < r.cells.length)) throw new Error(`sensitivity: cell index ${p.index} outside the grid`);
+    if (!(p.index >= 0 && p.index < r.cells.length))
+      throw new Error(`sensitivity: cell index ${p.index} outside the grid`);
     const cells = r.cells.slice();
     cells[p.index] = p.cell;
     return { ...r, cells };
@@ -121,7 +122,8 @@ export function cellIndex(r: { s: number[] }, iT: number, iS: number): number {
 
 /** Index of the grid cell at (T, s), or -1. */
 export function findCell(r: { T: number[]; s: number[] }, T: number, s: number): number {
-  const iT = r.T.findIndex((v) => sameValue(v, T)), iS = r.s.findIndex((v) => sameValue(v, s));
+  const iT = r.T.findIndex((v) => sameValue(v, T)),
+    iS = r.s.findIndex((v) => sameValue(v, s));
   return iT < 0 || iS < 0 ? -1 : cellIndex(r, iT, iS);
 }
 
@@ -148,7 +150,10 @@ export function cfgParams(T: number, s: number): ResamplingParams {
 }
 
 /** Grid runs, extra unguided Table 5 runs (points not on the grid) and CFG runs. */
-export function runPlan(p: { T: number[]; s: number[]; table5: boolean }, model: FarmerModel): { grid: number; extraUnguided: number; guided: number } {
+export function runPlan(
+  p: { T: number[]; s: number[]; table5: boolean },
+  model: FarmerModel,
+): { grid: number; extraUnguided: number; guided: number } {
   const extra = p.table5 ? [DEFAULT_POINT, DECOUPLED_POINT].filter((q) => findCell(p, q.T, q.s) < 0).length : 0;
   return { grid: p.T.length * p.s.length, extraUnguided: extra, guided: p.table5 && cfgAvailable(model) ? 2 : 0 };
 }
@@ -162,10 +167,15 @@ const GRID_COLS = 8;
  * `kept` samples uint8 [kept, H, W, C] tiled and encoded as the figures place them: the first
  * OVERVIEW_SAMPLES for the overview, all for the sample grid. Run in the worker; null for none.
  */
-export function samplePictures(pixels: Uint8Array, kept: number, image: SensitivityResult['image']): SamplePictures | null {
+export function samplePictures(
+  pixels: Uint8Array,
+  kept: number,
+  image: SensitivityResult['image'],
+): SamplePictures | null {
   if (kept === 0) return null;
   const { height: H, width: W, channels: C } = image;
-  const tile = (count: number, cols: number) => tileImages(pixels.subarray(0, count * H * W * C), count, H, W, C, { cols, gap: 1, border: true });
+  const tile = (count: number, cols: number) =>
+    tileImages(pixels.subarray(0, count * H * W * C), count, H, W, C, { cols, gap: 1, border: true });
   return { overview: tile(Math.min(OVERVIEW_SAMPLES, kept), OVERVIEW_COLS), all: tile(kept, GRID_COLS) };
 }
 

@@ -12,9 +12,10 @@ const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
 /** Z^k with a Unicode superscript: Z¹², etc. */
 export const latentName = (k: number): string => `Z${String(k).replace(/\d/g, (c) => SUPERSCRIPT[+c])}`;
 
-
 export const modeTitle = (mode: Mode, r: Pick<SeparationResult, 'dims'>): string =>
-  mode === 'partial' ? `Partial: last d_R = ${r.dims.redundant} of ${r.dims.tokenDim} channels` : `Full: all ${r.dims.tokenDim} channels`;
+  mode === 'partial'
+    ? `Partial: last d_R = ${r.dims.redundant} of ${r.dims.tokenDim} channels`
+    : `Full: all ${r.dims.tokenDim} channels`;
 
 /** Layout of the grid figure. */
 export interface GridOptions {
@@ -31,34 +32,60 @@ export function gridFigure(r: SeparationResult, doc: Document, { scale }: GridOp
   const { height: H, width: W, alphas, modes, depths } = r;
   const s = scale ?? Math.max(1, Math.round(64 / W));
   const layout = gridLayout(r);
-  const left = 80, top = 40;
-  const width = left + layout.width * s + 4, height = top + layout.height * s + 18;
-  const X = (x: number) => left + x * s, Y = (y: number) => top + y * s;
+  const left = 80,
+    top = 40;
+  const width = left + layout.width * s + 4,
+    height = top + layout.height * s + 18;
+  const X = (x: number) => left + x * s,
+    Y = (y: number) => top + y * s;
 
   const svg = svgRoot(doc, width, height, { class: 'separation-grid', role: 'img' });
-  svg.append(el(doc, 'title', {}, `Latents after each AF block interpolated with noise (${r.formula}) and inverted to pixels`));
+  svg.append(
+    el(doc, 'title', {}, `Latents after each AF block interpolated with noise (${r.formula}) and inverted to pixels`),
+  );
   svg.append(pixelImage(doc, r.gridImage.href, left, top, r.gridImage.width * s, r.gridImage.height * s));
   const target = (x: number, y: number, label: string) => {
-    const rect = el(doc, 'rect', { x: X(x), y: Y(y), width: W * s, height: H * s, fill: 'transparent', class: 'separation-cell' });
+    const rect = el(doc, 'rect', {
+      x: X(x),
+      y: Y(y),
+      width: W * s,
+      height: H * s,
+      fill: 'transparent',
+      class: 'separation-cell',
+    });
     rect.append(el(doc, 'title', {}, label));
     svg.append(rect);
   };
   svg.append(el(doc, 'text', { x: X(W / 2), y: top - 6, 'text-anchor': 'middle' }, 'clean'));
   for (const [mi, mode] of modes.entries()) {
-    const x0 = X(layout.colX(mi, 0)), x1 = X(layout.colX(mi, alphas.length - 1) + W);
-    svg.append(el(doc, 'text', { x: (x0 + x1) / 2, y: 13, 'text-anchor': 'middle', 'font-weight': 600 }, modeTitle(mode, r)));
+    const x0 = X(layout.colX(mi, 0)),
+      x1 = X(layout.colX(mi, alphas.length - 1) + W);
+    svg.append(
+      el(doc, 'text', { x: (x0 + x1) / 2, y: 13, 'text-anchor': 'middle', 'font-weight': 600 }, modeTitle(mode, r)),
+    );
     svg.append(el(doc, 'line', { x1: x0, x2: x1, y1: 18, y2: 18, stroke: 'currentColor', 'stroke-opacity': 0.3 }));
     for (const [ai, a] of alphas.entries())
-      svg.append(el(doc, 'text', { x: X(layout.colX(mi, ai) + W / 2), y: top - 6, 'text-anchor': 'middle' }, `α = ${+a.toFixed(3)}`));
+      svg.append(
+        el(
+          doc,
+          'text',
+          { x: X(layout.colX(mi, ai) + W / 2), y: top - 6, 'text-anchor': 'middle' },
+          `α = ${+a.toFixed(3)}`,
+        ),
+      );
   }
   for (const [row, k] of depths.entries()) {
     const y = layout.rowY(row);
-    svg.append(el(doc, 'text', { x: left - 8, y: Y(y + H / 2) + 4, 'text-anchor': 'end' }, `${latentName(k)} (k = ${k})`));
+    svg.append(
+      el(doc, 'text', { x: left - 8, y: Y(y + H / 2) + 4, 'text-anchor': 'end' }, `${latentName(k)} (k = ${k})`),
+    );
     target(0, y, `clean image`);
     for (const [mi, mode] of modes.entries())
       for (const [ai, a] of alphas.entries()) target(layout.colX(mi, ai), y, `${mode}, ${latentName(k)}, α = ${a}`);
   }
-  svg.append(el(doc, 'text', { x: left, y: height - 4, 'fill-opacity': 0.7 }, `${r.formula}; then blocks k−1 … 0 inverted`));
+  svg.append(
+    el(doc, 'text', { x: left, y: height - 4, 'fill-opacity': 0.7 }, `${r.formula}; then blocks k−1 … 0 inverted`),
+  );
   return svg;
 }
 
@@ -89,10 +116,21 @@ export function curveFigure(r: SeparationResult, metric: Metric, doc: Document, 
       ...(metric === 'colour' ? [Plot.ruleY([0])] : []),
       Plot.areaY(band, { x: 'alpha', y1: 'lo', y2: 'hi', fx: 'mode', fill: 'depth', z: 'depth', fillOpacity: 0.08 }),
       Plot.lineY(rows, { x: 'alpha', y: metric, fx: 'mode', stroke: 'depth', z: 'depth', strokeWidth: 1.8 }),
-      Plot.dot(rows, { x: 'alpha', y: metric, fx: 'mode', fill: 'depth', r: 2.5, tip: true, title: (c: CurvePoint) => `${latentName(c.depth)}, ${c.mode}, α = ${c.alpha}: ${c[metric]!.toFixed(3)}` }),
+      Plot.dot(rows, {
+        x: 'alpha',
+        y: metric,
+        fx: 'mode',
+        fill: 'depth',
+        r: 2.5,
+        tip: true,
+        title: (c: CurvePoint) => `${latentName(c.depth)}, ${c.mode}, α = ${c.alpha}: ${c[metric]!.toFixed(3)}`,
+      }),
     ],
   }) as SVGSVGElement;
-  return composeSvg(doc, [chart], { legend: depths.map((k, i) => ({ label: latentName(k), colour: colours[i] })), legendTitle: 'depth k' });
+  return composeSvg(doc, [chart], {
+    legend: depths.map((k, i) => ({ label: latentName(k), colour: colours[i] })),
+    legendTitle: 'depth k',
+  });
 }
 
 const MODE_STYLE: Record<Mode, LegendItem> = {
@@ -103,7 +141,8 @@ const MODE_STYLE: Record<Mode, LegendItem> = {
 /** Areas under the curves vs depth, one small chart per metric: Partial (solid) against Full (dashed). */
 export function summaryFigure(r: SeparationResult, doc: Document): SVGSVGElement {
   const metrics: Metric[] = r.channels === 3 ? ['ssim', 'edge', 'colour'] : ['ssim', 'edge'];
-  const area = (m: Metric) => (s: SeparationResult['summary'][number]) => (m === 'ssim' ? s.ssimArea : m === 'edge' ? s.edgeArea : s.colourArea!);
+  const area = (m: Metric) => (s: SeparationResult['summary'][number]) =>
+    m === 'ssim' ? s.ssimArea : m === 'edge' ? s.edgeArea : s.colourArea!;
   const charts = metrics.map(
     (m) =>
       Plot.plot({
@@ -115,9 +154,16 @@ export function summaryFigure(r: SeparationResult, doc: Document): SVGSVGElement
         x: { label: 'depth k →', ticks: r.depths, tickFormat: 'd' },
         y: { label: `${METRIC_LABEL[m]}, area over α` },
         marks: r.modes.map((mode) =>
-          Plot.lineY(r.summary.filter((s) => s.mode === mode), {
-            x: 'depth', y: area(m), stroke: MODE_STYLE[mode].colour, strokeDasharray: MODE_STYLE[mode].dash, marker: 'circle',
-          }),
+          Plot.lineY(
+            r.summary.filter((s) => s.mode === mode),
+            {
+              x: 'depth',
+              y: area(m),
+              stroke: MODE_STYLE[mode].colour,
+              strokeDasharray: MODE_STYLE[mode].dash,
+              marker: 'circle',
+            },
+          ),
         ),
       }) as SVGSVGElement,
   );

@@ -4,7 +4,10 @@ import { placeImage, pngImage, type PngImage } from '../../plots/pixels';
 import type { SeparationResult } from './result';
 
 /** What the grid's layout and its PNG are made of (the fields of a SeparationResult). */
-type GridSource = Pick<SeparationResult, 'height' | 'width' | 'channels' | 'alphas' | 'modes' | 'depths' | 'clean' | 'grid'>;
+type GridSource = Pick<
+  SeparationResult,
+  'height' | 'width' | 'channels' | 'alphas' | 'modes' | 'depths' | 'clean' | 'grid'
+>;
 
 /**
  * Where each image sits in the tiled grid, in image pixels: one row per depth, 1 px apart; the
@@ -12,7 +15,9 @@ type GridSource = Pick<SeparationResult, 'height' | 'width' | 'channels' | 'alph
  */
 export function gridLayout(r: Pick<GridSource, 'height' | 'width' | 'alphas' | 'modes' | 'depths'>) {
   const { height: H, width: W } = r;
-  const L = r.alphas.length, gap = 1, group = 8;
+  const L = r.alphas.length,
+    gap = 1,
+    group = 8;
   const colX = (mi: number, ai: number) => W + group + mi * (L * (W + gap) - gap + group) + ai * (W + gap);
   const rowY = (row: number) => row * (H + gap);
   return { colX, rowY, width: colX(r.modes.length - 1, L - 1) + W, height: rowY(r.depths.length) - gap };
@@ -24,7 +29,9 @@ export function gridLayout(r: Pick<GridSource, 'height' | 'width' | 'alphas' | '
  */
 export function gridPng(r: GridSource): PngImage {
   const { height: H, width: W, channels: C, alphas, modes } = r;
-  const L = alphas.length, M = modes.length, px = H * W * C;
+  const L = alphas.length,
+    M = modes.length,
+    px = H * W * C;
   const { colX, rowY, width, height } = gridLayout(r);
   const out = C === 1 ? 2 : 4; // gray+alpha or RGBA
   const data = new Uint8Array(width * height * out);
@@ -39,4 +46,3 @@ export function gridPng(r: GridSource): PngImage {
   }
   return pngImage({ data, height, width, channels: out });
 }
-

@@ -49,14 +49,19 @@ export const experiment: Experiment<SeparationParams, SeparationResult> = {
       metrics: {
         ssim: 'mean SSIM vs the clean image, Gaussian window σ = 1.5 (11×11), on luminance (BT.601), [0, 255]',
         edge: 'Pearson correlation of Sobel magnitude maps of luminance vs the clean image',
-        colour: 'RGB only: mean of foreground and background colour errors (Euclidean, RGB on [0, 1]); mask = clean luminance above its Otsu threshold',
+        colour:
+          'RGB only: mean of foreground and background colour errors (Euclidean, RGB on [0, 1]); mask = clean luminance above its Otsu threshold',
       },
       curves: r.curves,
       summary: r.summary,
       roundTripError: r.roundTripError,
       nonFinite: r.nonFinite,
       clean: Array.from(r.clean),
-      grid: { shape: [r.depths.length, r.modes.length, r.alphas.length, r.height, r.width, r.channels], order: 'depth, mode, alpha, y, x, channel', data: Array.from(r.grid) },
+      grid: {
+        shape: [r.depths.length, r.modes.length, r.alphas.length, r.height, r.width, r.channels],
+        order: 'depth, mode, alpha, y, x, channel',
+        data: Array.from(r.grid),
+      },
     };
   },
 

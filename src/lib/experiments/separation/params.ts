@@ -9,7 +9,9 @@ export const separationParams = defineParams({
   /** number of noise levels α, evenly spaced over [0, 1] */
   levels: integer(2, 11, 5),
   /** depths k to perturb (the latent after block k), 1 … blocks; "all" in text */
-  depths: numberList({ min: 1, max: (m) => m.config.af.blocks, maxLength: 64, integers: true, all: true }, (m) => Array.from({ length: m.config.af.blocks }, (_, i) => i + 1)),
+  depths: numberList({ min: 1, max: (m) => m.config.af.blocks, maxLength: 64, integers: true, all: true }, (m) =>
+    Array.from({ length: m.config.af.blocks }, (_, i) => i + 1),
+  ),
   /** seed of the interpolation noise ε */
   seed: seed(),
 });

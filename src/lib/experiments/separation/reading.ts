@@ -34,9 +34,12 @@ export function reading(r: SeparationResult): string[] {
   const rows = readingRows(r);
   if (rows.length === 0) return [];
   const out: string[] = [];
-  const first = rows[0], lastRow = rows[rows.length - 1];
+  const first = rows[0],
+    lastRow = rows[rows.length - 1];
   if (!r.modes.includes('partial')) {
-    out.push(`Full interpolation at α = 1 leaves an edge correlation of ${f(first.edge.full)} at depth ${first.depth} and ${f(lastRow.edge.full)} at depth ${lastRow.depth}.`);
+    out.push(
+      `Full interpolation at α = 1 leaves an edge correlation of ${f(first.edge.full)} at depth ${first.depth} and ${f(lastRow.edge.full)} at depth ${lastRow.depth}.`,
+    );
     return out;
   }
   // Partial against Full over the whole α range: areas under the edge-correlation curves.
@@ -64,7 +67,8 @@ export function reading(r: SeparationResult): string[] {
     );
   }
   if (r.channels === 3 && lastRow.colour.partial !== undefined) {
-    const shapeKept = lastRow.edge.partial! > 0.5, colourLost = lastRow.colour.partial > 0.15;
+    const shapeKept = lastRow.edge.partial! > 0.5,
+      colourLost = lastRow.colour.partial > 0.15;
     out.push(
       `At depth ${lastRow.depth}, α = 1, partial: shape (edge correlation) ${f(lastRow.edge.partial)}, colour error ${f(lastRow.colour.partial)} (full: ${f(lastRow.edge.full)}, ${f(lastRow.colour.full)}). ` +
         (shapeKept && colourLost

@@ -74,4 +74,3 @@ export function alphaLevels(levels: number): number[] {
 export function modesOf(model: FarmerModel): Mode[] {
   return model.config.prior.kind === 'farmer' ? ['partial', 'full'] : ['full'];
 }
-

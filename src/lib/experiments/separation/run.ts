@@ -20,10 +20,17 @@ import { FORMULA, alphaLevels, modesOf, type CurvePoint, type CurveSummary, type
  * to 0.5 at α = ½, an atypically small latent that decodes to a smoothed image even without any
  * loss of information. Both agree at α = 0 (z) and α = 1 (ε).
  */
-export function interpolateLatent(z: Float32Array, eps: Float32Array, alpha: number, d: number, from: number): Float32Array {
+export function interpolateLatent(
+  z: Float32Array,
+  eps: Float32Array,
+  alpha: number,
+  d: number,
+  from: number,
+): Float32Array {
   const out = Float32Array.from(z);
   const keep = Math.sqrt(1 - alpha * alpha);
-  for (let t = 0; t < z.length; t += d) for (let j = from; j < d; j++) out[t + j] = keep * z[t + j] + alpha * eps[t + j];
+  for (let t = 0; t < z.length; t += d)
+    for (let j = from; j < d; j++) out[t + j] = keep * z[t + j] + alpha * eps[t + j];
   return out;
 }
 
@@ -32,7 +39,6 @@ export function sampleNoise(seed: number, samples: number, size: number): Float3
   const rng = new Rng(seed);
   return Array.from({ length: samples }, () => rng.fork().normals(size));
 }
-
 
 function meanSd(v: number[]): [number, number] {
   const m = v.reduce((a, b) => a + b, 0) / v.length;
@@ -56,11 +62,14 @@ function pickSamples(model: FarmerModel, inputs: ExperimentInputs, p: Separation
   const { height: H, width: W, channels: C } = model.config.image;
   const size = H * W * C;
   const numClasses = model.config.num_classes;
-  const label = (y: number | undefined) => (y !== undefined && Number.isInteger(y) && y >= 0 && y < numClasses ? y : NULL_LABEL);
+  const label = (y: number | undefined) =>
+    y !== undefined && Number.isInteger(y) && y >= 0 && y < numClasses ? y : NULL_LABEL;
   if (inputs.image) {
     const { pixels, height, width, channels } = inputs.image;
     if (height !== H || width !== W || channels !== C || pixels.length !== size)
-      throw new Error(`invalid image: ${height}×${width}×${channels} (${pixels.length} values), the model takes ${H}×${W}×${C}`);
+      throw new Error(
+        `invalid image: ${height}×${width}×${channels} (${pixels.length} values), the model takes ${H}×${W}×${C}`,
+      );
     const y = label(inputs.image.label);
     return {
       pixels: Array.from({ length: p.images }, () => inputs.image!.pixels),
@@ -95,7 +104,9 @@ export async function runSeparation(
   const depths = p.depths;
   const alphas = alphaLevels(p.levels);
   const modes = modesOf(model);
-  const S = p.images, M = modes.length, L = alphas.length;
+  const S = p.images,
+    M = modes.length,
+    L = alphas.length;
   const samples = pickSamples(model, inputs, p);
   const images: Pixels[] = samples.pixels.map((data) => ({ data, height: H, width: W, channels: C }));
   const masks = C === 3 ? images.map((im) => foregroundMask(im)) : null;
@@ -123,8 +134,11 @@ export async function runSeparation(
 
   const grid = new Uint8Array(depths.length * M * L * pixelsPerImage);
   const scores = new Map<string, { ssim: number[]; edge: number[]; colour: number[] }>();
-  let roundTripError = 0, nonFinite = 0;
-  const batchLabels = samples.labels ? Int32Array.from({ length: S * M * L }, (_, r) => samples.labels![Math.floor(r / (M * L))]) : null;
+  let roundTripError = 0,
+    nonFinite = 0;
+  const batchLabels = samples.labels
+    ? Int32Array.from({ length: S * M * L }, (_, r) => samples.labels![Math.floor(r / (M * L))])
+    : null;
 
   for (const [di, k] of depths.entries()) {
     throwIfAborted(ctx.signal);
@@ -134,7 +148,10 @@ export async function runSeparation(
       const z = latents[di].subarray(s * N * d, (s + 1) * N * d);
       for (const [mi, mode] of modes.entries())
         for (const [ai, alpha] of alphas.entries())
-          batch.set(interpolateLatent(z, eps[s], alpha, d, mode === 'partial' ? dI : 0), ((s * M + mi) * L + ai) * N * d);
+          batch.set(
+            interpolateLatent(z, eps[s], alpha, d, mode === 'partial' ? dI : 0),
+            ((s * M + mi) * L + ai) * N * d,
+          );
     }
     const zt = tf.tensor3d(batch, [S * M * L, N, d]);
     let decoded: Float32Array;
@@ -159,7 +176,8 @@ export async function runSeparation(
           const row = decoded.subarray(off, off + pixelsPerImage);
           for (let i = 0; i < row.length; i++) {
             if (!Number.isFinite(row[i])) nonFinite++;
-            else if (alpha === 0) roundTripError = Math.max(roundTripError, Math.abs(row[i] - xModel[s * pixelsPerImage + i]));
+            else if (alpha === 0)
+              roundTripError = Math.max(roundTripError, Math.abs(row[i] - xModel[s * pixelsPerImage + i]));
           }
           if (alpha === 0 && row.some((v) => !Number.isFinite(v))) roundTripError = Infinity;
           const px = toPixels(row);
@@ -195,16 +213,33 @@ export async function runSeparation(
         summary.push({
           depth: k,
           mode,
-          ssimArea: area(alphas, pts.map((q) => q.ssim)),
-          edgeArea: area(alphas, pts.map((q) => q.edge)),
-          colourArea: masks ? area(alphas, pts.map((q) => q.colour!)) : null,
+          ssimArea: area(
+            alphas,
+            pts.map((q) => q.ssim),
+          ),
+          edgeArea: area(
+            alphas,
+            pts.map((q) => q.edge),
+          ),
+          colourArea: masks
+            ? area(
+                alphas,
+                pts.map((q) => q.colour!),
+              )
+            : null,
         });
       }
     const notes: string[] = [];
     if (!modes.includes('partial'))
-      notes.push('This model has a Gaussian prior: there is no informative/redundant split (d_R is undefined), so only Full interpolation is shown.');
-    if (nonFinite > 0) notes.push(`${nonFinite} decoded values were not finite (NaN/Inf); they are drawn black and score as black pixels.`);
-    const clean = Uint8Array.from(samples.pixels[0]), shown = grid.slice(0, ks.length * M * L * pixelsPerImage);
+      notes.push(
+        'This model has a Gaussian prior: there is no informative/redundant split (d_R is undefined), so only Full interpolation is shown.',
+      );
+    if (nonFinite > 0)
+      notes.push(
+        `${nonFinite} decoded values were not finite (NaN/Inf); they are drawn black and score as black pixels.`,
+      );
+    const clean = Uint8Array.from(samples.pixels[0]),
+      shown = grid.slice(0, ks.length * M * L * pixelsPerImage);
     return {
       formula: FORMULA,
       alphas,
@@ -227,4 +262,3 @@ export async function runSeparation(
     };
   }
 }
-

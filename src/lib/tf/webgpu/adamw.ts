@@ -55,13 +55,22 @@ registerGpuKernel(WEIGHTS, ({ inputs, backend, attrs }) => {
   });
   const uniforms = [
     ...[size, attrs.offset as number, P].map((v) => ({ type: 'int32' as const, data: [v] })),
-    ...[attrs.keep, attrs.lr, attrs.c1, attrs.c2, attrs.eps].map((v) => ({ type: 'float32' as const, data: [v as number] })),
+    ...[attrs.keep, attrs.lr, attrs.c1, attrs.c2, attrs.eps].map((v) => ({
+      type: 'float32' as const,
+      data: [v as number],
+    })),
   ];
   return run(backend as GpuBackend, prog, [w, moments], uniforms);
 });
 
 /** [2, P] moments (m; v) after one step with gradient g [P] times the clipping scale. */
-export function adamMomentsGpu(moments: tf.Tensor2D, g: tf.Tensor1D, beta1: number, beta2: number, clip: number): tf.Tensor2D {
+export function adamMomentsGpu(
+  moments: tf.Tensor2D,
+  g: tf.Tensor1D,
+  beta1: number,
+  beta2: number,
+  clip: number,
+): tf.Tensor2D {
   return runKernel<tf.Tensor2D>(MOMENTS, { moments, g }, { beta1, beta2, clip });
 }
 

@@ -50,7 +50,8 @@ const ATTENTION_GRAD = 'FarmerAttentionGrad';
 
 registerGpuKernel(ATTENTION, ({ inputs, backend, attrs }) => {
   const qkv = inputs.qkv as tf.TensorInfo;
-  const heads = attrs.heads as number, causal = attrs.causal as boolean;
+  const heads = attrs.heads as number,
+    causal = attrs.causal as boolean;
   const d = dims(qkv, heads);
   const [first, last] = seen(causal, 'i').split(', ');
   const prog = program({
@@ -92,7 +93,8 @@ registerGpuKernel(ATTENTION, ({ inputs, backend, attrs }) => {
 /** Per (b, h, i): (L_i, D_i) → [B, H, T, 2]. */
 registerGpuKernel(ATTENTION_STATS, ({ inputs, backend, attrs }) => {
   const { qkv, o, dout } = inputs as Record<string, tf.TensorInfo>;
-  const heads = attrs.heads as number, causal = attrs.causal as boolean;
+  const heads = attrs.heads as number,
+    causal = attrs.causal as boolean;
   const d = dims(qkv, heads);
   const [first, last] = seen(causal, 'i').split(', ');
   const prog = program({
@@ -132,7 +134,8 @@ registerGpuKernel(ATTENTION_STATS, ({ inputs, backend, attrs }) => {
 /** Per (b, h, t): dq_t, dk_t, dv_t into dqkv [B, T, 3W]. */
 registerGpuKernel(ATTENTION_GRAD, ({ inputs, backend, attrs }) => {
   const { qkv, dout, stats } = inputs as Record<string, tf.TensorInfo>;
-  const heads = attrs.heads as number, causal = attrs.causal as boolean;
+  const heads = attrs.heads as number,
+    causal = attrs.causal as boolean;
   const d = dims(qkv, heads);
   const prog = program({
     key: `attention_grad_${d.hd}_${+causal}`,
@@ -214,6 +217,7 @@ registerGpuGradient({
 /** softmax(s·QKᵀ (+ causal mask)) V for every head, from qkv [B, T, 3W] → [B, T, W], one dispatch. */
 export function attentionGpu(qkv: tf.Tensor3D, o: AttentionShape): tf.Tensor3D {
   const W = qkv.shape[2] / 3;
-  if (!Number.isInteger(W) || W % o.heads !== 0) throw new Error(`attentionGpu: qkv [${qkv.shape}] does not split into 3 × ${o.heads} heads`);
+  if (!Number.isInteger(W) || W % o.heads !== 0)
+    throw new Error(`attentionGpu: qkv [${qkv.shape}] does not split into 3 × ${o.heads} heads`);
   return runKernel<tf.Tensor3D>(ATTENTION, { qkv }, { heads: o.heads, causal: o.causal, scale: o.scale });
 }

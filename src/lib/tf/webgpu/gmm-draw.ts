@@ -13,7 +13,9 @@ const ASSEMBLE = 'FarmerAssembleLatent';
 
 registerGpuKernel(GMM_DRAW, ({ inputs, backend, attrs }) => {
   const { head, noise, into } = inputs as Record<string, tf.TensorInfo>;
-  const K = attrs.K as number, d = attrs.d as number, draws = attrs.draws as number;
+  const K = attrs.K as number,
+    d = attrs.d as number,
+    draws = attrs.draws as number;
   const B = head.shape[0];
   const outShape = into ? into.shape : [B, draws, d];
   const rowsPerImage = outShape[1];
@@ -23,7 +25,8 @@ registerGpuKernel(GMM_DRAW, ({ inputs, backend, attrs }) => {
     outputShape: outShape,
     workgroups: groups(B * draws, THREADS),
     threads: THREADS,
-    uniforms: 'total : i32, draws : i32, K : i32, d : i32, noiseOffset : i32, rowsPerImage : i32, row : i32, invT : f32, s : f32,',
+    uniforms:
+      'total : i32, draws : i32, K : i32, d : i32, noiseOffset : i32, rowsPerImage : i32, row : i32, invT : f32, s : f32,',
     code: `
   fn squarePlus(r : f32) -> f32 {
     if (r >= 0.0) { return (r + sqrt(r * r + 4.0)) * 0.5; }
@@ -55,7 +58,10 @@ registerGpuKernel(GMM_DRAW, ({ inputs, backend, attrs }) => {
   }`,
   });
   const uniforms = [
-    ...[B * draws, draws, K, d, attrs.noiseOffset as number, rowsPerImage, attrs.row as number].map((v) => ({ type: 'int32' as const, data: [v] })),
+    ...[B * draws, draws, K, d, attrs.noiseOffset as number, rowsPerImage, attrs.row as number].map((v) => ({
+      type: 'int32' as const,
+      data: [v],
+    })),
     { type: 'float32' as const, data: [1 / (attrs.T as number)] },
     { type: 'float32' as const, data: [attrs.s as number] },
   ];
@@ -107,13 +113,21 @@ export interface DrawOptions {
  * One informative token per image from head [B, K(1 + 2d)], written in place at row `row` of
  * `tokens` [B, N, d]; its noise is noise[offset + b·(1 + d) …] (u, then d normals).
  */
-export function drawTokenInto(tokens: tf.Tensor3D, head: tf.Tensor2D, noise: tf.Tensor1D, offset: number, row: number, o: DrawOptions): tf.Tensor3D {
+export function drawTokenInto(
+  tokens: tf.Tensor3D,
+  head: tf.Tensor2D,
+  noise: tf.Tensor1D,
+  offset: number,
+  row: number,
+  o: DrawOptions,
+): tf.Tensor3D {
   return runKernel<tf.Tensor3D>(GMM_DRAW, { head, noise, into: tokens }, { ...o, draws: 1, noiseOffset: offset, row });
 }
 
 /** `draws` tokens per image from one mixture per image, head [B, K(1 + 2d)], noise [B, draws, 1 + d] → [B, draws, d]. */
 export function drawTokens(head: tf.Tensor2D, noise: tf.Tensor, draws: number, o: DrawOptions): tf.Tensor3D {
-  if (noise.size !== head.shape[0] * draws * (1 + o.d)) throw new Error(`drawTokens: noise of ${noise.size} values for ${head.shape[0]} × ${draws} draws of ${1 + o.d}`);
+  if (noise.size !== head.shape[0] * draws * (1 + o.d))
+    throw new Error(`drawTokens: noise of ${noise.size} values for ${head.shape[0]} × ${draws} draws of ${1 + o.d}`);
   return runKernel<tf.Tensor3D>(GMM_DRAW, { head, noise }, { ...o, draws, noiseOffset: 0, row: 0 });
 }
 

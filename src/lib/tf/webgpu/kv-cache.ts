@@ -17,10 +17,22 @@ registerGpuKernel(CACHE_QKV, ({ inputs, backend, attrs }) => {
   const [B, Tn, W] = h.shape;
   const cap = cache.shape[1];
   const pos = attrs.pos as number;
-  const prog = linearProgram({ pre: 'ln', post: 'none', bias: true, residual: false }, B * Tn, 3 * W, cache.shape, true);
+  const prog = linearProgram(
+    { pre: 'ln', post: 'none', bias: true, residual: false },
+    B * Tn,
+    3 * W,
+    cache.shape,
+    true,
+  );
   const outRows: RowMap = { group: Tn, stride: cap, offset: pos };
   const identity: RowMap = { group: B * Tn, stride: 0, offset: 0 };
-  run(backend as GpuBackend, prog, [h, weight, bias, gamma, beta], linearUniforms(B * Tn, 3 * W, W, 1, identity, outRows), cache);
+  run(
+    backend as GpuBackend,
+    prog,
+    [h, weight, bias, gamma, beta],
+    linearUniforms(B * Tn, 3 * W, W, 1, identity, outRows),
+    cache,
+  );
   return sameBuffer(backend as GpuBackend, cache);
 });
 
@@ -129,10 +141,21 @@ export interface CacheLayer {
 export function writeQkv(cache: tf.Tensor3D, h: tf.Tensor, layer: CacheLayer, pos: number): tf.Tensor3D {
   const [, Tn] = h.shape;
   if (pos + Tn > cache.shape[1]) throw new Error(`KV cache overflow: ${pos + Tn} > ${cache.shape[1]}`);
-  return runKernel<tf.Tensor3D>(CACHE_QKV, { h, weight: layer.qkvWeight, bias: layer.qkvBias, gamma: layer.gamma, beta: layer.beta, cache }, { pos });
+  return runKernel<tf.Tensor3D>(
+    CACHE_QKV,
+    { h, weight: layer.qkvWeight, bias: layer.qkvBias, gamma: layer.gamma, beta: layer.beta, cache },
+    { pos },
+  );
 }
 
 /** h + out(attention of the new tokens at [pos, pos + Tn) over cache positions ≤ theirs), [B, Tn, W]. */
-export function attendCached(cache: tf.Tensor3D, h: tf.Tensor, layer: CacheLayer, pos: number, heads: number, scale: number): tf.Tensor {
+export function attendCached(
+  cache: tf.Tensor3D,
+  h: tf.Tensor,
+  layer: CacheLayer,
+  pos: number,
+  heads: number,
+  scale: number,
+): tf.Tensor {
   return runKernel(CACHED_ATTENTION, { cache, h, weight: layer.outWeight, bias: layer.outBias }, { pos, heads, scale });
 }

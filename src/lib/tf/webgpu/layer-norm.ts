@@ -155,7 +155,11 @@ export function layerNormGpu(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): t
 }
 
 /** dx of LayerNorm given dy (for fused ops whose gradient ends in a LayerNorm). */
-export function layerNormGradients(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor): { dx: () => tf.Tensor; dgamma: () => tf.Tensor; dbeta: () => tf.Tensor } {
+export function layerNormGradients(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+): { dx: () => tf.Tensor; dgamma: () => tf.Tensor; dbeta: () => tf.Tensor } {
   return {
     dx: () => runKernel(LAYER_NORM_DX, { dy, x, gamma }),
     dgamma: () => runKernel(LAYER_NORM_DGAMMA, { dy, x }).reshape(gamma.shape),

@@ -30,16 +30,33 @@ export interface RowMap {
 export const IDENTITY_ROWS: RowMap = { group: 1 << 30, stride: 0, offset: 0 };
 
 export function linearInputs(v: LinearVariant): string[] {
-  return ['xs', 'weight', ...(v.bias ? ['bias'] : []), ...(v.pre === 'ln' ? ['gamma', 'beta'] : []), ...(v.residual ? ['res'] : [])];
+  return [
+    'xs',
+    'weight',
+    ...(v.bias ? ['bias'] : []),
+    ...(v.pre === 'ln' ? ['gamma', 'beta'] : []),
+    ...(v.residual ? ['res'] : []),
+  ];
 }
 
 /** rows of x × W [N, K] → [M, N] rows written where `outRows` maps them (into `outputShape`). */
-export function linearProgram(v: LinearVariant, M: number, N: number, outputShape: number[], mapped = false): GpuProgram {
+export function linearProgram(
+  v: LinearVariant,
+  M: number,
+  N: number,
+  outputShape: number[],
+  mapped = false,
+): GpuProgram {
   const inRow = mapped ? '((I / uniforms.inG) * uniforms.inS + uniforms.inO + (I % uniforms.inG))' : 'I';
   const outRow = mapped ? '((i / uniforms.outG) * uniforms.outS + uniforms.outO + (i % uniforms.outG))' : 'i';
   const stats = v.pre === 'ln' ? tileRowStats('xs', inRow) : { helpers: '', prologue: '' };
   const x = `xs[${inRow.replace(/\bI\b/g, 'i')} * uniforms.k + t]`;
-  const loadA = v.pre === 'ln' ? `return (${x} - rowMean[r]) * rowRstd[r] * gamma[t] + beta[t];` : v.pre === 'gelu' ? `return gelu(${x});` : `return ${x};`;
+  const loadA =
+    v.pre === 'ln'
+      ? `return (${x} - rowMean[r]) * rowRstd[r] * gamma[t] + beta[t];`
+      : v.pre === 'gelu'
+        ? `return gelu(${x});`
+        : `return ${x};`;
   let epilogue = v.bias ? 'var y = v + bias[j];' : 'var y = v;';
   if (v.post === 'gelu') epilogue += ' y = gelu(y);';
   if (v.post === 'dgelu') epilogue += ' y = res[i * uniforms.n + j] * geluGrad(y);';
@@ -60,17 +77,33 @@ export function linearProgram(v: LinearVariant, M: number, N: number, outputShap
   });
 }
 
-export function linearUniforms(M: number, N: number, K: number, resRows: number, inRows: RowMap = IDENTITY_ROWS, outRows: RowMap = IDENTITY_ROWS) {
+export function linearUniforms(
+  M: number,
+  N: number,
+  K: number,
+  resRows: number,
+  inRows: RowMap = IDENTITY_ROWS,
+  outRows: RowMap = IDENTITY_ROWS,
+) {
   return [
     ...matmulUniforms(M, N, K),
     { type: 'float32' as const, data: [LN_EPS] },
-    ...[resRows, inRows.group, inRows.stride, inRows.offset, outRows.group, outRows.stride, outRows.offset].map((d) => ({ type: 'int32' as const, data: [d] })),
+    ...[resRows, inRows.group, inRows.stride, inRows.offset, outRows.group, outRows.stride, outRows.offset].map(
+      (d) => ({ type: 'int32' as const, data: [d] }),
+    ),
   ];
 }
 
 /** The tensor names of the op's inputs, in binding order. */
 export function inputNames(v: LinearVariant): string[] {
-  const names: Record<string, string> = { xs: 'x', weight: 'weight', bias: 'bias', gamma: 'gamma', beta: 'beta', res: 'residual' };
+  const names: Record<string, string> = {
+    xs: 'x',
+    weight: 'weight',
+    bias: 'bias',
+    gamma: 'gamma',
+    beta: 'beta',
+    res: 'residual',
+  };
   return linearInputs(v).map((n) => names[n]);
 }
 
@@ -105,7 +138,12 @@ export function ensureLinear(v: LinearVariant): string {
     const res = inputs.residual as tf.TensorInfo | undefined;
     const resRows = res && v.post !== 'dgelu' ? tf.util.sizeFromShape(res.shape) / N : 1;
     const prog = linearProgram(v, M, N, [...x.shape.slice(0, -1), N]);
-    return run(backend as GpuBackend, prog, inputNames(v).map((n) => inputs[n] as tf.TensorInfo), linearUniforms(M, N, K, resRows));
+    return run(
+      backend as GpuBackend,
+      prog,
+      inputNames(v).map((n) => inputs[n] as tf.TensorInfo),
+      linearUniforms(M, N, K, resRows),
+    );
   });
   for (const hook of gradientHooks) hook(name, v);
   return name;
@@ -127,15 +165,29 @@ export interface LinearOptions {
 }
 
 /** post(pre(x)·Wᵀ + b) + residual as one webgpu dispatch; x [..., in], W [out, in] → [..., out]. */
-export function linearGpu(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | undefined, o: LinearOptions = {}): tf.Tensor {
+export function linearGpu(
+  x: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor | undefined,
+  o: LinearOptions = {},
+): tf.Tensor {
   const pre = o.pre ?? 'none';
   if (pre === 'ln' && !(o.gamma && o.beta)) throw new Error('linearGpu: pre = ln needs gamma and beta');
   const [N, K] = weight.shape;
   if (x.shape[x.rank - 1] !== K) throw new Error(`linearGpu: x [${x.shape}] does not match W [${weight.shape}]`);
   if (o.residual) {
-    const M = x.size / K, R = o.residual.size / N;
-    if (o.residual.shape[o.residual.rank - 1] !== N || M % R !== 0) throw new Error(`linearGpu: residual [${o.residual.shape}] does not fit [${M}, ${N}]`);
+    const M = x.size / K,
+      R = o.residual.size / N;
+    if (o.residual.shape[o.residual.rank - 1] !== N || M % R !== 0)
+      throw new Error(`linearGpu: residual [${o.residual.shape}] does not fit [${M}, ${N}]`);
   }
   const v: LinearVariant = { pre, post: o.post ?? 'none', bias: !!bias, residual: !!o.residual };
-  return runLinear(v, { x, weight, ...(bias ? { bias } : {}), ...(o.gamma ? { gamma: o.gamma } : {}), ...(o.beta ? { beta: o.beta } : {}), ...(o.residual ? { residual: o.residual } : {}) });
+  return runLinear(v, {
+    x,
+    weight,
+    ...(bias ? { bias } : {}),
+    ...(o.gamma ? { gamma: o.gamma } : {}),
+    ...(o.beta ? { beta: o.beta } : {}),
+    ...(o.residual ? { residual: o.residual } : {}),
+  });
 }

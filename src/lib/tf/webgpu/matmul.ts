@@ -26,7 +26,8 @@ export interface MatmulSpec {
 }
 
 export function matmulProgram(s: MatmulSpec): GpuProgram {
-  const tilesM = Math.ceil(s.M / TILE), tilesN = Math.ceil(s.N / TILE);
+  const tilesM = Math.ceil(s.M / TILE),
+    tilesN = Math.ceil(s.N / TILE);
   return program({
     key: `mm_${s.key}`,
     inputs: s.inputs,

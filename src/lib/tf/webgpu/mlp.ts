@@ -2,7 +2,15 @@
 // activations stay in shared memory): y = h + fc2(GELU(fc1(LN₂(h)))). Its gradient recomputes
 // u = fc1(LN₂(h)) and runs the fused Linear's gradient pieces: 13 dispatches.
 import * as tf from '@tensorflow/tfjs';
-import { program, registerGpuGradient, registerGpuKernel, run, runKernel, sharedFloats, type GpuBackend } from './program';
+import {
+  program,
+  registerGpuGradient,
+  registerGpuKernel,
+  run,
+  runKernel,
+  sharedFloats,
+  type GpuBackend,
+} from './program';
 import { GELU, workgroupSum } from './wgsl';
 import { LN_EPS, layerNormGpu, layerNormGradients } from './layer-norm';
 import { linearGpu } from './linear';
@@ -90,9 +98,13 @@ registerGpuGradient({
 });
 
 /** h + fc2(GELU(fc1(LN(h)))) in one webgpu dispatch (check mlpFits first). */
-export function mlpGpu(h: tf.Tensor, p: { gamma: tf.Tensor; beta: tf.Tensor; w1: tf.Tensor; b1: tf.Tensor; w2: tf.Tensor; b2: tf.Tensor }): tf.Tensor {
+export function mlpGpu(
+  h: tf.Tensor,
+  p: { gamma: tf.Tensor; beta: tf.Tensor; w1: tf.Tensor; b1: tf.Tensor; w2: tf.Tensor; b2: tf.Tensor },
+): tf.Tensor {
   const [hidden, W] = p.w1.shape;
-  if (h.shape[h.rank - 1] !== W || p.w2.shape[0] !== W || p.w2.shape[1] !== hidden) throw new Error(`mlpGpu: h [${h.shape}], fc1 [${p.w1.shape}], fc2 [${p.w2.shape}] do not fit`);
+  if (h.shape[h.rank - 1] !== W || p.w2.shape[0] !== W || p.w2.shape[1] !== hidden)
+    throw new Error(`mlpGpu: h [${h.shape}], fc1 [${p.w1.shape}], fc2 [${p.w2.shape}] do not fit`);
   if (!mlpFits(W, hidden)) throw new Error(`mlpGpu: width ${W} + hidden ${hidden} exceed a workgroup's shared memory`);
   return runKernel(MLP, { h, ...p });
 }

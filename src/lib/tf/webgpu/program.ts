@@ -25,9 +25,21 @@ export interface Uniform {
 
 /** What the fused kernels use of the webgpu backend. */
 export interface GpuBackend {
-  runWebGPUProgram(program: GpuProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: Uniform[], output?: tf.TensorInfo): tf.TensorInfo;
+  runWebGPUProgram(
+    program: GpuProgram,
+    inputs: tf.TensorInfo[],
+    dtype: tf.DataType,
+    uniforms?: Uniform[],
+    output?: tf.TensorInfo,
+  ): tf.TensorInfo;
   incRef(dataId: tf.DataId): void;
-  device: { limits: { maxComputeWorkgroupStorageSize: number; maxStorageBuffersPerShaderStage: number; maxStorageBufferBindingSize: number } };
+  device: {
+    limits: {
+      maxComputeWorkgroupStorageSize: number;
+      maxStorageBuffersPerShaderStage: number;
+      maxStorageBufferBindingSize: number;
+    };
+  };
 }
 
 export interface ProgramSpec {
@@ -64,7 +76,13 @@ export function program(spec: ProgramSpec): GpuProgram {
 }
 
 /** Runs `prog` on the webgpu backend; with `into`, writes that existing tensor's buffer instead of a new one. */
-export function run(backend: GpuBackend, prog: GpuProgram, inputs: tf.TensorInfo[], uniforms: Uniform[] = [], into?: tf.TensorInfo): tf.TensorInfo {
+export function run(
+  backend: GpuBackend,
+  prog: GpuProgram,
+  inputs: tf.TensorInfo[],
+  uniforms: Uniform[] = [],
+  into?: tf.TensorInfo,
+): tf.TensorInfo {
   return backend.runWebGPUProgram(prog, inputs, 'float32', uniforms, into);
 }
 
@@ -78,7 +96,11 @@ export function sameBuffer(backend: GpuBackend, target: tf.TensorInfo): tf.Tenso
   return { dataId: target.dataId, shape: target.shape, dtype: target.dtype };
 }
 
-type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: GpuBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
+type KernelFunc = (args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: GpuBackend;
+  attrs: tf.NamedAttrMap;
+}) => tf.TensorInfo;
 
 /** Registers `name` for the webgpu backend (once; module loads may repeat in tests). */
 export function registerGpuKernel(name: string, kernelFunc: KernelFunc): void {
@@ -92,7 +114,11 @@ export function registerGpuGradient(config: tf.GradConfig): void {
 }
 
 /** Runs a registered fused kernel through the engine (profiled, taped, tidied like a built-in one). */
-export function runKernel<T extends tf.Tensor = tf.Tensor>(name: string, inputs: Record<string, tf.Tensor>, attrs: tf.NamedAttrMap = {}): T {
+export function runKernel<T extends tf.Tensor = tf.Tensor>(
+  name: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: tf.NamedAttrMap = {},
+): T {
   return tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs) as T;
 }
 

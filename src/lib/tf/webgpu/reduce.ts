@@ -67,7 +67,14 @@ registerGpuKernel(GROUP_SUM, ({ inputs, backend, attrs }) => {
   const R = attrs.groups as number;
   const C = x.shape[x.shape.length - 1];
   const M = tf.util.sizeFromShape(x.shape) / C;
-  const prog = groupSumProgram({ key: 'plain', inputs: ['xs'], value: 'xs[m * uniforms.cols + c]', rows: M, cols: C, groups: R });
+  const prog = groupSumProgram({
+    key: 'plain',
+    inputs: ['xs'],
+    value: 'xs[m * uniforms.cols + c]',
+    rows: M,
+    cols: C,
+    groups: R,
+  });
   return run(backend as GpuBackend, prog, [x], groupSumUniforms(M, C, R));
 });
 

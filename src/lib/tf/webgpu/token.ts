@@ -33,7 +33,10 @@ registerGpuKernel(EMBED_TOKEN, ({ inputs, backend, attrs }) => {
     result[index] = y;
   }`,
   });
-  const uniforms = [B * W, W, din, S, attrs.row as number, attrs.posRow as number].map((d) => ({ type: 'int32' as const, data: [d] }));
+  const uniforms = [B * W, W, din, S, attrs.row as number, attrs.posRow as number].map((d) => ({
+    type: 'int32' as const,
+    data: [d],
+  }));
   return run(backend as GpuBackend, prog, extra ? [src, weight, bias, pos, extra] : [src, weight, bias, pos], uniforms);
 });
 
@@ -96,7 +99,15 @@ registerGpuKernel(COPY, ({ inputs, backend }) => {
  * src[:, row]·Wᵀ + b + pos[posRow] (+ extra[b]) → [B, 1, W]: a token embedding read from a token
  * buffer src [B, S, d_in] by position, without slicing it out first.
  */
-export function embedToken(src: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor, pos: tf.Tensor2D, row: number, posRow: number, extra?: tf.Tensor): tf.Tensor3D {
+export function embedToken(
+  src: tf.Tensor3D,
+  weight: tf.Tensor,
+  bias: tf.Tensor,
+  pos: tf.Tensor2D,
+  row: number,
+  posRow: number,
+  extra?: tf.Tensor,
+): tf.Tensor3D {
   const inputs: Record<string, tf.Tensor> = { src, weight, bias, pos };
   if (extra) inputs.extra = extra;
   return runKernel<tf.Tensor3D>(EMBED_TOKEN, inputs, { row, posRow });
@@ -106,8 +117,17 @@ export function embedToken(src: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor,
  * (a, b) = split(clip(h·W_outᵀ + b_out)) for h [B, 1, W]; tokens[:, row] = z[:, row] ⊙ exp(a) + b,
  * in place (the returned tensor shares the token buffer's storage).
  */
-export function affineToken(tokens: tf.Tensor3D, h: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, z: tf.Tensor3D, row: number, softClip: number): tf.Tensor3D {
-  if (tokens.shape.join() !== z.shape.join()) throw new Error(`affineToken: tokens [${tokens.shape}] and z [${z.shape}] differ`);
+export function affineToken(
+  tokens: tf.Tensor3D,
+  h: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor,
+  z: tf.Tensor3D,
+  row: number,
+  softClip: number,
+): tf.Tensor3D {
+  if (tokens.shape.join() !== z.shape.join())
+    throw new Error(`affineToken: tokens [${tokens.shape}] and z [${z.shape}] differ`);
   return runKernel<tf.Tensor3D>(AFFINE_TOKEN, { h, weight, bias, z, tokens }, { row, softClip });
 }
 
