@@ -1,6 +1,6 @@
 // Where a training step's time goes: kernel times of one step (gradients of Eq. 14 for every weight) of a
 // configuration on wasm, from tf.profile, after warm-up; also the step time itself (min of 4).
-// Run: npx tsx scripts/profile-train-step.ts [--config configs/mnist-farmer.json] [--batch 32]
+// Run: npx tsx scripts/profile-train-step.ts [--config configs/mnist-farmer-bpd.json] [--batch 32]
 // (a developer's tool, not a `farmer` command: it prints tfjs's kernel profile, nothing a model user reads)
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { Rng } from '../src/lib/util/random';
 
 const { values: args } = parseArgs({
   options: {
-    config: { type: 'string', default: 'configs/mnist-farmer.json' },
+    config: { type: 'string', default: 'configs/mnist-farmer-bpd.json' },
     batch: { type: 'string', default: '32' },
   },
 });

@@ -1,7 +1,7 @@
-"""python3 -m farmer_torch.bench [--config configs/mnist-farmer.json] [--batches 16 64] [--steps 12]
+"""python3 -m farmer_torch.bench [--config configs/mnist-farmer-bpd.json] [--batches 16 64] [--steps 12]
         [--warmup 3] [--modes 1x1,1x2,2x1] [--engine] [--device cpu|cuda] [--json]
 
-Training images/s of a configuration (default the reference, configs/mnist-farmer.json) through the
+Training images/s of a configuration (default the reference, configs/mnist-farmer-bpd.json) through the
 real trainer (`farmer_torch.train` on MNIST, as a user runs it): for each batch and each mode
 PxT (P processes, T torch threads each; P > 1 runs under torchrun with DDP, gloo on the CPU, nccl
 on CUDA), the median over the steps after `--warmup` of global batch / step time, read from the
@@ -81,7 +81,7 @@ def engine_rate(config: str, batch: int, processes: int, steps: int, warmup: int
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m farmer_torch.bench", description=__doc__.split("\n\n")[1])
-    ap.add_argument("--config", default=os.path.join(REPO, "configs", "mnist-farmer.json"))
+    ap.add_argument("--config", default=os.path.join(REPO, "configs", "mnist-farmer-bpd.json"))
     ap.add_argument("--batches", type=int, nargs="+", default=[16, 64])
     ap.add_argument("--steps", type=int, default=12, help="timed steps per measurement")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps first")

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyConfig } from '../helpers/tiny';
 import { initParams } from '../../src/lib/farmer/params';
+import { referenceConfig } from '../../src/lib/farmer/config';
 import { countParams, disposeParams } from '../../src/lib/nn/params';
 import { benchFid, benchTeacherStudent, benchTrainConfigs, readConfigs } from '../../src/cli/commands/bench-zoo';
 
@@ -14,13 +15,37 @@ beforeAll(async () => {
 
 describe('zoo configurations', () => {
   const configs = readConfigs();
-  const ref = configs['mnist-farmer'];
+  const ref = configs['mnist-farmer-bpd'];
 
-  it('mnist-tarflow has the reference AF and a gaussian prior', () => {
-    const c = configs['mnist-tarflow'];
+  it('mnist-farmer-bpd is the reference configuration of the benchmarks', () => {
+    expect(ref).toEqual(referenceConfig);
+  });
+
+  it('mnist-tarflow-bpd has the reference AF and a gaussian prior', () => {
+    const c = configs['mnist-tarflow-bpd'];
     expect(c.af).toEqual(ref.af);
     expect(c.prior).toEqual({ kind: 'gaussian' });
     expect(c.image).toEqual(ref.image);
+  });
+
+  it('mnist-farmer (generation) differs from the reference in d_I 12, K_R 1 and gaussian dequantization at a fixed sigma', () => {
+    const c = configs['mnist-farmer'];
+    expect(c.dequantization).toEqual({ kind: 'gaussian', sigma_max: 0.1, sigma_min: 0.1, schedule: 'fixed' });
+    expect(c.prior).toMatchObject({ informative_dims: 12, mixtures_redundant: 1 });
+    expect({
+      ...c,
+      dequantization: ref.dequantization,
+      prior: { ...c.prior, informative_dims: 4, mixtures_redundant: 16 },
+    }).toEqual(ref);
+  });
+
+  it("mnist-tarflow (generation) is mnist-farmer's AF, class-conditional, under a gaussian prior, same recipe", () => {
+    const c = configs['mnist-tarflow'];
+    const f = configs['mnist-farmer'];
+    expect(c.prior).toEqual({ kind: 'gaussian' });
+    expect(c.af).toEqual({ ...f.af, class_conditional: true });
+    expect(c.dequantization).toEqual(f.dequantization);
+    expect(c.label_dropout).toEqual(f.label_dropout);
   });
 
   it('mnist-farmer-k1 differs only in the mixture counts (1/1)', () => {

@@ -20,7 +20,7 @@ import { timeIt, type Timing } from '../timing';
 export const booleanFlags = ['engine-only', 'kernels', 'targets'];
 
 export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--kernels] [--backend wasm|cpu|webgpu] [--json]
-  on the reference configuration (configs/mnist-farmer.json): forward images/s, training-step images/s with the
+  on the reference configuration (configs/mnist-farmer-bpd.json): forward images/s, training-step images/s with the
   stock and the explicit-transpose BatchMatMul gradient, AF inverse images/s with and without the
   KV cache, and the kernels one training step runs (Reshape and Identity not counted: what a
   dispatch-bound backend such as WebGPU pays for); then (unless --engine-only) training images/s
@@ -128,7 +128,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     disposeParams(model.params);
     const result = {
       backend: report.active,
-      config: 'reference (configs/mnist-farmer.json)',
+      config: 'reference (configs/mnist-farmer-bpd.json)',
       batch,
       ...counts,
       tensors_leaked: leaked,
@@ -154,7 +154,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   disposeParams(model.params);
   const result = {
     backend: report.active,
-    config: 'reference (configs/mnist-farmer.json)',
+    config: 'reference (configs/mnist-farmer-bpd.json)',
     batch,
     inverse_batch: invBatch,
     reps,

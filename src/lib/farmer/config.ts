@@ -322,7 +322,7 @@ export function parseConfig(raw: unknown): FarmerConfig {
   return cfg;
 }
 
-/** The reference configuration (configs/mnist-farmer.json: MNIST, class-conditional FARMER prior). */
+/** The reference configuration (configs/mnist-farmer-bpd.json: MNIST, class-conditional FARMER prior). */
 export const referenceConfig: FarmerConfig = {
   image: { height: 28, width: 28, channels: 1 },
   patch_size: 4,

@@ -21,7 +21,7 @@ export function shownIndex(r: SensitivityResult, pick: Pick | null): number {
 
 /**
  * Seconds per cost unit (one sample × one token) on wasm, measured on the MNIST-size model
- * (configs/mnist-farmer.json, 49 tokens, 4 AF blocks): 100 samples at one grid point, features
+ * (configs/mnist-farmer-bpd.json, 49 tokens, 4 AF blocks): 100 samples at one grid point, features
  * and FID included, took 20.7 s in Node on 2 cores shared with a training job. Its CPU time was
  * about a third of that, so an idle machine should be faster; CFG runs took 1.5–2× a plain one.
  */
