@@ -133,7 +133,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
       ...counts,
       tensors_leaked: leaked,
     };
-    if (json) out(JSON.stringify(result, null, 2));
+    if (json) out(JSON.stringify(result));
     else out(`kernels per step: ${JSON.stringify(counts.kernels)}`);
     return;
   }
@@ -194,6 +194,6 @@ async function runTargets({ flags, json, out, log }: CommandContext): Promise<vo
   };
   say(`issue 14 targets on ${report.active}, median of ${sizes.reps}`);
   const result = { backend: report.active, ...(await benchTargets(sizes, models, say)) };
-  if (json) out(JSON.stringify(result, null, 2));
+  if (json) out(JSON.stringify(result));
   else if (result.met) out(`met: ${JSON.stringify(result.met)}`);
 }
