@@ -87,7 +87,7 @@ async function drawLatents(model: FarmerModel, o: SampleOptions): Promise<{ z: t
   return { z: tf.tensor3d(z, [o.n, N, d]), cfgFallbacks };
 }
 
-/** Draws Z [n, N, d] from the prior (spec §5), downloaded. */
+/** Draws Z [n, N, d] from the prior (docs/model.md, "Sampling"), downloaded. */
 export async function sampleLatents(
   model: FarmerModel,
   o: SampleOptions,
