@@ -7,7 +7,7 @@ import { tinyModel } from '../helpers/tiny';
 import { loadDataset } from '../../src/node/datasets';
 import { createClassifier } from '../../src/lib/metrics/classifier';
 import { computeFeatures, type FeatureNet } from '../../src/lib/metrics/features';
-import { confidentShare } from '../../src/lib/metrics/evaluate';
+import { confidentClasses, confidentShare } from '../../src/lib/metrics/evaluate';
 import { evaluateModel, samplePixels } from '../../src/lib/metrics/evaluate-model';
 import { Rng } from '../../src/lib/util/random';
 
@@ -29,6 +29,13 @@ describe('readability of samples', () => {
     expect(confidentShare(probs, 2, 0.96)).toBe(0);
   });
 
+  it('confidentClasses counts the confident rows by their top class', () => {
+    const probs = Float32Array.from([0.9375, 0.0625, 0.5, 0.5, 0.25, 0.75, 0.125, 0.875]);
+    expect(confidentClasses(probs, 2, 0.75)).toEqual([1, 2]);
+    expect(confidentClasses(probs, 2, 0.9)).toEqual([1, 0]);
+    expect(confidentClasses(probs, 2, 0.99)).toEqual([0, 0]);
+  });
+
   it('evaluateModel reports the confident share and class agreement of the finite samples it drew', async () => {
     const model = tinyModel({ size: 28, patch: 7, numClasses: 10, informative: 4 }, 3);
     const classifier = createClassifier({ height: 28, width: 28, channels: 1, heads: { digit: 10 } }, new Rng(5));
@@ -46,11 +53,15 @@ describe('readability of samples', () => {
       confident = 0,
       confidentReal = 0,
       kept = 0;
+    const classes = new Array<number>(k).fill(0);
     for (let i = 0; i < n; i++) {
       if (report.non_finite_indices.includes(i)) continue;
       const top = topOf(fake, kept, k);
       if (top.arg === i % k) agree++;
-      if (top.p >= 0.9) confident++;
+      if (top.p >= 0.9) {
+        confident++;
+        classes[top.arg]++;
+      }
       expect(labels![kept]).toBe(i % k);
       kept++;
     }
@@ -60,6 +71,7 @@ describe('readability of samples', () => {
     expect(r.class_agreement!.n_fake).toBe(m);
     expect(r.confident!.value).toBeCloseTo(confident / m, 12);
     expect(r.confident!.test_value).toBeCloseTo(confidentReal / n, 12);
+    expect(r.confident!.classes).toEqual(classes);
     expect(r.confident!.label).toBe('confidently classified (testnet-cnn, top probability ≥ 0.9)');
     classifier.dispose();
   });

@@ -91,6 +91,11 @@ function printText(r: EvalResult, out: (l: string) => void, log: (l: string) => 
       r.confident.value.toFixed(4),
       `${r.confident.n_fake} samples; test images ${r.confident.test_value.toFixed(4)}`,
     );
+  if (r.confident) {
+    const total = r.confident.classes.reduce((a, b) => a + b, 0);
+    const shares = r.confident.classes.map((c, j) => `${j}: ${total ? ((100 * c) / total).toFixed(1) : '–'} %`);
+    row('classes of the confident samples', shares.join(', '), `${total} samples`);
+  }
   if (r.class_agreement)
     row(r.class_agreement.label, r.class_agreement.value.toFixed(4), `${r.class_agreement.n_fake} samples`);
   for (const note of r.notes) log(`note: ${note}`);

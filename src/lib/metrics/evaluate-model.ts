@@ -122,7 +122,8 @@ export interface EvalResult {
   precision: (LabelledValue & { k: number }) | null;
   recall: (LabelledValue & { k: number }) | null;
   /** with IS: share of samples the feature network classifies with top probability ≥ threshold; `test_value` is the same share of the n test images */
-  confident: (LabelledValue & { threshold: number; test_value: number }) | null;
+  /** `classes`: how many confidently classified samples the network reads as each class */
+  confident: (LabelledValue & { threshold: number; test_value: number; classes: number[] }) | null;
   /** with IS, conditional models: share of samples classified as the label they were drawn for */
   class_agreement: LabelledValue | null;
   /** why a requested sample metric is null (e.g. too few finite samples) */
@@ -323,6 +324,7 @@ export async function evaluateModel(
       value: r.confident.fake,
       test_value: r.confident.real,
       threshold: r.confident.threshold,
+      classes: r.confident.fake_classes,
       label: `confidently classified (${name}, top probability ≥ ${r.confident.threshold})`,
       n_real: n,
       n_fake: m,

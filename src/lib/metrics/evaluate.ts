@@ -32,7 +32,7 @@ export interface ImageMetrics {
   precision?: number;
   recall?: number;
   /** with `is`: share of images whose top class probability (first head) is ≥ `confidence`, generated and real */
-  confident?: { fake: number; real: number; threshold: number };
+  confident?: { fake: number; real: number; threshold: number; fake_classes: number[] };
   /** with `is` and `fakeLabels`: share of generated images classified as the class they were asked for */
   agreement?: number;
 }
@@ -45,6 +45,15 @@ export function confidentShare(probs: Float32Array, k: number, threshold: number
     if (probs[i * k + j] >= threshold) hits++;
   });
   return top.length ? hits / top.length : NaN;
+}
+
+/** How many rows [n, k] of each class are confidently classified: counts [k] by top class, rows with top ≥ threshold. */
+export function confidentClasses(probs: Float32Array, k: number, threshold: number): number[] {
+  const counts = new Array<number>(k).fill(0);
+  argmaxRows(probs, k).forEach((j, i) => {
+    if (probs[i * k + j] >= threshold) counts[j]++;
+  });
+  return counts;
 }
 
 /** Real and generated images are uint8 [n, H, W, C] in the network's shape. */
@@ -81,6 +90,7 @@ export async function imageMetrics(
       fake: confidentShare(fakeF.probs[head], classes, confidence),
       real: confidentShare(realF!.probs[head], classes, confidence),
       threshold: confidence,
+      fake_classes: confidentClasses(fakeF.probs[head], classes, confidence),
     };
     if (fakeLabels) {
       if (fakeLabels.length !== nFake)
