@@ -18,7 +18,7 @@ import torch
 
 from .checkpoint import CheckpointError, load_model
 from .data import load_dataset
-from .sample import sample, to_pixels
+from .sample import guidance_options, sample, to_pixels
 from .score import FeatureNet, fid, readability, test_features
 
 
@@ -47,6 +47,8 @@ def main(argv=None) -> int:
     ap.add_argument("--s-red", type=float)
     ap.add_argument("--no-denoise", action="store_true")
     ap.add_argument("--null", action="store_true", help="draw a conditional model's samples with the null label")
+    ap.add_argument("--cfg", type=float, help="guidance weight w (conditional models; 0 or absent = unguided)")
+    ap.add_argument("--cfg-method", default="resampling", choices=["naive", "resampling"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--threads", type=int)
@@ -69,7 +71,8 @@ def main(argv=None) -> int:
         xs = []
         for i in range(0, a.n, a.batch):
             x, _ = sample(model, labels[i:i + a.batch], seed=a.seed * 100003 + i, T=a.T, s=a.s, T_red=a.T_red,
-                          s_red=a.s_red, denoise=False if a.no_denoise else None)
+                          s_red=a.s_red, denoise=False if a.no_denoise else None,
+                          cfg=None if a.null else guidance_options(a.cfg, a.cfg_method))
             xs.append(x)
         x = torch.cat(xs)
         finite = torch.isfinite(x.reshape(a.n, -1)).all(1)
@@ -80,7 +83,8 @@ def main(argv=None) -> int:
         out["non_finite"] = int((~finite).sum())
         out["fid_cnn"] = fid(r["features"], test_features(net, a.dataset))
         denoised = model.config["dequantization"]["kind"] == "gaussian" and not a.no_denoise
-        out["sampling"] = {"T": a.T, "s": a.s, "T_red": a.T_red, "s_red": a.s_red, "denoise": denoised, "null": a.null}
+        out["sampling"] = {"T": a.T, "s": a.s, "T_red": a.T_red, "s_red": a.s_red, "denoise": denoised, "null": a.null,
+                          "cfg": a.cfg, "cfg_method": a.cfg_method if a.cfg else None}
     out["time_s"] = round(time.time() - t0, 1)
     print(json.dumps(out))
     return 0

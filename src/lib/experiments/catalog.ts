@@ -36,6 +36,8 @@ export const catalog = [
     summary:
       'Measure test BPD, split it into the AR prior’s informative and redundant channels and the flow’s log-determinant, map where on the image the bits go, and compare with independent-pixel baselines.',
     reproduces: 'suppl. Table 6',
+    /** BPD is a likelihood only for uniform dequantization: the zoo's likelihood model */
+    model: 'mnist-farmer-bpd',
     load: () => import('./likelihood/index'),
   },
   {
