@@ -84,4 +84,4 @@ for (const { id } of catalog) {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
-writeFileSync(join(root, 'src/notebooks/thumbnails.json'), JSON.stringify(made, null, 1) + '\n');
+writeFileSync(join(root, 'src/notebooks/thumbnails.json'), JSON.stringify(made, null, 2) + '\n');
