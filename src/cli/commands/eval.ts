@@ -85,13 +85,12 @@ function printText(r: EvalResult, out: (l: string) => void, log: (l: string) => 
     );
   if (r.recall)
     row(r.recall.label, r.recall.value.toFixed(4), `${r.recall.n_fake} samples vs ${r.recall.n_real} test images`);
-  if (r.confident)
+  if (r.confident) {
     row(
       r.confident.label,
       r.confident.value.toFixed(4),
       `${r.confident.n_fake} samples; test images ${r.confident.test_value.toFixed(4)}`,
     );
-  if (r.confident) {
     const total = r.confident.classes.reduce((a, b) => a + b, 0);
     const shares = r.confident.classes.map((c, j) => `${j}: ${total ? ((100 * c) / total).toFixed(1) : '–'} %`);
     row('classes of the confident samples', shares.join(', '), `${total} samples`);

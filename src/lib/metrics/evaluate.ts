@@ -39,12 +39,8 @@ export interface ImageMetrics {
 
 /** Share of probability rows [n, k] whose largest entry is ≥ threshold. */
 export function confidentShare(probs: Float32Array, k: number, threshold: number): number {
-  const top = argmaxRows(probs, k);
-  let hits = 0;
-  top.forEach((j, i) => {
-    if (probs[i * k + j] >= threshold) hits++;
-  });
-  return top.length ? hits / top.length : NaN;
+  const n = probs.length / k;
+  return n ? confidentClasses(probs, k, threshold).reduce((a, b) => a + b, 0) / n : NaN;
 }
 
 /** How many rows [n, k] of each class are confidently classified: counts [k] by top class, rows with top ≥ threshold. */
