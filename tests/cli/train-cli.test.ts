@@ -68,6 +68,22 @@ describe('farmer train', () => {
       /^ {2}lineage: trainer farmer train, device wasm, world size 1$/m,
     );
 
+    // --workers 2: the same steps with each batch's gradient shared by two threads
+    const two = join(dir, 'two.safetensors');
+    const par = await farmer('train', cfgPath, '--out', two, '--steps', '3', '--workers', '2', ...common);
+    expect(par.code, par.stderr).toBe(0);
+    expect(par.stderr).toMatch(/batch 4, 3 steps, 2 workers/);
+    const parLog = readFileSync(`${two}.log.jsonl`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    parLog.forEach((l, i) => expect(l.loss).toBeCloseTo(log[i].loss, 5));
+    expect(readCheckpoint(readFileSync(two)).card).toMatchObject({ train: { world_size: 2 } });
+    const tooMany = await farmer('train', cfgPath, '--out', two, '--steps', '1', '--workers', '5', ...common);
+    expect(tooMany.code).not.toBe(0);
+    expect(tooMany.stderr.split('\n')[0]).toBe('farmer train: --workers 5 is more than the batch (4)');
+    expect(readFileSync(`${two}.log.jsonl`, 'utf8').trim().split('\n')).toHaveLength(3); // refused before touching the run
+
     // --stop-at: a cut of a longer schedule, at the learning rates of that schedule
     const cut = join(dir, 'cut.safetensors');
     const part = await farmer(

@@ -9,6 +9,17 @@ import { disposeParams } from '../../lib/nn/params';
 import { makeModel, nllPerDim, trainingLoss, type FarmerModel } from '../../lib/farmer/model';
 import { afInverse } from '../../lib/farmer/af';
 import { toVariables, trainStep } from '../../lib/train/step';
+import {
+  defaultTrainOptions,
+  disposeTrainState,
+  newTrainState,
+  trainOneStep,
+  type TrainOptions,
+  type TrainingData,
+} from '../../lib/train/loop';
+import type { GradientHelpers } from '../../lib/train/data-parallel';
+import type { BackendName } from '../../lib/tf/backend';
+import { startGradientThreads } from '../../node/train-workers';
 import { AdamW } from '../../lib/train/adamw';
 import { useFastMatMulGradient } from '../../lib/tf/matmul-grad';
 import { Rng } from '../../lib/util/random';
@@ -19,13 +30,15 @@ import { timeIt, type Timing } from '../timing';
 
 export const booleanFlags = ['engine-only', 'kernels', 'targets'];
 
-export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--kernels] [--backend wasm|cpu|webgpu] [--json]
+export const usage = `farmer bench [--batch B] [--reps R] [--engine-only] [--kernels] [--workers N] [--backend wasm|cpu|webgpu] [--json]
   on the reference configuration (configs/mnist-farmer-bpd.json): forward images/s, training-step images/s with the
   stock and the explicit-transpose BatchMatMul gradient, AF inverse images/s with and without the
   KV cache, and the kernels one training step runs (Reshape and Identity not counted: what a
   dispatch-bound backend such as WebGPU pays for); then (unless --engine-only) training images/s
   for each configs/*.json, sampling images/s of a teacher and its one-step student, and FID time
   for 10k × feature-dim features.
+  --workers N also times \`farmer train\`'s whole step (batch, AdamW, EMA) in one thread and with the
+  batch shared by N threads, and their ratio.
   Each figure is the median of R timed runs after one warm-up run.
   --kernels counts instead of timing (batch default 2): the kernels per step of the cached AF inverse
   (one block), the AR sampling step, a forward pass and a training step; on webgpu these are GPU
@@ -90,6 +103,46 @@ async function benchTrainStep(
   }
 }
 
+/** `farmer train`'s whole step (trainOneStep) on random images, in one thread and in `workers` threads. */
+async function benchWorkers(
+  cfg: FarmerConfig,
+  B: number,
+  reps: number,
+  workers: number,
+  backend: BackendName,
+): Promise<{ one: Timing; parallel: Timing; workers: number; speedup: number }> {
+  const rng = new Rng(4);
+  const D = cfg.image.height * cfg.image.width * cfg.image.channels;
+  const data: TrainingData = {
+    n: 64,
+    images: Uint8Array.from({ length: 64 * D }, () => rng.int(256)),
+    labels: Uint8Array.from({ length: 64 }, () => rng.int(cfg.num_classes)),
+  };
+  const options: TrainOptions = { ...defaultTrainOptions, batch: B, steps: 1000 };
+  const helpers = await startGradientThreads(workers - 1, cfg, backend);
+  const time = async (h?: GradientHelpers) => {
+    const state = newTrainState(initParams(cfg, { seed: 0, projOutStd: 0.02 }), options);
+    try {
+      return await timeIt(
+        async () => {
+          await trainOneStep(cfg, state, data, options, h);
+        },
+        reps,
+        B,
+      );
+    } finally {
+      disposeTrainState(state);
+    }
+  };
+  try {
+    const one = await time();
+    const parallel = await time(helpers);
+    return { one, parallel, workers, speedup: parallel.images_per_s / one.images_per_s };
+  } finally {
+    await helpers.dispose();
+  }
+}
+
 async function benchInverse(model: FarmerModel, B: number, reps: number, cached: boolean): Promise<Timing> {
   const { tokens: N, tokenDim: d } = model.dims;
   const z = tf.tensor3d(new Rng(3).normals(B * N * d), [B, N, d]);
@@ -112,6 +165,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const batch = flags.int('batch', kernelsOnly ? 2 : 16),
     reps = flags.int('reps', 3);
   const engineOnly = flags.bool('engine-only');
+  const workers = flags.int('workers', 1, { min: 1, max: 64 });
   const report = await setupBackend(flags);
   flags.finish();
   if (batch < 1 || reps < 1) throw new UsageError('--batch and --reps must be ≥ 1');
@@ -150,6 +204,14 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const invUncached = await benchInverse(model, invBatch, reps, false);
   say(`  inverse, uncached  ${invUncached.images_per_s.toFixed(2)} images/s`);
   const leaked = tf.memory().numTensors - memBefore;
+  let dataParallel: Awaited<ReturnType<typeof benchWorkers>> | null = null;
+  if (workers > 1) {
+    dataParallel = await benchWorkers(cfg, batch, reps, workers, report.active);
+    say(`  train, 1 thread    ${dataParallel.one.images_per_s.toFixed(2)} images/s (farmer train's whole step)`);
+    say(
+      `  train, ${workers} threads   ${dataParallel.parallel.images_per_s.toFixed(2)} images/s (${dataParallel.speedup.toFixed(2)}×)`,
+    );
+  }
   const zoo = engineOnly ? null : await benchZoo({ batch, reps, say });
   disposeParams(model.params);
   const result = {
@@ -166,6 +228,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
       speedup: invCached.images_per_s / invUncached.images_per_s,
     },
     tensors_leaked: leaked,
+    data_parallel: dataParallel,
     zoo,
   };
   if (json) out(JSON.stringify(result));

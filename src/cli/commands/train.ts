@@ -27,15 +27,19 @@ import {
 import { decodeTrainState, encodeTrainState } from '../../lib/train/state-file';
 import { saveCheckpointAsync, type Card } from '../../lib/io/checkpoint';
 import { loadModel, readBytes, writeBytes } from '../../node/files';
+import { startGradientThreads } from '../../node/train-workers';
 
 export const usage = `farmer train <config.json> --dataset mnist|colored-mnist --out model.safetensors [--resume | --init model]
         [--steps N] [--batch B] [--lr 1e-3] [--lr-min 1e-5] [--warmup 200] [--weight-decay 0.03]
         [--clip 1] [--ema 0.999] [--seed S] [--checkpoint-every 200] [--log-every 10] [--max-minutes M] [--stop-at N]
+        [--workers 1]
   writes <out> (EMA weights + card), <out>.state.safetensors (resumable: weights, AdamW, EMA) and
   <out>.log.jsonl (one line per step: loss, nll_per_dim, logdet_per_dim, bpd, lr, grad_norm, images_per_s).
   --resume continues from <out>.state.safetensors exactly; --init <model> starts from trained weights with
   a fresh optimizer; --max-minutes stops cleanly after a checkpoint; --stop-at N stops after step N of the
-  --steps schedule (a baseline cut at another run's step count, same learning rates up to there).`;
+  --steps schedule (a baseline cut at another run's step count, same learning rates up to there).
+  --workers N computes each batch's gradient in N threads (one core each; this one and N − 1 worker
+  threads), each on its share of the batch, and applies their average: the same run, N cores.`;
 
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
   const [configPath] = flags.positionals;
@@ -45,6 +49,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   const initFrom = flags.str('init');
   const { steps, given, checkpointEvery, logEvery, maxMinutes } = readRunOptions(flags);
   const stopAt = flags.int('stop-at', undefined, { min: 1 });
+  const workers = flags.int('workers', 1, { min: 1, max: 64 });
   const report = await setupBackend(flags);
   flags.finish();
   if (!configPath && !resume) throw new UsageError('missing <config.json>');
@@ -93,8 +98,9 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
       log(`starting from the weights of ${init.source} (${init.card.steps} steps)`);
     }
     state = newTrainState(params, options);
-    await writeFile(logPath, '');
   }
+  if (workers > options.batch) throw new UsageError(`--workers ${workers} is more than the batch (${options.batch})`);
+  if (!resume) await writeFile(logPath, '');
   const data = loadDataset(dataset, 'train');
   const { height, width, channels } = config.image;
   if (data.height !== height || data.width !== width || data.channels !== channels)
@@ -104,8 +110,9 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
   if (config.num_classes > 0 && data.numClasses !== config.num_classes)
     throw new Error(`dataset ${dataset} has ${data.numClasses} classes; the config has ${config.num_classes}`);
   log(
-    `training ${countParams(state.vars).toLocaleString('en-US')} parameters on ${dataset} (${data.n} images) with ${report.active}, batch ${options.batch}, ${options.steps} steps`,
+    `training ${countParams(state.vars).toLocaleString('en-US')} parameters on ${dataset} (${data.n} images) with ${report.active}, batch ${options.batch}, ${options.steps} steps${workers > 1 ? `, ${workers} workers` : ''}`,
   );
+  const helpers = workers > 1 ? await startGradientThreads(workers - 1, config, report.active) : undefined;
 
   const save = async () => {
     const dq = config.dequantization;
@@ -122,7 +129,7 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
       train: {
         trainer: 'farmer train',
         device: report.active,
-        world_size: 1,
+        world_size: workers,
         options,
         skipped_steps: state.skipped,
         last_bpd: history.at(-1)?.bpd ?? null,
@@ -133,23 +140,27 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     await writeBytes(outPath, await saveCheckpointAsync(config, exportParams(state), card));
     await writeBytes(statePath, await encodeTrainState(config, options, state));
   };
-  await runStepLoop({
-    name: 'train',
-    steps: options.steps,
-    stopAt,
-    done: () => state.step,
-    history,
-    logPath,
-    save,
-    checkpointEvery,
-    logEvery,
-    maxMinutes,
-    json,
-    log,
-    step: () => trainOneStep(config, state, data, options),
-    describe: (l) =>
-      `step ${l.step} bpd ${l.bpd.toFixed(4)} lr ${l.lr.toExponential(2)} |g| ${l.grad_norm.toFixed(2)} ${l.images_per_s.toFixed(1)} img/s`,
-  });
+  try {
+    await runStepLoop({
+      name: 'train',
+      steps: options.steps,
+      stopAt,
+      done: () => state.step,
+      history,
+      logPath,
+      save,
+      checkpointEvery,
+      logEvery,
+      maxMinutes,
+      json,
+      log,
+      step: () => trainOneStep(config, state, data, options, helpers),
+      describe: (l) =>
+        `step ${l.step} bpd ${l.bpd.toFixed(4)} lr ${l.lr.toExponential(2)} |g| ${l.grad_norm.toFixed(2)} ${l.images_per_s.toFixed(1)} img/s`,
+    });
+  } finally {
+    await helpers?.dispose();
+  }
   const summary = {
     out: outPath,
     steps: state.step,

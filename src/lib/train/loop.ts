@@ -11,7 +11,15 @@ import { dequantizeGaussian, dequantizeUniform, trainingSigma } from '../data/de
 import { Rng } from '../util/random';
 import { AdamW } from './adamw';
 import { learningRate, type Schedule } from './schedule';
-import { toVariables, trainStep } from './step';
+import { applyGradients, toVariables, trainStep, type StepResult } from './step';
+import {
+  combineShards,
+  flatWeights,
+  shardGradients,
+  shardSizes,
+  splitBatch,
+  type GradientHelpers,
+} from './data-parallel';
 
 export interface TrainOptions extends Schedule {
   batch: number;
@@ -136,36 +144,27 @@ export function emaDecay(decay: number, t: number): number {
   return Math.min(decay, (1 + t) / (10 + t));
 }
 
-/** One step of Eq. 14 on batch t, with EMA; returns its log line. */
+/**
+ * One step of Eq. 14 on batch t, with EMA; returns its log line. With `helpers`, the batch is cut
+ * into 1 + helpers.count shards: this thread computes the first while the helpers compute the
+ * rest on copies of the current weights, and the averaged gradient is applied here
+ * (data-parallel.ts). The batch, and so the run, is the same either way.
+ */
 export async function trainOneStep(
   cfg: FarmerConfig,
   state: TrainState,
   data: TrainingData,
   o: TrainOptions,
+  helpers?: GradientHelpers,
 ): Promise<StepLog> {
   const t0 = performance.now();
   const t = state.step;
   const { x, labels } = batchAt(cfg, data, o, t);
-  const { height, width, channels } = cfg.image;
-  const xb = tf.tensor4d(x, [o.batch, height, width, channels]);
-  const model: FarmerModel = makeModel(cfg, state.vars);
-  let logdet: tf.Tensor | null = null;
   const lr = learningRate(o, t);
-  const r = await trainStep(
-    state.vars,
-    () => {
-      const terms = lossTerms(model, xb, labels);
-      logdet?.dispose();
-      logdet = tf.keep(terms.logdetPerDim);
-      return terms.loss;
-    },
-    state.optimizer,
-    lr,
-    o.clip,
-  );
-  xb.dispose();
-  const logdetPerDim = (await logdet!.data())[0];
-  logdet!.dispose();
+  const { r, logdetPerDim } =
+    helpers && helpers.count > 0
+      ? await parallelStep(cfg, state, x, labels, o, lr, helpers)
+      : await singleStep(cfg, state, x, labels, o, lr);
   if (r.applied && state.ema) {
     updateEma(state.ema, state.vars, emaDecay(o.ema, t));
   }
@@ -184,6 +183,55 @@ export async function trainOneStep(
     images_per_s: o.batch / seconds,
     skipped: !r.applied,
   };
+}
+
+async function singleStep(
+  cfg: FarmerConfig,
+  state: TrainState,
+  x: Float32Array,
+  labels: Int32Array | null,
+  o: TrainOptions,
+  lr: number,
+): Promise<{ r: StepResult; logdetPerDim: number }> {
+  const { height, width, channels } = cfg.image;
+  const xb = tf.tensor4d(x, [o.batch, height, width, channels]);
+  const model: FarmerModel = makeModel(cfg, state.vars);
+  let logdet: tf.Tensor | null = null;
+  const r = await trainStep(
+    state.vars,
+    () => {
+      const terms = lossTerms(model, xb, labels);
+      logdet?.dispose();
+      logdet = tf.keep(terms.logdetPerDim);
+      return terms.loss;
+    },
+    state.optimizer,
+    lr,
+    o.clip,
+  );
+  xb.dispose();
+  const logdetPerDim = (await logdet!.data())[0];
+  logdet!.dispose();
+  return { r, logdetPerDim };
+}
+
+async function parallelStep(
+  cfg: FarmerConfig,
+  state: TrainState,
+  x: Float32Array,
+  labels: Int32Array | null,
+  o: TrainOptions,
+  lr: number,
+  helpers: GradientHelpers,
+): Promise<{ r: StepResult; logdetPerDim: number }> {
+  const { height, width, channels } = cfg.image;
+  const [own, ...rest] = splitBatch(x, labels, shardSizes(o.batch, 1 + helpers.count), height * width * channels);
+  const theirs = helpers.gradients(flatWeights(state.vars), rest); // posted before this thread computes its own
+  const mine = await shardGradients(cfg, state.vars, own);
+  const { loss, logdetPerDim, grads } = combineShards(state.vars, [mine, ...(await theirs)]);
+  const r = await applyGradients(state.vars, grads, loss, state.optimizer, lr, o.clip);
+  for (const g of grads.values()) g.dispose();
+  return { r, logdetPerDim };
 }
 
 /** The weights to ship: the EMA when there is one. */
