@@ -332,7 +332,8 @@ def main(argv=None) -> int:
     end = min(o["steps"], a.stop_at) if a.stop_at else o["steps"]
     log_file = open(log_path, "a") if rank == 0 else None
     window = []
-    while step < end and stop["signal"] is None:
+    # under torchrun a signal may reach the ranks at different steps: they stop together at the check below
+    while step < end and (world > 1 or stop["signal"] is None):
         t0 = time.time()
         lr = learning_rate(o, step)
         for g in opt.param_groups:
@@ -389,14 +390,16 @@ def main(argv=None) -> int:
             window = []
         due = time.time() - last_ckpt >= a.checkpoint_minutes * 60
         over = a.max_minutes is not None and time.time() - started >= a.max_minutes * 60
-        flag = torch.tensor([1.0 if (due or over) else 0.0])
-        if world > 1:  # every rank must agree on when to stop
-            dist.broadcast(flag, 0)
-        if flag.item() > 0:
+        halt = over or stop["signal"] is not None
+        flag = torch.tensor([1.0 if due else 0.0, 1.0 if halt else 0.0])
+        if world > 1:  # every rank must agree on when to checkpoint and stop: any rank's reason counts
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        if flag.sum().item() > 0:
             checkpoint()
             last_ckpt = time.time()
-            if over:
-                say(f"--max-minutes {a.max_minutes}: stopping at step {step}")
+            if flag[1].item() > 0:
+                say(f"--max-minutes {a.max_minutes}: stopping at step {step}" if over
+                    else f"stopping at step {step} (signal)")
                 break
     checkpoint()
     if log_file:
