@@ -39,7 +39,7 @@ export const usage = `farmer train <config.json> --dataset mnist|colored-mnist -
   a fresh optimizer; --max-minutes stops cleanly after a checkpoint; --stop-at N stops after step N of the
   --steps schedule (a baseline cut at another run's step count, same learning rates up to there).
   --workers N computes each batch's gradient in N threads (one core each; this one and N − 1 worker
-  threads), each on its share of the batch, and applies their average: the same run, N cores.`;
+  threads), each on its share of the batch, and applies their average: the same run, N cores (wasm or cpu).`;
 
 export async function run({ flags, json, out, log }: CommandContext): Promise<void> {
   const [configPath] = flags.positionals;
@@ -99,6 +99,10 @@ export async function run({ flags, json, out, log }: CommandContext): Promise<vo
     }
     state = newTrainState(params, options);
   }
+  if (workers > 1 && report.active !== 'wasm' && report.active !== 'cpu')
+    throw new UsageError(
+      `--workers shares a batch among CPU threads: use it with --backend wasm or cpu, not ${report.active}`,
+    );
   if (workers > options.batch) throw new UsageError(`--workers ${workers} is more than the batch (${options.batch})`);
   if (!resume) await writeFile(logPath, '');
   const data = loadDataset(dataset, 'train');
