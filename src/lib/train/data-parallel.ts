@@ -87,23 +87,35 @@ export function assignFlatWeights(vars: Map<string, tf.Variable>, weights: Float
   }
 }
 
+/** Eq. 14's loss on n images x [n, H, W, C], its gradients and its mean logdet per dim, as tensors the caller disposes. */
+export function lossGradients(
+  cfg: FarmerConfig,
+  vars: Map<string, tf.Variable>,
+  x: Float32Array,
+  labels: Int32Array | null,
+  n: number,
+): { value: tf.Scalar; grads: Map<string, tf.Tensor>; logdetPerDim: tf.Scalar } {
+  const { height, width, channels } = cfg.image;
+  const xb = tf.tensor4d(x, [n, height, width, channels]);
+  const model = makeModel(cfg, vars);
+  let logdet: tf.Scalar | null = null;
+  const { value, grads } = gradientsOf(vars, () => {
+    const terms = lossTerms(model, xb, labels);
+    logdet?.dispose();
+    logdet = tf.keep(terms.logdetPerDim);
+    return terms.loss;
+  });
+  xb.dispose();
+  return { value, grads, logdetPerDim: logdet! };
+}
+
 /** The mean loss of Eq. 14 on one shard and its gradients, at the variables' current values. */
 export async function shardGradients(
   cfg: FarmerConfig,
   vars: Map<string, tf.Variable>,
   shard: Shard,
 ): Promise<ShardGradients> {
-  const { height, width, channels } = cfg.image;
-  const xb = tf.tensor4d(shard.x, [shard.n, height, width, channels]);
-  const model = makeModel(cfg, vars);
-  let logdet: tf.Tensor | null = null;
-  const { value, grads } = gradientsOf(vars, () => {
-    const terms = lossTerms(model, xb, shard.labels);
-    logdet?.dispose();
-    logdet = tf.keep(terms.logdetPerDim);
-    return terms.loss;
-  });
-  xb.dispose();
+  const { value, grads, logdetPerDim } = lossGradients(cfg, vars, shard.x, shard.labels, shard.n);
   const total = [...vars.values()].reduce((s, v) => s + v.size, 0);
   const flat = new Float32Array(total);
   const missing: string[] = [];
@@ -117,11 +129,11 @@ export async function shardGradients(
   const result = {
     n: shard.n,
     loss: (await value.data())[0],
-    logdetPerDim: (await logdet!.data())[0],
+    logdetPerDim: (await logdetPerDim.data())[0],
     grads: flat,
     missing,
   };
-  tf.dispose([value, logdet!, ...grads.values()]);
+  tf.dispose([value, logdetPerDim, ...grads.values()]);
   return result;
 }
 

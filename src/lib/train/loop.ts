@@ -4,17 +4,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FarmerConfig } from '../farmer/config';
 import type { Params } from '../nn/params';
-import { bitsPerDim, lossTerms, makeModel, type FarmerModel } from '../farmer/model';
+import { bitsPerDim } from '../farmer/model';
 import { dropLabels } from '../farmer/labels';
 import { updateEma } from './flat';
 import { dequantizeGaussian, dequantizeUniform, trainingSigma } from '../data/dequantize';
 import { Rng } from '../util/random';
 import { AdamW } from './adamw';
 import { learningRate, type Schedule } from './schedule';
-import { applyGradients, toVariables, trainStep, type StepResult } from './step';
+import { applyGradients, toVariables, type StepResult } from './step';
 import {
   combineShards,
   flatWeights,
+  lossGradients,
   shardGradients,
   shardSizes,
   splitBatch,
@@ -193,26 +194,11 @@ async function singleStep(
   o: TrainOptions,
   lr: number,
 ): Promise<{ r: StepResult; logdetPerDim: number }> {
-  const { height, width, channels } = cfg.image;
-  const xb = tf.tensor4d(x, [o.batch, height, width, channels]);
-  const model: FarmerModel = makeModel(cfg, state.vars);
-  let logdet: tf.Tensor | null = null;
-  const r = await trainStep(
-    state.vars,
-    () => {
-      const terms = lossTerms(model, xb, labels);
-      logdet?.dispose();
-      logdet = tf.keep(terms.logdetPerDim);
-      return terms.loss;
-    },
-    state.optimizer,
-    lr,
-    o.clip,
-  );
-  xb.dispose();
-  const logdetPerDim = (await logdet!.data())[0];
-  logdet!.dispose();
-  return { r, logdetPerDim };
+  const { value, grads, logdetPerDim } = lossGradients(cfg, state.vars, x, labels, o.batch);
+  const r = await applyGradients(state.vars, grads, value, state.optimizer, lr, o.clip);
+  const logdet = (await logdetPerDim.data())[0];
+  tf.dispose([value, logdetPerDim, ...grads.values()]);
+  return { r, logdetPerDim: logdet };
 }
 
 async function parallelStep(
