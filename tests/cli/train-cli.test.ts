@@ -6,26 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/lib/io/checkpoint';
 import { tempDir } from '../helpers/files';
 import { runFarmer } from '../helpers/cli';
+import { tinyMnistConfigJson as config } from '../helpers/tiny-mnist';
 
 const farmer = (...args: string[]) => runFarmer(args, { timeoutMs: 120_000 });
-
-const config = {
-  image: { height: 28, width: 28, channels: 1 },
-  patch_size: 7,
-  num_classes: 10,
-  af: { blocks: 2, layers_per_block: 1, width: 16, head_dim: 8, mlp_ratio: 2, class_conditional: false, soft_clip: 0 },
-  prior: {
-    kind: 'farmer',
-    informative_dims: 8,
-    cond_repeat: 2,
-    final_permute: true,
-    mixtures_informative: 2,
-    mixtures_redundant: 2,
-    ar: { layers: 1, width: 16, head_dim: 8, mlp_ratio: 2 },
-  },
-  dequantization: { kind: 'uniform' },
-  label_dropout: 0.1,
-};
 
 describe('farmer train', () => {
   it('trains, resumes, continues from weights, and refuses bad input', async () => {
