@@ -170,7 +170,7 @@ def parse_args(argv):
     ap.add_argument("--out", required=True, help="model file to write (.safetensors)")
     ap.add_argument("--steps", type=int, help="length of the schedule (required unless --resume or --minutes)")
     ap.add_argument("--minutes", type=float, help="instead of --steps: time the first 20 steps (inside the warm-up) and "
-                    "fix --steps so the schedule ends after about this many minutes")
+                    "fix --steps so the schedule ends after about this many minutes (steps 6-20 are timed)")
     ap.add_argument("--batch", type=int, help="global batch (split over the processes); default 32")
     ap.add_argument("--lr", type=float)
     ap.add_argument("--lr-min", type=float, dest="lrMin")
@@ -242,7 +242,7 @@ def main(argv=None) -> int:
             raise TrainError("missing --steps (or --minutes)")
         o = {**DEFAULTS, **given, "steps": a.steps or 10**9}
         if a.minutes and o["warmup"] < 20:
-            raise TrainError("--minutes needs --warmup >= 20 (the schedule is fixed after 20 timed steps)")
+            raise TrainError("--minutes needs --warmup >= 20 (the schedule is fixed after 20 steps)")
         model = init_weights(Farmer(config), o["seed"])
         if a.init:
             src, card = load_model(a.init)
@@ -370,14 +370,18 @@ def main(argv=None) -> int:
                  "images_per_s": o["batch"] / dt, "skipped": not applied}
         history.append(entry)
         window.append(entry)
+        if sizing and step == 5:  # the first steps carry one-time costs (CUDA context, kernel choice)
+            sized_from = time.time()
         if sizing and step == 20:
-            rate = torch.tensor([(time.time() - started) / 20])
+            now = time.time()
+            # seconds a step over steps 6..20, and the seconds left of --minutes
+            rate = torch.tensor([(now - sized_from) / 15, a.minutes * 60 - (now - started)])
             if world > 1:
                 dist.broadcast(rate, 0)
-            o["steps"] = max(21, int(a.minutes * 60 / float(rate)))
+            o["steps"] = max(21, 20 + int(float(rate[1]) / float(rate[0])))
             end = min(o["steps"], a.stop_at) if a.stop_at else o["steps"]
             sizing = False
-            say(f"--minutes {a.minutes}: {float(rate):.3f} s a step, so --steps {o['steps']}")
+            say(f"--minutes {a.minutes}: {float(rate[0]):.3f} s a step, so --steps {o['steps']}")
         if log_file:
             log_file.write(json.dumps(entry) + "\n")
         if step % a.log_every == 0 or step == end:
