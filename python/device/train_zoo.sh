@@ -5,8 +5,10 @@
 # usage: bash python/device/train_zoo.sh MINUTES BATCH name=config.json:dataset[:init] ...
 #   e.g. bash python/device/train_zoo.sh 8 256 mnist-farmer=configs/mnist-farmer.json:mnist
 # Environment: LR (default 1e-3), SEED (default 0), EXTRA (more train options for every model,
-#   e.g. --no-bf16), EQUAL_STEPS=1 (the first model's schedule is sized by MINUTES and the others
-#   train exactly as many steps: an equal budget in steps, not in minutes).
+#   e.g. --no-bf16), STEPS=N (every model's schedule is N steps, an equal budget in steps, and
+#   MINUTES only stops a run that has not finished by then; without STEPS each schedule is sized
+#   to end after MINUTES). Size N from the rates in docs/twin.md: runs share the GPU, so a rate
+#   timed by one run alone overstates what it gets beside the others.
 # If any run fails, the others are stopped and the script exits 1 with that run's error.
 # Test here on CPU first: DEVICE=cpu OUT=/tmp/zoo bash python/device/train_zoo.sh 0.3 8 a=configs/x.json:mnist
 set -euo pipefail
@@ -24,8 +26,8 @@ mkdir -p "$data" "$OUT" /tmp/zoo
 for f in .gpu-twin/mnist/*.gz; do gunzip -c "$f" > "$data/$(basename "$f" .gz)"; done
 export PYTHONPATH=python PYTHONUNBUFFERED=1
 $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
-# a run stops itself (after a checkpoint) a minute past its schedule, so the call ends in time
-stop_after=$($PY -c "print($minutes + 1)")
+# a run stops itself (after a checkpoint) once past its minutes (a minute of slack when they size it)
+stop_after=$($PY -c "print($minutes + (0 if '${STEPS:-}' else 1))")
 
 pids=() names=()
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -42,22 +44,13 @@ launch() {  # name cfg dataset init budget...
   pids+=($!) names+=("$name")
 }
 
-steps=
 for spec in "$@"; do
   name=${spec%%=*} rest=${spec#*=}
   IFS=: read -r cfg dataset init <<< "$rest"
-  if [[ -n "$steps" ]]; then
-    launch "$name" "$cfg" "$dataset" "$init" --steps "$steps"
+  if [[ -n "${STEPS:-}" ]]; then
+    launch "$name" "$cfg" "$dataset" "$init" --steps "$STEPS"
   else
     launch "$name" "$cfg" "$dataset" "$init" --minutes "$minutes"
-  fi
-  if [[ "${EQUAL_STEPS:-}" == 1 && -z "$steps" ]]; then
-    # the first run prints "--minutes M: ... so --steps N" after its 20th step
-    until steps=$(sed -n 's/.*so --steps \([0-9]*\).*/\1/p' "/tmp/zoo-$name.err") && [[ -n "$steps" ]]; do
-      kill -0 "${pids[0]}" 2>/dev/null || failed "$name"
-      sleep 1
-    done
-    echo "EQUAL_STEPS: every model trains $steps steps"
   fi
 done
 

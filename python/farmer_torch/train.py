@@ -156,7 +156,8 @@ def restore_optimizer(opt, model, groups, adam_step):
             n = names[id(p)]
             if n in groups["adam_m"]:
                 opt.state[p] = {
-                    "step": torch.tensor(float(adam_step)),
+                    # fused AdamW keeps its step count on the parameter's device, the others on the CPU
+                    "step": torch.tensor(float(adam_step), device=p.device if group.get("fused") else "cpu"),
                     "exp_avg": groups["adam_m"][n].clone(),
                     "exp_avg_sq": groups["adam_v"][n].clone(),
                 }
