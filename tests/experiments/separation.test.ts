@@ -23,6 +23,8 @@ import { tinyModel } from '../helpers/tiny';
 
 // Every latent the experiment hands to the AF inverse, as it was handed over.
 const inverseCalls = vi.hoisted(() => [] as { z: Float32Array; shape: number[]; startBlock: number | undefined }[]);
+// Rows of the inverse from one start block that come back as NaN, as a diverging flow's would.
+const poison = vi.hoisted(() => ({ startBlock: -1, rows: [] as number[] }));
 vi.mock('../../src/lib/farmer/af', async (importOriginal) => {
   const mod = await importOriginal<typeof import('../../src/lib/farmer/af')>();
   return {
@@ -33,7 +35,12 @@ vi.mock('../../src/lib/farmer/af', async (importOriginal) => {
         shape: args[2].shape,
         startBlock: args[3]?.startBlock,
       });
-      return mod.afInverse(...args);
+      const x = mod.afInverse(...args);
+      if (args[3]?.startBlock !== poison.startBlock) return x;
+      const mask = Float32Array.from({ length: x.shape[0] }, (_, r) => (poison.rows.includes(r) ? NaN : 1));
+      const out = tf.tidy(() => x.mul(tf.tensor3d(mask, [x.shape[0], 1, 1])) as tf.Tensor3D);
+      x.dispose();
+      return out;
     },
   };
 });
@@ -204,6 +211,30 @@ describe('structure metrics', () => {
 });
 
 describe('separation experiment', () => {
+  it('counts the images whose decoding is not finite at each point and says where', async () => {
+    const model = gray();
+    // levels 3: rows of a depth's batch are (sample, mode, α) = sample·6 + mode·3 + α index
+    poison.startBlock = 2;
+    poison.rows = [0 * 6 + 0 * 3 + 2, 1 * 6 + 0 * 3 + 2, 1 * 6 + 1 * 3 + 1];
+    try {
+      const r = await run(model, grayData, { levels: 3, images: 2 });
+      const bad = r.curves.filter((c) => c.nonFinite > 0).map((c) => [c.depth, c.mode, c.alpha, c.nonFinite]);
+      expect(bad).toEqual([
+        [2, 'partial', 1, 2],
+        [2, 'full', 0.5, 1],
+      ]);
+      const perImage = r.height * r.width * r.channels;
+      expect(r.nonFinite).toBe(3 * perImage);
+      expect(r.notes.join(' ')).toContain(
+        'Images with such values: depth 2, partial, α 1: 2 of 2; depth 2, full, α 0.5: 1 of 2.',
+      );
+      expect(r.roundTripError).toBeLessThan(1e-3); // no α = 0 row was poisoned
+    } finally {
+      poison.startBlock = -1;
+      poison.rows = [];
+    }
+  });
+
   it('α = 0 reproduces the clean image (inverse(forward(x)) within 1e-3 in model space, SSIM ≈ 1)', async () => {
     const model = gray();
     const r = await run(model, grayData, { levels: 3 });

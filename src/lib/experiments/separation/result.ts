@@ -23,6 +23,8 @@ export interface CurvePoint {
   /** RGB only: mean foreground/background colour error (RGB distance on [0, 1]); null for gray */
   colour: number | null;
   colourSd: number | null;
+  /** images at this point with a non-finite decoded value (drawn black, scored as black pixels) */
+  nonFinite: number;
 }
 
 /** Areas under the curves over α ∈ [0, 1] (trapezoids), per depth and mode. */

@@ -133,7 +133,7 @@ export async function runSeparation(
   const eps = sampleNoise(p.seed, S, N * d);
 
   const grid = new Uint8Array(depths.length * M * L * pixelsPerImage);
-  const scores = new Map<string, { ssim: number[]; edge: number[]; colour: number[] }>();
+  const scores = new Map<string, { ssim: number[]; edge: number[]; colour: number[]; nonFinite: number }>();
   let roundTripError = 0,
     nonFinite = 0;
   const batchLabels = samples.labels
@@ -179,12 +179,14 @@ export async function runSeparation(
             else if (alpha === 0)
               roundTripError = Math.max(roundTripError, Math.abs(row[i] - xModel[s * pixelsPerImage + i]));
           }
-          if (alpha === 0 && row.some((v) => !Number.isFinite(v))) roundTripError = Infinity;
+          const finite = row.every((v) => Number.isFinite(v));
+          if (alpha === 0 && !finite) roundTripError = Infinity;
           const px = toPixels(row);
           if (s === 0) grid.set(px, ((di * M + mi) * L + ai) * pixelsPerImage);
           const img: Pixels = { data: px, height: H, width: W, channels: C };
           const key = `${k}|${mode}|${ai}`;
-          const acc = scores.get(key) ?? { ssim: [], edge: [], colour: [] };
+          const acc = scores.get(key) ?? { ssim: [], edge: [], colour: [], nonFinite: 0 };
+          if (!finite) acc.nonFinite++;
           acc.ssim.push(ssim(images[s], img));
           acc.edge.push(edgeCorrelation(images[s], img));
           if (masks) acc.colour.push(colourError(images[s], img, masks[s]));
@@ -207,7 +209,8 @@ export async function runSeparation(
           const [ssimMean, ssimSd] = meanSd(acc.ssim);
           const [edge, edgeSd] = meanSd(acc.edge);
           const [colour, colourSd] = masks ? meanSd(acc.colour) : [null, null];
-          return { depth: k, mode, alpha, ssim: ssimMean, ssimSd, edge, edgeSd, colour, colourSd };
+          const nonFinite = acc.nonFinite;
+          return { depth: k, mode, alpha, ssim: ssimMean, ssimSd, edge, edgeSd, colour, colourSd, nonFinite };
         });
         curves.push(...pts);
         summary.push({
@@ -234,10 +237,15 @@ export async function runSeparation(
       notes.push(
         'This model has a Gaussian prior: there is no informative/redundant split (d_R is undefined), so only Full interpolation is shown.',
       );
-    if (nonFinite > 0)
+    if (nonFinite > 0) {
+      const where = curves
+        .filter((c) => c.nonFinite > 0)
+        .map((c) => `depth ${c.depth}, ${c.mode}, α ${c.alpha}: ${c.nonFinite} of ${S}`);
       notes.push(
-        `${nonFinite} decoded values were not finite (NaN/Inf); they are drawn black and score as black pixels.`,
+        `${nonFinite} decoded values were not finite (NaN/Inf); they are drawn black and score as black pixels. ` +
+          `Images with such values: ${where.join('; ')}.`,
       );
+    }
     const clean = Uint8Array.from(samples.pixels[0]),
       shown = grid.slice(0, ks.length * M * L * pixelsPerImage);
     return {
