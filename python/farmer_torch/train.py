@@ -102,10 +102,27 @@ class Batches:
         return x, y
 
 
+def init_af(model: Farmer, config: dict, path: str) -> dict:
+    """Copies the AF's weights (af.*) of the model file at `path` into `model`; the rest keeps its init."""
+    src, card = load_model(path)
+    for key in ("image", "patch_size", "af"):
+        if json.dumps(src.config[key], sort_keys=True) != json.dumps(config[key], sort_keys=True):
+            raise TrainError(f"--init-af {path}: its {key} differs from the config's")
+    if src.config["af"]["class_conditional"] and src.config["num_classes"] != config["num_classes"]:
+        raise TrainError(f"--init-af {path}: its class-conditional AF has {src.config['num_classes']} classes")
+    af = {k: v for k, v in src.state_dict().items() if k.startswith("af.")}
+    missing, unexpected = model.load_state_dict(af, strict=False)
+    if unexpected or any(k.startswith("af.") for k in missing):
+        raise TrainError(f"--init-af {path}: its AF tensors do not match")
+    return {"source": path, "steps": int(card.get("steps", 0)), "part": "af"}
+
+
 def param_groups(model: torch.nn.Module, weight_decay: float):
-    """Decoupled decay on matrices and tables (rank >= 2), not on biases or LayerNorms, as the engine."""
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    rest = [p for p in model.parameters() if p.dim() < 2]
+    """Decoupled decay on matrices and tables (rank >= 2), not on biases or LayerNorms, as the engine.
+    Frozen parameters (--freeze-af) are left out."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in trainable if p.dim() >= 2]
+    rest = [p for p in trainable if p.dim() < 2]
     return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
 
 
@@ -186,6 +203,10 @@ def parse_args(argv):
     ap.add_argument("--compile", action="store_true", help="torch.compile the model (PyTorch 2)")
     ap.add_argument("--resume", action="store_true", help="continue exactly from <out>.state.safetensors")
     ap.add_argument("--init", help="start from a model file's weights with a fresh optimizer")
+    ap.add_argument("--init-af", dest="init_af", help="start the AF (af.*) from a model file whose image, patch and AF "
+                    "config are this one's (e.g. a TARFlow's), the prior from scratch")
+    ap.add_argument("--freeze-af", dest="freeze_af", action="store_true",
+                    help="train the prior only: the AF's weights stay as they start (kept on --resume)")
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--max-minutes", type=float, help="stop cleanly after a checkpoint once this long")
@@ -241,7 +262,9 @@ def main(argv=None) -> int:
             raise TrainError(f"{a.config}: not valid JSON ({e})") from None
         if not a.steps and not a.minutes:
             raise TrainError("missing --steps (or --minutes)")
-        o = {**DEFAULTS, **given, "steps": a.steps or 10**9}
+        o = {**DEFAULTS, **given, "steps": a.steps or 10**9, **({"freezeAf": True} if a.freeze_af else {})}
+        if a.init and a.init_af:
+            raise TrainError("--init and --init-af: give one")
         if a.minutes and o["warmup"] < 20:
             raise TrainError("--minutes needs --warmup >= 20 (the schedule is fixed after 20 steps)")
         model = init_weights(Farmer(config), o["seed"])
@@ -252,8 +275,15 @@ def main(argv=None) -> int:
             model.load_state_dict(src.state_dict())
             init_info = {"source": a.init, "steps": int(card.get("steps", 0))}
             say(f"starting from the weights of {a.init} ({init_info['steps']} steps)")
+        if a.init_af:
+            init_info = init_af(model, config, a.init_af)
+            say(f"starting the AF from {a.init_af} ({init_info['steps']} steps), the prior from scratch")
         model = model.to(device)
         step, time_s, skipped, groups = 0, 0.0, 0, None
+    if o.get("freezeAf"):
+        for name, p in model.named_parameters():
+            if name.startswith("af."):
+                p.requires_grad_(False)
     if a.stop_at is not None and a.stop_at < 1:
         raise TrainError(f"--stop-at must be a positive step number, got {a.stop_at}")
 
@@ -283,7 +313,8 @@ def main(argv=None) -> int:
     bf16 = device.type == "cuda" and not a.no_bf16
     params = list(model.parameters())
     n_params = sum(p.numel() for p in params)
-    say(f"training {n_params:,} parameters on {a.dataset} ({len(images)} images), {device.type}"
+    n_frozen = sum(p.numel() for p in params if not p.requires_grad)
+    say(f"training {n_params - n_frozen:,} parameters{f' ({n_frozen:,} frozen)' if n_frozen else ''} on {a.dataset} ({len(images)} images), {device.type}"
         f"{' bf16' if bf16 else ''}, {world} process(es) x {torch.get_num_threads()} thread(s), "
         f"batch {o['batch']}, {'steps sized by --minutes' if a.minutes and not a.resume else str(o['steps']) + ' steps'}, "
         f"torch {torch.__version__}")
