@@ -44,14 +44,12 @@ launch() {  # name cfg dataset init budget...
   pids+=($!) names+=("$name")
 }
 
+budget=(--minutes "$minutes")
+[[ -n "${STEPS:-}" ]] && budget=(--steps "$STEPS")
 for spec in "$@"; do
   name=${spec%%=*} rest=${spec#*=}
   IFS=: read -r cfg dataset init <<< "$rest"
-  if [[ -n "${STEPS:-}" ]]; then
-    launch "$name" "$cfg" "$dataset" "$init" --steps "$STEPS"
-  else
-    launch "$name" "$cfg" "$dataset" "$init" --minutes "$minutes"
-  fi
+  launch "$name" "$cfg" "$dataset" "$init" "${budget[@]}"
 done
 
 # wait for all; the first failure stops the rest

@@ -209,8 +209,8 @@ export async function runSeparation(
           const [ssimMean, ssimSd] = meanSd(acc.ssim);
           const [edge, edgeSd] = meanSd(acc.edge);
           const [colour, colourSd] = masks ? meanSd(acc.colour) : [null, null];
-          const nonFinite = acc.nonFinite;
-          return { depth: k, mode, alpha, ssim: ssimMean, ssimSd, edge, edgeSd, colour, colourSd, nonFinite };
+          const nf = acc.nonFinite; // images at this point, not the run's value count above
+          return { depth: k, mode, alpha, ssim: ssimMean, ssimSd, edge, edgeSd, colour, colourSd, nonFinite: nf };
         });
         curves.push(...pts);
         summary.push({
