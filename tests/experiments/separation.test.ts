@@ -3,6 +3,8 @@ import { JSDOM } from 'jsdom';
 import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { experiment, type SeparationParams, type SeparationResult } from '../../src/lib/experiments/separation';
+import type { LatentScale } from '../../src/lib/experiments/separation/result';
+import { channelScale } from '../../src/lib/experiments/separation/run';
 import type { LabelledSet } from '../../src/lib/data/binfile';
 import { blockForward } from '../../src/lib/farmer/af';
 import * as af from '../../src/lib/farmer/af';
@@ -228,11 +230,52 @@ describe('separation experiment', () => {
       expect(r.notes.join(' ')).toContain(
         'Images with such values: depth 2, partial, α 1: 2 of 2; depth 2, full, α 0.5: 1 of 2.',
       );
+      // the note gives the clean latent's scale where decodes failed, and says nothing bounds a
+      const at2 = r.latentScales.filter((q) => q.depth === 2);
+      const fmt = (q: LatentScale) => `depth 2, ${q.mode}: mean ${q.mean.toFixed(2)}, sd ${q.sd.toFixed(2)}`;
+      expect(r.notes.join(' ')).toContain(`have ${at2.map(fmt).join('; ')}.`);
+      expect(r.notes.join(' ')).toContain('soft_clip is 0');
       expect(r.roundTripError).toBeLessThan(1e-3); // no α = 0 row was poisoned
     } finally {
       poison.startBlock = -1;
       poison.rows = [];
     }
+  });
+
+  it('reports the scale of the channels each mode noises, from the clean latents Z^k', async () => {
+    const model = gray();
+    const { tokens: N, tokenDim: d, informative: dI } = model.dims;
+    const S = 3;
+    const r = await run(model, grayData, { levels: 2, images: S, depths: '1,3' });
+    expect(r.latentScales.map((q) => [q.depth, q.mode])).toEqual([
+      [1, 'partial'],
+      [1, 'full'],
+      [3, 'partial'],
+      [3, 'full'],
+    ]);
+    for (const q of r.latentScales) {
+      // the values restated: Z^k of each image block by block here, the mode's channels pooled
+      const values: number[] = [];
+      for (let s = 0; s < S; s++) {
+        const z = latentAt(model, grayData.images.subarray(s * SIZE * SIZE, (s + 1) * SIZE * SIZE), q.depth);
+        for (let t = 0; t < N; t++) for (let j = q.mode === 'partial' ? dI : 0; j < d; j++) values.push(z[t * d + j]);
+      }
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+      expect(q.mean).toBeCloseTo(mean, 4);
+      expect(q.sd).toBeCloseTo(sd, 4);
+    }
+    expect(r.nonFinite).toBe(0);
+    expect(r.notes.join(' ')).not.toContain('noised channels of the clean latent');
+  });
+
+  it('channelScale: mean and population sd of the channels [from, d) of every token', () => {
+    // two tokens of d = 3; channels 1–2 hold 1, 3, 5, 7: mean 4, sd √5
+    const z = Float32Array.from([100, 1, 3, -100, 5, 7]);
+    const q = channelScale(z, 3, 1);
+    expect(q.mean).toBeCloseTo(4, 12);
+    expect(q.sd).toBeCloseTo(Math.sqrt(5), 12);
+    expect(channelScale(z, 3, 0).mean).toBeCloseTo(16 / 6, 12);
   });
 
   it('α = 0 reproduces the clean image (inverse(forward(x)) within 1e-3 in model space, SSIM ≈ 1)', async () => {

@@ -56,6 +56,7 @@ export const experiment: Experiment<SeparationParams, SeparationResult> = {
       summary: r.summary,
       roundTripError: r.roundTripError,
       nonFinite: r.nonFinite,
+      latentScales: r.latentScales,
       clean: Array.from(r.clean),
       grid: {
         shape: [r.depths.length, r.modes.length, r.alphas.length, r.height, r.width, r.channels],

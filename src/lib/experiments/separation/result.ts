@@ -36,6 +36,17 @@ export interface CurveSummary {
   colourArea: number | null;
 }
 
+/**
+ * The clean latents' values in the channels a mode noises, over the run's images: the noise ε
+ * has mean 0 and sd 1, and a latent far from that scale decodes from values the AF never saw.
+ */
+export interface LatentScale {
+  depth: number;
+  mode: Mode;
+  mean: number;
+  sd: number;
+}
+
 export interface SeparationResult {
   formula: string;
   alphas: number[];
@@ -61,6 +72,8 @@ export interface SeparationResult {
   roundTripError: number;
   /** non-finite values in the decoded images (shown as black) */
   nonFinite: number;
+  /** per depth and mode, in the orders above */
+  latentScales: LatentScale[];
   /** of the run, on the backend it ran on */
   seconds: number;
 }

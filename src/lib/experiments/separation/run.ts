@@ -10,13 +10,23 @@ import { colourError, edgeCorrelation, foregroundMask, ssim, type Pixels } from 
 import { Rng } from '../../util/random';
 import { gridPng } from './grid';
 import type { SeparationParams } from './params';
-import { FORMULA, alphaLevels, modesOf, type CurvePoint, type CurveSummary, type SeparationResult } from './result';
+import {
+  FORMULA,
+  alphaLevels,
+  modesOf,
+  type CurvePoint,
+  type CurveSummary,
+  type LatentScale,
+  type SeparationResult,
+} from './result';
 
 /**
  * z_α over the channels [from, d) of every token, the rest copied. Variance preserving rather
- * than linear ((1−α)z + αε): the latents a flow is trained towards are roughly unit-variance, and
- * √(1−α²) keeps Var z_α = 1 at every α, so the interpolated latent stays on the shell where
- * latents live and α measures lost information only. Linear interpolation shrinks the variance
+ * than linear ((1−α)z + αε): a flow under a Gaussian prior is trained towards unit-variance latents,
+ * and √(1−α²) keeps Var z_α = 1 at every α, so the interpolated latent stays on the shell where
+ * they live and α measures lost information only. FARMER's latents need not be unit-variance
+ * (its prior is learned, and Z^k before the last block has no prior at all): `latentScales` says
+ * how far they are. Linear interpolation shrinks the variance
  * to 0.5 at α = ½, an atypically small latent that decodes to a smoothed image even without any
  * loss of information. Both agree at α = 0 (z) and α = 1 (ε).
  */
@@ -32,6 +42,17 @@ export function interpolateLatent(
   for (let t = 0; t < z.length; t += d)
     for (let j = from; j < d; j++) out[t + j] = keep * z[t + j] + alpha * eps[t + j];
   return out;
+}
+
+/** Mean and standard deviation of the channels [from, d) of every token of z [B·N·d]. */
+export function channelScale(z: Float32Array, d: number, from: number): { mean: number; sd: number } {
+  let n = 0,
+    sum = 0;
+  for (let t = 0; t < z.length; t += d) for (let j = from; j < d; j++, n++) sum += z[t + j];
+  const mean = sum / n;
+  let sq = 0;
+  for (let t = 0; t < z.length; t += d) for (let j = from; j < d; j++) sq += (z[t + j] - mean) ** 2;
+  return { mean, sd: Math.sqrt(sq / n) };
 }
 
 /** Noise ε [N·d] of sample s: stream s of `new Rng(seed)` forked in sample order. */
@@ -130,6 +151,9 @@ export async function runSeparation(
   }
   done++;
   progress('forward');
+  const latentScales: LatentScale[] = depths.flatMap((k, di) =>
+    modes.map((mode) => ({ depth: k, mode, ...channelScale(latents[di], d, mode === 'partial' ? dI : 0) })),
+  );
   const eps = sampleNoise(p.seed, S, N * d);
 
   const grid = new Uint8Array(depths.length * M * L * pixelsPerImage);
@@ -241,9 +265,17 @@ export async function runSeparation(
       const where = curves
         .filter((c) => c.nonFinite > 0)
         .map((c) => `depth ${c.depth}, ${c.mode}, α ${c.alpha}: ${c.nonFinite} of ${S}`);
+      const bad = new Set(curves.filter((c) => c.nonFinite > 0).map((c) => `${c.depth}|${c.mode}`));
+      const scales = latentScales
+        .filter((q) => bad.has(`${q.depth}|${q.mode}`))
+        .map((q) => `depth ${q.depth}, ${q.mode}: mean ${q.mean.toFixed(2)}, sd ${q.sd.toFixed(2)}`);
+      const unbounded =
+        model.config.af.soft_clip > 0 ? '' : ' (soft_clip is 0, so nothing bounds the log-scale a in exp(a))';
       notes.push(
         `${nonFinite} decoded values were not finite (NaN/Inf); they are drawn black and score as black pixels. ` +
-          `Images with such values: ${where.join('; ')}.`,
+          `Images with such values: ${where.join('; ')}. ` +
+          `The noise has mean 0 and sd 1; on these images the noised channels of the clean latent have ${scales.join('; ')}. ` +
+          `Noise unlike the latent's own values can decode through values the AF never saw, where its inverse can overflow${unbounded}.`,
       );
     }
     const clean = Uint8Array.from(samples.pixels[0]),
@@ -266,6 +298,7 @@ export async function runSeparation(
       summary,
       roundTripError,
       nonFinite,
+      latentScales: latentScales.filter((q) => ks.includes(q.depth)),
       seconds: (performance.now() - t0) / 1000,
     };
   }
