@@ -13,22 +13,24 @@ import torch
 from farmer_torch.checkpoint import load_model
 from farmer_torch.data import load_dataset
 from farmer_torch.model import patchify
-from farmer_torch.nn import make_caches, step_layers
 
 
 def inverse_with_max_log_scale(block, z, labels):
-    """The block's sequential inverse (as AfBlock.inverse), also returning max a over its steps."""
-    zt = block.permute(z)
-    B, N, _ = zt.shape
-    pos = block.permute(block.pos_embed)
-    caches = make_caches(block.layers, B, N, zt.device, block.proj_in.weight.dtype)
-    out, a_max = [zt[:, :1]], float("-inf")
-    for i in range(N - 1):
-        h = step_layers(block.layers, block._embed(out[i], labels, pos[i:i + 1]), caches, 1.0)
-        a, b = block._affine(block.proj_out(h))
-        a_max = max(a_max, float(a.nan_to_num(nan=float("-inf")).max()))
-        out.append(zt[:, i + 1:i + 2] * torch.exp(a) + b)
-    return block.permute(torch.cat(out, 1)), a_max
+    """block.inverse(z, labels), also returning the largest log-scale a its steps computed."""
+    seen = []
+    affine = block._affine
+
+    def recording(o):
+        a, b = affine(o)
+        seen.append(float(a.nan_to_num(nan=float("-inf")).max()))
+        return a, b
+
+    block._affine = recording  # an instance attribute shadows the method for this one call
+    try:
+        x = block.inverse(z, labels)
+    finally:
+        del block._affine
+    return x, max(seen)
 
 
 def main() -> None:

@@ -262,10 +262,9 @@ export async function runSeparation(
         'This model has a Gaussian prior: there is no informative/redundant split (d_R is undefined), so only Full interpolation is shown.',
       );
     if (nonFinite > 0) {
-      const where = curves
-        .filter((c) => c.nonFinite > 0)
-        .map((c) => `depth ${c.depth}, ${c.mode}, α ${c.alpha}: ${c.nonFinite} of ${S}`);
-      const bad = new Set(curves.filter((c) => c.nonFinite > 0).map((c) => `${c.depth}|${c.mode}`));
+      const failed = curves.filter((c) => c.nonFinite > 0);
+      const where = failed.map((c) => `depth ${c.depth}, ${c.mode}, α ${c.alpha}: ${c.nonFinite} of ${S}`);
+      const bad = new Set(failed.map((c) => `${c.depth}|${c.mode}`));
       const scales = latentScales
         .filter((q) => bad.has(`${q.depth}|${q.mode}`))
         .map((q) => `depth ${q.depth}, ${q.mode}: mean ${q.mean.toFixed(2)}, sd ${q.sd.toFixed(2)}`);
